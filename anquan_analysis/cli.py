@@ -1,0 +1,65 @@
+"""``anquan``: the command-line entry point.
+
+Each sub-command lives in the module that does its work; that module provides
+``configure_parser(parser)`` and ``run_command(args) -> int``.  Errors in the input
+reach the user as one line naming the file, row and column, with exit status 2;
+nothing else reaches them as a traceback unless ``ANQUAN_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from .errors import InputError
+
+# name, module, help
+COMMANDS = [
+    ("ingest", "anquan_analysis.ingest", "read office tables into a validated panel"),
+    ("check", "anquan_analysis.checks.cli", "run the anomaly checks and write the findings"),
+    ("assess", "anquan_analysis.assess", "run the per-period assessment notebook"),
+    ("audit", "anquan_analysis.bulletin", "pull the figures out of a bulletin and audit its arithmetic"),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="anquan", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, module, help_text in COMMANDS:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_module=module)
+        try:
+            importlib.import_module(module).configure_parser(p)
+        except ModuleNotFoundError as err:
+            if err.name != module:
+                raise
+            p.set_defaults(_missing=True)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "_missing", False):
+        print(f"anquan {args.command}: not available in this version", file=sys.stderr)
+        return 2
+    try:
+        return int(importlib.import_module(args._module).run_command(args) or 0)
+    except InputError as err:
+        print(f"anquan {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"anquan {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - the user gets one line, developers the traceback
+        if os.environ.get("ANQUAN_DEBUG"):
+            raise
+        print(f"anquan {args.command}: error: {type(err).__name__}: {err} "
+              "(set ANQUAN_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""The validated tidy dataset that ingest produces and every later stage reads.
+
+``Dataset.panel`` is long: one row per unit, period and indicator, values in
+the indicator's catalogue unit and always *in-period* (cumulative 累计 series are
+converted at ingest).  Columns (``PANEL_COLUMNS``):
+
+============= ==============================================================
+unit          normalised unit name (str)
+unit_type     ``county``, ``town``, ``department``, ``soe`` or missing (str)
+parent        the parent unit (上级), or missing (str)
+period        canonical period: ``2024-04``, ``2024Q2``, ``2024H1``, ``2024`` (str)
+indicator     catalogue code (str)
+value         float64, never negative, never NaN (missing figures are not rows)
+approx        True where the figure was typed as approximate (``17万余``)
+source_file   file the figure came from (str)
+source_sheet  sheet name, missing for CSV (str)
+source_row    1-based row number in that file or sheet, as Excel shows it (int64)
+============= ==============================================================
+
+``Dataset.rejects`` has ``REJECT_COLUMNS``: file, sheet, row, column, value, reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+PANEL_COLUMNS = ["unit", "unit_type", "parent", "period", "indicator", "value", "approx",
+                 "source_file", "source_sheet", "source_row"]
+REJECT_COLUMNS = ["file", "sheet", "row", "column", "value", "reason"]
+# Exposure: enterprises supervised, per unit and optionally per sector ('' = all sectors).
+EXPOSURE_COLUMNS = ["unit", "sector", "enterprises", "source_file", "source_row"]
+# One row per hazard, cleaned (see ledger.py).
+LEDGER_COLUMNS = ["hazard_id", "unit", "sector", "found_date", "reported_date", "source",
+                  "meets_standard", "status", "rectified_date", "source_file", "source_row"]
+# Effective counts per unit, month and sector (see ledger.py).
+LEDGER_COUNT_COLUMNS = ["unit", "period", "sector", "reported", "found", "found_dept",
+                        "found_enterprise", "rectified", "rectified_dept",
+                        "rectified_enterprise", "excluded_standard", "excluded_late",
+                        "excluded_window"]
+
+
+def empty_panel() -> pd.DataFrame:
+    """A panel with no rows and the right dtypes."""
+    return pd.DataFrame({
+        "unit": pd.Series(dtype="str"), "unit_type": pd.Series(dtype="str"),
+        "parent": pd.Series(dtype="str"), "period": pd.Series(dtype="str"),
+        "indicator": pd.Series(dtype="str"), "value": pd.Series(dtype="float64"),
+        "approx": pd.Series(dtype="bool"), "source_file": pd.Series(dtype="str"),
+        "source_sheet": pd.Series(dtype="str"), "source_row": pd.Series(dtype="int64"),
+    })
+
+
+def empty_rejects() -> pd.DataFrame:
+    """A rejects table with no rows."""
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else "str")
+                         for c in REJECT_COLUMNS})
+
+
+@dataclass
+class Dataset:
+    """Everything ingest read, cleaned, plus what it could not read.
+
+    panel          long unit × period × indicator values (PANEL_COLUMNS)
+    rejects        rows or cells not taken, with file, sheet, row, column, reason
+    exposure       enterprises supervised per unit (EXPOSURE_COLUMNS), may be empty
+    ledger         cleaned hazard ledger rows (LEDGER_COLUMNS), may be empty
+    ledger_counts  effective counts per unit, month and sector, may be empty
+    reconciliation totals rows (合计/总计/小计) against the sum of their units
+    unknown_columns headers that did not map to the catalogue: file, sheet, column
+    summary        rows read / clean / rejected per file and sheet
+    """
+
+    panel: pd.DataFrame = field(default_factory=empty_panel)
+    rejects: pd.DataFrame = field(default_factory=empty_rejects)
+    exposure: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EXPOSURE_COLUMNS))
+    ledger: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEDGER_COLUMNS))
+    ledger_counts: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=LEDGER_COUNT_COLUMNS))
+    reconciliation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unknown_columns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def periods(self) -> list[str]:
+        """The periods present in the panel, in time order."""
+        from .periods import sort_periods
+        return sort_periods(self.panel["period"].dropna().unique())
+
+    def units(self) -> pd.DataFrame:
+        """One row per unit: unit, unit_type, parent."""
+        return (self.panel[["unit", "unit_type", "parent"]]
+                .drop_duplicates("unit").sort_values("unit").reset_index(drop=True))
+
+    def save(self, directory) -> None:
+        """Write panel.parquet, rejects.csv and the side tables into ``directory``."""
+        from .io import write_table_atomic
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        write_table_atomic(self.panel, d / "panel.parquet")
+        write_table_atomic(self.rejects, d / "rejects.csv")
+        for name in ("exposure", "ledger", "ledger_counts", "reconciliation",
+                     "unknown_columns", "summary"):
+            table = getattr(self, name)
+            if table is not None and len(table.columns):
+                suffix = ".parquet" if name in ("ledger", "ledger_counts") else ".csv"
+                write_table_atomic(table, d / f"{name}{suffix}")
+
+    @classmethod
+    def load(cls, directory) -> "Dataset":
+        """Read a directory written by ``save``."""
+        d = Path(directory)
+        kw = {"panel": pd.read_parquet(d / "panel.parquet")}
+        for name in ("rejects", "exposure", "reconciliation", "unknown_columns", "summary"):
+            p = d / f"{name}.csv"
+            if p.exists() and p.stat().st_size > 0:
+                kw[name] = pd.read_csv(p)
+        for name in ("ledger", "ledger_counts"):
+            p = d / f"{name}.parquet"
+            if p.exists():
+                kw[name] = pd.read_parquet(p)
+        return cls(**kw)
+
+
+def wide(panel: pd.DataFrame, *, index=("unit", "unit_type", "parent", "period")) -> pd.DataFrame:
+    """The panel as one row per unit and period, one column per indicator (NaN where
+    not reported).  Does not modify ``panel``."""
+    idx = list(index)
+    out = panel.pivot_table(index=idx, columns="indicator", values="value", aggfunc="sum",
+                            dropna=False, observed=True)
+    out = out.dropna(how="all").reset_index()
+    out.columns.name = None
+    return out

@@ -1,0 +1,135 @@
+"""The one findings table that every check returns (design.md), and the shared
+machinery for it: Benjamini–Hochberg adjustment and severity from adjusted p-values.
+
+Columns, in order:
+
+========== ===========================================================
+check      stable id of the check (``low_outlier``, ``zero_report`` …)
+family     the check's family (outliers, balance, trends, consistency, sectors)
+unit       the reporting unit; missing when the finding is about a group
+unit_type  the unit's type (county, town, department, soe); may be missing
+period     canonical period (``2024-04``, ``2024Q2``); missing if pooled
+indicator  indicator code; missing if not about one indicator
+observed   the figure observed
+expected   what peers or the unit's history predict
+lower      lower limit of the acceptable range (NaN if none)
+upper      upper limit of the acceptable range (NaN if none)
+statistic  the test statistic (z, χ², ratio …), NaN if none
+p_value    the raw p-value, NaN for deterministic checks
+q_value    Benjamini–Hochberg adjusted p-value across the check's tests
+severity   ``info``, ``warning`` or ``alert``
+message    one Chinese sentence with the figures in it
+========== ===========================================================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+FINDINGS_COLUMNS = [
+    "check", "family", "unit", "unit_type", "period", "indicator",
+    "observed", "expected", "lower", "upper", "statistic", "p_value", "q_value",
+    "severity", "message",
+]
+_FLOAT_COLUMNS = ["observed", "expected", "lower", "upper", "statistic", "p_value", "q_value"]
+_STR_COLUMNS = ["check", "family", "unit", "unit_type", "period", "indicator", "severity", "message"]
+
+SEVERITIES = ("info", "warning", "alert")
+SEVERITY_ZH = {"info": "提示", "warning": "关注", "alert": "预警"}
+
+CHECK_FAMILIES = {
+    "low_outlier": "outliers",
+    "zero_report": "outliers",
+    "underdispersion": "balance",
+    "identical_values": "balance",
+    "repeated_value": "balance",
+    "last_digit": "balance",
+    "benford": "balance",
+    "pinned_rate": "balance",
+    "surge": "trends",
+    "group_shift": "trends",
+    "rule_violation": "consistency",
+    "low_self_report": "sectors",
+    "sector_concentration": "sectors",
+}
+FAMILY_ZH = {
+    "outliers": "末位与零报送",
+    "balance": "数据可信度",
+    "trends": "突击上报",
+    "consistency": "数据质量",
+    "sectors": "行业与来源",
+}
+CHECK_ZH = {
+    "low_outlier": "排查数显著偏低",
+    "zero_report": "零报送",
+    "underdispersion": "数据过于均衡",
+    "identical_values": "数据雷同",
+    "repeated_value": "逐月数据不变",
+    "last_digit": "尾数偏好",
+    "benford": "首位数字异常",
+    "pinned_rate": "整改率长期100%",
+    "surge": "突击上报",
+    "group_shift": "整体阶跃",
+    "rule_violation": "逻辑关系错误",
+    "low_self_report": "企业自查占比偏低",
+    "sector_concentration": "行业领域分布集中",
+}
+
+
+def empty_findings() -> pd.DataFrame:
+    """A findings table with no rows and the right columns and dtypes."""
+    return make_findings(pd.DataFrame(columns=FINDINGS_COLUMNS))
+
+
+def make_findings(df: pd.DataFrame) -> pd.DataFrame:
+    """Coerce a check's output to the findings schema: missing columns added,
+    ``family`` filled from ``check``, columns ordered, dtypes fixed.  Returns a new
+    frame; ``df`` is not modified.  Raises ValueError on an unknown severity."""
+    out = pd.DataFrame(index=range(len(df)))
+    src = df.reset_index(drop=True)
+    for col in FINDINGS_COLUMNS:
+        if col in src.columns:
+            out[col] = src[col].to_numpy()
+        else:
+            out[col] = np.nan
+    out["family"] = out["family"].where(out["family"].notna(), out["check"].map(CHECK_FAMILIES))
+    for col in _FLOAT_COLUMNS:
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
+    for col in _STR_COLUMNS:
+        out[col] = out[col].astype("str")
+    bad = set(out["severity"].dropna()) - set(SEVERITIES)
+    if bad:
+        raise ValueError(f"unknown severity {sorted(bad)}; expected one of {SEVERITIES}")
+    return out[FINDINGS_COLUMNS]
+
+
+def bh_adjust(p_values) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values); NaN p-values stay NaN and
+    do not count as tests."""
+    p = np.asarray(p_values, dtype="float64")
+    q = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        q[ok] = stats.false_discovery_control(np.clip(p[ok], 0.0, 1.0), method="bh")
+    return q
+
+
+def severity_from_q(q_values, *, alert: float = 0.01, warning: float = 0.05) -> np.ndarray:
+    """Severity from adjusted p-values: ``alert`` below ``alert``, ``warning`` below
+    ``warning``, otherwise ``info``; NaN gives ``info``."""
+    q = np.asarray(q_values, dtype="float64")
+    return np.where(q < alert, "alert", np.where(q < warning, "warning", "info")).astype(object)
+
+
+def concat_findings(frames) -> pd.DataFrame:
+    """Stack several findings tables into one, sorted by severity then check."""
+    frames = [make_findings(f) for f in frames if f is not None and len(f)]
+    if not frames:
+        return empty_findings()
+    out = pd.concat(frames, ignore_index=True)
+    rank = out["severity"].map({"alert": 0, "warning": 1, "info": 2})
+    out = out.assign(_r=rank).sort_values(["_r", "check", "unit", "period", "indicator"],
+                                          kind="stable", na_position="last")
+    return out.drop(columns="_r").reset_index(drop=True)

@@ -1,0 +1,138 @@
+"""Reporting periods: parsing the ways offices write them, and arithmetic on the
+canonical forms.
+
+Canonical forms (strings, so they sort and store plainly):
+``2024-04`` month, ``2024Q2`` quarter, ``2024H1`` half-year, ``2024`` year.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pandas as pd
+
+from .text import normalise_name
+
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+              "十": 10, "十一": 11, "十二": 12, "两": 2}
+_CN_NUM = "一二三四五六七八九十两"
+
+_PATTERNS = [
+    # 2024-04, 2024/4, 2024.04, 2024-04-01 (a date: its month), 2024-04-01 00:00:00
+    (re.compile(r"^(\d{4})[-/.](\d{1,2})(?:[-/.]\d{1,2})?(?:\d{2}:\d{2}(?::\d{2})?)?$"), "M"),
+    (re.compile(r"^(\d{4})(\d{2})$"), "M"),                                   # 202404
+    (re.compile(rf"^(\d{{4}})年(\d{{1,2}}|[{_CN_NUM}]{{1,3}})月(?:份)?$"), "M"),  # 2024年4月, 2024年四月
+    (re.compile(r"^(\d{4})-?[qQ]([1-4])$"), "Q"),                             # 2024Q2, 2024-Q2
+    (re.compile(rf"^(\d{{4}})年(?:第)?([1-4一二三四])季度$"), "Q"),             # 2024年二季度, 2024年第2季度
+    (re.compile(r"^(\d{4})-?[hH]([12])$"), "H"),                              # 2024H1
+    (re.compile(r"^(\d{4})年(上|下)半年$"), "H"),                               # 2024年上半年
+    (re.compile(r"^(\d{4})(?:年|年度)?$"), "Y"),                                # 2024, 2024年, 2024年度
+]
+
+
+def _cn_or_int(s: str) -> int:
+    return int(s) if s.isdigit() else _CN_DIGITS[s]
+
+
+@lru_cache(maxsize=4096)
+def parse_period(text) -> str:
+    """The canonical period for a typed one; ValueError naming the text if it is
+    not a period.  Accepts ``2024-04``, ``2024年4月``, ``2024Q2``, ``2024年二季度``,
+    ``2024年上半年``, ``2024H1``, ``2024``, dates (their month), full-width digits."""
+    s = normalise_name(text)
+    s = s.replace("第", "") if "季度" in s else s
+    for pattern, freq in _PATTERNS:
+        m = pattern.match(s)
+        if not m:
+            continue
+        year = int(m.group(1))
+        if not 1990 <= year <= 2100:
+            break
+        if freq == "M":
+            month = _cn_or_int(m.group(2))
+            if 1 <= month <= 12:
+                return f"{year}-{month:02d}"
+            break
+        if freq == "Q":
+            return f"{year}Q{_cn_or_int(m.group(2))}"
+        if freq == "H":
+            g = m.group(2)
+            return f"{year}H{1 if g in ('1', '上') else 2}"
+        return f"{year}"
+    raise ValueError(f"not a period: {text!r} (expected forms like 2024-04, 2024年4月, 2024Q2, "
+                     "2024年二季度, 2024年上半年)")
+
+
+def period_freq(period: str) -> str:
+    """'M', 'Q', 'H' or 'Y' for a canonical period."""
+    if "-" in period:
+        return "M"
+    if "Q" in period:
+        return "Q"
+    if "H" in period:
+        return "H"
+    return "Y"
+
+
+def period_bounds(period: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day of a canonical period."""
+    freq = period_freq(period)
+    year = int(period[:4])
+    if freq == "M":
+        p = pd.Period(period, freq="M")
+    elif freq == "Q":
+        p = pd.Period(period, freq="Q")
+    elif freq == "H":
+        half = int(period[-1])
+        start = pd.Timestamp(year, 1 if half == 1 else 7, 1)
+        end = pd.Timestamp(year, 6, 30) if half == 1 else pd.Timestamp(year, 12, 31)
+        return start, end
+    else:
+        p = pd.Period(str(year), freq="Y")
+    return p.start_time.normalize(), p.end_time.normalize()
+
+
+def months_in(period: str) -> list[str]:
+    """The canonical months a period covers."""
+    start, end = period_bounds(period)
+    return [str(p) for p in pd.period_range(start, end, freq="M")]
+
+
+def shift_period(period: str, n: int) -> str:
+    """The period ``n`` steps after ``period`` at its own frequency (n may be negative)."""
+    freq = period_freq(period)
+    if freq == "M":
+        return str(pd.Period(period, freq="M") + n)
+    if freq == "Q":
+        return str(pd.Period(period, freq="Q") + n).replace("Q", "Q")
+    if freq == "H":
+        idx = int(period[:4]) * 2 + int(period[-1]) - 1 + n
+        return f"{idx // 2}H{idx % 2 + 1}"
+    return str(int(period) + n)
+
+
+def same_period_last_year(period: str) -> str:
+    """The same month, quarter or half a year earlier."""
+    steps = {"M": 12, "Q": 4, "H": 2, "Y": 1}[period_freq(period)]
+    return shift_period(period, -steps)
+
+
+def to_quarter(period: str) -> str:
+    """The quarter a canonical month or quarter falls in."""
+    if period_freq(period) == "Q":
+        return period
+    if period_freq(period) != "M":
+        raise ValueError(f"{period!r} is not a month or a quarter")
+    return str(pd.Period(period, freq="M").asfreq("Q"))
+
+
+def period_sort_key(period: str) -> tuple:
+    """A key that orders canonical periods in time (months within their quarter)."""
+    start, end = period_bounds(period)
+    return (start, end)
+
+
+def sort_periods(periods) -> list[str]:
+    """Canonical periods sorted in time, duplicates removed."""
+    return sorted(set(periods), key=period_sort_key)
