@@ -136,3 +136,49 @@ def period_sort_key(period: str) -> tuple:
 def sort_periods(periods) -> list[str]:
     """Canonical periods sorted in time, duplicates removed."""
     return sorted(set(periods), key=period_sort_key)
+
+
+# A period inside longer text (a title row, a sheet or file name).  Ranges such as
+# 2024年1-4月 or 1至4月 are cumulative spans, not one period, so a month preceded by a
+# dash or 至 does not count.
+_EMBEDDED = [
+    re.compile(rf"\d{{4}}年(?:第)?[1-4一二三四]季度"),
+    re.compile(r"\d{4}年[上下]半年"),
+    re.compile(rf"\d{{4}}年(?:\d{{1,2}}|[{_CN_NUM}]{{1,3}})月(?!\d)"),
+    re.compile(r"(?<!\d)\d{4}-?[qQ][1-4](?![0-9])"),
+    re.compile(r"(?<!\d)\d{4}-?[hH][12](?![0-9])"),
+    re.compile(r"(?<![\d.])\d{4}[-/.]\d{1,2}(?![\d/.\-])"),
+]
+
+
+def find_period(text) -> str | None:
+    """The one canonical period written inside ``text`` (``桂林市2024年4月调度表`` →
+    ``2024-04``), or None when there is none or several different ones."""
+    if text is None:
+        return None
+    s = normalise_name(text)
+    found = set()
+    for pattern in _EMBEDDED:
+        for m in pattern.finditer(s):
+            try:
+                found.add(parse_period(m.group(0)))
+            except ValueError:
+                continue
+    return found.pop() if len(found) == 1 else None
+
+
+_QUARTER_ZH = {"1": "一", "2": "二", "3": "三", "4": "四"}
+
+
+def period_name_zh(period: str) -> str:
+    """A canonical period as a bulletin writes it: ``2024年4月``, ``2024年第二季度``,
+    ``2024年上半年``, ``2024年``."""
+    freq = period_freq(period)
+    year = period[:4]
+    if freq == "M":
+        return f"{year}年{int(period[5:])}月"
+    if freq == "Q":
+        return f"{year}年第{_QUARTER_ZH[period[-1]]}季度"
+    if freq == "H":
+        return f"{year}年{'上' if period[-1] == '1' else '下'}半年"
+    return f"{year}年"
