@@ -15,7 +15,8 @@ def write_table_atomic(df: pd.DataFrame, path) -> Path:
     CSV is UTF-8 with BOM so Excel on Chinese Windows opens it correctly."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # The temporary name keeps the real suffix: openpyxl refuses to write a ".tmp" file.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
     try:
         if path.suffix == ".parquet":
