@@ -1,0 +1,328 @@
+"""Source mix and sector mix of the hazards found.
+
+``low_self_report``      enterprises not doing their own checks: a unit's share of
+                         major hazards self-reported by enterprises (企业自查发现) far
+                         below its peers' (桂林 2024H1: 7 of 79 = 8.86%).
+``sector_concentration`` a unit's hazards piled into one or two sectors while its
+                         other sectors report 0 (巴南 2023: 建筑施工 + 工贸 = 80%).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..findings import bh_adjust, empty_findings, make_findings, severity_from_q
+from ..indicators import in_window, sector_shares, units_of, window_totals
+from .outliers import _GH_W, _GH_X, ALL_PEERS, _peer_key, count_cdf, exact_z, _require, _require_panel, _window_label, dispersion, fmt
+
+_SOURCE_CODES = ["major_hazards_found_dept", "major_hazards_found_enterprise", "major_hazards_found"]
+
+
+def _with_ledger(panel: pd.DataFrame, ledger_counts) -> pd.DataFrame:
+    """The panel, or, when it has no hazard-source figures, the ledger's effective
+    counts as panel rows (unit types taken from the panel)."""
+    if panel["indicator"].isin(_SOURCE_CODES[:2]).any() or ledger_counts is None \
+            or len(ledger_counts) == 0:
+        return panel
+    from ..ledger import ledger_panel
+    lp = ledger_panel(ledger_counts)
+    types = units_of(panel).set_index("unit")["unit_type"] if len(panel) else pd.Series(dtype=str)
+    return lp.assign(unit_type=lp["unit"].map(types))
+
+
+def self_report_table(panel: pd.DataFrame, *, ledger_counts=None, period=None,
+                      cumulative: bool = True, min_peers: int = 5, winsor: float = 0.2,
+                      z_method: str = "exact") -> pd.DataFrame:
+    """One row per unit with hazard-source figures in the window: unit, unit_type,
+    peer, enterprise (self-reported count), found (dept + enterprise, or
+    major_hazards_found), share, expected_share (the peers' pooled share), z (arcsine
+    scale, overdispersion-adjusted), p_low, phi, tau2.
+
+    Null model: the self-reported count is Binomial(found, θ), the unit's share θ
+    varying around the peers' pooled share p0 (without the unit itself) with variance τ² on the arcsine-√
+    scale (FunnelPlotR's proportion funnel; s = 1/(2√found)).  τ² by
+    DerSimonian–Laird on winsorised z-scores (``exact``: normal scores of the
+    binomial mid-p, or ``sqrt``: arcsine differences over s), as in
+    ``outliers.funnel_table``.  p_low = P(X ≤ observed) averaged over θ (exact
+    binomial when τ² = 0)."""
+    src = _with_ledger(panel, ledger_counts)
+    _require_panel(src, "low_self_report")
+    t = window_totals(src, _SOURCE_CODES, period=period, cumulative=cumulative)
+    by_source = t["major_hazards_found_dept"] + t["major_hazards_found_enterprise"]
+    n = by_source.fillna(t["major_hazards_found"])
+    k = t["major_hazards_found_enterprise"]
+    tested = k.notna() & (n > 0)
+    t = t.assign(enterprise=k, found=n).loc[tested].reset_index(drop=True)
+    if t.empty:
+        return pd.DataFrame(columns=["unit", "unit_type", "peer", "enterprise", "found", "share",
+                                     "expected_share", "z", "p_low", "phi", "tau2"])
+    peer = _peer_key(t, pd.Series(True, index=t.index), min_peers)
+    sums = t.groupby(peer)[["enterprise", "found"]].sum()
+    sums.loc[ALL_PEERS] = t[["enterprise", "found"]].sum()
+    # the peers' pooled share without the unit itself (as the count funnel's rate)
+    g = sums.reindex(peer.to_numpy()).set_axis(t.index) - t[["enterprise", "found"]]
+    p0 = (g["enterprise"] / g["found"].where(g["found"] > 0)).astype(float)
+    share = t["enterprise"] / t["found"]
+    s = 1 / (2 * np.sqrt(t["found"]))
+    target = np.arcsin(np.sqrt(p0))
+    if z_method == "exact":
+        k, n = t["enterprise"].to_numpy(), t["found"].to_numpy()
+        mid = stats.binom.cdf(k - 1, n, p0) + 0.5 * stats.binom.pmf(k, n, p0)
+        z0 = pd.Series(stats.norm.ppf(mid), index=t.index)
+    elif z_method == "sqrt":
+        z0 = (np.arcsin(np.sqrt(share)) - target) / s
+    else:
+        raise ValueError(f"z_method must be 'exact' or 'sqrt', got {z_method!r}")
+    disp = {g: dispersion(z0[peer == g], s[peer == g], winsor=winsor)
+            for g in peer.unique() if g != ALL_PEERS}
+    disp[ALL_PEERS] = dispersion(z0, s, winsor=winsor)
+    phi = peer.map({g: v[0] for g, v in disp.items()}).astype(float)
+    tau2 = peer.map({g: v[1] for g, v in disp.items()}).astype(float)
+    z = (np.arcsin(np.sqrt(share)) - target) / np.sqrt(s ** 2 + tau2)
+    # the unit's true share: arcsine-scale normal around the peers' (as the funnel's
+    # additive τ²), averaged by Gauss–Hermite quadrature; τ² = 0 gives the binomial
+    angle = np.clip(target.to_numpy()[:, None] + np.sqrt(tau2.to_numpy())[:, None] * _GH_X,
+                    0.0, np.pi / 2)
+    cdf = stats.binom.cdf(t["enterprise"].to_numpy()[:, None], t["found"].to_numpy()[:, None],
+                          np.sin(angle) ** 2)
+    p_low = (cdf * _GH_W).sum(axis=1)
+    # a peer group where nobody self-reports (p0 = 0) cannot show anyone low
+    p_low = np.where(p0 > 0, np.clip(p_low, 0.0, 1.0), np.nan)
+    return pd.DataFrame({
+        "unit": t["unit"], "unit_type": t["unit_type"], "peer": peer,
+        "enterprise": t["enterprise"], "found": t["found"], "share": share,
+        "expected_share": p0, "z": z, "p_low": p_low, "phi": phi, "tau2": tau2,
+    })
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def low_self_report(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+                    cumulative: bool = True, min_peers: int = 5, winsor: float = 0.2,
+                    z_method: str = "exact", min_found: int = 5,
+                    overall_floor: float = 0.2, alert: float = 0.01, warning: float = 0.05,
+                    info_p: float = 0.05) -> pd.DataFrame:
+    """Units whose enterprises self-report a share of major hazards far below their
+    peers' (null model in ``self_report_table``).  Tested: units with at least
+    ``min_found`` hazards (fewer can never be significant); BH across them; ``info``
+    for raw p < ``info_p`` not significant after adjustment.  Also one ``info`` row for all
+    units together when their pooled self-reported share is below ``overall_floor``
+    (descriptive, as the bulletin states it: 桂林 "企业自查上报占比仅为8.86%").
+    Source figures come from the panel, or from ``ledger_counts`` when the panel has
+    none.  Window as in ``outliers.funnel_table``.  Inputs are not modified."""
+    tab = self_report_table(panel, ledger_counts=ledger_counts, period=period,
+                            cumulative=cumulative, min_peers=min_peers, winsor=winsor,
+                            z_method=z_method)
+    if tab.empty:
+        return empty_findings()
+    periods = sorted(panel.loc[in_window(panel["period"], period, cumulative=cumulative),
+                               "period"].unique())
+    where = _window_label(period, cumulative, periods)
+    p = tab["p_low"].where(tab["found"] >= min_found)
+    q = bh_adjust(p)
+    f = tab.assign(q=q, sev=severity_from_q(q, alert=alert, warning=warning))
+    f = f.loc[(f["q"] < warning) | (p < info_p)]
+    msg = (f["unit"] + "，" + where + "排查重大事故隐患" + fmt(f["found"])
+           + "项，其中企业自查发现" + fmt(f["enterprise"]) + "项，占比"
+           + fmt(f["share"], "pct") + "，远低于同类单位的" + fmt(f["expected_share"], "pct")
+           + "（p=" + fmt(f["p_low"], "p") + "）。")
+    rows = pd.DataFrame({
+        "check": "low_self_report", "unit": f["unit"], "unit_type": f["unit_type"],
+        "period": period, "indicator": "major_hazards_found_enterprise",
+        "observed": f["enterprise"], "expected": f["expected_share"] * f["found"],
+        "lower": np.nan, "upper": np.nan, "statistic": f["z"], "p_value": f["p_low"],
+        "q_value": f["q"], "severity": f["sev"], "message": msg,
+    })
+    k, n = tab["enterprise"].sum(), tab["found"].sum()
+    if n > 0 and k / n < overall_floor:
+        total = pd.DataFrame({
+            "check": ["low_self_report"], "unit": [np.nan], "period": [period],
+            "indicator": ["major_hazards_found_enterprise"], "observed": [k],
+            "expected": [overall_floor * n], "statistic": [k / n], "severity": ["info"],
+            "message": [f"{where}各单位共排查重大事故隐患{n:.0f}项，其中企业自查发现{k:.0f}项，"
+                        f"企业自查上报占比仅为{_pct(k / n)}。"],
+        })
+        rows = pd.concat([rows, total], ignore_index=True) if len(rows) else total
+    return make_findings(rows) if len(rows) else empty_findings()
+
+
+# --------------------------------------------------------------------------- sectors
+def _sector_counts(ledger_counts: pd.DataFrame, period, cumulative: bool) -> pd.DataFrame:
+    _require(ledger_counts, ["unit", "period", "sector", "found"], "sector_concentration")
+    return ledger_counts.loc[in_window(ledger_counts["period"].astype(str), period,
+                                       cumulative=cumulative)]
+
+
+def sector_concentration(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+                         cumulative: bool = True, top2_info: float = 0.6, winsor: float = 0.2,
+                         min_expected: float = 5.0,
+                         per_unit: bool = False, unit_types=("county", "town"),
+                         min_found: int = 5, min_peers: int = 5,
+                         n_sim: int = 4000, seed: int = 0, alert: float = 0.01,
+                         warning: float = 0.05, info_p: float = 0.05) -> pd.DataFrame:
+    """Hazards piled into one or two sectors while others report 0, from
+    ``ledger_counts`` (per unit, month and sector); nothing without it.
+
+    For all units together (one row, unit blank): null model — each sector's
+    hazards are Poisson with mean total × its share of the enterprises supervised
+    (``exposure`` rows with a sector), with a between-sector effect τ² as in the
+    unit funnel (``sector_funnel``); BH across sectors; severity from the smallest q.
+    The row names the two largest sectors, their share, the sectors significantly
+    low and those at 0 (巴南: 建筑施工 + 工贸 = 80%, 文旅、养老 … 0).  It is returned
+    when a sector is significantly low or the two largest hold at least
+    ``top2_info`` (then ``info``; always ``info`` without sector exposure).
+
+    With ``per_unit=True``, also per unit of ``unit_types`` (territorial units; a department or company answers
+    for one sector by design) with at least ``min_found`` hazards in the window:
+    null model — its hazards fall into sectors independently with the probabilities
+    of its own sector exposure mix (``exposure`` rows with a sector) or, without it,
+    of its peers' pooled sector mix.  Statistic: the Herfindahl index Σ share²; p =
+    P(HHI ≥ observed) under the multinomial, by ``n_sim`` simulations (seeded,
+    reproducible).  BH across units.  Off by default: in a district every town
+    files most hazards under 工贸 and 建筑施工, which is the group's pattern, not a
+    unit's anomaly."""
+    _require_panel(panel, "sector_concentration")
+    if ledger_counts is None or len(ledger_counts) == 0:
+        return empty_findings()
+    lc = _sector_counts(ledger_counts, period, cumulative)
+    lc = lc.loc[lc["sector"].fillna("").astype(str) != ""]
+    if lc.empty:
+        return empty_findings()
+    sectors = sorted(lc["sector"].unique())
+    has_exp = exposure is not None and len(exposure) and "sector" in exposure \
+        and (exposure["sector"].fillna("") != "").any()
+    if has_exp:
+        se = exposure.loc[exposure["sector"].fillna("") != ""]
+        sectors = sorted(set(sectors) | set(se.loc[se["enterprises"] > 0, "sector"]))
+    counts = (lc.pivot_table(index="unit", columns="sector", values="found", aggfunc="sum")
+              .reindex(columns=sectors).fillna(0.0))
+    units = units_of(panel).set_index("unit")
+    types = units["unit_type"].reindex(counts.index)
+    findings = [_overall_row(lc, sectors, period, cumulative, top2_info,
+                             se if has_exp else None, winsor, min_expected, alert, warning)]
+    if not per_unit:
+        out = [f for f in findings if f is not None and len(f)]
+        return make_findings(pd.concat(out, ignore_index=True)) if out else empty_findings()
+    territorial = counts.loc[types.isin(list(unit_types)).to_numpy()]
+    sel = territorial.loc[territorial.sum(axis=1) >= min_found]
+    if len(sel):
+        peer = _peer_key(types.loc[territorial.index].rename("unit_type").to_frame(),
+                         pd.Series(True, index=territorial.index), min_peers)
+        peer_mix = territorial.groupby(peer).sum()
+        peer_mix.loc[ALL_PEERS] = territorial.sum()
+        # the peers' mix without the unit itself, so a unit cannot set its own norm
+        mix = peer_mix.reindex(peer.loc[sel.index].to_numpy()).set_axis(sel.index) - sel
+        if has_exp:
+            own = (se.pivot_table(index="unit", columns="sector", values="enterprises",
+                                  aggfunc="sum").reindex(index=sel.index, columns=sectors)
+                   .fillna(0.0))
+            # the unit's own exposure mix where it has one, else its peers' hazard mix
+            has_own = np.broadcast_to((own.sum(axis=1) > 0).to_numpy()[:, None], own.shape)
+            mix = own.where(has_own, mix)
+        pi = mix.div(mix.sum(axis=1), axis=0).to_numpy()
+        findings.append(_unit_rows(sel, pi, types.loc[sel.index], period, cumulative, n_sim,
+                                   seed, alert, warning, info_p, panel))
+    out = [f for f in findings if f is not None and len(f)]
+    return make_findings(pd.concat(out, ignore_index=True)) if out else empty_findings()
+
+
+def _unit_rows(sel, pi, types, period, cumulative, n_sim, seed, alert, warning, info_p, panel):
+    n = sel.sum(axis=1).to_numpy().astype(np.int64)
+    o = sel.to_numpy()
+    hhi = ((o / n[:, None]) ** 2).sum(axis=1)
+    rng = np.random.default_rng(seed)
+    sim = rng.multinomial(n, pi, size=(n_sim, len(n)))  # n_sim × units × sectors
+    sim_hhi = ((sim / n[None, :, None]) ** 2).sum(axis=2)
+    # a tolerance so that ties in the discrete HHI count as "at least as concentrated"
+    p = ((sim_hhi >= hhi[None, :] - 1e-12).sum(axis=0) + 1) / (n_sim + 1)
+    exp_hhi = sim_hhi.mean(axis=0)
+    q = bh_adjust(p)
+    keep = (q < warning) | (p < info_p)
+    if not keep.any():
+        return None
+    order = np.argsort(-o, axis=1)
+    top = np.array(sel.columns)[order[:, :2]]
+    top2 = np.take_along_axis(o, order[:, :2], axis=1).sum(axis=1) / n
+    zeros = (o == 0) & (pi > 0)
+    periods = sorted(panel.loc[in_window(panel["period"], period, cumulative=cumulative),
+                               "period"].unique())
+    where = _window_label(period, cumulative, periods)
+    f = pd.DataFrame({"unit": sel.index, "n": n, "hhi": hhi, "exp": exp_hhi, "p": p, "q": q,
+                      "top": _names(top, np.take_along_axis(o, order[:, :2], axis=1)),
+                      "top2": top2,
+                      "zeros": zeros.sum(axis=1)})[keep]
+    msg = (f["unit"] + "，" + where + "排查重大事故隐患" + f["n"].astype(str) + "项，集中在"
+           + f["top"] + "（占" + fmt(f["top2"], "pct") + "），另有" + f["zeros"].astype(str)
+           + "个监管行业领域为0，集中度HHI=" + fmt(f["hhi"], ".2f") + "（按其行业构成应约"
+           + fmt(f["exp"], ".2f") + "，p=" + fmt(f["p"], "p") + "）。")
+    return pd.DataFrame({
+        "check": "sector_concentration", "unit": f["unit"], "unit_type": types[keep].to_numpy(),
+        "period": period, "indicator": "major_hazards_found", "observed": f["hhi"],
+        "expected": f["exp"], "lower": np.nan, "upper": np.nan, "statistic": f["top2"],
+        "p_value": f["p"], "q_value": f["q"],
+        "severity": severity_from_q(f["q"], alert=alert, warning=warning), "message": msg,
+    })
+
+
+def _names(top: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """'A、B' for the two largest sectors, just 'A' when the second has none."""
+    second = np.where(counts[:, 1] > 0, np.char.add("、", top[:, 1].astype(str)), "")
+    return np.char.add(top[:, 0].astype(str), second)
+
+
+def sector_funnel(counts_by_sector: pd.Series, enterprises_by_sector: pd.Series, *,
+                  winsor: float = 0.2) -> pd.DataFrame:
+    """Each sector's hazards against its share of the enterprises supervised: one row
+    per sector with enterprises > 0: sector, observed, enterprises, expected (total ×
+    the sector's share of enterprises), p_low (``outliers.count_cdf`` with the τ² of
+    the sectors, estimated as for units on winsorised exact z-scores), tau2."""
+    x = enterprises_by_sector.loc[lambda v: v > 0].astype(float)
+    o = counts_by_sector.reindex(x.index).fillna(0.0).astype(float)
+    e = o.sum() * x / x.sum()
+    z = exact_z(o, e)
+    _, tau2 = dispersion(z, 1 / (2 * np.sqrt(e)), winsor=winsor)
+    return pd.DataFrame({"sector": x.index, "observed": o.to_numpy(), "enterprises": x.to_numpy(),
+                         "expected": e.to_numpy(), "p_low": count_cdf(o, e, tau2),
+                         "tau2": tau2}).reset_index(drop=True)
+
+
+def _overall_row(lc, sectors, period, cumulative, top2_info, se, winsor, min_expected, alert,
+                 warning):
+    """One row for all units: the two largest sectors and the sectors with 0; with
+    sector exposure, severity from the sector funnel (BH across sectors)."""
+    s = sector_shares(lc, value="found", sectors=sectors)
+    total = s["count"].sum()
+    if total <= 0:
+        return None
+    top = s.sort_values("count", ascending=False, kind="stable").head(2)
+    top2 = top["count"].sum() / total
+    zeros = s.loc[s["zero"], "sector"].tolist()
+    p_min, q_min, low = np.nan, np.nan, []
+    if se is not None:
+        f = sector_funnel(s.set_index("sector")["count"],
+                          se.groupby("sector")["enterprises"].sum(), winsor=winsor)
+        # sectors too small to show a shortfall are not tested
+        f["q"] = bh_adjust(f["p_low"].where(f["expected"] >= min_expected))
+        sig = f.loc[f["q"] < warning].sort_values("p_low")
+        low = [f"{r.sector}（{r.observed:.0f}项，按监管企业数应约{r.expected:.0f}项）"
+               for r in sig.itertuples()]  # over the few significant sectors
+        p_min, q_min = f["p_low"].min(), f["q"].min()
+    if top2 < top2_info and not low:
+        return None
+    parts = "、".join(f"{r.sector}{r.count:.0f}项" for r in top.itertuples())
+    msg = f"重大事故隐患主要集中在{parts}，两个行业领域合计占比{_pct(top2)}"
+    if low:
+        msg += "；" + "、".join(low) + "显著偏低"
+    if zeros:
+        msg += f"；{'、'.join(zeros)}等行业领域为0"
+    severity = severity_from_q([q_min], alert=alert, warning=warning)[0]
+    return pd.DataFrame({
+        "check": ["sector_concentration"], "unit": [np.nan], "period": [period],
+        "indicator": ["major_hazards_found"], "observed": [top2],
+        "statistic": [s["hhi"].iloc[0]], "p_value": [p_min], "q_value": [q_min],
+        "severity": [severity], "message": [msg + "。"],
+    })

@@ -1,0 +1,338 @@
+"""Surges after pressure: one unit jumping far above its own history (``surge``) and a
+whole group stepping up or down after a date (``group_shift``).
+
+巴南 2023: "9月单月增加重大事故隐患43个，是5-8月3个月累计排查重大事故隐患个数（69个）的
+62.3%", right after the district head's meeting.  A step of the whole group is
+``group_shift``; a unit that jumps while its peers do not is ``surge``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..catalogue import indicator_name, indicator_unit, unit_type_name
+from ..findings import bh_adjust, empty_findings, make_findings, severity_from_q
+from ..indicators import in_window, units_of
+from ..periods import period_bounds, sort_periods
+from .outliers import _require_panel, fmt
+
+# Indicators counted as events (hazards, accidents): Poisson limits; others use XmR.
+_EVENT_UNITS = {"项", "处", "起"}
+# XmR: 3-sigma limits with sigma = mean moving range / d2 (d2 = 1.128 for n = 2).
+_D2 = 1.128
+_D2_MEDIAN = 0.954  # median moving range ÷ this estimates sigma (Wheeler)
+
+
+def _matrix(panel: pd.DataFrame, indicator: str, months) -> pd.DataFrame:
+    """Units × periods of ``indicator`` (NaN where not reported)."""
+    df = panel.loc[(panel["indicator"] == indicator) & panel["period"].isin(months)]
+    return (df.pivot_table(index="unit", columns="period", values="value", aggfunc="sum")
+            .reindex(columns=months))
+
+
+def _test_columns(months, period, min_history: int) -> np.ndarray:
+    """Which periods are tested: all when ``period`` is None, else those inside
+    ``period`` with at least ``min_history`` periods before them."""
+    idx = np.arange(len(months))
+    ok = idx >= (min_history if period is not None else 0)
+    if period is not None:
+        start, end = period_bounds(period)
+        inside = np.array([(period_bounds(m)[0] >= start) & (period_bounds(m)[1] <= end)
+                           for m in months], dtype=bool)
+        ok &= inside
+    return ok
+
+
+def _poisson_surge(x: np.ndarray, peer_tot: np.ndarray, baseline: str, *, both_sides: bool):
+    """Conditional (binomial) test of each value against the unit's other periods,
+    for every unit × period at once.  Under H0 the unit's count in period m is
+    Poisson with mean c·G_m (G_m: its peers' total without it, ``baseline='group'``;
+    or 1, ``'own'``); given the total N of the reference periods plus the tested one,
+    the tested count is Binomial(N, G_t / (ΣG_ref + G_t)).  Reference: the earlier
+    periods, or with ``both_sides`` every other period.  Returns expected, p (upper
+    tail)."""
+    obs = ~np.isnan(x)
+    g = peer_tot if baseline == "group" else np.ones_like(x)
+    if baseline not in ("group", "own"):
+        raise ValueError(f"baseline must be 'group' or 'own', got {baseline!r}")
+    # a period where the peers found nothing still gets a little weight
+    g = np.where(obs, g + 0.5, 0.0)
+    xs = np.where(obs, x, 0.0)
+    if both_sides:
+        s_hist = xs.sum(axis=1, keepdims=True) - xs
+        g_hist = g.sum(axis=1, keepdims=True) - g
+    else:
+        s_hist = np.cumsum(xs, axis=1) - xs
+        g_hist = np.cumsum(g, axis=1) - g
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pi = g / (g_hist + g)
+        expected = s_hist * g / g_hist
+        n = s_hist + xs
+        p = stats.binom.sf(xs - 1, n, pi)
+    p = np.where(obs & (g_hist > 0), p, np.nan)
+    return expected, p
+
+
+def _reference_total(x: np.ndarray, period) -> np.ndarray:
+    """Each unit-period's total of the tested and reference periods (every period
+    without ``period``, else the period and those before it)."""
+    xs = np.nan_to_num(x)
+    if period is None:
+        return np.broadcast_to(xs.sum(axis=1, keepdims=True), xs.shape)
+    return np.cumsum(xs, axis=1)
+
+
+def _xmr_surge(x: np.ndarray):
+    """XmR (individuals) chart on the unit's own history: centre the mean of the
+    earlier values, sigma the mean moving range of consecutive earlier values ÷ 1.128;
+    statistic (x − centre)/sigma, p its normal upper tail.  Returns expected, upper,
+    statistic, p."""
+    obs = ~np.isnan(x)
+    xs = np.where(obs, x, 0.0)
+    n_hist = np.cumsum(obs, axis=1) - obs
+    mean = (np.cumsum(xs, axis=1) - xs) / np.where(n_hist > 0, n_hist, np.nan)
+    mr = np.abs(np.diff(x, axis=1))
+    mr_ok = ~np.isnan(mr)
+    mr0 = np.where(mr_ok, mr, 0.0)
+    # moving ranges strictly before the tested period t: those ending at t-1 or earlier,
+    # i.e. mr[:, j] with j <= t-2 (mr[:, j] compares periods j and j+1)
+    pad = np.zeros((len(x), 2))
+    mr_sum = np.concatenate([pad, np.cumsum(mr0, axis=1)], axis=1)[:, :x.shape[1]]
+    mr_n = np.concatenate([pad, np.cumsum(mr_ok, axis=1)], axis=1)[:, :x.shape[1]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma = (mr_sum / mr_n) / _D2
+        stat = (x - mean) / sigma
+    p = stats.norm.sf(stat)
+    return mean, mean + 3 * sigma, stat, np.where(obs & (sigma > 0), p, np.nan)
+
+
+def surge(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+          indicator: str = "major_hazards_found", method: str = "auto", baseline: str = "group",
+          min_history: int = 3, min_total: float = 10, min_count: float = 3,
+          min_ratio: float = 2.0,
+          alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
+    """A unit's figure in a period far above its own history.
+
+    ``method='poisson'`` (default for event counts 项/处/起, ``'auto'``): null model
+    — the unit's counts are Poisson with a constant share of the total of all other
+    units (``baseline='group'``, so a step of the whole group is not a unit's surge; see
+    ``group_shift``) or a constant mean (``baseline='own'``); the exact conditional
+    binomial test of the tested period against the unit's other periods: the
+    earlier ones when ``period`` is given (history before it), every other period
+    of the panel when ``period`` is None (a retrospective review).
+    ``method='xmr'`` (default for other indicators): individuals chart on the unit's
+    own history, statistic (x − mean)/σ̂ with σ̂ = mean moving range ÷ 1.128.
+
+    For ``poisson`` only units with at least ``min_total`` counts over the tested and
+    reference periods are tested, and a row also needs the figure to be at least ``min_count`` and
+    ``min_ratio`` × expected (an increase worth an analyst's time).
+    Tested: with ``period``, the periods in it that have at least ``min_history``
+    earlier periods; without, every period (the panel needs more than
+    ``min_history`` periods).  BH across all tested unit-periods; a row is returned
+    when q < ``warning``.  Inputs are not modified."""
+    _require_panel(panel, "surge")
+    end = None if period is None else period
+    months = sort_periods(panel.loc[in_window(panel["period"], end, cumulative=True)
+                                    & (panel["indicator"] == indicator), "period"].unique())
+    if len(months) <= min_history:
+        return empty_findings()
+    mat = _matrix(panel, indicator, months)
+    units = units_of(panel).set_index("unit").reindex(mat.index).reset_index()
+    x = mat.to_numpy(dtype=float)
+    if method == "auto":
+        method = "poisson" if indicator_unit(indicator) in _EVENT_UNITS else "xmr"
+    if method == "poisson":
+        # the district's other units: a unit type's own total is too small and noisy
+        # a month-to-month yardstick (a few departments finding 0–2 hazards a month)
+        x0 = np.nan_to_num(x)
+        peer_tot = x0.sum(axis=0, keepdims=True) - x0
+        expected, p = _poisson_surge(x, peer_tot, baseline, both_sides=period is None)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            upper = stats.chi2.ppf(0.999, 2 * (expected + 1)) / 2
+            stat = x / expected
+    elif method == "xmr":
+        expected, upper, stat, p = _xmr_surge(x)
+    else:
+        raise ValueError(f"method must be 'auto', 'poisson' or 'xmr', got {method!r}")
+    tested = _test_columns(months, period, min_history)[None, :] & ~np.isnan(p)
+    if method == "poisson":
+        # units with few hazards in all (reference + tested) cannot show a surge; the
+        # conditional test is given that total, so leaving them out keeps it valid
+        tested &= _reference_total(x, period) >= min_total
+    p = np.where(tested, p, np.nan)
+    q = bh_adjust(p.ravel()).reshape(p.shape)
+    with np.errstate(invalid="ignore"):
+        big = (x >= min_count) & ((x >= min_ratio * expected) | (expected == 0)) \
+            if method == "poisson" else np.ones_like(x, dtype=bool)
+        keep = tested & (q < warning) & big
+    r, c = np.nonzero(keep)
+    if not len(r):
+        return empty_findings()
+    name, unit = indicator_name(indicator), indicator_unit(indicator)
+    f = pd.DataFrame({
+        "check": "surge", "unit": units["unit"].to_numpy()[r],
+        "unit_type": units["unit_type"].to_numpy()[r], "period": np.array(months)[c],
+        "indicator": indicator, "observed": x[r, c], "expected": expected[r, c],
+        "lower": np.nan, "upper": upper[r, c], "statistic": stat[r, c], "p_value": p[r, c],
+        "q_value": q[r, c], "severity": severity_from_q(q[r, c], alert=alert, warning=warning),
+    })
+    basis = "按此前各期水平及同类单位走势" if method == "poisson" and baseline == "group" \
+        else "按此前各期水平"
+    f["message"] = (f["unit"] + "，" + f["period"] + name + fmt(f["observed"]) + unit
+                    + f"，{basis}应约" + fmt(f["expected"], ".1f") + unit
+                    + "，突增明显（p=" + fmt(f["p_value"], "p") + "），需核实是否集中突击上报。")
+    return make_findings(f)
+
+
+# --------------------------------------------------------------------------- Anhøj rules
+def longest_run_tail(n: int, length: int) -> float:
+    """P(the longest run of equal outcomes in ``n`` fair coin tosses ≥ ``length``),
+    exact, by a recursion over the current run length."""
+    if length <= 1:
+        return 1.0 if n >= 1 else 0.0
+    if length > n:
+        return 0.0
+    # state: current run length 1..length-1 (no run of `length` yet)
+    probs = np.zeros(length)
+    probs[1] = 1.0
+    for _ in range(n - 1):
+        new = np.zeros(length)
+        new[1] = probs[1:].sum() * 0.5          # the next toss differs
+        new[2:] = probs[1:-1] * 0.5             # the next toss continues the run
+        probs = new
+    return float(1.0 - probs[1:].sum())
+
+
+def anhoej(values) -> dict:
+    """Anhøj's run rules on a series against its median: number of useful points n
+    (not on the median), longest run on one side, number of crossings, and the
+    signal limits: a run longer than round(log2 n + 3), or fewer crossings than the
+    5th percentile of Binomial(n − 1, 0.5).  Also two p-values for a series with no
+    shift (signs as fair coin tosses): P(longest run ≥ observed), P(crossings ≤
+    observed)."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    med = np.median(v) if len(v) else np.nan
+    side = np.sign(v - med)
+    side = side[side != 0]
+    n = len(side)
+    if n < 2:
+        return {"n": n, "median": med, "longest_run": n, "crossings": 0, "run_limit": np.nan,
+                "crossings_limit": np.nan, "signal": False, "p_run": np.nan, "p_cross": np.nan}
+    change = np.flatnonzero(side[1:] != side[:-1])
+    crossings = len(change)
+    bounds = np.concatenate([[0], change + 1, [n]])
+    longest = int(np.diff(bounds).max())
+    run_limit = int(round(np.log2(n) + 3))
+    cross_limit = int(stats.binom.ppf(0.05, n - 1, 0.5))
+    return {
+        "n": n, "median": med, "longest_run": longest, "crossings": crossings,
+        "run_limit": run_limit, "crossings_limit": cross_limit,
+        "signal": bool(longest > run_limit or crossings < cross_limit),
+        "p_run": longest_run_tail(n, longest), "p_cross": float(stats.binom.cdf(crossings, n - 1, 0.5)),
+    }
+
+
+def step_test(values, *, min_segment: int = 2) -> dict:
+    """The best single step in a series and its significance.  The split maximising
+    the Poisson likelihood ratio for counts, else the between-means sum of squares
+    (segments of at least ``min_segment`` points);
+    statistic |mean after − mean before| / (σ̂ √(1/n₁ + 1/n₂)), σ̂ the median moving
+    range within the two segments ÷ 0.954 (so neither the step itself nor one spiky
+    month inflates it);
+    p two-sided from Student's t with as many degrees of freedom as moving ranges,
+    times the number of candidate splits (Bonferroni).  Keys: step (index of the
+    first point after it), before, after, statistic, p."""
+    v = np.asarray(values, dtype=float)
+    n = len(v)
+    k = np.arange(min_segment, n - min_segment + 1)
+    if len(k) == 0:
+        return {"step": 0, "before": np.nan, "after": np.nan, "statistic": np.nan, "p": np.nan}
+    c = np.cumsum(v)
+    before = c[k - 1] / k
+    after = (c[-1] - c[k - 1]) / (n - k)
+    if (v >= 0).all() and c[-1] > 0:
+        # counts: the split with the largest Poisson likelihood ratio (variance grows
+        # with the level, so a plain sum of squares favours splits in the high part)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ll = np.nan_to_num(c[k - 1] * np.log(before)) \
+                + np.nan_to_num((c[-1] - c[k - 1]) * np.log(after))
+        i = int(np.argmax(ll))
+    else:
+        i = int(np.argmax(k * (n - k) * (after - before) ** 2))
+    split = int(k[i])
+    mr = np.abs(np.diff(v))
+    within = np.delete(mr, split - 1)  # the moving range straddling the step
+    # the median moving range (÷ 0.954) is not thrown by one spiky month
+    sigma = np.median(within) / _D2_MEDIAN if len(within) else np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = abs(after[i] - before[i]) / (sigma * np.sqrt(1 / split + 1 / (n - split)))
+    p = min(1.0, len(k) * 2 * stats.t.sf(stat, df=max(len(within), 1))) if sigma > 0 else np.nan
+    return {"step": split, "before": float(before[i]), "after": float(after[i]),
+            "statistic": float(stat), "p": p}
+
+
+def group_shift(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+                indicator: str = "major_hazards_found", min_periods: int = 8, min_peers: int = 5,
+                alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
+    """A whole group's step after a date: Anhøj's run rules on the monthly total of
+    each unit type (with at least ``min_peers`` units) and of all units, over every
+    period up to ``period``.
+
+    Null model: no shift, so each point falls above or below the median like a fair
+    coin toss; the rules signal a run longer than round(log2 n + 3) or fewer
+    crossings than the 5th percentile of Binomial(n − 1, 0.5) (Anhøj 2015).  Run
+    rules are slow to see a step late in a short series (four high months out of
+    twelve), so the best single step is also tested (``step_test``).  p = 2 × the
+    smaller of: 2 × the smaller exact run/crossing tail probability, and the step
+    test's p; BH across the groups.  A row is returned when the rules signal or
+    q < ``warning`` (severity from q; a signal with q ≥ ``warning`` is ``info``).
+    The row's period is the first period after the best step, observed and expected
+    the mean after and before it.  Needs ``min_periods`` periods."""
+    _require_panel(panel, "group_shift")
+    df = panel.loc[(panel["indicator"] == indicator)
+                   & in_window(panel["period"], period, cumulative=True)]
+    months = sort_periods(df["period"].unique())
+    if len(months) < min_periods:
+        return empty_findings()
+    types = df["unit_type"].fillna("").astype(str)
+    n_units = df.groupby(types)["unit"].nunique()
+    groups = [t for t in n_units.index if t and n_units[t] >= min_peers]
+    series = df.pivot_table(index=types.rename("group"), columns="period", values="value",
+                            aggfunc="sum").reindex(index=groups, columns=months)
+    series.loc["all"] = df.groupby("period")["value"].sum().reindex(months)
+    rows = []
+    for g, vals in series.iterrows():  # one row per group (≤ 5), not per unit
+        a = anhoej(vals.to_numpy())
+        st = step_test(np.nan_to_num(vals.to_numpy()))
+        p_runs = min(1.0, 2 * min(a["p_run"], a["p_cross"])) if a["n"] >= 2 else np.nan
+        # Bonferroni over the run rules and the step test
+        p = np.nanmin([min(1.0, 2 * p_runs), min(1.0, 2 * st["p"])]) \
+            if not (np.isnan(p_runs) and np.isnan(st["p"])) else np.nan
+        rows.append({"group": g, **a, "p": p, "step": months[st["step"]], "before": st["before"],
+                     "after": st["after"]})
+    r = pd.DataFrame(rows)
+    r["q"] = bh_adjust(r["p"])
+    r = r.loc[r["signal"] | (r["q"] < warning)]
+    if r.empty:
+        return empty_findings()
+    name, unit = indicator_name(indicator), indicator_unit(indicator)
+    label = r["group"].map(lambda g: "全部单位" if g == "all" else unit_type_name(g))
+    direction = np.where(r["after"] >= r["before"], "升至", "降至")
+    msg = (label + f"{name}月度合计自" + r["step"] + "起由月均" + fmt(r["before"], ".1f")
+           + unit + direction + fmt(r["after"], ".1f") + unit + "，中位线同侧最长连续"
+           + r["longest_run"].astype(str) + "期（上限" + r["run_limit"].astype(str) + "）、穿越中位线"
+           + r["crossings"].astype(str) + "次（下限" + r["crossings_limit"].astype(str)
+           + "）" + pd.Series(np.where(r["q"] < warning, "，存在整体阶跃", "，提示可能存在整体变化（未达显著）"),
+                              index=r.index, dtype="str")
+           + "（p=" + fmt(r["p"], "p") + "）。")
+    sev = severity_from_q(r["q"], alert=alert, warning=warning)
+    return make_findings(pd.DataFrame({
+        "check": "group_shift", "unit": np.nan,
+        "unit_type": r["group"].where(r["group"] != "all"), "period": r["step"],
+        "indicator": indicator, "observed": r["after"], "expected": r["before"],
+        "lower": np.nan, "upper": np.nan, "statistic": r["longest_run"].astype(float),
+        "p_value": r["p"], "q_value": r["q"], "severity": sev, "message": msg,
+    }))

@@ -1,0 +1,136 @@
+"""Funnel plot, low outliers and zero reporters.  Reference figures: the six-unit
+example worked by hand in tests/reference/funnel_by_hand.py."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from anquan_analysis.checks import outliers as O
+
+X = [100, 200, 50, 400, 150, 100]
+OBS = [4, 12, 0, 30, 3, 11]
+UNITS = list("ABCDEF")
+
+
+def _six():
+    panel = pd.DataFrame({"unit": UNITS, "unit_type": "town", "parent": None, "period": "2024-06",
+                          "indicator": "major_hazards_found", "value": np.array(OBS, float)})
+    exposure = pd.DataFrame({"unit": UNITS, "sector": "", "enterprises": X})
+    return panel, exposure
+
+
+def test_funnel_like_funnelplotr_by_hand():
+    panel, exposure = _six()
+    before = panel.copy()
+    ft = O.funnel_table(panel, exposure=exposure, leave_one_out=False, z_method="sqrt",
+                        winsor=0.1, min_peers=2).set_index("unit")
+    assert list(ft["expected"]) == pytest.approx([6, 12, 3, 24, 9, 6], abs=1e-12)
+    # reference: phi = 19.6656…/6, tau2 = (nφ − 5)/(240 − 14112/240)
+    assert ft["phi"].iloc[0] == pytest.approx(3.277590920866333, abs=1e-9)
+    assert ft["tau2"].iloc[0] == pytest.approx(0.08093568170639073, abs=1e-9)
+    assert list(ft["lower95"]) == pytest.approx(
+        [0.5905443763463109, 1.685222570683146, 0.126844132768815, 3.987495741491455,
+         1.1263539615924054, 0.5905443763463109], abs=1e-9)
+    assert list(ft["upper95"]) == pytest.approx(
+        [17.06111809479963, 31.697372961261678, 9.65935180797769, 60.85696591205114,
+         24.390775039952985, 17.06111809479963], abs=1e-9)
+    assert list(ft["lower998"]) == pytest.approx(
+        [0.0, 0.0024118728731577794, 0.0, 0.10451599773064846, 0.0, 0.0], abs=1e-9)
+    assert ft.loc["D", "upper998"] == pytest.approx(89.76936460817657, abs=1e-9)
+    pd.testing.assert_frame_equal(panel, before)
+
+
+def test_funnel_defaults_by_hand():
+    panel, exposure = _six()
+    ft = O.funnel_table(panel, exposure=exposure, min_peers=2).set_index("unit")
+    # leave-one-out: E_C = 50 × 60/950
+    assert ft.loc["C", "expected"] == pytest.approx(3.1578947368421053, abs=1e-12)
+    assert ft["phi"].iloc[0] == pytest.approx(2.9726287916728658, abs=1e-9)
+    assert ft["tau2"].iloc[0] == pytest.approx(0.07265937431398117, abs=1e-9)
+    # P(0 | E, τ²) by quadrature in the reference script (scipy's expect)
+    assert ft.loc["C", "p_low"] == pytest.approx(0.09504674822027588, abs=1e-6)
+
+
+def test_exact_limits_and_zero_probability_without_overdispersion():
+    lo, hi = O.funnel_limits([6.0], 0.0, level=0.95)
+    assert lo[0] == pytest.approx(2.201894253490851, abs=1e-9)
+    assert hi[0] == pytest.approx(13.059474022518685, abs=1e-9)
+    lo, hi = O.funnel_limits([6.0], 0.0, level=0.998)
+    assert lo[0] == pytest.approx(1.1071046602556396, abs=1e-9)
+    assert O.zero_probability([3.0])[0] == pytest.approx(np.exp(-3.0))
+    assert O.count_cdf([2.0], [4.0])[0] == pytest.approx(stats.poisson.cdf(2, 4.0))
+    # a unit effect makes a low count less surprising
+    assert O.count_cdf([0.0], [10.0], 0.05)[0] > np.exp(-10.0)
+
+
+def test_dispersion_needs_two_values_and_exact_z_of_a_zero():
+    assert O.dispersion([1.0], [0.5]) == (pytest.approx(np.nan, nan_ok=True), 0.0)
+    # a 0 against E = 4 is worth Φ⁻¹(½·e⁻⁴), not 2(√0 − √4) = −4
+    assert O.exact_z([0.0], [4.0])[0] == pytest.approx(stats.norm.ppf(0.5 * np.exp(-4.0)))
+
+
+def _district(seed=3, n=40, months=6):
+    """Towns with enterprises and Poisson hazards at 0.01/enterprise/month; T00 and
+    T01 are the largest and find nothing (T01 from month 3 only)."""
+    rng = np.random.default_rng(seed)
+    ent = np.r_[600, 500, rng.integers(60, 300, size=n - 2)]
+    rows = []
+    for i in range(n):
+        for m in range(months):
+            v = rng.poisson(ent[i] * 0.01 * rng.gamma(20, 1 / 20))
+            if i == 0 or (i == 1 and m >= 2):
+                v = 0
+            rows.append((f"T{i:02d}", "town", f"2024-{m + 1:02d}", v))
+    panel = pd.DataFrame(rows, columns=["unit", "unit_type", "period", "value"]).assign(
+        indicator="major_hazards_found", parent=None)
+    exposure = pd.DataFrame({"unit": [f"T{i:02d}" for i in range(n)], "sector": "",
+                             "enterprises": ent})
+    return panel, exposure
+
+
+def test_low_outlier_finds_the_silent_large_unit():
+    panel, exposure = _district()
+    f = O.low_outlier(panel, exposure=exposure)
+    flagged = f.loc[f["severity"] != "info"]
+    assert "T00" in set(flagged["unit"])
+    row = flagged.set_index("unit").loc["T00"]
+    assert row["observed"] == 0 and row["expected"] > 20 and row["q_value"] < 0.01
+    assert row["severity"] == "alert" and row["check"] == "low_outlier"
+    assert "T00" in row["message"] and "显著偏低" in row["message"]
+    assert set(flagged["unit"]) <= {"T00", "T01"}
+
+
+def test_zero_report_run_of_zero_months():
+    panel, exposure = _district()
+    f = O.zero_report(panel, exposure=exposure).set_index("unit")
+    assert f.loc["T00", "statistic"] == 6 and f.loc["T00", "severity"] == "alert"
+    assert f.loc["T01", "statistic"] == 4 and f.loc["T01", "period"] == "2024-06"
+    assert f.loc["T01", "severity"] in ("warning", "alert")
+    assert "连续4期" in f.loc["T01", "message"]
+    # the whole window at 0: p is exactly P(X = 0) over the window
+    ft = O.funnel_table(panel, exposure=exposure).set_index("unit")
+    assert f.loc["T00", "p_value"] == pytest.approx(
+        O.zero_probability([ft.loc["T00", "expected"]], ft.loc["T00", "tau2"])[0], rel=1e-9)
+
+
+def test_period_windows():
+    panel, exposure = _district()
+    cum = O.funnel_table(panel, exposure=exposure, period="2024-03").set_index("unit")
+    one = O.funnel_table(panel, exposure=exposure, period="2024-03",
+                         cumulative=False).set_index("unit")
+    t02 = panel.loc[panel["unit"] == "T02"].set_index("period")["value"]
+    assert cum.loc["T02", "observed"] == t02.iloc[:3].sum()
+    assert one.loc["T02", "observed"] == t02.iloc[2]
+
+
+def test_without_exposure_the_peer_mean_is_expected():
+    panel, _ = _six()
+    ft = O.funnel_table(panel, min_peers=2, leave_one_out=False).set_index("unit")
+    assert ft["expected"].tolist() == pytest.approx([10.0] * 6)
+
+
+def test_missing_column_is_named():
+    panel, exposure = _six()
+    with pytest.raises(ValueError, match="unit_type"):
+        O.low_outlier(panel.drop(columns="unit_type"), exposure=exposure)

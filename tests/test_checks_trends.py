@@ -1,0 +1,99 @@
+"""Surges of one unit and steps of the whole group."""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from anquan_analysis.checks import trends as T
+
+
+def _panel(series: dict, unit_type="town", indicator="major_hazards_found", start="2024-01"):
+    periods = [str(p) for p in pd.period_range(start, periods=len(next(iter(series.values()))),
+                                               freq="M")]
+    rows = [(u, unit_type, p, indicator, float(v)) for u, vals in series.items()
+            for p, v in zip(periods, vals)]
+    return pd.DataFrame(rows, columns=["unit", "unit_type", "period", "indicator", "value"]) \
+        .assign(parent=None)
+
+
+def test_longest_run_tail_matches_enumeration():
+    def brute(n, length):
+        hits = 0
+        for seq in itertools.product([0, 1], repeat=n):
+            runs = [len(list(g)) for _, g in itertools.groupby(seq)]
+            hits += max(runs) >= length
+        return hits / 2 ** n
+    for n, length in [(5, 2), (8, 3), (10, 4), (12, 6), (3, 4)]:
+        assert T.longest_run_tail(n, length) == pytest.approx(brute(n, length))
+
+
+def test_anhoej_rules_by_hand():
+    a = T.anhoej(range(1, 13))     # a trend: 6 below the median 6.5, then 6 above
+    assert (a["n"], a["longest_run"], a["crossings"]) == (12, 6, 1)
+    assert a["run_limit"] == 7                        # round(log2 12 + 3) = round(6.58)
+    assert a["crossings_limit"] == 3                  # qbinom(0.05, 11, 0.5)
+    assert a["signal"] and a["p_cross"] == pytest.approx(stats.binom.cdf(1, 11, 0.5))
+    b = T.anhoej([1, 3, 1, 3, 1, 3, 1, 3])
+    assert b["crossings"] == 7 and not b["signal"]
+
+
+def test_step_test_finds_the_step():
+    st = T.step_test([20, 22, 18, 21, 19, 20, 23, 21, 50, 52, 49, 55])
+    assert st["step"] == 8 and st["before"] == pytest.approx(20.5) and st["after"] == 51.5
+    assert st["p"] < 0.001
+
+
+def test_surge_against_history_and_peers():
+    rng = np.random.default_rng(0)
+    series = {f"T{i:02d}": rng.poisson(3, size=12) for i in range(12)}
+    series["T00"] = np.array([3, 2, 4, 3, 3, 2, 3, 19, 3, 2, 4, 3])
+    p = _panel(series)
+    f = T.surge(p)
+    assert list(f["unit"]) == ["T00"] and list(f["period"]) == ["2024-08"]
+    row = f.iloc[0]
+    # conditional binomial: 19 of 51 hazards in the month carrying G_t/ΣG of the weight
+    others = p.loc[p["unit"] != "T00"].groupby("period")["value"].sum().to_numpy() + 0.5
+    pi = others[7] / others.sum()
+    assert row["p_value"] == pytest.approx(stats.binom.sf(18, 51, pi))
+    assert row["expected"] == pytest.approx(32 * others[7] / (others.sum() - others[7]))
+    assert row["severity"] == "alert" and "突增" in row["message"]
+    # assessed as of September: the history before it is used, August not tested
+    assert T.surge(p, period="2024-09").empty
+    assert list(T.surge(p, period="2024-08")["unit"]) == ["T00"]
+
+
+def test_group_step_is_not_a_unit_surge():
+    rng = np.random.default_rng(1)
+    series = {f"T{i:02d}": np.r_[rng.poisson(2, 8), rng.poisson(6, 4)] for i in range(12)}
+    p = _panel(series)
+    assert T.surge(p).empty
+    g = T.group_shift(p)
+    row = g.loc[g["unit_type"].isna()].iloc[0]
+    assert row["period"] == "2024-09" and row["severity"] in ("warning", "alert")
+    assert row["observed"] > 2 * row["expected"] and pd.isna(row["unit"])
+    assert "2024-09" in row["message"]
+
+
+def test_group_shift_quiet_on_a_stable_series():
+    rng = np.random.default_rng(2)
+    p = _panel({f"T{i:02d}": rng.poisson(4, 12) for i in range(10)})
+    g = T.group_shift(p)
+    assert (g["severity"] != "alert").all() and (g["severity"] != "warning").all()
+
+
+def test_xmr_for_measured_indicators():
+    rng = np.random.default_rng(3)
+    series = {f"T{i:02d}": rng.normal(50, 5, 10).round(2) for i in range(6)}
+    series["T00"] = np.array([50, 52, 49, 51, 50, 48, 51, 50, 95, 50], float)
+    p = _panel(series, indicator="investment")
+    f = T.surge(p, indicator="investment")
+    assert list(f["unit"]) == ["T00"] and list(f["period"]) == ["2024-09"]
+    # XmR by hand for T00 at 2024-09, as of then (history before it)
+    h = series["T00"][:8]
+    sigma = np.abs(np.diff(h)).mean() / 1.128
+    g = T.surge(p, indicator="investment", period="2024-09").iloc[0]
+    assert g["expected"] == pytest.approx(h.mean())
+    assert g["statistic"] == pytest.approx((95 - h.mean()) / sigma)

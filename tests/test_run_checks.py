@@ -1,0 +1,111 @@
+"""run_checks, the CHECKS registry, `anquan check`, and detection on the synthetic city."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from anquan_analysis import cli
+from anquan_analysis.checks import CHECKS, get_check, run_checks, summarise
+from anquan_analysis.dataset import Dataset
+from anquan_analysis.findings import CHECK_FAMILIES, FINDINGS_COLUMNS
+from anquan_analysis.synth import make_city
+
+MINE = ["low_outlier", "zero_report", "surge", "group_shift", "low_self_report",
+        "sector_concentration"]
+
+
+@pytest.fixture(scope="module")
+def city():
+    c = make_city(seed=0)
+    return c, Dataset(panel=c.panel, exposure=c.exposure, ledger=c.ledger)
+
+
+def test_registry_lists_every_check_family():
+    assert list(CHECKS) == list(CHECKS.keys()) and set(CHECKS) == set(CHECK_FAMILIES)
+    assert CHECKS["low_outlier"].__name__ == "low_outlier"
+    with pytest.raises(KeyError, match="unknown check"):
+        get_check("nonsense")
+
+
+def test_run_checks_finds_the_injected_anomalies(city):
+    c, ds = city
+    before = ds.panel.copy()
+    f = run_checks(ds, checks=MINE)
+    assert list(f.columns) == FINDINGS_COLUMNS
+    flagged = f.loc[f["severity"] != "info"]
+    for row in c.truth.loc[c.truth["kind"].isin(["low_outlier", "zero_report",
+                                                   "low_self_report"])].itertuples():
+        assert row.unit in set(flagged.loc[flagged["check"] == row.kind, "unit"]), row
+    shift = c.truth.loc[c.truth["kind"] == "group_shift"].iloc[0]
+    g = flagged.loc[(flagged["check"] == "group_shift") & flagged["unit"].isna()]
+    assert shift["period"] in set(g["period"])
+    assert (flagged["check"] == "sector_concentration").any()
+    # false alarms: clean units with a warning or alert from these checks
+    dirty = set(c.truth["unit"]) - {""}
+    clean_flagged = set(flagged["unit"].dropna()) - dirty
+    assert len(clean_flagged) <= 0.05 * (c.panel["unit"].nunique() - len(dirty))
+    pd.testing.assert_frame_equal(ds.panel, before)
+    # severities sorted alert first
+    order = f["severity"].map({"alert": 0, "warning": 1, "info": 2}).to_numpy()
+    assert (np.diff(order) >= 0).all()
+
+
+def test_clean_city_raises_few_warnings():
+    c = make_city(seed=1, inject=False)
+    f = run_checks(Dataset(panel=c.panel, exposure=c.exposure, ledger=c.ledger), checks=MINE)
+    flagged = f.loc[(f["severity"] != "info") & f["unit"].notna()]
+    assert flagged["unit"].nunique() <= 0.02 * c.panel["unit"].nunique()
+
+
+def test_options_reach_one_check_and_unknown_options_fail(city):
+    _, ds = city
+    loose = run_checks(ds, checks=["low_outlier"], low_outlier={"info_p": 1.0})
+    strict = run_checks(ds, checks=["low_outlier"], low_outlier={"info_p": 0.0})
+    assert len(loose) > len(strict) > 0
+    with pytest.raises(ValueError, match="unknown check"):
+        run_checks(ds, checks=["low_outlier"], info_p=0.5)
+    s = summarise(strict)
+    assert list(s.columns) == ["check", "info", "warning", "alert", "total"]
+    assert s["total"].sum() == len(strict)
+
+
+def test_cli_check_on_raw_files_and_saved_folder(tmp_path, capsys):
+    rows = []
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        for m in range(1, 7):
+            v = 0 if i == 0 else rng.poisson(3)
+            rows.append({"单位": f"{i:02d}镇", "单位类型": "镇街", "期间": f"2024-{m:02d}",
+                         "重大事故隐患排查数": v})
+    reports = tmp_path / "reports.csv"
+    pd.DataFrame(rows).to_csv(reports, index=False)
+    exposure = tmp_path / "exposure.csv"
+    pd.DataFrame({"单位": [f"{i:02d}镇" for i in range(12)], "监管企业数": [300] + [100] * 11}) \
+        .to_csv(exposure, index=False)
+    out = tmp_path / "findings.csv"
+    code = cli.main(["check", str(reports), "--exposure", str(exposure), "--output", str(out),
+                     "--checks", "low_outlier,zero_report"])
+    assert code == 0
+    f = pd.read_csv(out)
+    assert set(f.loc[f["severity"] != "info", "unit"]) == {"00镇"}
+    printed = capsys.readouterr().out
+    assert "low_outlier:" in printed and "total:" in printed
+    # a folder written by Dataset.save is accepted too, and .xlsx output
+    from anquan_analysis.ingest import ingest
+    ingest([reports, exposure]).save(tmp_path / "saved")
+    out2 = tmp_path / "findings.xlsx"
+    assert cli.main(["check", str(tmp_path / "saved"), "--output", str(out2),
+                     "--period", "2024年6月", "--checks", "low_outlier"]) == 0
+    assert pd.read_excel(out2, engine="openpyxl")["unit"].tolist()[0] == "00镇"
+
+
+def test_cli_check_bad_input(tmp_path, capsys):
+    assert cli.main(["check", str(tmp_path / "missing.csv"), "--output",
+                     str(tmp_path / "f.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    (tmp_path / "r.csv").write_text("单位,期间,重大事故隐患排查数\nA,2024-01,1\n", encoding="utf-8")
+    assert cli.main(["check", str(tmp_path / "r.csv"), "--output", str(tmp_path / "f.txt")]) == 2
+    assert ".csv or .xlsx" in capsys.readouterr().err
+    assert cli.main(["check", str(tmp_path / "r.csv"), "--output", str(tmp_path / "f.csv"),
+                     "--period", "someday"]) == 2
+    assert "not a period" in capsys.readouterr().err
