@@ -294,19 +294,28 @@ def indicator(code: str) -> pd.Series:
     return hit.iloc[0]
 
 
+@lru_cache(maxsize=1)
+def _lookups() -> tuple[dict, dict, dict]:
+    # Plain dicts: checks map these over every row of a table, where a DataFrame
+    # lookup per call cost seconds at province scale.
+    return (dict(zip(INDICATORS["code"], INDICATORS["name_zh"].astype(str))),
+            dict(zip(INDICATORS["code"], INDICATORS["unit"].astype(str))),
+            dict(zip(UNIT_TYPES["code"], UNIT_TYPES["name_zh"].astype(str))))
+
+
 def indicator_name(code: str) -> str:
     """The Chinese name of an indicator code (the code itself if unknown)."""
-    hit = INDICATORS.loc[INDICATORS["code"] == code, "name_zh"]
-    return str(hit.iloc[0]) if len(hit) else str(code)
+    hit = _lookups()[0].get(code) if isinstance(code, str) else None
+    return hit if hit is not None else str(code)
 
 
 def indicator_unit(code: str) -> str:
     """The measurement unit (项, 场, 人次, 万元 …) of an indicator code ('' if unknown)."""
-    hit = INDICATORS.loc[INDICATORS["code"] == code, "unit"]
-    return str(hit.iloc[0]) if len(hit) else ""
+    hit = _lookups()[1].get(code) if isinstance(code, str) else None
+    return hit if hit is not None else ""
 
 
 def unit_type_name(code) -> str:
     """The Chinese label of a unit-type code."""
-    hit = UNIT_TYPES.loc[UNIT_TYPES["code"] == code, "name_zh"]
-    return str(hit.iloc[0]) if len(hit) else ("" if code is None else str(code))
+    hit = _lookups()[2].get(code) if isinstance(code, str) else None
+    return hit if hit is not None else ("" if code is None else str(code))

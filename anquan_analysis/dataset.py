@@ -71,6 +71,8 @@ class Dataset:
     reconciliation totals rows (合计/总计/小计) against the sum of their units
     unknown_columns headers that did not map to the catalogue: file, sheet, column
     summary        rows read / clean / rejected per file and sheet
+    unit_aliases   unit names replaced by the alias table (kind ``applied``) and near-
+                   duplicate names left apart (kind ``likely``): name, unit, kind, rows, distance
     """
 
     panel: pd.DataFrame = field(default_factory=empty_panel)
@@ -82,6 +84,7 @@ class Dataset:
     reconciliation: pd.DataFrame = field(default_factory=pd.DataFrame)
     unknown_columns: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unit_aliases: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def periods(self) -> list[str]:
@@ -102,7 +105,7 @@ class Dataset:
         write_table_atomic(self.panel, d / "panel.parquet")
         write_table_atomic(self.rejects, d / "rejects.csv")
         for name in ("exposure", "ledger", "ledger_counts", "reconciliation",
-                     "unknown_columns", "summary"):
+                     "unknown_columns", "summary", "unit_aliases"):
             table = getattr(self, name)
             if table is not None and len(table.columns):
                 suffix = ".parquet" if name in ("ledger", "ledger_counts") else ".csv"
@@ -111,12 +114,15 @@ class Dataset:
     @classmethod
     def load(cls, directory) -> "Dataset":
         """Read a directory written by ``save``."""
+        from .io import restore_formulas
         d = Path(directory)
         kw = {"panel": pd.read_parquet(d / "panel.parquet")}
-        for name in ("rejects", "exposure", "reconciliation", "unknown_columns", "summary"):
+        for name in ("rejects", "exposure", "reconciliation", "unknown_columns", "summary",
+                     "unit_aliases"):
             p = d / f"{name}.csv"
             if p.exists() and p.stat().st_size > 0:
-                kw[name] = pd.read_csv(p)
+                # undo the apostrophe that neutralised formula-like text on writing
+                kw[name] = restore_formulas(pd.read_csv(p))
         for name in ("ledger", "ledger_counts"):
             p = d / f"{name}.parquet"
             if p.exists():

@@ -47,11 +47,13 @@ import numpy as np
 import pandas as pd
 
 from . import ledger as ledger_mod
+from .aliases import (ALIAS_COLUMNS, apply_unit_aliases, default_alias_table, likely_aliases,
+                      load_unit_aliases)
 from .catalogue import indicator_unit, resolve_indicator, resolve_sector, resolve_unit_type
 from .dataset import (EXPOSURE_COLUMNS, LEDGER_COLUMNS, REJECT_COLUMNS, Dataset, empty_panel,
                       empty_rejects)
 from .errors import InputError
-from .numbers import KNOWN_UNITS, parse_numbers, units_compatible
+from .numbers import KNOWN_UNITS, is_count_unit, parse_numbers, units_compatible
 from .periods import find_period, parse_period, period_bounds, period_freq
 from .tables import CSV_SUFFIXES, EXCEL_SUFFIXES, RawSheet, find_header_row, read_raw
 from .text import normalise_label, normalise_name
@@ -87,6 +89,10 @@ SUMMARY_COLUMNS = ["file", "sheet", "kind", "header_row", "rows_read", "rows_cle
 RECONCILIATION_COLUMNS = ["file", "sheet", "row", "period", "indicator", "stated", "sum_of_units",
                           "difference", "status"]
 UNKNOWN_COLUMNS = ["file", "sheet", "column", "reason"]
+
+# No figure in a district or city report comes near this, in any catalogue unit
+# (10^9 persons, 10^9 万元): larger is a typing slip or a pasted ID number.
+MAX_PLAUSIBLE = 1e9
 
 _EXPECTED_HEADERS = ("expected a header row with 单位 (or 单位名称/填报单位/unit) and indicator "
                      "columns such as 重大事故隐患排查数, or 单位+期间+指标+数值, or 单位+监管企业数, "
@@ -326,12 +332,31 @@ def _mark(rows: pd.DataFrame, mask: pd.Series, reason, column: str, value) -> No
     rows.loc[mask, "reject_value"] = pick(value)
 
 
+def plausible(parsed: pd.DataFrame, code: str) -> pd.DataFrame:
+    """``parse_numbers`` output with an error set (value NaN) where a figure cannot be
+    right for indicator ``code``: a fractional count (2.5 hazards) or a figure above
+    ``MAX_PLAUSIBLE``.  Does not modify ``parsed``."""
+    v = parsed["value"]
+    fraction = is_count_unit(indicator_unit(code)) & v.notna() & (v % 1 != 0)
+    huge = v > MAX_PLAUSIBLE
+    if not (fraction.any() or huge.any()):
+        return parsed
+    out = parsed.copy()
+    out["error"] = out["error"].mask(fraction, "计数不是整数 (implausible: a count must be a "
+                                     "whole number): " + v.astype("str"))
+    out["error"] = out["error"].mask(huge, f"数值过大 (implausible: above {MAX_PLAUSIBLE:.0e}): "
+                                     + v.map(lambda x: f"{x:.6g}"))
+    out["value"] = v.mask(fraction | huge)
+    return out
+
+
 def _wide_cells(body, rows, ind) -> pd.DataFrame:
     frames = []
     for code, (pos, label, cunit) in ind.items():
         texts = body[pos].reindex(rows.index)
         texts = texts[texts.notna()].astype("str")
-        parsed = parse_numbers(texts, target_unit=indicator_unit(code), assumed_unit=cunit)
+        parsed = plausible(parse_numbers(texts, target_unit=indicator_unit(code),
+                                         assumed_unit=cunit), code)
         frames.append(pd.DataFrame({"row": rows.loc[texts.index, "row"], "column": label,
                                     "indicator": code, "text": texts, "value": parsed["value"],
                                     "approx": parsed["approx"], "error": parsed["error"]}))
@@ -345,7 +370,7 @@ def _long_cells(body, rows, roles) -> pd.DataFrame:
     frames = []
     for code, idx in codes.groupby(codes).groups.items():
         t = texts.loc[idx]
-        parsed = parse_numbers(t, target_unit=indicator_unit(code))
+        parsed = plausible(parse_numbers(t, target_unit=indicator_unit(code)), code)
         frames.append(pd.DataFrame({"row": rows.loc[idx, "row"], "column": names.loc[idx],
                                     "indicator": code, "text": t, "value": parsed["value"],
                                     "approx": parsed["approx"], "error": parsed["error"]}))
@@ -403,10 +428,10 @@ def flag_duplicates(records: pd.DataFrame, key: list[str], what: str) -> pd.Data
                              on="_k")
     first_name = first_name[first_name["_id_o"] == first_name["_first"]].set_index("_id")["where"]
     ident = dup[same & ~is_first]
-    out_ident = _reject_frame(ident, "", ident[key[0]],
+    out_ident = _reject_frame(ident, "单位", ident[key[0]],
                               "duplicate of " + ident["_id"].map(first_name) + " (identical)")
     diff = dup[~same]
-    out_diff = _reject_frame(diff, "", diff[key[0]],
+    out_diff = _reject_frame(diff, "单位", diff[key[0]],
                              f"{what}重复且数据不一致 (reported more than once with different "
                              "figures): also " + diff["_id"].map(names))
     return pd.concat([out_ident.assign(identical=True), out_diff.assign(identical=False)])
@@ -586,23 +611,45 @@ def _empty(cells: pd.DataFrame) -> bool:
     return cells.size == 0 or not cells.notna().to_numpy().any()
 
 
-def ingest(paths, *, sheet=None, deadline_day=24, campaign_start=None, campaign_end=None) -> Dataset:
+def ingest(paths, *, sheet=None, deadline_day=24, campaign_start=None, campaign_end=None,
+           aliases="default") -> Dataset:
     """Read report, exposure and ledger tables into one validated ``Dataset``.
 
-    ``paths``: files or folders (a folder means its .csv/.xlsx files); ``sheet``: read
-    only that sheet of each workbook.  ``deadline_day``, ``campaign_start`` and
-    ``campaign_end`` go to ``ledger.effective_counts``.  Raises InputError for a missing,
-    empty, unreadable or unsupported file, a sheet with no recognisable header, or a
-    report sheet with no unit column, no indicator column or no period anywhere.
-    Empty and hidden sheets of a workbook, and sheets with no recognisable header in a
-    workbook where other sheets have one, are skipped and noted in ``summary``.
+    ``paths``: files or folders (a folder means its .csv/.xlsx/.xls files); ``sheet``:
+    read only that sheet of each workbook.  ``deadline_day``, ``campaign_start`` and
+    ``campaign_end`` go to ``ledger.effective_counts``.  ``aliases``: the unit alias
+    table (a CSV path or a DataFrame with alias, unit), ``"default"`` for
+    ``data/raw/unit_aliases.csv`` when it exists, None for none; aliases are replaced
+    before duplicates are looked for, and near-duplicate names it does not cover are
+    reported in ``Dataset.unit_aliases`` (kind ``likely``), never merged.
+    Raises InputError for a missing, empty, unreadable or unsupported file, a file with
+    a header and no data rows, a workbook whose only data are on hidden sheets, a sheet
+    with no recognisable header, or a report sheet with no unit column, no indicator
+    column or no period anywhere.  Empty and hidden sheets of a workbook, and sheets
+    with no recognisable header in a workbook where other sheets have one, are skipped
+    and noted in ``summary``.
     """
+    alias_map = load_unit_aliases(default_alias_table() if isinstance(aliases, str)
+                                  and aliases == "default" else aliases)
+    applied = []
+
+    def rename(frame: pd.DataFrame, cols=("unit", "parent")) -> pd.DataFrame:
+        if not alias_map or frame is None or frame.empty:
+            return frame
+        frame = frame.copy()
+        for c in cols:
+            if c in frame.columns:
+                frame[c], done = apply_unit_aliases(frame[c], alias_map)
+                applied.append(done)
+        return frame
+
     all_rows, all_cells, rejects, unknown, summaries = [], [], [], [], []
     exposure, ledgers = [], []
     seq = 0
     for path in _expand(paths):
         sheets = read_raw(path, sheet)
         used = 0
+        n_data = 0
         notes = []
         for raw in sheets:
             base = {"file": raw.file, "sheet": raw.sheet}
@@ -619,9 +666,10 @@ def ingest(paths, *, sheet=None, deadline_day=24, campaign_start=None, campaign_
             labels, h_last = _header_labels(raw, h)
             if ledger_mod.is_ledger_header(labels):
                 rows, rej = ledger_mod.parse_ledger_sheet(raw, h)
-                ledgers.append(rows)
+                ledgers.append(rename(rows, ("unit",)))
                 rejects.append(rej)
                 n_rej = rej["row"].nunique() if len(rej) else 0
+                n_data += len(rows) + n_rej
                 summaries.append({**base, "kind": "ledger", "header_row": h,
                                   "rows_read": len(rows) + n_rej, "rows_clean": len(rows),
                                   "rows_empty": 0, "rows_rejected": n_rej,
@@ -637,7 +685,8 @@ def ingest(paths, *, sheet=None, deadline_day=24, campaign_start=None, campaign_
             if "enterprises" in roles:
                 exp, rej, stats = _exposure_sheet(raw, h_last, roles, seq)
                 seq += stats["rows_read"]
-                exposure.append(exp)
+                n_data += stats["rows_read"]
+                exposure.append(rename(exp, ("unit",)))
                 rejects += rej
                 summaries.append({**base, "kind": "exposure", "header_row": h, **stats,
                                   "reject_records": int(sum(len(r) for r in rej)), "note": ""})
@@ -649,7 +698,8 @@ def ingest(paths, *, sheet=None, deadline_day=24, campaign_start=None, campaign_
                                  sheet=raw.sheet)
             rows, cells, rej = _report_sheet(raw, h_last, roles, seq, long_form)
             seq += len(rows)
-            all_rows.append(rows)
+            n_data += len(rows)
+            all_rows.append(rename(rows))
             all_cells.append(cells)
             rejects += rej
             summaries.append({**base, "kind": "long" if long_form else "reports", "header_row": h})
@@ -659,11 +709,25 @@ def ingest(paths, *, sheet=None, deadline_day=24, campaign_start=None, campaign_
                 what = "file is empty" if len(sheets) <= 1 and sheet is None else (
                     f"sheet {sheet!r} is empty" if sheet else "every sheet is empty")
                 raise InputError(path, what)
+            hidden = [n["sheet"] for n in notes if n["note"].startswith("hidden")]
+            if hidden:
+                raise InputError(path, "the only sheets with data are hidden ("
+                                 + ", ".join(hidden) + "); unhide one or name it with --sheet")
             raise InputError(path, "no recognisable header in the first 20 rows; " + _EXPECTED_HEADERS,
                              sheet=sheet)
+        if n_data == 0:
+            raise InputError(path, "a header but no data rows below it", sheet=sheet)
         summaries += notes
 
     ds = _assemble(all_rows, all_cells, rejects, summaries)
+    names = pd.concat([ds.panel["unit"]] + [e["unit"] for e in exposure]
+                      + [lg["unit"] for lg in ledgers])
+    done = [a for a in applied if len(a)]
+    done = (pd.concat(done).groupby(["name", "unit"], as_index=False)["rows"].sum()
+            .assign(kind="applied", distance=pd.NA) if done else None)
+    parts = [d for d in (done, likely_aliases(names)) if d is not None and len(d)]
+    ds.unit_aliases = (pd.concat(parts, ignore_index=True)[ALIAS_COLUMNS] if parts
+                       else pd.DataFrame(columns=ALIAS_COLUMNS))
     ds.unknown_columns = pd.DataFrame(unknown, columns=UNKNOWN_COLUMNS).astype("str")
     ds.exposure = (pd.concat(exposure, ignore_index=True) if exposure
                    else pd.DataFrame(columns=EXPOSURE_COLUMNS))
@@ -710,7 +774,7 @@ def _assemble(all_rows, all_cells, rejects, summaries) -> Dataset:
 
     # Duplicates: a wide row per (unit, period), a long row per (unit, period, indicator).
     sig = (cells_ok["indicator"] + "=" + cells_ok["value"].map(lambda v: f"{v:.10g}", na_action="ignore")
-           .fillna("?" + cells_ok["text"].fillna(""))).groupby([cells_ok[k] for k in key3]).agg(
+           .astype("str").fillna("?" + cells_ok["text"].fillna(""))).groupby([cells_ok[k] for k in key3]).agg(
         lambda s: "|".join(sorted(s)))
     rec = rows_ok.set_index(key3)
     rec["signature"] = rec["basis"] + ":" + sig.reindex(rec.index).fillna("")
@@ -812,6 +876,9 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sheet", help="read only this sheet of each workbook")
     p.add_argument("--output", default=str(DATA_PROCESSED),
                    help=f"folder for panel.parquet, rejects.csv and side tables (default {DATA_PROCESSED})")
+    p.add_argument("--aliases", default="default",
+                   help="unit alias table, CSV with alias,unit (default: data/raw/unit_aliases.csv "
+                        "when present; 'none' for no table)")
     p.add_argument("--deadline-day", type=int, default=DEFAULT_REPORT_DEADLINE_DAY,
                    help="hazards must be reported by this day of the month (ledger)")
     p.add_argument("--campaign-start", help="first day of the campaign window (ledger), YYYY-MM-DD")
@@ -821,8 +888,10 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
 def run_command(args) -> int:
     """Ingest, save, and print one line per file and sheet, totals, unknown columns and
     reconciliation mismatches."""
+    aliases = None if args.aliases.lower() in ("none", "") else args.aliases
     ds = ingest(args.paths, sheet=args.sheet, deadline_day=args.deadline_day,
-                campaign_start=args.campaign_start, campaign_end=args.campaign_end)
+                campaign_start=args.campaign_start, campaign_end=args.campaign_end,
+                aliases=aliases)
     ds.save(args.output)
     for line in summary_lines(ds):
         print(line)
@@ -846,6 +915,12 @@ def summary_lines(ds: Dataset) -> list[str]:
     lines.append(f"total: {int(s['rows_read'].sum())} rows read, {int(s['rows_clean'].sum())} clean, "
                  f"{int(s['rows_rejected'].sum())} rejected; {len(ds.panel)} figures in the panel, "
                  f"{len(ds.rejects)} reject records")
+    for r in ds.unit_aliases.itertuples():
+        if r.kind == "applied":
+            lines.append(f"unit alias applied: {r.name} → {r.unit} ({r.rows} rows)")
+        else:
+            lines.append(f"likely alias (not merged): {r.name!r} ~ {r.unit!r} ({r.distance} edit); "
+                         "if they are one unit, add the pair to unit_aliases.csv")
     for r in ds.unknown_columns.itertuples():
         sheet = f" [{r.sheet}]" if isinstance(r.sheet, str) and r.sheet else ""
         lines.append(f"unknown column: {Path(r.file).name}{sheet} {r.column!r}: {r.reason}")

@@ -42,6 +42,14 @@ UNIT_GROUPS: dict[str, dict[str, int]] = {
 }
 KNOWN_UNITS: frozenset[str] = frozenset(u for g in UNIT_GROUPS.values() for u in g)
 MONEY = UNIT_GROUPS["money"]
+# Units whose figures need not be whole numbers; every other unit counts things.
+_MEASURES = frozenset(UNIT_GROUPS["money"]) | frozenset(UNIT_GROUPS["length"]) | {"%"}
+
+
+def is_count_unit(unit: str | None) -> bool:
+    """True when figures in ``unit`` count things (项, 次, 家, 人次 …) and so must be
+    whole numbers; False for money, length and percent (and for no unit)."""
+    return unit is not None and unit not in _MEASURES
 
 # Typed for "no figure": a blank, dashes, a slash, 无, NA.  Never zero.
 MISSING_TOKENS = frozenset({"", "-", "--", "---", "—", "——", "–", "−", "/", "\\", "无", "暂无",
@@ -158,6 +166,9 @@ def parse_number(text, *, target_unit: str | None = None,
         return MISSING
     s = _THOUSANDS.sub("", s)
     m = _NUMBER.match(s)
+    if not m and s.startswith("="):
+        return ParsedNumber(None, None, False, "公式没有缓存值 (a formula with no cached value: "
+                            f"open the file in Excel and save it so its result is stored): {_fmt(raw)}")
     if not m:
         return ParsedNumber(None, None, False, f"无法识别的数值 (not a number): {_fmt(raw)}")
     if m["arabic"] is not None:
@@ -179,23 +190,52 @@ def parse_number(text, *, target_unit: str | None = None,
         unit = "元"                            # 17万 in a money column is 17万元
     if mag and unit == "元":
         unit, mag = f"{mag}元", None           # 109.33万元: 万 belongs to the money unit
+    approx = bool(m["pre"] or m["post1"] or m["post2"])
+    try:
+        return _finish(value, mag, unit, approx, m["unit"] is not None, raw,
+                       target_unit=target_unit, assumed_unit=assumed_unit)
+    except ArithmeticError:            # decimal.Overflow on 1e999999999万元 and the like
+        return ParsedNumber(None, None, approx, f"数值超出范围 (number out of range): {_fmt(raw)}")
+
+
+def _finish(value: Decimal, mag, unit, approx, typed, raw, *, target_unit, assumed_unit):
+    """The magnitude and unit conversion of a matched figure (``typed``: the unit was
+    written in the cell, not assumed from the column)."""
     if mag:
         value *= _MAGNITUDE[mag]
-    approx = bool(m["pre"] or m["post1"] or m["post2"])
-
     if unit is None:
         unit = assumed_unit or target_unit
     if target_unit is not None and unit is not None and unit != target_unit:
         factor = unit_factor(unit, target_unit)
         if factor is None:
-            typed = m["unit"] is not None
             what = f"单位“{unit}”与“{target_unit}”不符" if typed else \
                 f"列单位“{unit}”与指标单位“{target_unit}”不符"
             return ParsedNumber(None, None, approx,
                                 f"{what} (unit {unit} does not fit {target_unit}): {_fmt(raw)}")
         value *= factor
         unit = target_unit
-    return ParsedNumber(_to_float(value), unit, approx, None)
+    result = _to_float(value)
+    if not math.isfinite(result):
+        return ParsedNumber(None, None, approx, f"数值超出范围 (number out of range): {_fmt(raw)}")
+    return ParsedNumber(result, unit, approx, None)
+
+
+def format_number(value, unit: str | None = None, approx: bool = False) -> str:
+    """A figure as an office would type it, and as ``parse_number`` reads it back:
+    ``format_number(170000, approx=True)`` → ``17万余``, ``(580, "次", True)`` →
+    ``580余次``, ``(109.33, "万元")`` → ``109.33万元``.  Counts of 10000 or more are
+    written in 万; money keeps its unit.  Exact: ``parse_number(format_number(v, u, a),
+    target_unit=u)`` gives back ``v`` and ``a``.  ValueError for a negative or
+    non-finite value."""
+    v = float(value)
+    if not math.isfinite(v) or v < 0:
+        raise ValueError(f"format_number: not a non-negative finite number: {value!r}")
+    d = Decimal(repr(v))
+    mag = ""
+    if unit not in MONEY and d >= 10000:
+        d, mag = d.scaleb(-4), "万"      # exact: a power-of-ten shift of a decimal
+    text = format(d.normalize(), "f")
+    return f"{text}{mag}{'余' if approx else ''}{unit or ''}"
 
 
 _PARSED_COLUMNS = ["value", "unit", "approx", "error"]

@@ -28,7 +28,10 @@ _PATTERNS = [
     (re.compile(r"^(\d{4})-?[hH]([12])$"), "H"),                              # 2024H1
     (re.compile(r"^(\d{4})年(上|下)半年$"), "H"),                               # 2024年上半年
     (re.compile(r"^(\d{4})(?:年|年度)?$"), "Y"),                                # 2024, 2024年, 2024年度
+    (re.compile(r"^(\d{5})(?:\.\d+)?$"), "S"),                                  # 45383: an Excel date serial
 ]
+# Excel's day 0 (its 1900 leap-year bug makes 1899-12-30 right after February 1900).
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 
 def _cn_or_int(s: str) -> int:
@@ -39,13 +42,19 @@ def _cn_or_int(s: str) -> int:
 def parse_period(text) -> str:
     """The canonical period for a typed one; ValueError naming the text if it is
     not a period.  Accepts ``2024-04``, ``2024年4月``, ``2024Q2``, ``2024年二季度``,
-    ``2024年上半年``, ``2024H1``, ``2024``, dates (their month), full-width digits."""
+    ``2024年上半年``, ``2024H1``, ``2024``, dates (their month), Excel date serial
+    numbers (45383 → 2024-04, between 1990 and 2100), full-width digits."""
     s = normalise_name(text)
     s = s.replace("第", "") if "季度" in s else s
     for pattern, freq in _PATTERNS:
         m = pattern.match(s)
         if not m:
             continue
+        if freq == "S":     # a date cell that lost its date format: its month
+            day = _EXCEL_EPOCH + pd.Timedelta(days=int(m.group(1)))
+            if not 1990 <= day.year <= 2100:
+                break
+            return f"{day.year}-{day.month:02d}"
         year = int(m.group(1))
         if not 1990 <= year <= 2100:
             break
