@@ -178,11 +178,16 @@ def parse_number(text, *, target_unit: str | None = None,
             return ParsedNumber(None, None, False, f"无法识别的数值 (not a number): {_fmt(raw)}")
         mag = m["mag"]
     else:
-        n = parse_chinese_numeral(m["cn"])
+        cn, mag = m["cn"], None
+        if len(cn) > 1 and cn[-1] in "万亿":
+            # 二十三万 is 23 with magnitude 万, exactly like 23万, so that a money
+            # column reads it as 23万元 rather than 230000万元.
+            cn, mag = cn[:-1], cn[-1]
+        n = parse_chinese_numeral(cn)
         if n is None:
             return ParsedNumber(None, None, False,
                                 f"无法识别的中文数字 (not a Chinese numeral): {_fmt(raw)}")
-        value, mag = Decimal(n), None
+        value = Decimal(n)
     if m["sign"] and value != 0:
         return ParsedNumber(None, None, False, f"负数 (negative value): {_fmt(raw)}")
     unit = m["unit"]

@@ -123,3 +123,11 @@ def test_parse_numbers_vectorised_keeps_index_and_matches_scalar():
     assert out["error"].notna().tolist() == [False, False, True, False, False, False]
     assert out["value"].dtype == "float64" and out["approx"].dtype == bool
     assert s.tolist()[0] == "17万余"  # input untouched
+
+
+@pytest.mark.parametrize("text, target, value", [
+    ("二十三万", "万元", 23.0), ("二十三万", None, 230000.0), ("三万", None, 30000.0),
+    ("两亿", "万元", 20000.0),
+])
+def test_chinese_numeral_with_magnitude_reads_like_arabic(text, target, value):
+    assert parse_number(text, target_unit=target).value == pytest.approx(value)
