@@ -29,6 +29,13 @@ def _neutral(value):
     return value
 
 
+def safe_cell(value):
+    """One value as a spreadsheet will show it as typed: text starting with ``=``,
+    ``+``, ``-``, ``@``, tab or CR (other than a plain number such as ``-1``) gets a
+    leading apostrophe; anything else is returned unchanged."""
+    return _neutral(value)
+
+
 def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` whose text cells and column names cannot run as spreadsheet
     formulas (a leading apostrophe before ``= + - @``, tab, CR; plain numbers such as

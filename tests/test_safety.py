@@ -102,8 +102,6 @@ def test_findings_xlsx_from_hostile_units_has_no_formula_cell(hostile_findings, 
     assert risky and {"'" + u for u in risky} <= texts and not (risky & texts)
 
 
-@pytest.mark.xfail(strict=True, reason="report.write_findings_xlsx does not yet pass its file "
-                   "through io.make_xlsx_deterministic (report.py belongs to the assess helper)")
 def test_findings_xlsx_carries_no_clock(hostile_findings, tmp_path):
     import zipfile
     from anquan_analysis.report import write_findings_xlsx
@@ -129,9 +127,7 @@ def _data_dir(tmp_path) -> Path:
 
 @pytest.mark.parametrize("period, phrase", [
     ("2030-01", "no data for 2030-01"),
-    pytest.param("2024-13", "not a period", marks=pytest.mark.xfail(
-        strict=True, reason="assess.run_command lets parse_period's ValueError reach the generic "
-        "handler: one line, but exit 1 instead of 2 (assess.py belongs to the assess helper)"))])
+    ("2024-13", "not a period")])
 def test_assess_period_checked_before_any_work(tmp_path, capsys, monkeypatch, period, phrase):
     from anquan_analysis.cli import main
     monkeypatch.delenv("ANQUAN_DEBUG", raising=False)
@@ -149,8 +145,6 @@ def test_assessment_data_dir_validated(tmp_path):
         run_assessment(tmp_path / "nowhere", "2024-04", "month")
 
 
-@pytest.mark.xfail(strict=True, reason="assessment.require_period looks the level up before "
-                   "validating it: KeyError 'week' (assessment.py belongs to the assess helper)")
 def test_assessment_level_validated(tmp_path):
     from anquan_analysis.assessment import run_assessment
     with pytest.raises(ValueError, match="level must be one of"):

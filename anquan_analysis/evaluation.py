@@ -1,0 +1,193 @@
+"""How well each check finds what was injected into a synthetic city (methods.ipynb).
+
+Scoring, per check id, on a ``synth.make_city`` city whose ``truth`` names every
+injected anomaly by the check id that should find it:
+
+* detection rate: of the units injected with that kind, the share the check flags
+  (any finding at ``min_severity`` or worse for the unit, in any period); a kind
+  injected for the whole district (no unit) counts as detected when the check
+  raises any finding at that severity;
+* false-alarm rate: of the clean units (no truth row of any kind), the share the
+  check flags.
+
+``check_figure`` draws one picture per check that shows what the check looks at.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .catalogue import indicator_name
+from .dataset import Dataset
+from .findings import CHECK_FAMILIES, CHECK_ZH
+
+_RANK = {"alert": 0, "warning": 1, "info": 2}
+
+
+def city_dataset(city) -> Dataset:
+    """A ``Dataset`` of a synthetic city (panel, exposure, ledger and its effective
+    counts), as ingest would give from its bundled files."""
+    from .ledger import effective_counts
+
+    return Dataset(panel=city.panel, exposure=city.exposure, ledger=city.ledger,
+                   ledger_counts=effective_counts(city.ledger))
+
+
+def _blank(s: pd.Series) -> pd.Series:
+    return s.isna() | (s.astype(str).str.strip() == "")
+
+
+def score_checks(findings: pd.DataFrame, truth: pd.DataFrame, units, *,
+                 min_severity: str = "warning") -> pd.DataFrame:
+    """Detection and false-alarm rates per check (see the module docstring).
+    ``units`` lists every unit of the city.  Columns: check, 检查项目, injected (units,
+    or 1 for a district-wide kind), detected, detection_rate, clean_units,
+    false_alarms, false_alarm_rate, missed (names, '、'-joined)."""
+    for col in ("check", "unit", "severity"):
+        if col not in findings.columns:
+            raise ValueError(f"score_checks: findings missing column {col!r}")
+    for col in ("kind", "unit"):
+        if col not in truth.columns:
+            raise ValueError(f"score_checks: truth missing column {col!r}")
+    flagged = findings.loc[findings["severity"].map(_RANK) <= _RANK[min_severity]]
+    unit_truth = truth.loc[~_blank(truth["unit"])]
+    dirty = set(unit_truth["unit"])
+    clean = sorted(set(units) - dirty)
+    hits = flagged.loc[~_blank(flagged["unit"])][["check", "unit"]].drop_duplicates()
+    want = unit_truth[["kind", "unit"]].drop_duplicates().rename(columns={"kind": "check"})
+    found = want.merge(hits.assign(hit=True), on=["check", "unit"], how="left")
+    found["hit"] = found["hit"].fillna(False).astype(bool)
+    per = found.groupby("check").agg(injected=("unit", "size"), detected=("hit", "sum"))
+    per["missed"] = found.loc[~found["hit"]].groupby("check")["unit"].agg("、".join)
+    # District-wide kinds: one injection, detected if the check said anything.
+    group_kinds = set(truth.loc[_blank(truth["unit"]), "kind"]) - set(per.index)
+    any_hit = set(flagged["check"])
+    for kind in sorted(group_kinds):
+        per.loc[kind, ["injected", "detected"]] = [1, int(kind in any_hit)]
+    false = hits.loc[hits["unit"].isin(clean)].groupby("check").size()
+    out = pd.DataFrame(index=[c for c in CHECK_FAMILIES])
+    out = out.join(per).join(false.rename("false_alarms"))
+    out[["injected", "detected", "false_alarms"]] = (
+        out[["injected", "detected", "false_alarms"]].fillna(0).astype("int64"))
+    out["detection_rate"] = out["detected"] / out["injected"].where(out["injected"] > 0)
+    out["clean_units"] = len(clean)
+    out["false_alarm_rate"] = out["false_alarms"] / max(len(clean), 1)
+    out["missed"] = out["missed"].fillna("")
+    out = out.rename_axis("check").reset_index()
+    out.insert(1, "检查项目", out["check"].map(CHECK_ZH))
+    return out[["check", "检查项目", "injected", "detected", "detection_rate", "clean_units",
+                "false_alarms", "false_alarm_rate", "missed"]]
+
+
+def scores_zh(scores: pd.DataFrame) -> pd.DataFrame:
+    """``score_checks`` with Chinese headers and rates in percent, for display."""
+    return pd.DataFrame({
+        "检查项目": scores["检查项目"], "注入数": scores["injected"], "检出数": scores["detected"],
+        "检出率(%)": (scores["detection_rate"] * 100).round(1),
+        "正常单位数": scores["clean_units"], "误报单位数": scores["false_alarms"],
+        "误报率(%)": (scores["false_alarm_rate"] * 100).round(1), "漏检单位": scores["missed"],
+    })
+
+
+def rates_figure(scores: pd.DataFrame):
+    """Paired horizontal bars: detection and false-alarm rate per check."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    df = scores.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(df) + 1.2), layout="constrained")
+    y = np.arange(len(df))
+    ax.barh(y + 0.2, df["detection_rate"].fillna(0), height=0.4, color="#2e7d32", label="检出率")
+    ax.barh(y - 0.2, df["false_alarm_rate"], height=0.4, color="#c62828", label="误报率")
+    ax.set_yticks(y, df["检查项目"].tolist())
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    ax.legend(loc="lower right")
+    ax.set_title("各项检查在合成数据上的检出率与误报率")
+    return fig
+
+
+# ------------------------------------------------------------------- one picture each
+def _units_of(truth: pd.DataFrame, check: str) -> list[str]:
+    t = truth.loc[(truth["kind"] == check) & ~_blank(truth["unit"])]
+    return list(dict.fromkeys(t["unit"]))
+
+
+def _indicator_of(truth: pd.DataFrame, check: str, default: str) -> str:
+    t = truth.loc[(truth["kind"] == check) & ~_blank(truth["indicator"])]
+    return str(t["indicator"].iloc[0]) if len(t) else default
+
+
+def _first_period(truth: pd.DataFrame, check: str):
+    t = truth.loc[(truth["kind"] == check) & ~_blank(truth["period"])]
+    return str(t["period"].min()) if len(t) else None
+
+
+def check_figure(check: str, ds: Dataset, findings: pd.DataFrame, truth: pd.DataFrame):
+    """One figure showing what ``check`` looks at on the synthetic city, with the
+    injected units marked.  ``findings`` are the checks' results on ``ds``."""
+    from . import indicators, plots
+    from .checks.outliers import funnel_table
+    from .periods import sort_periods
+
+    panel = ds.panel
+    injected = _units_of(truth, check)
+    indicator = _indicator_of(truth, check, "major_hazards_found")
+    title = f"{CHECK_ZH.get(check, check)}：注入的单位为 {'、'.join(injected) or '全区'}"
+    if check == "low_outlier":
+        return plots.funnel_plot(funnel_table(panel, exposure=ds.exposure), title=title)
+    if check in ("zero_report", "underdispersion"):
+        f = findings.loc[findings["check"] == check, "unit"].dropna()
+        units = list(dict.fromkeys(injected + list(f)))
+        if check == "underdispersion":  # the injected towns among all their peers
+            types = set(panel.loc[panel["unit"].isin(injected), "unit_type"])
+            units = list(panel.loc[panel["unit_type"].isin(types), "unit"].unique())
+        sub = panel.loc[panel["unit"].isin(units)]
+        return plots.unit_period_heatmap(sub, indicator, title=title)
+    if check == "identical_values":
+        period = _first_period(truth, check)
+        pair = truth.loc[(truth["kind"] == check) & (truth["period"] == period), "unit"]
+        sub = panel.loc[panel["unit"].isin(list(pair)) & (panel["period"] == period)]
+        table = sub.pivot_table(index="indicator", columns="unit", values="value", aggfunc="sum")
+        table.index = [indicator_name(c) for c in table.index]
+        return plots.value_heatmap(table, title=f"{title}（{period}）")
+    if check in ("repeated_value", "surge"):
+        unit = injected[0]
+        period = _first_period(truth, check)
+        hist = panel if period is None else panel.loc[panel["period"].isin(
+            [p for p in sort_periods(panel["period"].unique()) if p <= period])]
+        return plots.unit_series(hist, unit, indicator,
+                                 baseline_periods=None if period is None else -1, title=title)
+    if check == "group_shift":
+        total = (panel.loc[panel["indicator"] == indicator]
+                 .groupby(["period", "indicator"], as_index=False)["value"].sum()
+                 .assign(unit="全区"))
+        shift = _first_period(truth, check)
+        n_before = sum(p < shift for p in total["period"]) if shift else None
+        return plots.unit_series(total, "全区", indicator, baseline_periods=n_before, title=title)
+    if check in ("last_digit", "benford"):
+        unit = injected[0]
+        own = panel.loc[panel["unit"] == unit, "value"]
+        rest = panel.loc[panel["unit"] != unit, "value"]
+        return plots.digit_bars(own, rest, position="last" if check == "last_digit" else "first",
+                                labels=(unit, "其他单位"), title=title)
+    if check in ("pinned_rate", "low_self_report"):
+        last = sort_periods(panel["period"].unique())[-1]
+        if check == "pinned_rate":
+            r = indicators.rectification_rates(panel).rename(columns={"major_rate": "rate"})
+            xlabel = "重大事故隐患整改率（全年累计）"
+        else:
+            r = indicators.self_report_share(panel).rename(columns={"share": "rate"})
+            xlabel = "企业自查发现占比（全年累计）"
+        r = r.loc[r["period"] == last]
+        return plots.ranking_bars(r, "rate", highlight=injected, title=title, xlabel=xlabel,
+                                  top=12)
+    if check == "sector_concentration":
+        s = indicators.sector_shares(ds.ledger_counts)
+        return plots.sector_bars(s, "count", title=title)
+    if check == "rule_violation":
+        f = findings.loc[findings["check"] == check]
+        counts = f.groupby(["unit", "unit_type"], as_index=False).size()
+        return plots.ranking_bars(counts, "size", highlight=injected, title=title,
+                                  xlabel="逻辑关系错误（条）")
+    raise KeyError(f"no figure for check {check!r}")

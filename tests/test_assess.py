@@ -1,0 +1,252 @@
+"""`anquan assess` and the assessment notebook: levels, periods, the papermill run on
+the bundled data (its recorded figures against the library's own), the HTML report,
+carrying on past a failing period."""
+
+import argparse
+import json
+import re
+
+import nbformat
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from anquan_analysis import assessment as A
+from anquan_analysis import config
+from anquan_analysis.assess import configure_parser, plan_periods, run_command, run_period
+from anquan_analysis.dataset import PANEL_COLUMNS, Dataset
+from anquan_analysis.findings import CHECK_FAMILIES, FAMILY_ZH
+
+SECTIONS = ["一、总体进展", "二、排名", "三、末位与零报送", "四、数据可信度", "五、突击上报",
+            "六、行业领域", "七、来源结构", "八、数据质量", "九、存在的主要问题", "十、附表"]
+
+
+def _panel(rows) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=["unit", "unit_type", "period", "indicator", "value", "approx"])
+    return df.assign(parent=pd.NA, source_file="t.csv", source_sheet=pd.NA,
+                     source_row=range(2, len(df) + 2))[PANEL_COLUMNS]
+
+
+TINY = _panel([
+    ("甲镇", "town", "2024-01", "major_hazards_found", 2.0, False),
+    ("甲镇", "town", "2024-02", "major_hazards_found", 3.0, True),
+    ("甲镇", "town", "2024-04", "major_hazards_found", 5.0, False),
+    ("乙局", "department", "2024-03", "major_hazards_found", 1.0, False),
+    ("乙局", "department", "2024Q2", "major_hazards_found", 4.0, False),
+])
+
+
+# ------------------------------------------------------------------------- levels
+def test_quarter_level_sums_months_and_keeps_quarterly_rows():
+    q = A.to_level(TINY, "quarter").sort_values(["unit", "period"]).reset_index(drop=True)
+    assert list(q.columns) == PANEL_COLUMNS
+    assert q[["unit", "period", "value", "approx"]].values.tolist() == [
+        ["乙局", "2024Q1", 1.0, False], ["乙局", "2024Q2", 4.0, False],
+        ["甲镇", "2024Q1", 5.0, True], ["甲镇", "2024Q2", 5.0, False]]
+    assert TINY["period"].tolist()[0] == "2024-01"  # input untouched
+
+
+def test_month_level_keeps_only_months():
+    m = A.to_level(TINY, "month")
+    assert sorted(m["period"].unique()) == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    assert A.available_periods(TINY, "quarter") == ["2024Q1", "2024Q2"]
+    with pytest.raises(ValueError, match="level"):
+        A.to_level(TINY, "year")
+
+
+def test_a_period_without_data_names_the_periods_that_exist():
+    with pytest.raises(A.PeriodNotFound, match="2024-01、2024-02、2024-03、2024-04"):
+        A.require_period(TINY, "2024-07", "month")
+    with pytest.raises(ValueError, match="not a month"):
+        A.require_period(TINY, "2024Q1", "month")
+
+
+def test_plan_all_runs_quarters_then_months():
+    assert plan_periods(TINY) == [("2024Q1", "quarter"), ("2024Q2", "quarter"),
+                                  ("2024-01", "month"), ("2024-02", "month"),
+                                  ("2024-03", "month"), ("2024-04", "month")]
+    assert plan_periods(TINY, periods=["2024年二季度", "2024-03"]) == [
+        ("2024Q2", "quarter"), ("2024-03", "month")]
+    with pytest.raises(A.PeriodNotFound):
+        plan_periods(TINY, periods=["2023-12"])
+
+
+def test_data_files_skip_the_answer_key_and_the_messy_copy(tmp_path):
+    for name in ("reports_clean.csv", "reports_messy.xlsx", "exposure.csv", "ledger.csv",
+                 "truth.csv", "README.md"):
+        (tmp_path / name).write_text("x")
+    assert [p.name for p in A.data_files(tmp_path)] == ["exposure.csv", "ledger.csv",
+                                                       "reports_clean.csv"]
+    (tmp_path / "reports_clean.csv").unlink()
+    assert "reports_messy.xlsx" in [p.name for p in A.data_files(tmp_path)]
+
+
+# ------------------------------------------------------- CLI: failures carry on
+def main(argv) -> int:
+    """``anquan assess …`` through this module's own parser (cli.main builds every
+    sub-command's parser, which would tie this test to the other modules)."""
+    parser = argparse.ArgumentParser(prog="anquan assess")
+    configure_parser(parser)
+    return run_command(parser.parse_args(argv[1:]))
+
+
+FAILING_NOTEBOOK = '''
+from pathlib import Path
+if period == "2024-02":
+    raise ValueError("boom")
+Path(output_dir, "summary.json").write_text('{"hazards_found": 5, "alerts_total": 0}')
+print("ok", period)
+'''
+
+
+def _tiny_notebook(path):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('period = "2024-01"\nlevel = "month"\ndata_dir = ""\n'
+                                       'output_dir = ""\nthresholds = {}')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(FAILING_NOTEBOOK)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_assess_carries_on_past_a_failing_period(tmp_path, capsys):
+    data = tmp_path / "data"
+    Dataset(panel=TINY).save(data)
+    nb = _tiny_notebook(tmp_path / "nb.ipynb")
+    out = tmp_path / "reports"
+    status = main(["assess", "--period", "2024-02", "--period", "2024-01", "--data", str(data),
+                   "--output", str(out), "--notebook", str(nb)])
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "FAILED 2024-02: ValueError: boom" in err
+    assert (out / "2024-01" / "assessment.ipynb").is_file()
+    assert (out / "2024-01" / "assessment.html").is_file()
+    assert not (out / "2024-02" / "assessment.ipynb").exists()
+    assert (out / "2024-02" / "assessment.failed.ipynb").is_file()
+    index = (out / "index.html").read_text("utf-8")
+    assert re.findall(r'href="([^"/]+)/assessment.html"', index) == ["2024-01"]
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_assess_unknown_period_lists_the_periods(tmp_path, capsys):
+    data = tmp_path / "data"
+    Dataset(panel=TINY).save(data)
+    status = main(["assess", "--period", "2030-01", "--data", str(data),
+                   "--output", str(tmp_path / "r")])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "2030-01" in err and "2024-01、2024-02、2024-03、2024-04" in err
+    assert not (tmp_path / "r").exists()
+
+
+# ------------------------------------------------ the notebook on the bundled data
+@pytest.fixture(scope="module")
+def bundled():
+    return A.read_data_dir(config.SYNTH_DIR)
+
+
+@pytest.fixture(scope="module")
+def quarter_report(tmp_path_factory, bundled):
+    out = tmp_path_factory.mktemp("reports")
+    period = A.available_periods(bundled.panel, "quarter")[1]
+    run_period(period, "quarter", data_dir=config.SYNTH_DIR, output_dir=out)
+    return period, out / period
+
+
+def test_notebook_records_the_library_figures(quarter_report, bundled):
+    period, folder = quarter_report
+    recorded = json.loads((folder / "summary.json").read_text("utf-8"))
+    expected = A.summary(A.assess_dataset(bundled, period, "quarter"))
+    assert recorded["period"] == period and recorded["level"] == "quarter"
+    assert recorded["hazards_found"] == pytest.approx(expected["hazards_found"])
+    # the hazards found in the quarter, straight from the monthly panel
+    months = bundled.panel.loc[bundled.panel["period"].isin(recorded["months"])
+                               & (bundled.panel["indicator"] == "major_hazards_found")]
+    assert len(recorded["months"]) == 3
+    assert recorded["hazards_found"] == pytest.approx(months["value"].sum())
+    assert recorded["alerts_per_check"] == expected["alerts_per_check"]
+    assert recorded["findings_per_check"] == expected["findings_per_check"]
+    assert set(recorded["alerts_per_check"]) >= set(CHECK_FAMILIES)
+    assert recorded["draft"].startswith("一是") or recorded["draft"].startswith("本期")
+
+
+def test_html_report_shows_every_section_with_figures(quarter_report):
+    _, folder = quarter_report
+    html = (folder / "assessment.html").read_text("utf-8")
+    positions = [html.find(s) for s in SECTIONS]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions)
+    assert len(re.findall(r'<img[^>]*src="data:image/png;base64,', html)) >= 4
+    assert "run_assessment" not in html  # code hidden
+    assert "Traceback" not in html and "An Exception was encountered" not in html
+    assert re.findall(r'(?:src|href)="https?://', html) == []
+
+
+def test_executed_notebook_and_findings_workbook(quarter_report):
+    period, folder = quarter_report
+    nb = nbformat.read(folder / "assessment.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and f'period = "{period}"' in injected[0].source
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    wb = openpyxl.load_workbook(folder / "findings.xlsx")
+    assert wb.sheetnames[:1 + len(FAMILY_ZH)] == ["汇总", *FAMILY_ZH.values()]
+    recorded = json.loads((folder / "summary.json").read_text("utf-8"))
+    total_rows = sum(wb[name].max_row - 1 for name in FAMILY_ZH.values())
+    assert total_rows == recorded["findings_total"]
+
+
+# ------------------------------------------------------- methods: detection rates
+def test_score_checks_detection_and_false_alarm_rates():
+    from anquan_analysis.evaluation import score_checks
+    from anquan_analysis.findings import make_findings
+
+    truth = pd.DataFrame({"kind": ["low_outlier", "low_outlier", "group_shift", "surge"],
+                          "unit": ["A", "B", "", "C"], "period": ["", "", "2024-09", "2024-05"],
+                          "indicator": "major_hazards_found", "note": ""})
+    findings = make_findings(pd.DataFrame([
+        dict(check="low_outlier", unit="A", severity="alert", message="m"),
+        dict(check="low_outlier", unit="A", period="2024-02", severity="warning", message="m"),
+        dict(check="low_outlier", unit="D", severity="warning", message="m"),
+        dict(check="low_outlier", unit="B", severity="info", message="m"),
+        dict(check="group_shift", severity="warning", message="m"),
+        dict(check="surge", unit="E", severity="alert", message="m"),
+    ]))
+    s = score_checks(findings, truth, ["A", "B", "C", "D", "E", "F"]).set_index("check")
+    # clean units: D, E, F
+    lo = s.loc["low_outlier"]
+    assert (lo.injected, lo.detected, lo.false_alarms, lo.clean_units) == (2, 1, 1, 3)
+    assert lo.detection_rate == pytest.approx(0.5)
+    assert lo.false_alarm_rate == pytest.approx(1 / 3)
+    assert lo.missed == "B"
+    assert (s.loc["group_shift", "injected"], s.loc["group_shift", "detected"]) == (1, 1)
+    su = s.loc["surge"]
+    assert (su.injected, su.detected, su.false_alarms, su.missed) == (1, 0, 1, "C")
+    assert np.isnan(s.loc["zero_report", "detection_rate"])
+    assert s.loc["zero_report", "false_alarms"] == 0
+    assert set(s.index) == set(CHECK_FAMILIES)
+    # with info counted, B is detected too
+    s2 = score_checks(findings, truth, ["A", "B", "C", "D", "E", "F"], min_severity="info")
+    assert s2.set_index("check").loc["low_outlier", "detected"] == 2
+
+
+def test_text_from_the_data_is_escaped():
+    out = A.text_html("一是<script>alert(1)</script>单位", heading="2024年<b>")
+    assert out == ("<h2>2024年&lt;b&gt;</h2>"
+                   "<p>一是&lt;script&gt;alert(1)&lt;/script&gt;单位</p>")
+
+
+def test_ledger_counts_sum_to_quarters():
+    from anquan_analysis.dataset import LEDGER_COUNT_COLUMNS
+
+    counts = pd.DataFrame({"unit": ["甲", "甲", "甲", "乙"],
+                           "period": ["2024-01", "2024-03", "2024-04", "2024-02"],
+                           "sector": ["工贸", "工贸", "工贸", "消防"]})
+    for col in LEDGER_COUNT_COLUMNS[3:]:
+        counts[col] = [1, 2, 4, 8]
+    q = A.ledger_counts_to_level(counts[LEDGER_COUNT_COLUMNS], "quarter")
+    assert q[["unit", "period", "sector", "found"]].values.tolist() == [
+        ["甲", "2024Q1", "工贸", 3], ["甲", "2024Q2", "工贸", 4], ["乙", "2024Q1", "消防", 8]]

@@ -1,0 +1,184 @@
+"""findings.xlsx (Chinese headers, sheets, no formula injection), the HTML export
+(code hidden, images embedded, nothing fetched from the network), the reports
+index, and the drafted 存在的主要问题 paragraph on a hand-made findings table."""
+
+import base64
+import io
+import json
+import re
+
+import matplotlib.pyplot as plt
+import nbformat
+import openpyxl
+import pandas as pd
+import pytest
+
+from anquan_analysis import plots  # noqa: F401 - CJK font for the test figure
+from anquan_analysis.draft import DRAFT_TEMPLATES, draft_items, draft_problems
+from anquan_analysis.findings import CHECK_FAMILIES, FAMILY_ZH, make_findings
+from anquan_analysis.report import (FINDINGS_HEADERS_ZH, findings_summary, notebook_to_html,
+                                    safe_cell, write_findings_xlsx, write_index)
+
+INJECTION = '=HYPERLINK("http://evil.example","点击")'
+
+
+def _findings() -> pd.DataFrame:
+    return make_findings(pd.DataFrame([
+        dict(check="low_outlier", unit="区发展改革委", unit_type="department", period="2024Q3",
+             indicator="major_hazards_found", observed=0, expected=2.34, lower=0.4, upper=6.1,
+             statistic=-2.9, p_value=0.0002, q_value=0.004, severity="alert",
+             message="区发展改革委重大事故隐患排查数0项，期望值2.3项。"),
+        dict(check="low_outlier", unit="区教委", unit_type="department", period="2024Q3",
+             indicator="major_hazards_found", observed=1, expected=4.1, p_value=0.004,
+             q_value=0.02, severity="warning", message="区教委偏低。"),
+        dict(check="low_outlier", unit="区林业局", unit_type="department", period="2024Q3",
+             indicator="major_hazards_found", observed=1, expected=3.0, p_value=0.2,
+             q_value=0.3, severity="info", message="区林业局。"),
+        dict(check="zero_report", unit=INJECTION, unit_type="town", period="2024Q3",
+             indicator="major_hazards_found", observed=0, expected=3.0, p_value=0.001,
+             q_value=0.01, severity="warning", message="-零报送"),
+        dict(check="surge", unit="花溪街道", unit_type="town", period="2024Q3",
+             indicator="major_hazards_found", observed=43, expected=23, p_value=0.0001,
+             q_value=0.001, severity="alert", message="@突增"),
+        dict(check="underdispersion", unit_type="town", period="2024Q3",
+             indicator="major_hazards_found", statistic=0.31, p_value=0.001, q_value=0.003,
+             severity="alert", message="各镇街重大事故隐患排查数的离散程度仅为计数噪声的0.31倍。"),
+        dict(check="pinned_rate", unit="木洞镇", unit_type="town", period="2024Q3",
+             indicator="major_hazards_rectified", observed=1.0, severity="warning",
+             message="+整改率"),
+    ]))
+
+
+# ------------------------------------------------------------------ safe_cell / xlsx
+@pytest.mark.parametrize("text", ["=1+1", "+A1", "-2+3", "@SUM(A1)", "\t=1", INJECTION])
+def test_safe_cell_neutralises_formula_starts(text):
+    assert safe_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["区应急局", "1=1", "-1", 3.5, -2, None])
+def test_safe_cell_leaves_other_values(value):
+    assert safe_cell(value) == value
+
+
+def test_findings_xlsx_has_no_formula_cell_and_chinese_sheets(tmp_path):
+    f = _findings()
+    rejects = pd.DataFrame({"file": ["a.csv"], "sheet": [None], "row": [7], "column": ["单位"],
+                            "value": ["=cmd|' /C calc'!A0"], "reason": ["单位名称为空"]})
+    path = write_findings_xlsx(f, tmp_path / "findings.xlsx", rejects=rejects)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["汇总", *FAMILY_ZH.values(), "未读取的数据"]
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2"
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+    ws = wb["末位与零报送"]
+    header = [c.value for c in ws[1]]
+    assert header == list(FINDINGS_HEADERS_ZH.values())
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    assert len(rows) == 4  # 3 low_outlier + 1 zero_report
+    units = [r[1] for r in rows]
+    assert "'" + INJECTION in units
+    first = rows[0]
+    assert first[0] == "排查数显著偏低" and first[2] == "部门" and first[4] == "重大事故隐患排查数"
+    assert first[5] == 0 and first[6] == pytest.approx(2.34) and first[12] == "预警"
+    # width from content: 区发展改革委 is 6 wide characters = 12 columns (+2)
+    assert ws.column_dimensions["B"].width >= 14
+    assert wb["未读取的数据"]["E2"].value == "'=cmd|' /C calc'!A0"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_findings_summary_counts_by_check_and_severity():
+    s = findings_summary(_findings()).set_index("检查项目")
+    assert len(s) == len(CHECK_FAMILIES)
+    assert s.loc["排查数显著偏低", ["预警", "关注", "提示", "合计"]].tolist() == [1, 1, 1, 3]
+    assert s.loc["突击上报", "预警"] == 1
+    assert s.loc["数据雷同", "合计"] == 0
+
+
+def test_findings_xlsx_sheet_order_survives_empty_findings(tmp_path):
+    f = _findings().iloc[0:0]
+    wb = openpyxl.load_workbook(write_findings_xlsx(f, tmp_path / "x.xlsx"))
+    assert wb.sheetnames == ["汇总", *FAMILY_ZH.values()]
+    assert wb["汇总"].max_row == 1 + len(CHECK_FAMILIES)
+
+
+# --------------------------------------------------------------------------- HTML
+def _png() -> str:
+    fig, ax = plt.subplots()
+    ax.set_title("漏斗图")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def test_html_export_hides_code_embeds_images_and_escapes(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("secret_source_code = 1")
+    table = pd.DataFrame({"单位": ["<script>alert(1)</script>"]}).to_html(escape=True)
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"image/png": _png(), "text/plain": "fig"}),
+        nbformat.v4.new_output("display_data", data={"text/html": table, "text/plain": "t"}),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("## 总体进展"), cell]
+    src = tmp_path / "assessment.ipynb"
+    nbformat.write(nb, src)
+    html = notebook_to_html(src, tmp_path / "assessment.html", title="2024Q3 评估").read_text("utf-8")
+    assert "总体进展" in html and "<title>2024Q3 评估</title>" in html
+    assert 'lang="zh"' in html
+    assert "secret_source_code" not in html
+    assert len(re.findall(r"<img[^>]*src=\"data:image/png;base64,", html)) == 1
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)" in html
+    assert re.findall(r'(?:src|href)="https?://', html) == []
+
+
+def test_index_links_every_period_in_time_order(tmp_path):
+    for p, hazards in (("2024Q2", 61.0), ("2024-04", 20.0), ("2024Q1", 48.0)):
+        d = tmp_path / p
+        d.mkdir()
+        (d / "assessment.html").write_text("<html></html>", encoding="utf-8")
+        (d / "findings.xlsx").write_bytes(b"")
+        (d / "summary.json").write_text(json.dumps({"hazards_found": hazards, "alerts_total": 3,
+                                                    "period_zh": f"<{p}>"}), encoding="utf-8")
+    (tmp_path / "stray").mkdir()  # no assessment.html: not listed
+    html = write_index(tmp_path).read_text("utf-8")
+    links = re.findall(r'href="([^"]+)/assessment.html"', html)
+    assert links == ["2024Q1", "2024-04", "2024Q2"]
+    assert 'href="2024Q2/findings.xlsx"' in html
+    assert "&lt;2024Q2&gt;" in html and "<2024Q2>" not in html
+    assert "<td>61</td>" in html
+
+
+# -------------------------------------------------------------------------- draft
+def test_draft_paragraph_in_the_seeds_register():
+    text = draft_problems(_findings())
+    assert text == (
+        "一是从排查数量上看，区发展改革委、区教委等2个单位重大事故隐患排查数显著低于同类单位，"
+        "其中区发展改革委【0项，期望值2.3项】、区教委【1项，期望值4.1项】。"
+        f"二是从零报送情况上看，{INJECTION}重大事故隐患排查数为“0”。"
+        "三是从数据可信度上看，各镇街重大事故隐患排查数的离散程度仅为计数噪声的0.31倍；"
+        "木洞镇整改率长期保持在100%附近，其中木洞镇【100.0%】，与隐患整改的实际进度不符。"
+        "四是从报送节奏上看，花溪街道重大事故隐患排查数本期突增，其中花溪街道【43项，期望值23项】，"
+        "存在突击上报的情况。")
+
+
+def test_draft_names_at_most_max_units_and_counts_all():
+    rows = [dict(check="zero_report", unit=f"单位{i}", period="2024-05",
+                 indicator="major_hazards_found", observed=0, severity="alert", q_value=i / 100,
+                 message="零") for i in range(7)]
+    items = draft_items(make_findings(pd.DataFrame(rows)), max_units=3)
+    assert items["text"].tolist() == ["从零报送情况上看，单位0、单位1、单位2等7个单位重大事故隐患排查数为“0”。"]
+    assert items["number"].tolist() == ["一是"]
+
+
+def test_draft_with_nothing_to_report():
+    f = _findings()
+    assert draft_problems(f.loc[f["severity"] == "info"]) == "本期调度数据各项检查未发现需要重点关注的问题。"
+    # info findings count when asked for
+    assert draft_problems(f.loc[f["severity"] == "info"], min_severity="info").startswith(
+        "一是从排查数量上看，区林业局重大事故隐患排查数显著低于同类单位")
+
+
+def test_every_check_has_a_template():
+    assert set(DRAFT_TEMPLATES["check"]) == set(CHECK_FAMILIES)
