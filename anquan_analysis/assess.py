@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import config
-from .periods import parse_period, period_freq, sort_periods
+from .periods import parse_period, period_freq
 
 NOTEBOOK = config.NOTEBOOKS / "period_assessment.ipynb"
 LEVEL_OF_FREQ = {"M": "month", "Q": "quarter"}
@@ -77,7 +77,8 @@ def run_period(period: str, level: str, *, data_dir, output_dir, notebook=NOTEBO
     propagates."""
     import papermill as pm
 
-    from .report import atomic_path, notebook_to_html
+    from .io import atomic_path
+    from .report import notebook_to_html
 
     out = Path(output_dir) / period
     out.mkdir(parents=True, exist_ok=True)

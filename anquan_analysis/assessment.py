@@ -18,7 +18,7 @@ import pandas as pd
 from . import config
 from .catalogue import unit_type_name
 from .dataset import LEDGER_COUNT_COLUMNS, PANEL_COLUMNS, Dataset
-from .findings import CHECK_FAMILIES, FINDINGS_COLUMNS
+from .findings import CHECK_FAMILIES
 from .periods import months_in, period_freq, period_name_zh, sort_periods, to_quarter
 
 LEVELS = {"month": "M", "quarter": "Q"}
@@ -370,7 +370,8 @@ def summary(a: Assessment) -> dict:
 def save_outputs(a: Assessment, output_dir, *, draft: str | None = None) -> dict:
     """Write findings.xlsx (with the ingest rejects) and summary.json (``summary``
     plus the drafted paragraph) into ``output_dir``; returns the summary."""
-    from .report import write_findings_xlsx, write_text_atomic
+    from .io import write_text_atomic
+    from .report import write_findings_xlsx
 
     out = Path(output_dir)
     write_findings_xlsx(a.findings, out / "findings.xlsx", rejects=a.dataset.rejects)

@@ -9,6 +9,7 @@ carriage return) is written with a leading apostrophe in CSV and XLSX.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -89,25 +90,17 @@ def make_xlsx_deterministic(path) -> None:
             dst.writestr(info, body)
 
 
-def write_table_atomic(df: pd.DataFrame, path) -> Path:
-    """Write ``df`` to ``path`` (.parquet, .csv or .xlsx by suffix) atomically.
-    CSV is UTF-8 with BOM so Excel on Chinese Windows opens it correctly; CSV and
-    XLSX text is passed through ``neutralise_formulas``; XLSX is made deterministic."""
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path`` (same suffix, so writers that check it are
+    content); on success it is renamed to ``path`` with an ordinary file mode, on any
+    error it is removed and an older ``path`` is left as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # the real suffix last: writers (pandas.to_excel) check it
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
     try:
-        if path.suffix == ".parquet":
-            df.to_parquet(tmp, index=False)
-        elif path.suffix == ".csv":
-            neutralise_formulas(df).to_csv(tmp, index=False, encoding="utf-8-sig")
-        elif path.suffix == ".xlsx":
-            neutralise_formulas(df).to_excel(tmp, index=False, engine="openpyxl")
-            make_xlsx_deterministic(tmp)
-        else:
-            raise ValueError(f"{path}: unsupported output type {path.suffix!r}")
+        yield Path(tmp)
         # mkstemp creates 0600 files; give the output the mode an ordinary open() would.
         umask = os.umask(0)
         os.umask(umask)
@@ -116,4 +109,28 @@ def write_table_atomic(df: pd.DataFrame, path) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(text: str, path) -> Path:
+    """Write UTF-8 text to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_table_atomic(df: pd.DataFrame, path) -> Path:
+    """Write ``df`` to ``path`` (.parquet, .csv or .xlsx by suffix) atomically.
+    CSV is UTF-8 with BOM so Excel on Chinese Windows opens it correctly; CSV and
+    XLSX text is passed through ``neutralise_formulas``; XLSX is made deterministic."""
+    path = Path(path)
+    if path.suffix not in (".parquet", ".csv", ".xlsx"):
+        raise ValueError(f"{path}: unsupported output type {path.suffix!r}")
+    with atomic_path(path) as tmp:
+        if path.suffix == ".parquet":
+            df.to_parquet(tmp, index=False)
+        elif path.suffix == ".csv":
+            neutralise_formulas(df).to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            neutralise_formulas(df).to_excel(tmp, index=False, engine="openpyxl")
+            make_xlsx_deterministic(tmp)
     return path

@@ -9,11 +9,8 @@ names, messages) reaches HTML only through ``html.escape`` or pandas' escaping
 
 from __future__ import annotations
 
-import contextlib
 import html
 import json
-import os
-import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -25,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from .catalogue import indicator_name, unit_type_name
 from .findings import CHECK_FAMILIES, CHECK_ZH, FAMILY_ZH, FINDINGS_COLUMNS, SEVERITY_ZH
 # One rule against formula injection for every output: a leading apostrophe.
-from .io import make_xlsx_deterministic, neutralise_formulas, safe_cell  # noqa: F401
+from .io import atomic_path, make_xlsx_deterministic, neutralise_formulas, write_text_atomic
 
 # Chinese headers of the findings table, in FINDINGS_COLUMNS order (family is the sheet).
 FINDINGS_HEADERS_ZH = {
@@ -42,29 +39,6 @@ _MAX_WIDTH = 60
 
 
 # ----------------------------------------------------------------- atomic writing
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside ``path``; on success rename it to ``path``,
-    on error remove it.  The folder is created if needed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_text_atomic(text: str, path) -> Path:
-    """Write UTF-8 text to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return Path(path)
-
-
 # ------------------------------------------------------------------- Excel output
 def findings_zh(findings: pd.DataFrame) -> pd.DataFrame:
     """The findings table as an analyst reads it: codes shown by their Chinese names

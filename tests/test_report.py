@@ -16,8 +16,9 @@ import pytest
 from anquan_analysis import plots  # noqa: F401 - CJK font for the test figure
 from anquan_analysis.draft import DRAFT_TEMPLATES, draft_items, draft_problems
 from anquan_analysis.findings import CHECK_FAMILIES, FAMILY_ZH, make_findings
+from anquan_analysis.io import safe_cell
 from anquan_analysis.report import (FINDINGS_HEADERS_ZH, findings_summary, notebook_to_html,
-                                    safe_cell, write_findings_xlsx, write_index)
+                                    write_findings_xlsx, write_index)
 
 INJECTION = '=HYPERLINK("http://evil.example","点击")'
 
