@@ -383,6 +383,14 @@ def save_outputs(a: Assessment, output_dir, *, draft: str | None = None) -> dict
 
 
 # ------------------------------------------------------------------------ display
+# p-values are shown with two significant digits: 3.3e-06, not 0.00.
+_PROBABILITY_COLUMNS = {"p_value", "q_value", "p值", "q值"}
+
+
+def _figure(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
 def show(table: pd.DataFrame, empty: str = "本期未发现此类问题。", *, max_rows: int = 30):
     """Display a table in a notebook (pandas escapes every cell), or ``empty`` as a
     line of text when it has no rows; long tables show their first ``max_rows``."""
@@ -392,12 +400,15 @@ def show(table: pd.DataFrame, empty: str = "本期未发现此类问题。", *, 
         display(Markdown(f"*{empty}*"))
         return
     shown = table.head(max_rows)
-    # Whole-number columns (counts) without decimals, the rest with two.
-    whole = [c for c in shown.columns if pd.api.types.is_float_dtype(shown[c])
-             and (shown[c].dropna() % 1 == 0).all()]
+    # Counts without decimals, other figures with two: decided cell by cell, since a
+    # totals table mixes counts and 万元 in one column.
+    probs = [c for c in shown.columns if str(c) in _PROBABILITY_COLUMNS]
+    floats = [c for c in shown.columns
+              if pd.api.types.is_float_dtype(shown[c]) and c not in probs]
     style = (shown.style.hide(axis="index")
              .format(precision=2, na_rep="—", escape="html")
-             .format("{:.0f}", subset=whole, na_rep="—"))
+             .format(_figure, subset=floats, na_rep="—")
+             .format("{:.2g}", subset=probs, na_rep="—"))
     display(style)
     if len(table) > max_rows:
         display(Markdown(f"*（共 {len(table)} 行，仅显示前 {max_rows} 行）*"))

@@ -141,10 +141,20 @@ def write_findings_xlsx(findings: pd.DataFrame, path, *, rejects: pd.DataFrame |
 # -------------------------------------------------------------------- HTML export
 # The lab template with the two scripts it loads from a CDN (require.js, MathJax)
 # left out: the report has no widgets or formulas, and must open offline.
+# Chinese fonts that Windows, macOS and Linux desktops have, first: the lab template's
+# system-ui stack alone falls back to a font without CJK glyphs on some machines.
+CJK_FONT_STACK = ('"Microsoft YaHei", "PingFang SC", "Hiragino Sans GB", "Noto Sans CJK SC", '
+                  '"Source Han Sans SC", "WenQuanYi Micro Hei", SimHei, sans-serif')
 _HTML_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-"""
+{%- block extra_css -%}
+<style>
+:root { --jp-content-font-family: FONTS; --jp-ui-font-family: FONTS; }
+body { font-family: FONTS; max-width: 1200px; margin: 0 auto; }
+</style>
+{%- endblock extra_css -%}
+""".replace("FONTS", CJK_FONT_STACK)
 
 
 def notebook_to_html(notebook_path, html_path, *, title: str | None = None) -> Path:
