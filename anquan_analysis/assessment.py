@@ -223,17 +223,21 @@ def progress_table(a: Assessment) -> pd.DataFrame:
 
 
 def ranking_table(a: Assessment) -> pd.DataFrame:
-    """排名: units by the ratio of hazards found to what their exposure predicts
-    (the funnel table; campaign to date), lowest last, units without an expectation
-    unranked at the end; the rank by raw count for comparison."""
-    f = a.funnel.sort_values(["ratio", "observed"], ascending=False, kind="stable")
-    # Units without an expectation (no exposure, or peers with no hazards) are not ranked.
-    rank = f["ratio"].rank(ascending=False, method="min")
+    """排名: units by their funnel z-score (campaign to date), highest first.
+
+    The z-score measures how far a unit's count lies from what its exposure predicts
+    in units of counting noise, so a small unit with 1 hazard against 0.1 expected
+    does not outrank a large one with 32 against 8 as the raw ratio would; the ratio
+    and the rank by raw count are shown beside it.  Units without an expectation (no
+    exposure, or peers with no hazards) are unranked, at the end."""
+    f = a.funnel.sort_values(["z", "observed"], ascending=False, kind="stable", na_position="last")
     return pd.DataFrame({
-        "排名": rank.astype("Int64").to_numpy(), "单位": f["unit"].to_numpy(),
+        "排名": f["z"].rank(ascending=False, method="min").astype("Int64").to_numpy(),
+        "单位": f["unit"].to_numpy(),
         "单位类型": f["unit_type"].map(unit_type_name).to_numpy(),
         "排查数": f["observed"].to_numpy(), "监管企业数": f["exposure"].to_numpy(),
         "期望值": f["expected"].round(1).to_numpy(), "实际/期望": f["ratio"].round(2).to_numpy(),
+        "偏离度z": f["z"].round(2).to_numpy(),
         "按数量排名": f["observed"].rank(ascending=False, method="min").astype("int64").to_numpy(),
     })
 

@@ -113,8 +113,11 @@ def _funnel_on_ax(ax, df: pd.DataFrame, label_limit: str, max_labels: int) -> No
     ax.scatter(exp, ratio, c=_type_colour(types), s=28, zorder=3, edgecolor="white",
                linewidth=0.5)
     ax.axhline(1.0, color="black", lw=0.8)
-    outside = ((df["observed"] < df[f"lower{label_limit}"])
-               | (df["observed"] > df[f"upper{label_limit}"])).to_numpy()
+    # Below the limit is judged on the exact tail P(X ≤ O) where the table has it: the
+    # continuous lower limit is a hair above 0 for tiny E, and a 0 there is no signal.
+    tail = (1 - styles[label_limit][2]) / 2
+    low = (df["p_low"] < tail) if "p_low" in df.columns else (df["observed"] < df[f"lower{label_limit}"])
+    outside = (low | (df["observed"] > df[f"upper{label_limit}"])).to_numpy()
     # Label the units farthest outside first; stagger the labels vertically, since
     # units at 0 sit on one line.
     dist = np.where(outside, np.abs(np.log((ratio + 0.05) / 1.05)), -1.0)
