@@ -8,7 +8,7 @@ and a ``truth`` table naming every injected anomaly by the check id that should 
 it.  The clean model, per unit i and month t:
 
     enterprises_i           lognormal around a size typical of the unit (区应急局 largest)
-    effort_i                Gamma(shape 2, mean 1), clipped to [0.15, 4] (overdispersion)
+    effort_i                Gamma(shape 6, mean 1), clipped to [0.35, 2.2] (overdispersion)
     major hazards found     Poisson(enterprises_i × rate × effort_i × month_t × Gamma(8)/8)
     enterprise share        Beta(14, 26) per unit (mean 0.35)
     rectified               Binomial per hazard, 65–90 % for department finds, +10 points
@@ -114,8 +114,13 @@ _LEAD_EFFORT = 1.8          # 区应急局 leads the campaign (领导小组办�
 # A kind is testable only where many hazards are expected: units chosen for it
 # supervise enough enterprises (raised if needed) to expect at least this many
 # effective hazards a year at their own effort (at normal effort for low/zero).
-_MIN_YEARLY = {"low_outlier": 30.0, "zero_report": 30.0, "pinned_rate": 40.0,
-               "low_self_report": 30.0, "surge": 30.0}
+_MIN_YEARLY = {"low_outlier": 30.0, "zero_report": 30.0, "pinned_rate": 50.0,
+               "low_self_report": 40.0}
+# A surge unit expects at least this many hazards in each month before the step (a
+# spike from 1 to 5 is Poisson noise; 巴南's top units found 4–8 a month), and
+# reports _SURGE_FACTOR × its own earlier monthly mean in the surge month.
+_SURGE_BASELINE = 3.0
+_SURGE_FACTOR = 5.0
 _MONTH_SHAPE = 8.0          # month-to-month Gamma noise on the hazard rate (CV 0.35)
 _STEP = 2.5                 # district-wide step after the district head's meeting (group_shift)
 # Other indicators: rate per enterprise per month (× the unit's activity multiplier).
@@ -332,6 +337,7 @@ def make_city(seed: int = 0, n_units: int = 50, n_months: int = 12, start: str =
     shift_at = (2 * n_months) // 3            # 12 months from January: September
     month_factor = np.linspace(0.9, 1.1, n_months)
     is_town = (units["unit_type"] == "town").to_numpy()
+    is_soe = (units["unit_type"] == "soe").to_numpy()
     quiet = (mix[:, [_SECTORS.index(s) for s in _QUIET_SECTORS]].sum(axis=1) > 0.99)
     truth: list[tuple] = []
 
@@ -343,47 +349,72 @@ def make_city(seed: int = 0, n_units: int = 50, n_months: int = 12, start: str =
         everyone = np.ones(n, dtype=bool)
         # Low and zero reporting are testable only where much is expected: the largest
         # supervisors after the lead agency.
+        # Companies are judged among the eight companies, most of them small: one
+        # large silent company sets their rate (masking), so these are towns or
+        # departments.
         picker.block([top_unit])
-        low = picker.take(2, everyone, score=enterprises, top=6)
-        zero = picker.take(2, everyone, score=enterprises, top=6)
+        low = picker.take(2, everyone & ~is_soe, score=enterprises, top=6)
+        zero = picker.take(2, everyone & ~is_soe, score=enterprises, top=6)
         picker.free[top_unit] = True
-        # Units with many hazards file them under 工贸/建筑施工, as 巴南's top units did.
-        core = ((units["unit_type"] != "department").to_numpy()
-                | (mix[:, [_SECTORS.index("工贸"), _SECTORS.index("建筑施工")]].sum(axis=1) >= 0.75))
-        pinned = picker.take(2, core, score=enterprises, top=8)
-        low_self = picker.take(2, core, score=enterprises, top=8)
-        surge = picker.take(2, core, score=enterprises, top=8)
-        under = picker.take(6, is_town, score=enterprises, top=14)
-        # A pair of towns of similar size copies figures: the closest pair among free towns.
-        free_towns = np.flatnonzero(is_town & picker.free)
-        ft = free_towns[np.argsort(enterprises[free_towns], kind="stable")]
+        # Copying and 保持平衡 are evidence only where figures are substantial (a copy
+        # of a row of zeros, or ±1 around 5, is what chance gives): both are drawn
+        # among the towns at or above the towns' median size, before other kinds
+        # take the large towns.  A pair of towns of similar size copies figures:
+        # the closest pair there.
+        big_town = is_town & (enterprises >= np.median(enterprises[is_town]))
+        free_big = np.flatnonzero(big_town & picker.free)
+        if len(free_big) < 2:                 # tiny districts: any two free towns
+            free_big = np.flatnonzero(is_town & picker.free)
+        ft = free_big[np.argsort(enterprises[free_big], kind="stable")]
         j = int(np.argmin(np.diff(np.log(enterprises[ft]))))
         twins = ft[[j, j + 1]]
         picker.block(twins)
+        # The balancing towns: six of the eight largest free towns, so that the figure
+        # they agree is in the tens a month, where Poisson noise would be visible.
+        under = picker.take(6, is_town, score=enterprises, top=8)
         mid = enforces & (enterprises >= np.median(enterprises))
+        # Heaping needs many figures ≥ 10: two of the four largest free enforcers.
+        last_digit = picker.take(2, mid, score=enterprises, top=4)
+        # Units with many hazards file them under 工贸/建筑施工, as 巴南's top units did.
+        core = ((units["unit_type"] != "department").to_numpy()
+                | (mix[:, [_SECTORS.index("工贸"), _SECTORS.index("建筑施工")]].sum(axis=1) >= 0.75))
+        # A surge is visible only against a meaningful baseline: the units that find
+        # most already (区应急局 finds ~4 a month), raised below to ≥ 3 a month.
+        surge = picker.take(2, core, score=enterprises * effort, top=4)
+        # A rate or share is judged against peers of the same type: eight companies,
+        # two of them anomalous, leave no honest norm, so the units pinned at 100 %
+        # and the low self-reporters are towns or departments.
+        pinned = picker.take(2, core & ~is_soe, score=enterprises, top=8)
+        low_self = picker.take(2, core & ~is_soe, score=enterprises, top=8)
         benford = picker.take(1, mid)
-        last_digit = picker.take(2, mid)
         repeated = picker.take(2, mid)
         rules = picker.take(4, enforces & (enterprises >= np.quantile(enterprises, 0.3)))
         per_enterprise = _RATE_MAJOR * month_factor.sum()
         for kind, chosen in (("low_outlier", low), ("zero_report", zero),
-                             ("pinned_rate", pinned), ("low_self_report", low_self),
-                             ("surge", surge)):
+                             ("pinned_rate", pinned), ("low_self_report", low_self)):
             at = 1.0 if kind in ("low_outlier", "zero_report") else effort[chosen]
             need = np.ceil(_MIN_YEARLY[kind] / (per_enterprise * at))
             enterprises[chosen] = np.maximum(enterprises[chosen], need)
+        # surge: at least _SURGE_BASELINE expected in every month before the step
+        need = np.ceil(_SURGE_BASELINE / (_RATE_MAJOR * month_factor[:shift_at].min()
+                                          * effort[surge]))
+        enterprises[surge] = np.maximum(enterprises[surge], need)
         effort = effort.copy()
         effort[low] = 0.05
 
     v, lam = _clean_figures(rng, units, enterprises, enforces, n_months, month_factor, effort)
     found = rng.poisson(lam)
     if inject:
-        surge_month = rng.integers(max(3, shift_at - 4), shift_at, size=2)
-        # ~5× the unit's own history (its months before the surge), at least 8.
+        # In different months: two of the largest finders spiking together move the
+        # district total by half, which is a district movement (group_shift), not
+        # a unit jumping while its peers do not.
+        surge_month = rng.choice(np.arange(max(3, shift_at - 4), shift_at), size=2,
+                                 replace=False)
+        # _SURGE_FACTOR × the unit's own history (its months before the surge).
         before = np.arange(n_months)[None, :] < surge_month[:, None]
         history = np.maximum((found[surge] * before).sum(axis=1) / before.sum(axis=1),
                              (lam[surge] * before).sum(axis=1) / before.sum(axis=1))
-        found[surge, surge_month] = np.maximum(np.round(5.0 * history), 8)
+        found[surge, surge_month] = np.round(_SURGE_FACTOR * history)
         found[zero] = 0
         p_enterprise[low_self] = 0.0
     dept, ent, rect_dept, rect_ent = _major_split(rng, found, p_enterprise, r_dept)
@@ -448,7 +479,7 @@ def _inject_figures(rng, v, truth, units, periods, n_months, shift_at, *, low, z
                       f"企业自查占比为0（全年{found[i].sum():.0f}项全部为部门检查发现）"))
     for i, t in zip(surge, surge_month):
         truth.append(("surge", names[i], periods[t], "major_hazards_found",
-                      f"当月{found[i, t]:.0f}项，约为此前月均的5倍"))
+                      f"当月{found[i, t]:.0f}项，约为此前月均的{_SURGE_FACTOR:g}倍"))
     truth.append(("group_shift", "", periods[shift_at], "major_hazards_found",
                   f"{periods[shift_at]}起全区重大事故隐患排查数整体提升约{_STEP:g}倍（区长专题调度后）"))
 

@@ -6,10 +6,14 @@ alert from the check of the same id (recall); then the share of clean units (no
 truth row) that got any warning or alert from any check, and the same share on
 ``make_city(inject=False)``, where every unit is clean.
 
-    .venv/bin/python benchmarks/detection.py --seeds 0 1 2 3 4
+    .venv/bin/python benchmarks/detection.py              # seeds 0–9
+    .venv/bin/python benchmarks/detection.py --seeds 0 1 2
 
-Targets printed beside the figures: recall ≥ 0.9 per kind, ≤ 5 % of clean units
-flagged in the injected city, ≤ 2 % in the clean city.
+Printed per kind: units injected and found over all seeds, the pooled recall and
+the smallest recall of any one seed, beside the target (pooled recall ≥ 0.9);
+then the share of clean units flagged in the injected cities (target ≤ 5 %) and of
+all units flagged in the cities with nothing injected (target ≤ 2 %), and which
+checks flagged them.  Every seed asked for is run and reported: none is dropped.
 """
 
 from __future__ import annotations
@@ -61,9 +65,22 @@ def score(city: synth.SynthCity, findings: pd.DataFrame) -> tuple[pd.DataFrame, 
     return per_kind, len(clean), len(clean & flagged_units)
 
 
+def recall_table(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Per kind over the seeds (rows kind, seed, injected, found): injected and
+    found summed, the pooled recall, the smallest per-seed recall, the target and
+    whether the pooled recall meets it."""
+    per_seed = per_seed.assign(recall=per_seed["found"] / per_seed["injected"])
+    table = per_seed.groupby("kind")[["injected", "found"]].sum()
+    table["recall"] = (table["found"] / table["injected"]).round(2)
+    table["min_seed"] = per_seed.groupby("kind")["recall"].min().round(2)
+    table["target"] = f"≥ {RECALL_TARGET}"
+    table["ok"] = table["recall"] >= RECALL_TARGET
+    return table
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     args = parser.parse_args(argv)
     kinds, clean_n, clean_flagged, city_n, city_flagged = [], 0, 0, 0, 0
     by_check = []
@@ -72,7 +89,7 @@ def main(argv=None) -> int:
         city = synth.make_city(seed=seed, inject=True)
         findings = run_checks(city_dataset(city))
         per_kind, n, k = score(city, findings)
-        kinds.append(per_kind)
+        kinds.append(per_kind.assign(seed=seed))
         clean_n, clean_flagged = clean_n + n, clean_flagged + k
         clean_units = set(city.units["unit"]) - set(city.truth["unit"])
         f = findings.loc[findings["severity"].isin(FLAGGED) & findings["unit"].isin(clean_units)]
@@ -84,10 +101,7 @@ def main(argv=None) -> int:
         city_n, city_flagged = city_n + n2, city_flagged + k2
         by_check.append(pf.loc[pf["severity"].isin(FLAGGED)].drop_duplicates(["check", "unit"])
                         .groupby("check").size().rename(lambda c: c + " (clean city)"))
-    table = pd.concat(kinds).groupby("kind")[["injected", "found"]].sum()
-    table["recall"] = (table["found"] / table["injected"]).round(2)
-    table["target"] = f"≥ {RECALL_TARGET}"
-    table["ok"] = table["recall"] >= RECALL_TARGET
+    table = recall_table(pd.concat(kinds, ignore_index=True))
     pd.set_option("display.width", 120)
     print(f"seeds {args.seeds}  ({time.perf_counter() - t0:.1f} s)\n")
     print(table.to_string())

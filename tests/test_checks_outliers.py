@@ -64,6 +64,19 @@ def test_exact_limits_and_zero_probability_without_overdispersion():
     assert O.count_cdf([0.0], [10.0], 0.05)[0] > np.exp(-10.0)
 
 
+def test_winsor_consistency_factor():
+    # E[clip(Z, ±1.2816)²] = 0.8 − 2·1.2816·φ(1.2816) + 0.2·1.2816² (module docstring)
+    c = stats.norm.ppf(0.9)
+    assert O.winsor_consistency(0.1) == pytest.approx(0.8 - 2 * c * stats.norm.pdf(c) + 0.2 * c * c)
+    assert O.winsor_consistency(0.1) == pytest.approx(0.6787, abs=1e-4)
+    assert O.winsor_consistency(0.2) == pytest.approx(0.4121, abs=1e-4)
+    z, s = [-2.0, -1.0, 0.0, 0.5, 1.0, 3.0], [0.1] * 6
+    phi, _ = O.dispersion(z, s, winsor=0.2)
+    phi_c, tau2_c = O.dispersion(z, s, winsor=0.2, consistent=True)
+    assert phi_c == pytest.approx(phi / O.winsor_consistency(0.2))
+    assert tau2_c == pytest.approx((6 * phi_c - 5) / (600 - 6 * 100 ** 2 / 600))
+
+
 def test_dispersion_needs_two_values_and_exact_z_of_a_zero():
     assert O.dispersion([1.0], [0.5]) == (pytest.approx(np.nan, nan_ok=True), 0.0)
     # a 0 against E = 4 is worth Φ⁻¹(½·e⁻⁴), not 2(√0 − √4) = −4

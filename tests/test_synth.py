@@ -154,17 +154,20 @@ def test_injected_hazard_anomalies_by_construction(city):
         assert expo[u] >= need - 1 and found.loc[u].sum() <= 6
     for u in truth_units(city, "pinned_rate"):
         assert (rect.loc[u] == found.loc[u]).all() and found.loc[u].sum() >= 20
-    clean = set(city.units["unit"]) - set(city.truth["unit"])
-    peers = rect.loc[sorted(clean)].sum().sum() / found.loc[sorted(clean)].sum().sum()
+    # The honest rates, from the same city without anomalies (in the injected city
+    # the units left clean find too few hazards to measure them: 14 in seed 0).
+    pw = wide(synth.make_city(seed=0, inject=False))
+    peers = pw["major_hazards_rectified"].sum() / pw["major_hazards_found"].sum()
     assert 0.75 <= peers <= 0.92
     for u in truth_units(city, "low_self_report"):
         assert ent.loc[u].sum() == 0 and found.loc[u].sum() >= 15
-    share = ent.loc[sorted(clean)].sum().sum() / found.loc[sorted(clean)].sum().sum()
+    share = pw["major_hazards_found_enterprise"].sum() / pw["major_hazards_found"].sum()
     assert 0.25 <= share <= 0.45
     for row in city.truth.loc[city.truth["kind"] == "surge"].itertuples():
         series = found.loc[row.unit]
         before = series.loc[series.index < row.period]
-        assert series[row.period] >= max(8.0, 4.0 * before.mean())
+        # a meaningful baseline (≥ 3 expected a month), and 5 × the unit's own history
+        assert series[row.period] >= max(10.0, 4.5 * before.mean())
     shift = city.truth.loc[city.truth["kind"] == "group_shift", "period"].iloc[0]
     total = found.sum()
     assert total[total.index >= shift].mean() > 1.8 * total[total.index < shift].mean()

@@ -751,7 +751,8 @@ def pinned_rate(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
     period was at 100%.  Null model: each of the unit's hazards is rectified
     independently with its peers' pooled rate ρ (same unit type, the unit itself
     excluded; all other units when the type's peers found fewer than
-    ``min_peer_found``), so P(all n rectified) = ρⁿ.  With ``between_units`` the
+    ``min_peer_found`` without counting the largest of them, so that no single
+    peer sets the norm), so P(all n rectified) = ρⁿ.  With ``between_units`` the
     units' own rates may differ (the spread of the rates of units with at least
     10 hazards beyond binomial noise): a Beta-binomial with mean ρ and that spread,
     P = B(a+n, b)/B(a, b) ≥ ρⁿ — safer where some units honestly rectify 99%, but
@@ -783,9 +784,18 @@ def pinned_rate(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
         type_n = u.groupby("unit_type")["n"].transform("sum") - u["n"]
         type_r = u.groupby("unit_type")["r"].transform("sum") - u["r"]
         all_rate = (u["r"].sum() - u["r"]) / (u["n"].sum() - u["n"]).where(lambda s: s > 0)
+        # The largest other unit of the type: without it the peers must still have
+        # found min_peer_found, or the "peer rate" is one unit's own rate (two large
+        # departments both at 100% would set each other's norm at 96%).
+        rank = u["n"].groupby(u["unit_type"]).rank(method="first", ascending=False)
+        first = u["n"].where(rank == 1).groupby(u["unit_type"]).transform("max")
+        second = (u["n"].where(rank == 2).groupby(u["unit_type"]).transform("max")
+                  .fillna(0.0))
+        largest_other = np.where(rank == 1, second, first)
         # Too few peer hazards make a type's rate meaningless (2 found, 0 rectified
         # gives 0%): then all other units' rate is used.
-        rho = (type_r / type_n.where(type_n >= min_peer_found)).fillna(all_rate).fillna(1.0)
+        enough = (type_n - largest_other) >= min_peer_found
+        rho = (type_r / type_n.where(enough)).fillna(all_rate).fillna(1.0)
         # Units differ in how thoroughly they rectify: the rates' spread between
         # units (beyond binomial noise, among units with ≥ 10 hazards) gives a Beta
         # with mean ρ, and P(all n) = B(a + n, b) / B(a, b) ≥ ρⁿ.

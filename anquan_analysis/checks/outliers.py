@@ -46,11 +46,25 @@ def _require_panel(panel: pd.DataFrame, what: str) -> None:
 
 
 # --------------------------------------------------------------------------- statistics
-def dispersion(z, s, *, winsor: float = 0.1) -> tuple[float, float]:
+def winsor_consistency(winsor: float) -> float:
+    """E[clip(Z, −c, c)²] for Z standard normal and c its 1 − ``winsor`` quantile:
+    (1 − 2w) − 2cφ(c) + 2wc².  Winsorising shrinks mean(z²) by this factor even when
+    the z are exactly N(0, 1) (0.68 at w = 0.1, 0.41 at w = 0.2)."""
+    if winsor <= 0:
+        return 1.0
+    c = stats.norm.ppf(1 - winsor)
+    return float((1 - 2 * winsor) - 2 * c * stats.norm.pdf(c) + 2 * winsor * c * c)
+
+
+def dispersion(z, s, *, winsor: float = 0.1, consistent: bool = False) -> tuple[float, float]:
     """(φ, τ²) from z-scores and their standard errors: z winsorised at the
     ``winsor`` and ``1 − winsor`` quantiles, φ = mean(z²),
     τ² = max(0, (nφ − (n−1)) / (Σw − Σw²/Σw)), w = 1/s².  NaN z are left out;
-    (NaN, 0) with fewer than 2 values."""
+    (NaN, 0) with fewer than 2 values.  ``consistent=False`` is FunnelPlotR's φ;
+    with ``consistent=True`` φ is divided by ``winsor_consistency(winsor)``, so that
+    it is 1 on average for z that are N(0, 1): the winsorised φ alone is biased
+    low, which sets τ² to 0 under real overdispersion (at w = 0.2, until the true
+    φ exceeds 2.4) and makes the tests anti-conservative."""
     z = np.asarray(z, dtype=float)
     s = np.asarray(s, dtype=float)
     ok = np.isfinite(z) & np.isfinite(s) & (s > 0)
@@ -61,6 +75,8 @@ def dispersion(z, s, *, winsor: float = 0.1) -> tuple[float, float]:
     lo, hi = np.quantile(z, [winsor, 1 - winsor])
     zw = np.clip(z, lo, hi)
     phi = float(np.mean(zw ** 2))
+    if consistent:
+        phi /= winsor_consistency(winsor)
     w = 1.0 / s ** 2
     denom = w.sum() - (w ** 2).sum() / w.sum()
     tau2 = max(0.0, (n * phi - (n - 1)) / denom) if denom > 0 else 0.0
