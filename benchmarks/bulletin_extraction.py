@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from anquan_analysis.bulletin import extract_figures, read_text  # noqa: E402
 
 GOLD = ROOT / "data" / "raw" / "seed_figures.csv"
-SEEDS = ROOT.parent / "shared" / "seeds"
+SEEDS = ROOT / "data" / "raw" / "seeds"
 LEVELS = {"value": ("value",), "value+unit": ("value", "unit"),
           "value+unit+indicator": ("value", "unit", "indicator")}
 

@@ -20,17 +20,14 @@ from anquan_analysis.dataset import PANEL_COLUMNS
 from anquan_analysis.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parents[1] / "data" / "raw" / "seeds"
 GUILIN, XSHI, BAOJI, XXQU, BANAN = (
     "000_ccbeeba00bbda5e8.txt", "001_01a7534f09f371bd.txt", "002_3ed79b01a7523fc5.txt",
     "003_84f8e1dc2f2a7210.txt", "004_cbdbebe7b7ee4dcd.txt")
-needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason="seed bulletins not present")
 
 
 @pytest.fixture(scope="module")
 def seeds():
-    if not SEEDS.is_dir():
-        pytest.skip("seed bulletins not present")
     out = {}
     for name in (GUILIN, XSHI, BAOJI, XXQU, BANAN):
         text = read_text(SEEDS / name)
@@ -89,8 +86,6 @@ def test_banan_figures(seeds):
 
 
 def test_benchmark_recall_on_the_gold_figures():
-    if not SEEDS.is_dir():
-        pytest.skip("seed bulletins not present")
     spec = importlib.util.spec_from_file_location("bench", REPO / "benchmarks" / "bulletin_extraction.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
