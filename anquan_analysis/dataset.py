@@ -139,3 +139,29 @@ def wide(panel: pd.DataFrame, *, index=("unit", "unit_type", "parent", "period")
     out = out.dropna(how="all").reset_index()
     out.columns.name = None
     return out
+
+
+# Text columns of a panel that repeat a few values over many rows.
+PANEL_KEY_COLUMNS = ["unit", "unit_type", "parent", "period", "indicator", "source_file",
+                     "source_sheet"]
+
+
+def compact_panel(panel: pd.DataFrame) -> pd.DataFrame:
+    """The panel with its repeated text columns (``PANEL_KEY_COLUMNS``) as categoricals:
+    the same values, a fraction of the memory, and integer codes for every group-by.
+    Columns already categorical are kept as they are; other columns are untouched.
+    Returns a new frame; ``panel`` is not modified.  ``str(value)`` of every cell is
+    unchanged, so findings computed from either form are the same."""
+    todo = {c: "category" for c in PANEL_KEY_COLUMNS
+            if c in panel.columns and not isinstance(panel[c].dtype, pd.CategoricalDtype)}
+    return panel.astype(todo) if todo else panel.copy(deep=False)
+
+
+def as_text(df: pd.DataFrame, columns=None) -> pd.DataFrame:
+    """``df`` with its categorical columns (or those of ``columns`` that are
+    categorical) as str, the form the findings and messages are built in.  Meant for
+    the small tables a check reduces the panel to.  Returns a new frame; ``df`` is
+    not modified."""
+    cols = df.columns if columns is None else [c for c in columns if c in df.columns]
+    todo = {c: "str" for c in cols if isinstance(df[c].dtype, pd.CategoricalDtype)}
+    return df.astype(todo) if todo else df

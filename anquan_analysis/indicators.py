@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import INDICATORS, SECTORS
+from .dataset import as_text
 from .periods import period_bounds, same_period_last_year, shift_period, sort_periods
 
 UNIT_KEYS = ["unit", "unit_type", "parent"]
@@ -57,8 +58,9 @@ def units_of(panel: pd.DataFrame) -> pd.DataFrame:
     """One row per unit: unit, unit_type, parent (the first non-missing of each)."""
     _require(panel, ["unit"], "units_of")
     df = panel.reindex(columns=UNIT_KEYS)
-    out = df.groupby("unit", sort=True).first().reset_index()
-    return out[UNIT_KEYS]
+    out = as_text(df.groupby("unit", sort=True, observed=True).first().reset_index())
+    # a categorical panel groups in category order; units are listed by name
+    return out.sort_values("unit", kind="stable", ignore_index=True)[UNIT_KEYS]
 
 
 def wide_panel(panel: pd.DataFrame, indicators=None, *, cumulative: bool = False) -> pd.DataFrame:

@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .. import catalogue
+from ..dataset import as_text
 from ..findings import bh_adjust, empty_findings, make_findings, severity_from_q
 from ..periods import period_bounds, period_freq
 
@@ -57,31 +58,59 @@ def _fmt_p(p: float) -> str:
 
 def _is_count(codes: pd.Series) -> pd.Series:
     """True for indicators counted in whole units (项, 次, 家 …), not 万元 or 公里."""
-    units = {c: catalogue.indicator_unit(c) for c in codes.unique()}
-    return codes.map(units).isin(_MEASURED_UNITS).eq(False)
+    measured = [c for c in codes.dropna().unique()
+                if catalogue.indicator_unit(c) in _MEASURED_UNITS]
+    return ~codes.isin(measured)
+
+
+def _unique_categorical_keys(df: pd.DataFrame, keys) -> bool:
+    """True when every key column is categorical with no missing code and no two rows
+    share a key: then a group-by over the keys would return the rows as they are.
+    One bincount over the combined codes, far cheaper than the group-by."""
+    if not all(isinstance(df[k].dtype, pd.CategoricalDtype) for k in keys):
+        return False
+    sizes = [len(df[k].cat.categories) for k in keys]
+    if not all(sizes) or np.prod(sizes, dtype=np.float64) > 2e9:
+        return False
+    combined = np.zeros(len(df), dtype=np.int64)
+    for k, n in zip(keys, sizes):
+        codes = df[k].cat.codes.to_numpy()
+        if (codes < 0).any():
+            return False
+        combined *= n
+        combined += codes
+    return len(combined) == 0 or int(np.bincount(combined).max()) <= 1
 
 
 def _prepare(panel: pd.DataFrame, period, *, counts_only: bool) -> pd.DataFrame:
     """One value per unit × period × indicator (summed), peers' type filled with '',
-    restricted to periods of P's frequency ending no later than P."""
+    restricted to periods of P's frequency ending no later than P.  Key columns come
+    back as str whatever the panel's dtypes (categorical panels are grouped on codes)."""
     _require(panel)
     cols = [c for c in ("unit", "unit_type", "parent", "period", "indicator", "value", "approx")
             if c in panel.columns]
     df = panel[cols]
     if period is not None:
         end, freq = period_bounds(period)[1], period_freq(period)
-        keep = [p for p in df["period"].unique()
+        keep = [p for p in df["period"].dropna().unique()
                 if period_freq(p) == freq and period_bounds(p)[1] <= end]
         df = df[df["period"].isin(keep)]
     if counts_only:
         df = df[_is_count(df["indicator"])]
-    agg = {"value": "sum"}
-    if "approx" in df.columns:
-        agg["approx"] = "any"
-    out = df.groupby(["unit", "period", "indicator"], as_index=False, sort=False).agg(agg)
+    keys = ["unit", "period", "indicator"]
+    if _unique_categorical_keys(df, keys) and not df["value"].isna().any():
+        # already one row per key (as ingest and synth write panels): no group-by
+        out = df[keys + ["value"] + (["approx"] if "approx" in df.columns else [])]
+        out = out.reset_index(drop=True)
+    else:
+        agg = {"value": "sum"}
+        if "approx" in df.columns:
+            agg["approx"] = "any"
+        out = df.groupby(keys, as_index=False, sort=False, observed=True).agg(agg)
     if "approx" not in out.columns:
         out["approx"] = False
-    meta = df.drop_duplicates("unit").set_index("unit")
+    out = as_text(out, keys)
+    meta = as_text(df.drop_duplicates("unit"), ["unit", "unit_type", "parent"]).set_index("unit")
     for col in ("unit_type", "parent"):
         src = meta[col] if col in meta.columns else pd.Series("", index=meta.index)
         out[col] = out["unit"].map(src.fillna("").astype(str)).fillna("")
@@ -98,7 +127,14 @@ def _ordinal(periods: pd.Series) -> tuple[pd.Series, pd.Series]:
         within = {"M": lambda s: int(s[5:7]) - 1, "Q": lambda s: int(s[-1]) - 1,
                   "H": lambda s: int(s[-1]) - 1, "Y": lambda s: 0}[f](p)
         pos[p] = int(p[:4]) * _PERIODS_PER_YEAR[f] + within
-    return periods.map(pos), periods.map(freq)
+    codes, labels = pd.factorize(periods)
+    if (codes < 0).any():
+        return periods.map(pos), periods.map(freq)
+    # spread by integer codes: a dict lookup per row is slow on a long panel
+    pos_of = np.array([pos[p] for p in labels], dtype=np.int64)
+    freq_of = pd.array([freq[p] for p in labels], dtype="str")
+    return (pd.Series(pos_of[codes], index=periods.index),
+            pd.Series(freq_of.take(codes), index=periods.index))
 
 
 def _bh_of(p: np.ndarray, n_tests: int) -> np.ndarray:
@@ -189,13 +225,27 @@ def _pair_tests(df, keys, period, *, min_mean, min_periods, max_pair_units):
     Σ_t (O_it − O_jt)² / (O_it + O_jt), the Pearson X² of the pair, against χ²(T)."""
     size = df.groupby(keys)["unit"].transform("nunique")
     df = df[size <= max_pair_units][[*keys, "period", "unit", "value"]]
-    m = df.merge(df, on=[*keys, "period"], suffixes=("_a", "_b"))
-    m = m[m["unit_a"] < m["unit_b"]]
-    s = m["value_a"] + m["value_b"]
-    m = m.assign(_s=s, _x2=(m["value_a"] - m["value_b"]) ** 2 / s.where(s > 0))[s > 0]
-    pairs = m.groupby([*keys, "unit_a", "unit_b"], as_index=False, sort=False).agg(
-        statistic=("_x2", "sum"), df=("_x2", "size"), _s=("_s", "mean"),
-        _last=("period", "max"))
+    # The self-merge grows as n² per group: done on integer codes, not on text.
+    # Units are coded in name order, so code_a < code_b is unit_a < unit_b.
+    unit_code, units = pd.factorize(df["unit"], sort=True)
+    group_code, groups = pd.factorize(pd.MultiIndex.from_frame(df[keys]))
+    period_code, periods = pd.factorize(df["period"], sort=True)
+    cells = pd.DataFrame({"g": group_code, "t": period_code, "u": unit_code,
+                          "v": df["value"].to_numpy()})
+    m = cells.merge(cells, on=["g", "t"], suffixes=("_a", "_b"))
+    m = m[m["u_a"] < m["u_b"]]
+    s = m["v_a"] + m["v_b"]
+    m = m.assign(_s=s, _x2=(m["v_a"] - m["v_b"]) ** 2 / s.where(s > 0))[s > 0]
+    coded = m.groupby(["g", "u_a", "u_b"], as_index=False, sort=False).agg(
+        statistic=("_x2", "sum"), df=("_x2", "size"), _s=("_s", "mean"), _t=("t", "max"))
+    group_keys = (groups.to_frame(index=False, name=list(keys))
+                  .iloc[coded["g"].to_numpy()].reset_index(drop=True))
+    pairs = pd.concat([group_keys, pd.DataFrame({
+        "unit_a": np.asarray(units)[coded["u_a"].to_numpy()],
+        "unit_b": np.asarray(units)[coded["u_b"].to_numpy()],
+        "statistic": coded["statistic"].to_numpy(), "df": coded["df"].to_numpy(),
+        "_s": coded["_s"].to_numpy(), "_last": np.asarray(periods)[coded["_t"].to_numpy()]})],
+        axis=1)
     pairs["expected"] = pairs["_s"] / 2
     pairs = pairs[(pairs["df"] >= min_periods) & (pairs["expected"] >= min_mean)]
     if period is not None:
@@ -456,17 +506,23 @@ def _log_run_chance(mean, var_ratio, length, exact_sd: float = 30.0) -> np.ndarr
     out = np.empty(mean.shape)
     big = sd > exact_sd
     out[big] = -(length[big] - 1) / 2 * np.log(2 * np.pi * sd[big] ** 2) - 0.5 * np.log(length[big])
-    small = ~big
-    if small.any():
-        m, r, lv, s = mean[small, None], ratio[small, None], length[small, None], sd[small, None]
-        k_max = int(np.ceil((mean[small] + 12 * np.sqrt(mean[small])).max())) + 10
+    small = np.flatnonzero(~big)
+    # Rows in blocks of similar mean, each on a grid reaching its own largest mean
+    # (+12 sd): one grid sized by the largest mean of all rows cost gigabytes and
+    # tens of seconds at province scale; the terms it adds beyond are below e^-70.
+    small = small[np.argsort(mean[small], kind="stable")]
+    for block in np.array_split(small, max(1, -(-len(small) // 2048))):
+        if not len(block):
+            continue
+        m, r, lv, s = mean[block, None], ratio[block, None], length[block, None], sd[block, None]
+        k_max = int(np.ceil((mean[block] + 12 * np.sqrt(mean[block])).max())) + 10
         k = np.arange(0, k_max + 1, dtype="float64")[None, :]
         pois = stats.poisson.logpmf(k, m)
         with np.errstate(divide="ignore", invalid="ignore"):
             dens = -0.5 * ((k - m) / s) ** 2
         dens = dens - special.logsumexp(dens, axis=1, keepdims=True)
         logpmf = np.where(r >= 1.0, pois, dens)[:, 1:]
-        out[small] = special.logsumexp(lv * logpmf, axis=1)
+        out[block] = special.logsumexp(lv * logpmf, axis=1)
     return out
 
 

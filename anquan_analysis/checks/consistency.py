@@ -50,13 +50,25 @@ def _name(code: str) -> str:
 def _wide(panel: pd.DataFrame):
     """Values and 'typed as approximate' flags, one row per unit × period."""
     keys = ["unit", "period", "indicator"]
-    values = panel.groupby(keys, sort=False)["value"].sum().unstack("indicator")
+    g = panel.groupby(keys, sort=False, observed=True)
+    values = _text_index(g["value"].sum().unstack("indicator"))
     if "approx" in panel.columns:
-        approx = panel.groupby(keys, sort=False)["approx"].any().unstack("indicator")
+        approx = _text_index(g["approx"].any().unstack("indicator"))
         approx = approx.reindex_like(values).fillna(False).astype(bool)
     else:
         approx = pd.DataFrame(False, index=values.index, columns=values.columns)
     return values, approx
+
+
+def _text_index(wide: pd.DataFrame) -> pd.DataFrame:
+    """Unit and period index levels as str and indicator columns as plain labels
+    (a categorical panel gives categorical ones), so messages can be built from them."""
+    idx = wide.index
+    wide = wide.copy(deep=False)
+    wide.index = pd.MultiIndex.from_arrays(
+        [idx.get_level_values(n).astype(str) for n in idx.names], names=idx.names)
+    wide.columns = pd.Index(wide.columns.astype(str), name=wide.columns.name)
+    return wide
 
 
 def _soft(codes, vals: list[pd.Series], approx: pd.DataFrame, diff: pd.Series,

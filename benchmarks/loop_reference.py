@@ -1,0 +1,287 @@
+"""Straightforward per-unit loop implementations of two checks, for the scale benchmark.
+
+They are what an analyst would write first: iterate over the units (and, for
+``repeated_value``, over each unit's indicators and periods) in Python, with scalar
+scipy calls.  They exist only to measure what the vectorised library saves, so they
+must compute the *same* results as ``checks.outliers.low_outlier`` and
+``checks.balance.repeated_value``; ``benchmarks/scale.py`` and
+``tests/test_benchmarks_smoke.py`` assert that the flagged units (and their
+p-values) agree.  Not part of the package; never imported by it.
+
+Each function returns a DataFrame with columns unit, indicator, p_value, q_value,
+severity, one row per flagged unit (and indicator), sorted by unit and indicator.
+Inputs are not modified.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from anquan_analysis import catalogue
+from anquan_analysis.periods import period_bounds, period_freq
+
+RESULT_COLUMNS = ["unit", "indicator", "p_value", "q_value", "severity"]
+_MEASURED_UNITS = {"万元", "公里"}
+_PER_YEAR = {"M": 12, "Q": 4, "H": 2, "Y": 1}
+
+
+def _severity(q: float, alert: float, warning: float) -> str:
+    if q < alert:
+        return "alert"
+    if q < warning:
+        return "warning"
+    return "info"
+
+
+def _bh(p: list[float], n_tests: int | None = None) -> list[float]:
+    """Benjamini–Hochberg q-values of ``p`` among ``n_tests`` tests (the others p = 1)."""
+    n_tests = len(p) if n_tests is None else n_tests
+    order = sorted(range(len(p)), key=lambda i: p[i])
+    q = [0.0] * len(p)
+    running = 1.0
+    for rank in range(len(p), 0, -1):
+        i = order[rank - 1]
+        running = min(running, p[i] * n_tests / rank)
+        q[i] = min(1.0, running)
+    return q
+
+
+def _result(rows: list[dict]) -> pd.DataFrame:
+    out = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    return out.sort_values(["unit", "indicator"], kind="stable").reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ low_outlier
+_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(48)
+_GH_W = _GH_W / _GH_W.sum()
+
+
+def _exact_z(o: float, e: float) -> float:
+    """Normal score of the Poisson mid-p value P(X < O) + ½P(X = O)."""
+    return float(stats.norm.ppf(stats.poisson.cdf(o - 1, e) + 0.5 * stats.poisson.pmf(o, e)))
+
+
+def _p_low(o: float, e: float, tau2: float) -> float:
+    """P(X ≤ O), X Poisson(E·θ), √θ ~ N(1, τ²), by Gauss–Hermite quadrature."""
+    theta = np.clip(1.0 + math.sqrt(tau2) * _GH_X, 0.0, None) ** 2
+    p = float((stats.poisson.cdf(math.floor(o), e * theta) * _GH_W).sum())
+    return min(max(p, 0.0), 1.0)
+
+
+def low_outlier_loop(panel: pd.DataFrame, exposure: pd.DataFrame, *, period=None,
+                     indicator: str = "major_hazards_found", min_peers: int = 5,
+                     winsor: float = 0.2, min_expected: float = 3.0, alert: float = 0.01,
+                     warning: float = 0.05, info_p: float = 0.05) -> pd.DataFrame:
+    """``low_outlier`` with its defaults (pooled peer rate leaving the unit out,
+    exposure = enterprises supervised, cumulative window up to ``period``, exact
+    z-scores) computed one unit at a time."""
+    end = period_bounds(period)[1] if period is not None else None
+    # period arithmetic once per distinct period, as anyone would cache it
+    ends = {p: period_bounds(p)[1] for p in panel["period"].unique()}
+    enterprises: dict[str, float] = {}
+    by_sector: dict[str, float] = {}
+    for row in exposure.itertuples(index=False):
+        sector = "" if pd.isna(row.sector) else str(row.sector)
+        target = enterprises if sector == "" else by_sector
+        if not pd.isna(row.enterprises):
+            target[row.unit] = target.get(row.unit, 0.0) + float(row.enterprises)
+    units = []  # unit, type, observed, exposure
+    for unit, rows in panel.groupby("unit", sort=True, observed=True):
+        types = rows["unit_type"].dropna()
+        unit_type = types.iloc[0] if len(types) else None
+        total, seen = 0.0, False
+        for p, ind, v in zip(rows["period"], rows["indicator"], rows["value"]):
+            if ind != indicator or (end is not None and ends[p] > end):
+                continue
+            total += float(v)
+            seen = True
+        if not seen:
+            continue
+        x = enterprises.get(unit, by_sector.get(unit, math.nan))
+        units.append({"unit": unit, "type": "" if unit_type is None else str(unit_type),
+                      "o": total, "x": x if x > 0 else math.nan})
+    tested_per_type: dict[str, int] = {}
+    for u in units:
+        if not math.isnan(u["x"]):
+            tested_per_type[u["type"]] = tested_per_type.get(u["type"], 0) + 1
+    for u in units:
+        u["peer"] = u["type"] if tested_per_type.get(u["type"], 0) >= min_peers else "all"
+    # pooled rate per peer group (and over all tested units), then each unit left out
+    sums: dict[str, list[float]] = {"all": [0.0, 0.0]}
+    for u in units:
+        s = sums.setdefault(u["peer"], [0.0, 0.0])
+        if not math.isnan(u["x"]):
+            s[0] += u["o"]
+            s[1] += u["x"]
+            if u["peer"] != "all":
+                sums["all"][0] += u["o"]
+                sums["all"][1] += u["x"]
+    groups: dict[str, tuple[list, list]] = {"all": ([], [])}
+    for u in units:
+        u["e"] = math.nan
+        if math.isnan(u["x"]):
+            continue
+        o_sum, x_sum = sums[u["peer"]][0] - u["o"], sums[u["peer"]][1] - u["x"]
+        e = o_sum / x_sum * u["x"] if x_sum > 0 else math.nan
+        if e > 0:
+            u["e"] = e
+            z = _exact_z(u["o"], e)
+            s = 1 / (2 * math.sqrt(e))
+            for key in {u["peer"], "all"}:
+                groups.setdefault(key, ([], []))
+                if math.isfinite(z):
+                    groups[key][0].append(z)
+                    groups[key][1].append(s)
+    tau2 = {}
+    for key, (z, s) in groups.items():
+        if len(z) < 2:
+            tau2[key] = 0.0
+            continue
+        lo, hi = np.quantile(z, [winsor, 1 - winsor])
+        phi = sum(min(max(v, lo), hi) ** 2 for v in z) / len(z)
+        w = [1 / v ** 2 for v in s]
+        denom = sum(w) - sum(v ** 2 for v in w) / sum(w)
+        tau2[key] = max(0.0, (len(z) * phi - (len(z) - 1)) / denom) if denom > 0 else 0.0
+    tested = [u for u in units if not math.isnan(u["e"]) and u["e"] >= min_expected]
+    for u in tested:
+        u["p"] = _p_low(u["o"], u["e"], tau2.get(u["peer"], 0.0))
+    q_values = _bh([u["p"] for u in tested])
+    rows = []
+    for u, q in zip(tested, q_values):
+        if q < warning or u["p"] < info_p:
+            rows.append({"unit": u["unit"], "indicator": indicator, "p_value": u["p"],
+                         "q_value": q, "severity": _severity(q, alert, warning)})
+    return _result(rows)
+
+
+# --------------------------------------------------------------- repeated_value
+def _log_run_chance(mean: float, ratio: float, length: int, exact_sd: float = 30.0) -> float:
+    """log Σ_{k≥1} P(X = k)^L, X Poisson(mean) when ``ratio`` ≥ 1, else a normal with
+    variance ratio·mean discretised to the integers ≥ 0; the normal approximation
+    when the standard deviation is above ``exact_sd``."""
+    ratio = min(ratio, 1.0)
+    sd = math.sqrt(ratio * mean)
+    if sd > exact_sd:
+        return -(length - 1) / 2 * math.log(2 * math.pi * sd ** 2) - 0.5 * math.log(length)
+    k = np.arange(0, int(math.ceil(mean + 12 * math.sqrt(mean))) + 11, dtype="float64")
+    if ratio >= 1.0:
+        logpmf = stats.poisson.logpmf(k, mean)
+    else:
+        dens = -0.5 * ((k - mean) / sd) ** 2
+        logpmf = dens - special.logsumexp(dens)
+    return float(special.logsumexp(length * logpmf[1:]))
+
+
+def _position(p: str) -> tuple[str, int]:
+    f = period_freq(p)
+    within = {"M": lambda s: int(s[5:7]) - 1, "Q": lambda s: int(s[-1]) - 1,
+              "H": lambda s: int(s[-1]) - 1, "Y": lambda s: 0}[f](p)
+    return f, int(p[:4]) * _PER_YEAR[f] + within
+
+
+def repeated_value_loop(panel: pd.DataFrame, *, period=None, min_run: int = 3,
+                        min_ratio: float = 0.1, info_p: float = 1e-3, alert: float = 0.01,
+                        warning: float = 0.05) -> pd.DataFrame:
+    """``repeated_value`` computed one unit, indicator and period at a time."""
+    end = freq_p = None
+    if period is not None:
+        end, freq_p = period_bounds(period)[1], period_freq(period)
+    ends = {p: period_bounds(p)[1] for p in panel["period"].unique()}
+    freqs = {p: _position(p) for p in panel["period"].unique()}
+    measured = {i: catalogue.indicator_unit(i) in _MEASURED_UNITS
+                for i in panel["indicator"].unique()}
+    candidates = []  # one per series: the longest positive run and the series' figures
+    n_tested = 0
+    for unit, rows in panel.groupby("unit", sort=True, observed=True):
+        figures: dict[tuple[str, str], dict[int, float]] = {}
+        names: dict[tuple[str, int], str] = {}
+        for p, ind, v in zip(rows["period"], rows["indicator"], rows["value"]):
+            if measured[ind]:
+                continue
+            f, pos = freqs[p]
+            if period is not None and (f != freq_p or ends[p] > end):
+                continue
+            series = figures.setdefault((ind, f), {})
+            series[pos] = series.get(pos, 0.0) + v
+            names[(f, pos)] = p
+        for (ind, f), series in figures.items():
+            points = [(pos, v) for pos, v in sorted(series.items()) if v % 1 == 0]
+            if not points:
+                continue
+            values = [v for _, v in points]
+            if len(points) >= min_run:
+                n_tested += 1
+            best = None  # (length, start index, end index)
+            i = 0
+            while i < len(points):
+                j = i
+                while (j + 1 < len(points) and points[j + 1][1] == points[i][1]
+                       and points[j + 1][0] == points[j][0] + 1):
+                    j += 1
+                last = names[(f, points[j][0])]
+                if points[i][1] > 0 and (period is None or last == period):
+                    if best is None or j - i + 1 >= best[0]:
+                        best = (j - i + 1, i, j)
+                i = j + 1
+            if best is None or len(points) < min_run:
+                continue
+            candidates.append((unit, ind, values, best))
+    p_values, keep = [], []
+    for unit, ind, values, (length, i, j) in candidates:
+        n = len(values)
+        mean = sum(values) / n
+        run_value = values[i]
+        rest = values[:i] + values[j + 1:]
+        ratio = 1.0  # the unit's variance/mean outside the run, if it is steadier
+        if len(rest) >= 3:
+            # From the series' moments less the run's, as the library does: the model
+            # switches from Poisson to normal just below ratio 1, so the last bit counts.
+            s1, s2 = sum(values), sum(v * v for v in values)
+            m = (s1 - length * run_value) / len(rest)
+            var = (s2 - length * run_value ** 2 - len(rest) * m ** 2) / (len(rest) - 1)
+            if m > 0:
+                ratio = var / m
+        ratio = min(max(ratio, min_ratio), 1.0)
+        if length >= 2:
+            log_p = math.log(n - length + 1) + _log_run_chance(mean, ratio, length)
+            p = math.exp(min(log_p, 0.0))
+        else:
+            p = 1.0
+        p_values.append(p)
+        keep.append((unit, ind, length, run_value))
+    q_values = _bh(p_values, n_tested)
+    rows = []
+    for (unit, ind, length, _), p, q in zip(keep, p_values, q_values):
+        if length < min_run:
+            continue
+        severity = _severity(q, alert, warning)
+        if severity != "info" or p < info_p:
+            rows.append({"unit": unit, "indicator": ind, "p_value": p, "q_value": q,
+                         "severity": severity})
+    return _result(rows)
+
+
+def library_flags(findings: pd.DataFrame) -> pd.DataFrame:
+    """A library findings table in this module's result form, for comparison."""
+    out = findings[["unit", "indicator", "p_value", "q_value", "severity"]]
+    return out.sort_values(["unit", "indicator"], kind="stable").reset_index(drop=True)
+
+
+def assert_same(loop: pd.DataFrame, library: pd.DataFrame, what: str, *,
+                rtol: float = 1e-6) -> None:
+    """Raise AssertionError unless both flag the same (unit, indicator) pairs with the
+    same severities and p-values equal to ``rtol``."""
+    lib = library_flags(library)
+    a = list(zip(loop["unit"], loop["indicator"], loop["severity"]))
+    b = list(zip(lib["unit"], lib["indicator"], lib["severity"]))
+    if a != b:
+        only_loop = sorted(set(a) - set(b))[:5]
+        only_lib = sorted(set(b) - set(a))[:5]
+        raise AssertionError(f"{what}: loop and library disagree; loop only {only_loop}, "
+                             f"library only {only_lib}")
+    if len(a) and not np.allclose(loop["p_value"], lib["p_value"], rtol=rtol, atol=1e-300):
+        raise AssertionError(f"{what}: p-values differ beyond rtol={rtol}")

@@ -1,0 +1,318 @@
+"""Scale benchmark: the package at province and national scale, measured against the floor.
+
+One run generates (``synth.make_panel`` / ``synth.make_ledger``, seeded) a province
+panel (1,500 units × 36 months × 40 indicators), a national panel (50,000 units,
+≈72 million values) and a 5-million-row hazard ledger, and times on each scale:
+
+  ingest       ``Dataset.load`` of the panel written as parquet (pyarrow)
+  floor        one vectorised pass: sum of every indicator by unit type and period
+  indicators   the indicators module's main tables (see ``INDICATOR_STAGE``)
+  <check>      every check on its own, then each check family's total
+  run_checks   the whole suite, ``checks.run_checks(dataset, period=P)``
+
+then the ledger to effective counts, and, on a slice of the national panel, a
+straightforward per-unit loop implementation of ``low_outlier`` and
+``repeated_value`` (``benchmarks/loop_reference.py``) against the library, with the
+flagged units asserted equal.  P is the panel's last month: the notebook's case,
+which reads the whole history up to P.
+
+Memory: peak resident memory (VmHWM from /proc/self/status, reset before each stage
+by writing 5 to /proc/self/clear_refs), reported as the stage's peak above the
+resident memory just before the stage, and for the suite as the peak above the
+process's memory before the panel was loaded (so it counts the panel itself).
+Where clear_refs is not writable, ru_maxrss (never reset) is used and said so.
+
+    python benchmarks/scale.py                       # the full run (≈10 GB, minutes)
+    python benchmarks/scale.py --units 200 --months 6 --ledger-rows 20000   # smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import loop_reference  # noqa: E402  (a sibling script, not part of the package)
+
+from anquan_analysis import indicators as ind  # noqa: E402
+from anquan_analysis.checks import CHECKS, run_checks  # noqa: E402
+from anquan_analysis.dataset import Dataset  # noqa: E402
+from anquan_analysis.findings import CHECK_FAMILIES  # noqa: E402
+from anquan_analysis.ledger import effective_counts  # noqa: E402
+from anquan_analysis.synth import make_ledger, make_panel  # noqa: E402
+
+TARGETS = {
+    "suite_over_floor": 10.0,      # full check suite ≤ 10 × the floor (national)
+    "suite_seconds": 60.0,         # and ≤ 60 s
+    "memory_over_panel": 3.0,      # peak memory ≤ 3 × the panel's in-memory size
+    "loop_over_library": 50.0,     # library ≥ 50 × faster than the per-unit loop
+    "ledger_seconds": 10.0,        # 5 million ledger rows to effective counts ≤ 10 s
+}
+FAMILIES = list(dict.fromkeys(CHECK_FAMILIES.values()))
+
+
+# ----------------------------------------------------------------------- measuring
+class Memory:
+    """Peak resident memory per stage, from /proc/self/status."""
+
+    def __init__(self):
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+            self.resettable = True
+        except OSError:
+            self.resettable = False
+        self.method = ("VmHWM reset per stage via /proc/self/clear_refs" if self.resettable
+                       else "ru_maxrss (process peak, not reset per stage)")
+
+    @staticmethod
+    def _status(key: str) -> int:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def rss(self) -> int:
+        return self._status("VmRSS")
+
+    def reset(self) -> None:
+        if self.resettable:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+
+    def peak(self) -> int:
+        if self.resettable:
+            return self._status("VmHWM")
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+MEM = Memory()
+
+
+class Stage:
+    """``with Stage(label) as s:`` times the block and measures its memory peak;
+    afterwards s.seconds, s.peak (bytes, process) and s.extra (above the RSS at entry)."""
+
+    def __init__(self, label: str, report: bool = True):
+        self.label, self.report = label, report
+
+    def __enter__(self):
+        gc.collect()
+        MEM.reset()
+        self.rss0 = MEM.rss()
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.t0
+        self.peak = MEM.peak()
+        self.extra = max(self.peak - self.rss0, 0)
+        if self.report and exc[0] is None:
+            figure(self.label, self.seconds, extra=self.extra)
+        return False
+
+
+def mb(n: float) -> str:
+    return f"{n / 2**20:,.0f} MB"
+
+
+def figure(label: str, seconds: float, *, extra: int | None = None, note: str = "") -> None:
+    mem = f"   peak +{mb(extra)}" if extra is not None else ""
+    print(f"  {label:<40s} {seconds:9.3f} s{mem}{('   ' + note) if note else ''}", flush=True)
+
+
+def ratio(label: str, value: float, target: str) -> None:
+    print(f"RATIO {label:<46s} {value:9.1f} ×   target {target}", flush=True)
+
+
+# ------------------------------------------------------------------------ the data
+def exposure_for(panel: pd.DataFrame) -> pd.DataFrame:
+    """Enterprises supervised per unit (sector ''), proportional to the unit's mean
+    figure, so that exposure explains size as real exposure does."""
+    mean = panel.groupby("unit", observed=True)["value"].mean()
+    enterprises = np.maximum(np.round(100 * mean / mean.mean()), 1.0)
+    return pd.DataFrame({"unit": mean.index.astype("str"), "sector": "",
+                         "enterprises": enterprises.to_numpy(dtype="float64"),
+                         "source_file": "synthetic",
+                         "source_row": np.arange(2, len(mean) + 2, dtype=np.int64)})
+
+
+def floor(panel: pd.DataFrame) -> pd.Series:
+    """The floor: every indicator summed by unit type and period, one pass."""
+    return panel.groupby(["unit_type", "period", "indicator"], observed=True,
+                         sort=False)["value"].sum()
+
+
+INDICATOR_STAGE = {
+    "window_totals": lambda p, ex, P: ind.window_totals(p, ["major_hazards_found",
+                                                          "major_hazards_rectified"], period=P),
+    "rectification_rates": lambda p, ex, P: ind.rectification_rates(p),
+    "self_report_share": lambda p, ex, P: ind.self_report_share(p),
+    "exposure_rates": lambda p, ex, P: ind.exposure_rates(p, ex),
+    "rank_within_type": lambda p, ex, P: ind.rank_within_type(p),
+    "action_totals": lambda p, ex, P: ind.action_totals(p, P),
+}
+
+
+# ------------------------------------------------------------------------- stages
+def run_scale(name: str, n_units: int, args, workdir: Path) -> dict:
+    """Generate, write, ingest, floor, indicators, each check, run_checks on one scale.
+    Returns the figures and the loaded dataset."""
+    print(f"\n[{name}] {n_units:,} units × {args.months} months × {args.indicators} indicators",
+          flush=True)
+    with Stage(f"[{name}] generate (synth.make_panel)"):
+        panel = make_panel(n_units, args.months, args.indicators, seed=args.seed)
+        exposure = exposure_for(panel)
+    size = int(panel.memory_usage(deep=True).sum())
+    n_values = len(panel)
+    period = str(panel["period"].cat.categories[-1]) if hasattr(panel["period"], "cat") \
+        else sorted(panel["period"].unique())[-1]
+    print(f"  panel: {n_values:,} values, {mb(size)} in memory; assessed period P = {period}")
+    d = workdir / name
+    with Stage(f"[{name}] write parquet (Dataset.save)"):
+        Dataset(panel=panel, exposure=exposure).save(d)
+    del panel, exposure
+    gc.collect()
+    base = MEM.rss()
+    with Stage(f"[{name}] ingest from parquet (Dataset.load)") as s:
+        ds = Dataset.load(d)
+        if args.strings:
+            cat = [c for c, t in ds.panel.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
+            ds.panel = ds.panel.astype({c: "str" for c in cat})
+    out = {"size": size, "values": n_values, "ingest": s.seconds, "period": period}
+    panel, exposure = ds.panel, ds.exposure
+    with Stage(f"[{name}] floor (groupby-sum type × period × ind.)") as s:
+        floor(panel)
+    out["floor"] = s.seconds
+    t_ind = 0.0
+    for label, fn in INDICATOR_STAGE.items():
+        with Stage(f"[{name}] indicators: {label}") as s:
+            fn(panel, exposure, period)
+        t_ind += s.seconds
+    figure(f"[{name}] indicators (total)", t_ind)
+    out["indicators"] = t_ind
+    per_family = dict.fromkeys(FAMILIES, 0.0)
+    for check_id, family in CHECK_FAMILIES.items():
+        with Stage(f"[{name}] check {family}.{check_id}") as s:
+            CHECKS[check_id](panel, exposure=exposure, ledger_counts=ds.ledger_counts,
+                             period=period)
+        per_family[family] += s.seconds
+    for family, seconds in per_family.items():
+        figure(f"[{name}] family {family}", seconds)
+    out["families"] = per_family
+    with Stage(f"[{name}] run_checks (whole suite)") as s:
+        findings = run_checks(ds, period=period)
+    out["suite"] = s.seconds
+    out["suite_peak"] = s.peak - base  # includes the panel itself
+    print(f"  [{name}] run_checks: {len(findings):,} findings; peak memory above the "
+          f"pre-load process {mb(out['suite_peak'])} = {out['suite_peak'] / size:.2f} × panel "
+          f"({mb(size)})", flush=True)
+    out["dataset"] = ds
+    return out
+
+
+def run_slice(ds: Dataset, n_slice: int, period: str) -> dict:
+    """The per-unit loop against the library on the first ``n_slice`` units; asserts
+    that both flag the same units."""
+    units = ds.panel["unit"].drop_duplicates().sort_values().iloc[:n_slice]
+    panel = ds.panel[ds.panel["unit"].isin(units)]
+    if hasattr(panel["unit"], "cat"):
+        panel = panel.assign(unit=panel["unit"].cat.remove_unused_categories())
+    exposure = ds.exposure[ds.exposure["unit"].isin(units.astype("str"))]
+    print(f"\n[slice] {len(units):,} units, {len(panel):,} values, period P = {period}")
+    out = {}
+    for check_id, loop in (
+            ("low_outlier", lambda: loop_reference.low_outlier_loop(panel, exposure, period=period)),
+            ("repeated_value", lambda: loop_reference.repeated_value_loop(panel, period=period))):
+        with Stage(f"[slice] library {check_id}") as lib:
+            found = CHECKS[check_id](panel, exposure=exposure, period=period)
+        with Stage(f"[slice] per-unit loop {check_id}") as lp:
+            ref = loop()
+        loop_reference.assert_same(ref, found, check_id)
+        print(f"  [slice] {check_id}: loop and library flag the same {len(ref)} "
+              f"(unit, indicator) pairs", flush=True)
+        out[check_id] = (lp.seconds, lib.seconds)
+    return out
+
+
+def run_ledger(n_rows: int, n_units: int, n_months: int, seed: int) -> float:
+    print(f"\n[ledger] {n_rows:,} hazards, {n_units:,} units, {n_months} months")
+    with Stage("[ledger] generate (synth.make_ledger)"):
+        ledger = make_ledger(n_rows, n_units, n_months, seed=seed)
+    with Stage("[ledger] effective_counts") as s:
+        counts = effective_counts(ledger)
+    print(f"  [ledger] {len(counts):,} unit × month × sector rows")
+    return s.seconds
+
+
+def machine() -> str:
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem = int(next(li for li in open("/proc/meminfo") if li.startswith("MemTotal")).split()[1])
+    except (OSError, StopIteration):
+        mem = 0
+    import os
+    return f"{os.cpu_count()} CPUs ({cpu}), {mem / 2**20:.1f} GB RAM, Python {sys.version.split()[0]}, " \
+           f"pandas {pd.__version__}, numpy {np.__version__}"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--units", type=int, default=50_000, help="national units (50,000)")
+    ap.add_argument("--province-units", type=int, default=1_500,
+                    help="province units (1,500; capped at --units)")
+    ap.add_argument("--months", type=int, default=36)
+    ap.add_argument("--indicators", type=int, default=40)
+    ap.add_argument("--ledger-rows", type=int, default=5_000_000)
+    ap.add_argument("--slice", type=int, default=1_000, help="units in the loop slice")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--strings", action="store_true",
+                    help="convert the categorical panel columns to str after loading")
+    ap.add_argument("--workdir", help="folder for the parquet files (default: a temp folder)")
+    args = ap.parse_args(argv)
+
+    print(f"machine: {machine()}")
+    print(f"memory: {MEM.method}")
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        work = Path(tmp)
+        prov = run_scale("province", min(args.province_units, args.units), args, work)
+        prov.pop("dataset")
+        gc.collect()
+        nat = run_scale("national", args.units, args, work)
+        loops = run_slice(nat.pop("dataset"), min(args.slice, args.units), nat["period"])
+    gc.collect()
+    ledger_s = run_ledger(args.ledger_rows, args.units, args.months, args.seed)
+
+    print("\nSUMMARY (measured | target)")
+    for name, r in (("province", prov), ("national", nat)):
+        print(f"FIGURE {name} ingest {r['ingest']:.2f} s | floor {r['floor']:.3f} s | "
+              f"indicators {r['indicators']:.2f} s | run_checks {r['suite']:.2f} s | "
+              f"peak {mb(r['suite_peak'])} for a {mb(r['size'])} panel")
+        ratio(f"{name}: full suite / floor", r["suite"] / r["floor"],
+              f"≤ {TARGETS['suite_over_floor']:g} × (national)")
+    ratio("national: peak memory / panel size", nat["suite_peak"] / nat["size"],
+          f"≤ {TARGETS['memory_over_panel']:g} ×")
+    print(f"FIGURE national run_checks {nat['suite']:.1f} s | target ≤ {TARGETS['suite_seconds']:g} s")
+    for check_id, (lp, lib) in loops.items():
+        ratio(f"slice: loop / library, {check_id}", lp / lib,
+              f"≥ {TARGETS['loop_over_library']:g} ×")
+    print(f"FIGURE ledger {args.ledger_rows:,} rows to effective counts {ledger_s:.2f} s | "
+          f"target ≤ {TARGETS['ledger_seconds']:g} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

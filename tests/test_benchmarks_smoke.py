@@ -1,0 +1,116 @@
+"""The scale benchmark cannot rot: a tiny run of benchmarks/scale.py prints every
+figure and ratio, and the per-unit loop reference it times agrees with the library.
+
+No timing is asserted here (timings belong to the benchmark's own output)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from anquan_analysis.checks.balance import repeated_value
+from anquan_analysis.checks.outliers import low_outlier
+from anquan_analysis.findings import CHECK_FAMILIES
+from anquan_analysis.synth import make_city
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks"
+sys.path.insert(0, str(BENCH))
+import loop_reference  # noqa: E402
+
+NUMBER = r"[\d,]+(?:\.\d+)?"
+
+
+@pytest.fixture(scope="module")
+def smoke_output(tmp_path_factory) -> str:
+    cmd = [sys.executable, str(BENCH / "scale.py"), "--units", "200", "--province-units", "100",
+           "--months", "6", "--ledger-rows", "20000", "--slice", "120",
+           "--workdir", str(tmp_path_factory.mktemp("scale"))]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def _figure(out: str, label: str) -> float:
+    m = re.search(re.escape(label) + r"\s+(" + NUMBER + r") s", out)
+    assert m, f"no figure {label!r} in the benchmark output"
+    return float(m.group(1).replace(",", ""))
+
+
+def test_every_stage_printed_with_a_time_and_memory(smoke_output):
+    labels = ["ingest from parquet (Dataset.load)", "floor (groupby-sum type × period × ind.)",
+              "indicators (total)", "run_checks (whole suite)"]
+    labels += [f"check {family}.{check}" for check, family in CHECK_FAMILIES.items()]
+    labels += [f"family {family}" for family in set(CHECK_FAMILIES.values())]
+    for scale in ("province", "national"):
+        for label in labels:
+            assert _figure(smoke_output, f"[{scale}] {label}") >= 0
+    assert re.search(r"\[national\] run_checks \(whole suite\)\s+" + NUMBER + r" s\s+peak \+"
+                     + NUMBER + " MB", smoke_output)
+    for label in ("[ledger] effective_counts", "[slice] library low_outlier",
+                  "[slice] per-unit loop low_outlier", "[slice] library repeated_value",
+                  "[slice] per-unit loop repeated_value"):
+        assert _figure(smoke_output, label) >= 0
+    assert "200 units × 6 months × 40 indicators" in smoke_output
+    assert "48,000 values" in smoke_output           # 200 × 6 × 40
+    assert "20,000 hazards" in smoke_output
+
+
+def test_every_ratio_and_target_printed(smoke_output):
+    ratios = ["province: full suite / floor", "national: full suite / floor",
+              "national: peak memory / panel size", "slice: loop / library, low_outlier",
+              "slice: loop / library, repeated_value"]
+    for label in ratios:
+        m = re.search(r"RATIO " + re.escape(label) + r"\s+(" + NUMBER + r") ×\s+target (.+)",
+                      smoke_output)
+        assert m, f"no ratio {label!r}"
+        assert float(m.group(1).replace(",", "")) > 0
+        assert re.search(r"[≤≥] " + NUMBER, m.group(2))
+    assert re.search(r"FIGURE national run_checks " + NUMBER + r" s \| target ≤ 60 s", smoke_output)
+    assert re.search(r"FIGURE ledger 20,000 rows to effective counts " + NUMBER
+                     + r" s \| target ≤ 10 s", smoke_output)
+    assert re.search(r"machine: \d+ CPUs", smoke_output)
+
+
+def test_benchmark_asserted_loop_equals_library(smoke_output):
+    for check in ("low_outlier", "repeated_value"):
+        assert re.search(rf"\[slice\] {check}: loop and library flag the same \d+", smoke_output)
+
+
+@pytest.fixture(scope="module")
+def city():
+    return make_city(seed=3, n_units=60, n_months=12)
+
+
+@pytest.mark.parametrize("period", [None, "2024-10"])
+def test_loop_reference_low_outlier_equals_library(city, period):
+    loop = loop_reference.low_outlier_loop(city.panel, city.exposure, period=period)
+    lib = low_outlier(city.panel, exposure=city.exposure, period=period)
+    loop_reference.assert_same(loop, lib, "low_outlier")
+    # the injected low outliers are flagged by both (not a vacuous equality)
+    injected = set(city.truth.loc[city.truth["kind"] == "low_outlier", "unit"])
+    assert injected and injected <= set(loop["unit"])
+
+
+@pytest.mark.parametrize("period", [None, "2024-10"])
+def test_loop_reference_repeated_value_equals_library(city, period):
+    loop = loop_reference.repeated_value_loop(city.panel, period=period)
+    lib = repeated_value(city.panel, period=period)
+    loop_reference.assert_same(loop, lib, "repeated_value")
+    if period is None:
+        injected = set(city.truth.loc[city.truth["kind"] == "repeated_value", "unit"])
+        assert injected and injected <= set(loop["unit"])
+
+
+def test_assert_same_detects_a_difference(city):
+    lib = low_outlier(city.panel, exposure=city.exposure)
+    loop = loop_reference.low_outlier_loop(city.panel, city.exposure)
+    with pytest.raises(AssertionError, match="disagree"):
+        loop_reference.assert_same(loop.iloc[1:], lib, "low_outlier")
+    shifted = loop.assign(p_value=loop["p_value"] * 1.01)
+    with pytest.raises(AssertionError, match="p-values differ"):
+        loop_reference.assert_same(shifted, lib, "low_outlier")
