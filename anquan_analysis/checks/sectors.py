@@ -328,7 +328,10 @@ def _overall_row(lc, sectors, period, cumulative, top2_info, se, winsor, min_exp
     if top2 < top2_info and not (q_min < warning):
         return None
     parts = "、".join(f"{r.sector}{r.count:.0f}项" for r in top.itertuples())
-    msg = f"重大事故隐患主要集中在{parts}，两个行业领域合计占比{_pct(top2)}"
+    # Say which window the counts cover: a period's own counts and the campaign-to-date
+    # counts differ, and the report shows both.
+    when = "" if period is None else (f"截至{period}累计" if cumulative else f"{period}")
+    msg = f"{when}重大事故隐患主要集中在{parts}，两个行业领域合计占比{_pct(top2)}"
     if low:
         msg += "；" + "、".join(low) + "显著偏低"
     if zeros:
