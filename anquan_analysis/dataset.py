@@ -163,5 +163,18 @@ def as_text(df: pd.DataFrame, columns=None) -> pd.DataFrame:
     the small tables a check reduces the panel to.  Returns a new frame; ``df`` is
     not modified."""
     cols = df.columns if columns is None else [c for c in columns if c in df.columns]
-    todo = {c: "str" for c in cols if isinstance(df[c].dtype, pd.CategoricalDtype)}
-    return df.astype(todo) if todo else df
+    todo = [c for c in cols if isinstance(df[c].dtype, pd.CategoricalDtype)]
+    if not todo:
+        return df
+    return df.assign(**{c: categorical_as_text(df[c]) for c in todo})
+
+
+def categorical_as_text(s: pd.Series) -> pd.Series:
+    """A categorical Series as str, equal to ``s.astype("str")`` (missing stays
+    missing): the categories are converted once and spread by their integer codes,
+    an order of magnitude faster than converting every row on a long panel."""
+    cats = pd.array(s.cat.categories.astype("str"), dtype="str")
+    codes = s.cat.codes.to_numpy()
+    if (codes < 0).any():
+        return s.astype("str")  # rare; astype's own handling of missing values
+    return pd.Series(cats.take(codes), index=s.index, name=s.name)

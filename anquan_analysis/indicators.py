@@ -109,16 +109,33 @@ def window_totals(panel: pd.DataFrame, indicators, *, period=None,
     ``n_periods`` the number of periods the unit reported in the window."""
     _require(panel, ["unit", "period", "indicator", "value"], "window_totals")
     indicators = [indicators] if isinstance(indicators, str) else list(indicators)
-    df = panel.loc[in_window(panel["period"], period, cumulative=cumulative)]
-    sums = (df.loc[df["indicator"].isin(indicators)]
+    window = in_window(panel["period"], period, cumulative=cumulative).to_numpy(dtype=bool)
+    # only the rows and columns summed are copied, not the whole panel
+    chosen = window & panel["indicator"].isin(indicators).to_numpy(dtype=bool)
+    sums = (panel.loc[chosen, ["unit", "indicator", "value"]]
             .pivot_table(index="unit", columns="indicator", values="value", aggfunc="sum")
             .reindex(columns=indicators))
     sums.columns.name = None
-    n = df.groupby("unit")["period"].nunique().rename("n_periods")
+    n = _periods_reported(panel, window)
     out = units_of(panel).merge(sums, left_on="unit", right_index=True, how="left")
     out = out.merge(n, left_on="unit", right_index=True, how="left")
     out["n_periods"] = out["n_periods"].fillna(0).astype("int64")
     return out.reset_index(drop=True)
+
+
+def _periods_reported(panel: pd.DataFrame, rows: np.ndarray) -> pd.Series:
+    """Distinct periods per unit among the ``rows`` (a boolean mask) of the panel,
+    named ``n_periods``, for units with at least one row.  On categorical unit and
+    period columns one scatter into a unit × period table of flags, not a group-by."""
+    unit, per = panel["unit"], panel["period"]
+    if not all(isinstance(c.dtype, pd.CategoricalDtype) and (c.cat.codes >= 0).all()
+               for c in (unit, per)):
+        return panel.loc[rows].groupby("unit")["period"].nunique().rename("n_periods")
+    seen = np.zeros((len(unit.cat.categories), len(per.cat.categories)), dtype=bool)
+    seen[unit.cat.codes.to_numpy()[rows], per.cat.codes.to_numpy()[rows]] = True
+    has = seen.any(axis=1)
+    return pd.Series(seen.sum(axis=1)[has], name="n_periods",
+                     index=pd.Index(unit.cat.categories[has].astype("str"), name="unit"))
 
 
 def exposure_by_unit(exposure: pd.DataFrame | None) -> pd.DataFrame:

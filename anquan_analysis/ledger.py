@@ -458,29 +458,40 @@ def effective_counts(ledger: pd.DataFrame, *, deadline_day: int = 24, campaign_s
 
     # One integer key per unit × month × sector, then a bincount per flag: a hash
     # factorisation and C loops, no Python over rows.
-    unit_codes, units = pd.factorize(ledger["unit"])
+    # Codes are renumbered in name order first, so that the sorted integer keys are
+    # already the output's order: no sort and no per-row text until the end.
+    unit_codes, units = _sorted_codes(ledger["unit"])
     sector_codes, sectors = pd.factorize(ledger["sector"], use_na_sentinel=False)
     # Blank sector (missing or "") is one group, whichever way it is stored.
     labels = pd.Series(np.asarray(sectors, dtype=object)).fillna("").astype("str")
-    remap, sectors = pd.factorize(labels)
-    sector_codes = remap[sector_codes]
-    sectors = np.asarray(sectors, dtype=object)
+    remap, sectors = _sorted_codes(labels)
+    sector_codes = remap[sector_codes] if len(remap) else sector_codes
     m0 = months.min() if len(months) else 0
     n_m, n_s = (months.max() - m0 + 1 if len(months) else 1), max(len(sectors), 1)
     key = (unit_codes.astype(np.int64) * n_m + (months - m0)) * n_s + sector_codes
     group, keys = pd.factorize(key, sort=True)
-
+    month_labels = pd.array((np.arange(n_m) + m0).astype("datetime64[M]").astype("str"),
+                            dtype="str")
     out = {
-        "unit": np.asarray(units)[keys // (n_m * n_s)],
-        "period": (((keys // n_s) % n_m) + m0).astype("datetime64[M]").astype("str"),
-        "sector": sectors[keys % n_s],
+        "unit": pd.array(units, dtype="str").take(keys // (n_m * n_s)),
+        "period": month_labels.take((keys // n_s) % n_m),
+        "sector": pd.array(sectors, dtype="str").take(keys % n_s),
     }
     for name, flag in flags.items():
         out[name] = np.bincount(group, weights=flag, minlength=len(keys)).astype(np.int64)
-    counts = pd.DataFrame(out)
-    counts = counts.astype({"unit": "str", "period": "str", "sector": "str"})
-    return (counts.sort_values(["unit", "period", "sector"], kind="stable")
-            .reset_index(drop=True)[LEDGER_COUNT_COLUMNS + EXTRA_COUNT_COLUMNS])
+    return pd.DataFrame(out)[LEDGER_COUNT_COLUMNS + EXTRA_COUNT_COLUMNS]
+
+
+def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of ``values`` numbered in the order of their text (as
+    ``sort_values`` on str orders them), and the distinct texts in that order.
+    Factorises first and sorts only the distinct values."""
+    codes, uniques = pd.factorize(values)
+    names = np.asarray(pd.Index(uniques).astype("str"), dtype=object)
+    order = np.argsort(names, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes], names[order]
 
 
 _PANEL_INDICATORS = {

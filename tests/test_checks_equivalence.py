@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
@@ -69,3 +70,42 @@ def test_compact_panel_does_not_modify_its_input(city):
     assert (c.panel.dtypes == before).all()
     assert out["unit"].astype("str").tolist() == c.panel["unit"].tolist()
     assert out.memory_usage(deep=True).sum() < c.panel.memory_usage(deep=True).sum() / 3
+
+
+def test_pair_test_pairs_each_unit_with_its_next_neighbours_by_level():
+    # One group of 30 units with well separated levels: with k neighbours the pairs
+    # are (30−1) + … + (30−k), never the 435 of all pairs.  U08 and U20 agree their
+    # figures (100 ± 1 each month): far apart by name, neighbours by level, found.
+    from anquan_analysis.checks import balance
+    months = [f"2024-{m:02d}" for m in range(1, 13)]
+    rng = np.random.default_rng(0)
+    rows = []
+    for u in range(30):
+        level = 20 + 10 * u
+        for t, m in enumerate(months):
+            v = 100 + (t + u) % 3 - 1 if u in (8, 20) else rng.poisson(level)
+            rows.append((f"U{u:02d}", "town", "区", m, "units_inspected", float(v)))
+    df = pd.DataFrame(rows, columns=["unit", "unit_type", "parent", "period", "indicator",
+                                     "value"])
+    keys = ["unit_type", "parent", "indicator"]
+    for k, expected in ((1, 29), (5, 29 + 28 + 27 + 26 + 25)):
+        pairs = balance._pair_tests(df, keys, None, min_mean=5.0, min_periods=6,
+                                    neighbours=k, max_pair_units=None)
+        assert len(pairs) == expected
+        assert (pairs["unit_a"] < pairs["unit_b"]).all()
+    f = balance.underdispersion(df.assign(approx=False))
+    flagged = f[f["severity"] != "info"]
+    assert set(flagged["unit"]) == {"U08", "U20"}
+    assert "U08与U20" in flagged.loc[flagged["unit"] == "U08", "message"].item()
+
+
+def test_window_totals_same_on_categorical_panel():
+    from anquan_analysis import indicators as ind
+    panel = make_panel(60, 6, 40, seed=2)
+    text = panel.astype({c: "str" for c, t in panel.dtypes.items()
+                         if isinstance(t, pd.CategoricalDtype)})
+    for period in (None, "2024-04"):
+        a = ind.window_totals(text, ["major_hazards_found", "drills"], period=period)
+        b = ind.window_totals(panel, ["major_hazards_found", "drills"], period=period)
+        assert_frame_equal(a, b, check_dtype=False)
+        assert a["n_periods"].max() == (6 if period is None else 4)

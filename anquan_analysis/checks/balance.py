@@ -82,10 +82,17 @@ def _unique_categorical_keys(df: pd.DataFrame, keys) -> bool:
     return len(combined) == 0 or int(np.bincount(combined).max()) <= 1
 
 
-def _prepare(panel: pd.DataFrame, period, *, counts_only: bool) -> pd.DataFrame:
+def _prepare(panel: pd.DataFrame, period, *, counts_only: bool,
+             codes: bool = False, text: bool = True) -> pd.DataFrame:
     """One value per unit × period × indicator (summed), peers' type filled with '',
     restricted to periods of P's frequency ending no later than P.  Key columns come
-    back as str whatever the panel's dtypes (categorical panels are grouped on codes)."""
+    back as str whatever the panel's dtypes (categorical panels are grouped on codes).
+    With ``codes``, also ``_<col>_code`` (int64) for unit, unit_type, parent, period
+    and indicator: numbered in the text's sort order, for sorting and grouping on
+    integers instead of text.  ``text=False`` leaves unit, period and indicator in
+    the panel's dtype (categorical stays categorical) and, on a categorical unit,
+    gives unit_type and parent as categoricals: for callers that convert to text
+    only the rows they report (a text column costs ~20 bytes a row)."""
     _require(panel)
     cols = [c for c in ("unit", "unit_type", "parent", "period", "indicator", "value", "approx")
             if c in panel.columns]
@@ -109,12 +116,53 @@ def _prepare(panel: pd.DataFrame, period, *, counts_only: bool) -> pd.DataFrame:
         out = df.groupby(keys, as_index=False, sort=False, observed=True).agg(agg)
     if "approx" not in out.columns:
         out["approx"] = False
-    out = as_text(out, keys)
     meta = as_text(df.drop_duplicates("unit"), ["unit", "unit_type", "parent"]).set_index("unit")
+    before = out[keys]
+    if text:
+        out = as_text(out, keys)
     for col in ("unit_type", "parent"):
         src = meta[col] if col in meta.columns else pd.Series("", index=meta.index)
-        out[col] = out["unit"].map(src.fillna("").astype(str)).fillna("")
+        out[col] = _by_unit(before["unit"], src.fillna("").astype(str), text=text)
+    if codes:
+        for col in keys:
+            out[f"_{col}_code"] = _text_codes(before[col]).astype(np.int32)
+        unit_code = out["_unit_code"].to_numpy()
+        # unit_type and parent are the unit's: coded once per unit, spread by its code
+        first = np.full(int(unit_code.max()) + 1 if len(unit_code) else 0, -1, dtype=np.int64)
+        first[unit_code[::-1]] = np.arange(len(unit_code) - 1, -1, -1)
+        present = first[first >= 0]
+        for col in ("unit_type", "parent"):
+            per_unit = np.zeros(len(first), dtype=np.int64)
+            per_unit[first >= 0] = pd.factorize(
+                out[col].iloc[present].astype("str").to_numpy(), sort=True)[0]
+            out[f"_{col}_code"] = per_unit[unit_code].astype(np.int32)
     return out
+
+
+def _text_codes(s: pd.Series) -> np.ndarray:
+    """Integer codes of ``s`` numbered in the sort order of its text (so that sorting
+    by the codes sorts by the text); a categorical is recoded via its categories."""
+    if isinstance(s.dtype, pd.CategoricalDtype) and (s.cat.codes >= 0).all():
+        names = np.asarray(s.cat.categories.astype("str"), dtype=object)
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[np.argsort(names, kind="stable")] = np.arange(len(names))
+        return rank[s.cat.codes.to_numpy()]
+    return pd.factorize(s.astype("str"), sort=True)[0].astype(np.int64)
+
+
+def _by_unit(unit: pd.Series, src: pd.Series, *, text: bool = True) -> pd.Series:
+    """``src`` (indexed by unit name) spread to the rows of ``unit``, '' where absent.
+    A categorical ``unit`` is spread by its integer codes, not a lookup per row, and
+    with ``text=False`` the result is categorical too (a few bytes a row, not tens)."""
+    if isinstance(unit.dtype, pd.CategoricalDtype) and (unit.cat.codes >= 0).all():
+        per_code = src.reindex(unit.cat.categories.astype("str")).fillna("").to_numpy()
+        if not text:
+            codes, names = pd.factorize(per_code)
+            return pd.Series(pd.Categorical.from_codes(codes[unit.cat.codes.to_numpy()],
+                                                       categories=names), index=unit.index)
+        return pd.Series(pd.array(per_code, dtype="str").take(unit.cat.codes.to_numpy()),
+                         index=unit.index)
+    return unit.astype("str").map(src).fillna("")
 
 
 def _ordinal(periods: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -186,78 +234,160 @@ def _finish(out: pd.DataFrame, check: str, *, info_p: float, alert: float,
 
 # ------------------------------------------------------------------ underdispersion
 
+def _ids(df: pd.DataFrame, cols) -> np.ndarray:
+    """One integer per distinct combination of ``cols``, numbered in order of first
+    appearance (as ``groupby(cols, sort=False)`` orders its groups).  Grouping on it
+    is much faster than on several text columns."""
+    combined = np.zeros(len(df), dtype=np.int64)
+    for c in cols:
+        if f"_{c}_code" in df.columns:  # from _prepare(codes=True): no text hashing
+            codes = df[f"_{c}_code"].to_numpy()
+            n = int(codes.max()) + 1 if len(codes) else 0
+        else:
+            codes, uniq = pd.factorize(df[c])
+            n = len(uniq)
+        combined = combined * (n + 1) + codes
+    return pd.factorize(combined)[0]
+
+
+def _coded(df: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of ``col`` in the order of its text and the text of each code: from
+    ``_<col>_code`` when ``_prepare`` made it (codes without a row here are left
+    as empty names), else by factorising the text."""
+    if f"_{col}_code" not in df.columns:
+        codes, names = pd.factorize(df[col], sort=True)
+        return codes, np.asarray(names, dtype=object)
+    codes = df[f"_{col}_code"].to_numpy()
+    first = np.full(int(codes.max()) + 1 if len(codes) else 0, -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # each code's first row
+    names = np.full(len(first), "", dtype=object)
+    names[first >= 0] = df[col].iloc[first[first >= 0]].to_numpy(dtype=object)
+    return codes, names
+
+
+def _per_group(df: pd.DataFrame, ids: np.ndarray, cols, **agg) -> pd.DataFrame:
+    """``df.groupby(cols, as_index=False, sort=False).agg(**agg)`` computed on the
+    integer ``ids`` of ``cols`` (from ``_ids``), the key columns taken from each
+    group's first row (as text)."""
+    out = df.groupby(ids, sort=True).agg(**agg).reset_index(drop=True)
+    first = np.unique(ids, return_index=True)[1]
+    return pd.concat([as_text(df[list(cols)].iloc[first]).reset_index(drop=True), out], axis=1)
+
+
 def _group_tests(df, keys, period, *, min_units, min_mean, per_period, pooled):
-    """Pearson X² of each group per period and pooled over periods; with members."""
-    g = df.groupby([*keys, "period"], sort=False)
+    """Pearson X² of each group per period and pooled over periods.  Returns the
+    tests (keys as text, ``_kind`` and ``_id``, the group's integer id) and, per kind,
+    the members: ``_id``, unit and value (the unit's mean when pooled)."""
+    cell = _ids(df, [*keys, "period"])
+    g = df.groupby(cell, sort=False)
     n = g["value"].transform("size")
     total, wsum = g["value"].transform("sum"), g["_w"].transform("sum")
     expected = total * df["_w"] / wsum
-    df = df.assign(_n=n, _mean=total / n,
-                   _x2=(df["value"] - expected) ** 2 / expected.where(expected > 0))
-    df = df[(df["_n"] >= min_units) & (df["_mean"] >= min_mean)]
-    tests, members = [], []
+    keep = ((n >= min_units) & (total / n >= min_mean)).to_numpy()
+    cols = [c for c in df.columns
+            if c in (*keys, "period", "unit", "value", "_unit_code", "_period_code")
+            or c in [f"_{k}_code" for k in keys]]
+    df = df.loc[keep, cols].assign(
+        _n=n[keep], _mean=(total / n)[keep], _id=cell[keep],
+        _x2=((df["value"] - expected) ** 2 / expected.where(expected > 0))[keep])
+    tests, members = [], {}
     if df.empty:
         return tests, members
     if per_period:
-        per = df.groupby([*keys, "period"], as_index=False, sort=False).agg(
-            statistic=("_x2", "sum"), _n=("_n", "first"), expected=("_mean", "first"))
+        per = _per_group(df, df["_id"].to_numpy(), [*keys, "period"], _id=("_id", "first"),
+                         statistic=("_x2", "sum"), _n=("_n", "first"),
+                         expected=("_mean", "first"))
         per["df"] = per["_n"] - 1
         if period is not None:
             per = per[per["period"] == period]
-        per["_kind"] = "period"
-        tests.append(per)
-        members.append(df[[*keys, "period", "unit", "value"]].assign(_kind="period"))
+        tests.append(per.assign(_kind="period"))
+        members["period"] = df[["_id", "unit", "value"]]
     if pooled:
-        pool = df.groupby(keys, as_index=False, sort=False).agg(
-            statistic=("_x2", "sum"), _n=("unit", "nunique"), expected=("value", "mean"),
-            _periods=("period", "nunique"), _cells=("_x2", "size"))
+        group = _ids(df, keys)
+        df = df.assign(_id=group, _u=_coded(df, "unit")[0], _t=_coded(df, "period")[0])
+        pool = _per_group(df, group, keys, _id=("_id", "first"),
+                          statistic=("_x2", "sum"), _n=("_u", "nunique"),
+                          expected=("value", "mean"), _periods=("_t", "nunique"),
+                          _cells=("_x2", "size"))
         # Summed X² over periods: df = Σ_t (n_t − 1).
         pool["df"] = pool["_cells"] - pool["_periods"]
         pool = pool[pool["_periods"] >= 2].drop(columns=["_periods", "_cells"])
         tests.append(pool.assign(period=period if period is not None else "", _kind="pool"))
-        mem = df.groupby([*keys, "unit"], as_index=False, sort=False)["value"].mean()
-        members.append(mem.assign(period=period if period is not None else "", _kind="pool"))
+        member = pd.factorize(group.astype(np.int64) * (int(df["_u"].max()) + 1)
+                              + df["_u"].to_numpy())[0]
+        members["pool"] = _per_group(df, member, ["_id", "unit"], value=("value", "mean"))
     return tests, members
 
 
-def _pair_tests(df, keys, period, *, min_mean, min_periods, max_pair_units):
+def _pair_tests(df, keys, period, *, min_mean, min_periods, neighbours, max_pair_units):
     """Pairs of units of one group whose figures stay closer than Poisson noise allows:
-    Σ_t (O_it − O_jt)² / (O_it + O_jt), the Pearson X² of the pair, against χ²(T)."""
-    size = df.groupby(keys)["unit"].transform("nunique")
-    df = df[size <= max_pair_units][[*keys, "period", "unit", "value"]]
-    # The self-merge grows as n² per group: done on integer codes, not on text.
-    # Units are coded in name order, so code_a < code_b is unit_a < unit_b.
-    unit_code, units = pd.factorize(df["unit"], sort=True)
-    group_code, groups = pd.factorize(pd.MultiIndex.from_frame(df[keys]))
-    period_code, periods = pd.factorize(df["period"], sort=True)
-    cells = pd.DataFrame({"g": group_code, "t": period_code, "u": unit_code,
-                          "v": df["value"].to_numpy()})
-    m = cells.merge(cells, on=["g", "t"], suffixes=("_a", "_b"))
-    m = m[m["u_a"] < m["u_b"]]
-    s = m["v_a"] + m["v_b"]
-    m = m.assign(_s=s, _x2=(m["v_a"] - m["v_b"]) ** 2 / s.where(s > 0))[s > 0]
-    coded = m.groupby(["g", "u_a", "u_b"], as_index=False, sort=False).agg(
-        statistic=("_x2", "sum"), df=("_x2", "size"), _s=("_s", "mean"), _t=("t", "max"))
-    group_keys = (groups.to_frame(index=False, name=list(keys))
-                  .iloc[coded["g"].to_numpy()].reset_index(drop=True))
-    pairs = pd.concat([group_keys, pd.DataFrame({
+    Σ_t (O_it − O_jt)² / (O_it + O_jt), the Pearson X² of the pair, against χ²(T).
+    Only neighbours are paired: the units of a group are ranked by their mean figure
+    and each is paired with the next ``neighbours`` units up the ranking, n·k pairs
+    instead of n²/2.  Units that agree their figures have nearly the same mean, so
+    they are neighbours; two units whose levels differ cannot pass the test anyway."""
+    if max_pair_units is not None:
+        size = df.groupby(keys, observed=True)["unit"].transform("nunique")
+        df = df[size <= max_pair_units]
+    if df.empty:
+        return pd.DataFrame()
+    # One row per group × unit ("slot"), one column per period: a dense matrix on
+    # integer codes, so that pairing is row arithmetic rather than a self-merge.
+    group_code = _ids(df, keys)
+    groups = as_text(df[keys].iloc[np.unique(group_code, return_index=True)[1]])
+    groups = groups.reset_index(drop=True)
+    # Units coded in name order, so that code_a < code_b is unit_a < unit_b.
+    unit_code, units = _coded(df, "unit")
+    period_code, periods = _coded(df, "period")
+    n_units = len(units)
+    slot_code, slot_keys = pd.factorize(group_code.astype(np.int64) * n_units + unit_code)
+    mat = np.full((len(slot_keys), len(periods)), np.nan)
+    mat[slot_code, period_code] = df["value"].to_numpy(dtype="float64")
+    slot_group, slot_unit = slot_keys // n_units, slot_keys % n_units
+    level = np.nanmean(mat, axis=1)
+    # Within a group by level; ties by unit name, so the ranking is deterministic.
+    order = np.lexsort((slot_unit, level, slot_group))
+    t_idx = np.arange(len(periods))
+    frames = []
+    for d in range(1, neighbours + 1):  # k offsets, each one vectorised pass
+        a, b = order[:-d], order[d:]
+        same = slot_group[a] == slot_group[b]
+        a, b = a[same], b[same]
+        for lo in range(0, len(a), 200_000):  # bounded temporaries at national scale
+            aa, bb = a[lo:lo + 200_000], b[lo:lo + 200_000]
+            va, vb = mat[aa], mat[bb]
+            s = va + vb
+            ok = s > 0  # False where either unit did not report (NaN)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                x2 = np.where(ok, (va - vb) ** 2 / np.where(ok, s, 1.0), 0.0)
+            n = ok.sum(axis=1)
+            ua, ub = slot_unit[aa], slot_unit[bb]
+            frames.append(pd.DataFrame({
+                "g": slot_group[aa], "u_a": np.minimum(ua, ub), "u_b": np.maximum(ua, ub),
+                "statistic": x2.sum(axis=1), "df": n,
+                "_s": np.where(ok, s, 0.0).sum(axis=1) / np.maximum(n, 1),
+                "_t": np.where(ok, t_idx, -1).max(axis=1)}))
+    if not frames:
+        return pd.DataFrame()
+    coded = pd.concat(frames, ignore_index=True)
+    coded = coded[(coded["df"] >= max(min_periods, 1)) & (coded["_s"] / 2 >= min_mean)]
+    if period is not None:
+        coded = coded[np.asarray(periods)[coded["_t"].to_numpy()] == period]
+    coded = coded.sort_values(["g", "u_a", "u_b"], kind="stable")
+    group_keys = groups.iloc[coded["g"].to_numpy()].reset_index(drop=True)
+    return pd.concat([group_keys, pd.DataFrame({
         "unit_a": np.asarray(units)[coded["u_a"].to_numpy()],
         "unit_b": np.asarray(units)[coded["u_b"].to_numpy()],
         "statistic": coded["statistic"].to_numpy(), "df": coded["df"].to_numpy(),
-        "_s": coded["_s"].to_numpy(), "_last": np.asarray(periods)[coded["_t"].to_numpy()]})],
-        axis=1)
-    pairs["expected"] = pairs["_s"] / 2
-    pairs = pairs[(pairs["df"] >= min_periods) & (pairs["expected"] >= min_mean)]
-    if period is not None:
-        pairs = pairs[pairs["_last"] == period]
-    return pairs.drop(columns=["_s", "_last"]).assign(
-        period=period if period is not None else "", _kind="pair", _n=2)
+        "expected": coded["_s"].to_numpy() / 2,
+        "period": period if period is not None else "", "_kind": "pair", "_n": 2})], axis=1)
 
 
 def underdispersion(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
                     group_by=("unit_type", "parent"), indicators=None, min_units: int = 5,
                     min_mean: float = 5.0, min_periods: int = 6, per_period: bool = True,
-                    pooled: bool = True, pairs: bool = True, max_pair_units: int = 200,
+                    pooled: bool = True, pairs: bool = True, neighbours: int = 5,
+                    max_pair_units: int | None = None,
                     use_exposure: bool = False, info_p: float = 1e-4, alert: float = 0.01,
                     warning: float = 0.05) -> pd.DataFrame:
     """Peer groups whose figures are closer together than counting noise allows.
@@ -276,8 +406,11 @@ def underdispersion(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, p
     * per *pair* of units of a group pooled over periods, Σ_t (O_it − O_jt)²/(O_it + O_jt)
       against χ²(T) (the pair's Pearson X², T ≥ ``min_periods``, pair mean ≥
       ``min_mean``): a few units that agree their figures inside a larger, honest
-      group leave the group's X² unremarkable but not their pairs'.  Groups larger
-      than ``max_pair_units`` are not paired (the pairs grow as n²).
+      group leave the group's X² unremarkable but not their pairs'.  Only neighbours
+      are paired: units ranked by their mean within the group, each with the next
+      ``neighbours`` up the ranking (n·k pairs, linear in units; units that agree
+      their figures share a level, so they are neighbours).  Groups larger than
+      ``max_pair_units`` (None: no limit) are not paired.
 
     One row per unit and indicator, from its strongest test: observed = the unit's
     figure (its mean when pooled), expected = the group (or pair) mean,
@@ -286,7 +419,9 @@ def underdispersion(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, p
     ``use_exposure`` is off by default: units that "balance" report alike whatever
     their size, which a size-proportional null would not see.
     """
-    df = _prepare(panel, period, counts_only=True)
+    # Keys stay categorical where the panel's are (text costs gigabytes at national
+    # scale); the tests and the rows reported are converted to text.
+    df = _prepare(panel, period, counts_only=True, codes=True, text=False)
     if indicators is not None:
         df = df[df["indicator"].isin(list(indicators))]
     if df.empty:
@@ -296,7 +431,7 @@ def underdispersion(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, p
         sector = (exposure["sector"] if "sector" in exposure.columns
                   else pd.Series("", index=exposure.index))
         size = exposure[sector.fillna("").astype(str).eq("")].groupby("unit")["enterprises"].sum()
-        df = df.assign(_w=df["unit"].map(size))
+        df = df.assign(_w=as_text(df[["unit"]])["unit"].map(size).to_numpy())
         df = df[df["_w"] > 0]
     else:
         df = df.assign(_w=1.0)
@@ -304,7 +439,7 @@ def underdispersion(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, p
                                   per_period=per_period, pooled=pooled)
     if pairs:
         tests.append(_pair_tests(df, keys, period, min_mean=min_mean, min_periods=min_periods,
-                                 max_pair_units=max_pair_units))
+                                 neighbours=neighbours, max_pair_units=max_pair_units))
     tests = [t for t in tests if len(t)]
     if not tests:
         return empty_findings()
@@ -315,14 +450,15 @@ def underdispersion(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, p
     if tests.empty:
         return empty_findings()
     rows = []
-    if members:
-        mem = pd.concat(members, ignore_index=True).rename(columns={"value": "observed"})
-        grp = tests[tests["_kind"] != "pair"]
-        rows.append(grp.merge(mem, on=[*keys, "period", "_kind"]).assign(partners=""))
+    for kind, mem in members.items():
+        grp = tests[tests["_kind"] == kind]
+        if len(grp):
+            found = mem[mem["_id"].isin(grp["_id"])].rename(columns={"value": "observed"})
+            rows.append(grp.merge(as_text(found), on="_id").assign(partners=""))
     pr = tests[tests["_kind"] == "pair"]
     if len(pr):
-        unit_mean = (df.groupby([*keys, "unit"], as_index=False)["value"].mean()
-                     .rename(columns={"value": "observed"}))
+        unit_mean = _per_group(df, _ids(df, [*keys, "unit"]), [*keys, "unit"],
+                               observed=("value", "mean"))
         both = pd.concat([pr.rename(columns={"unit_a": "unit", "unit_b": "partner"}),
                           pr.rename(columns={"unit_b": "unit", "unit_a": "partner"})],
                          ignore_index=True).sort_values("p_value", kind="stable")
@@ -352,7 +488,7 @@ def underdispersion(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, p
                 + "逐期相差小于计数的随机波动" + figures)
     out["message"] = np.where(out["_kind"].eq("pair"), pair_msg, group_msg)
     out["period"] = out["period"].replace("", np.nan)
-    out = out.drop(columns=["parent", "_kind", "_n", "partners", "df"], errors="ignore")
+    out = out.drop(columns=["parent", "_kind", "_n", "partners", "df", "_id"], errors="ignore")
     return _finish(out, "underdispersion", info_p=info_p, alert=alert, warning=warning)
 
 
@@ -526,6 +662,53 @@ def _log_run_chance(mean, var_ratio, length, exact_sd: float = 30.0) -> np.ndarr
     return out
 
 
+def _runs(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Runs of equal figures in consecutive periods of each series (unit × indicator
+    × frequency), found on integer codes in one sorted pass, and each series' moments.
+    Runs: _series, _run (numbered in series and time order), observed (the figure),
+    statistic (its length), _first and _last (positions in ``df`` of the run's first
+    and last rows) and _last_period (the code of the last row's period, see
+    ``_coded``).  Moments: _series, T, expected (mean), s1 (sum), s2 (sum of
+    squares)."""
+    period_code, names = _coded(df, "period")
+    present = names != ""
+    pos_of = np.zeros(len(names), dtype=np.int64)
+    freq_of = np.zeros(len(names), dtype=np.int64)
+    if present.any():
+        pos, freq = _ordinal(pd.Series(names[present].astype(str)))
+        # frequencies coded in the order of their letters, as a sort on the text
+        pos_of[present], freq_of[present] = pos.to_numpy(), pd.factorize(freq, sort=True)[0]
+    pos, freq = pos_of[period_code], freq_of[period_code]
+    unit = df["_unit_code"].to_numpy().astype(np.int64)
+    ind = df["_indicator_code"].to_numpy().astype(np.int64)
+    # one int64 key in the order (unit, indicator, frequency, position): a single
+    # argsort is several times faster than a lexsort over four keys
+    span = [int(a.max()) - int(a.min()) + 1 if len(a) else 1 for a in (ind, freq, pos)]
+    key = ((unit * span[0] + ind - ind.min(initial=0)) * span[1]
+           + freq - freq.min(initial=0)) * span[2] + pos - pos.min(initial=0)
+    order = np.argsort(key, kind="stable")
+    unit, ind, freq, pos = unit[order], ind[order], freq[order], pos[order]
+    value = df["value"].to_numpy()[order]
+    new_series = np.ones(len(order), dtype=bool)
+    new_series[1:] = (unit[1:] != unit[:-1]) | (ind[1:] != ind[:-1]) | (freq[1:] != freq[:-1])
+    new_run = new_series.copy()
+    new_run[1:] |= (value[1:] != value[:-1]) | (pos[1:] != pos[:-1] + 1)
+    series = np.cumsum(new_series) - 1
+    starts = np.flatnonzero(new_run)
+    length = np.diff(np.append(starts, len(order)))
+    ends = starts + length - 1
+    runs = pd.DataFrame({
+        "_series": series[starts], "_run": np.arange(len(starts)),
+        "observed": value[starts], "statistic": length.astype(np.int64),
+        "_first": order[starts], "_last": order[ends],
+        "_last_period": period_code[order[ends]]})
+    v = pd.Series(value)
+    g = pd.DataFrame({"v": v, "sq": v ** 2}).groupby(series, sort=True)
+    moments = pd.DataFrame({"T": g["v"].size(), "expected": g["v"].mean(),
+                            "s1": g["v"].sum(), "s2": g["sq"].sum()})
+    return runs, moments.rename_axis("_series").reset_index()
+
+
 def repeated_value(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
                    min_run: int = 3, min_ratio: float = 0.1, info_p: float = 1e-3,
                    alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
@@ -545,28 +728,24 @@ def repeated_value(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, pe
     Rows: period = the run's last period, observed = the repeated value,
     expected = μ, statistic = L.
     """
-    df = _prepare(panel, period, counts_only=True)
+    df = _prepare(panel, period, counts_only=True, codes=True, text=False)
     df = df[df["value"] % 1 == 0]
     if df.empty:
         return empty_findings()
-    pos, freq = _ordinal(df["period"])
-    df = df.assign(_pos=pos, _freq=freq).sort_values(["unit", "indicator", "_freq", "_pos"])
-    series = ["unit", "indicator", "_freq"]
-    g = df.groupby(series, sort=False)
-    new_run = (g["value"].shift() != df["value"]) | (g["_pos"].shift() != df["_pos"] - 1)
-    df = df.assign(_run=new_run.cumsum(), _sq=df["value"] ** 2)
-    runs = df.groupby("_run", as_index=False, sort=False).agg(
-        unit=("unit", "first"), unit_type=("unit_type", "first"), indicator=("indicator", "first"),
-        _freq=("_freq", "first"), observed=("value", "first"), statistic=("value", "size"),
-        start=("period", "first"), period=("period", "last"))
-    moments = df.groupby(series, as_index=False, sort=False).agg(
-        T=("value", "size"), expected=("value", "mean"), s1=("value", "sum"), s2=("_sq", "sum"))
+    runs, moments = _runs(df)
     if period is not None:
-        runs = runs[runs["period"] == period]
+        runs = runs[_coded(df, "period")[1][runs["_last_period"].to_numpy()] == period]
     runs = runs[runs["observed"] > 0]
     # The longest run per series (the latest when equal).
-    runs = runs.sort_values(["statistic", "_run"]).drop_duplicates(series, keep="last")
-    runs = runs.merge(moments, on=series)
+    runs = runs.sort_values(["statistic", "_run"]).drop_duplicates("_series", keep="last")
+    runs = runs.merge(moments, on="_series")
+    # text only for the runs kept, one per series
+    first = as_text(df.iloc[runs["_first"].to_numpy()],
+                    ["unit", "unit_type", "indicator", "period"])
+    last = as_text(df.iloc[runs["_last"].to_numpy()], ["period"])
+    runs = runs.assign(unit=first["unit"].to_numpy(), unit_type=first["unit_type"].to_numpy(),
+                       indicator=first["indicator"].to_numpy(),
+                       start=first["period"].to_numpy(), period=last["period"].to_numpy())
     n_tests = int((moments["T"] >= min_run).sum())
     runs = runs[runs["T"] >= min_run]
     if runs.empty:
@@ -607,15 +786,20 @@ def _heap_share(mean, var, min_value: float, flat_sd: float = 25.0) -> np.ndarra
     mean = np.asarray(mean, float)
     sd = np.sqrt(np.maximum(np.nan_to_num(np.asarray(var, float), nan=0.0), mean))
     out = np.full(mean.shape, 0.2)
-    nar = sd <= flat_sd
-    if nar.any():
-        m, s = mean[nar, None], np.maximum(sd[nar, None], 0.5)
-        top = int(np.ceil((mean[nar] + 10 * sd[nar]).max())) + 10
+    narrow = np.flatnonzero(sd <= flat_sd)
+    # Series in blocks of similar mean, each on a grid reaching its own largest
+    # mean + 10 sd: one grid for all, sized by the largest, cost gigabytes.
+    narrow = narrow[np.argsort(mean[narrow], kind="stable")]
+    for block in np.array_split(narrow, max(1, -(-len(narrow) // 2048))):
+        if not len(block):
+            continue
+        m, s = mean[block, None], np.maximum(sd[block, None], 0.5)
+        top = int(np.ceil((mean[block] + 10 * sd[block]).max())) + 10
         v = np.arange(int(np.ceil(min_value)), max(top, int(min_value) + 10) + 1)[None, :]
         w = np.exp(-0.5 * ((v - m) / s) ** 2)
         total = w.sum(axis=1)
         heap = (w * (v % 5 == 0)).sum(axis=1)
-        out[nar] = np.where(total > 0, heap / np.where(total > 0, total, 1.0), 0.2)
+        out[block] = np.where(total > 0, heap / np.where(total > 0, total, 1.0), 0.2)
     return out
 
 
@@ -640,7 +824,7 @@ def last_digit(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period
     observed = the share ending in 0/5, expected = the share expected,
     upper = its 95% binomial upper bound, statistic = the count k.
     """
-    df = _prepare(panel, period, counts_only=True)
+    df = _prepare(panel, period, counts_only=True, text=False)  # text only per unit
     mom = _series_moments(df)
     df = df[(df["value"] >= min_value) & (df["value"] % 1 == 0) & ~df["approx"].astype(bool)]
     # A figure repeated within one report counts once: rectified = found at 100%,
@@ -648,13 +832,14 @@ def last_digit(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period
     df = df.drop_duplicates(["unit", "period", "value"])
     if df.empty:
         return empty_findings()
-    df = df.merge(mom, on=["unit", "indicator"])
-    chance = _heap_share(df["_mean"], df["_var"], min_value)
-    df = df.assign(_heap=(df["value"] % 5 == 0), _e=np.maximum(chance, share))
+    # The chance depends on the series only: computed once per series, not per figure.
+    mom = mom.assign(_e=np.maximum(_heap_share(mom["_mean"], mom["_var"], min_value), share))
+    df = df.merge(mom[["unit", "indicator", "_e"]], on=["unit", "indicator"])
+    df = df.assign(_heap=(df["value"] % 5 == 0))
     units = df.groupby("unit", as_index=False).agg(
         unit_type=("unit_type", "first"), n=("_heap", "size"), statistic=("_heap", "sum"),
         expected=("_e", "mean"))
-    units = units[units["n"] >= min_n]
+    units = as_text(units[units["n"] >= min_n])
     if units.empty:
         return empty_findings()
     units["p_value"] = stats.binom.sf(units["statistic"] - 1, units["n"], units["expected"])
@@ -737,14 +922,16 @@ def benford(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=No
     One row per flagged unit: observed = MAD, upper = ``mad_threshold``,
     statistic = χ² against Benford, expected = number of figures tested.
     """
-    df = _prepare(panel, period, counts_only=False)
+    df = _prepare(panel, period, counts_only=False, text=False)  # text only per unit
     all_pos = df[(df["value"] > 0) & ~df["approx"].astype(bool)]
     df = all_pos[all_pos["value"] >= min_value]
     if df.empty:
         return empty_findings()
     df = df.assign(_d=first_digit(df["value"]))
-    span = df.groupby("unit")["value"].agg(lambda v: v.max() / v.min())
-    counts = pd.crosstab(df["unit"], df["_d"]).reindex(columns=range(1, 10), fill_value=0)
+    g = df.groupby("unit", observed=True)["value"]
+    span = g.max() / g.min()
+    counts = (df.groupby(["unit", "_d"], observed=True).size().unstack(fill_value=0)
+              .reindex(columns=range(1, 10), fill_value=0))
     n = counts.sum(axis=1)
     ok = (n >= min_n) & (span.reindex(counts.index) >= min_span)
     counts, n = counts[ok], n[ok]
@@ -761,8 +948,9 @@ def benford(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=No
         p_value = np.maximum(p_benford, stats.chi2.sf(scale_chi2, 8))
     else:
         p_value = p_benford
-    types = df.drop_duplicates("unit").set_index("unit")["unit_type"]
-    out = pd.DataFrame({"unit": counts.index, "unit_type": counts.index.map(types),
+    types = as_text(df.drop_duplicates("unit")).set_index("unit")["unit_type"]
+    names = pd.Index(counts.index).astype("str")
+    out = pd.DataFrame({"unit": names, "unit_type": names.map(types),
                         "observed": mad, "expected": n.to_numpy(), "upper": mad_threshold,
                         "statistic": chi2, "p_value": p_value})
     out["q_value"] = bh_adjust(out["p_value"])

@@ -221,7 +221,9 @@ def rule_violation(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, pe
     """
     _require(panel)
     rules = catalogue.RULES if rules is None else rules
-    values, approx = _wide(panel)
+    # The le/sum/requires rules compare figures of one report: with period=P only
+    # P's rows can break them (monotone reads its own cumulative panel).
+    values, approx = _wide(panel if period is None else panel[panel["period"] == period])
     frames = []
     for rule in rules.itertuples(index=False):  # a loop over the rule catalogue, not units
         if rule.kind == "le":
