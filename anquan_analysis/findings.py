@@ -39,20 +39,22 @@ _STR_COLUMNS = ["check", "family", "unit", "unit_type", "period", "indicator", "
 SEVERITIES = ("info", "warning", "alert")
 SEVERITY_ZH = {"info": "提示", "warning": "关注", "alert": "预警"}
 
+# check id -> family; the family is also the module of checks/ that holds the check,
+# and this order is the report's order.
 CHECK_FAMILIES = {
     "low_outlier": "outliers",
     "zero_report": "outliers",
+    "surge": "trends",
+    "group_shift": "trends",
+    "low_self_report": "sectors",
+    "sector_concentration": "sectors",
     "underdispersion": "balance",
     "identical_values": "balance",
     "repeated_value": "balance",
     "last_digit": "balance",
     "benford": "balance",
     "pinned_rate": "balance",
-    "surge": "trends",
-    "group_shift": "trends",
     "rule_violation": "consistency",
-    "low_self_report": "sectors",
-    "sector_concentration": "sectors",
 }
 FAMILY_ZH = {
     "outliers": "末位与零报送",
