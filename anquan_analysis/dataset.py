@@ -42,6 +42,16 @@ LEDGER_COUNT_COLUMNS = ["unit", "period", "sector", "reported", "found", "found_
                         "excluded_window"]
 
 
+def require_columns(df: pd.DataFrame, columns, what: str = "table") -> None:
+    """The one validator at the top of every function that takes a DataFrame: a
+    ValueError naming the first missing column, what needed it and every column it
+    needs.  Does not modify ``df``."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what}: missing column {missing[0]!r} "
+                         f"(needs {', '.join(map(str, columns))}; has {', '.join(map(str, df.columns))})")
+
+
 def empty_panel() -> pd.DataFrame:
     """A panel with no rows and the right dtypes."""
     return pd.DataFrame({

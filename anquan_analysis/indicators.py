@@ -35,6 +35,7 @@ import pandas as pd
 from .catalogue import INDICATORS, SECTORS
 from .dataset import as_text
 from .periods import period_bounds, same_period_last_year, shift_period, sort_periods
+from .dataset import require_columns as _require
 
 UNIT_KEYS = ["unit", "unit_type", "parent"]
 # Training/publicity pairs whose persons per session the bulletins quote (285场21248人次).
@@ -42,12 +43,6 @@ SESSION_PAIRS = [
     (c, c.replace("_sessions", "_persons"))
     for c in INDICATORS["code"] if c.endswith("_sessions")
 ]
-
-
-def _require(df: pd.DataFrame, columns, what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what}: missing column(s) {missing}; got {list(df.columns)}")
 
 
 def _period_order(periods) -> dict[str, int]:

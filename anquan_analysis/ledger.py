@@ -34,6 +34,7 @@ from .dataset import LEDGER_COLUMNS, LEDGER_COUNT_COLUMNS, PANEL_COLUMNS, REJECT
 from .errors import InputError
 from .tables import RawSheet
 from .text import normalise_label
+from .dataset import require_columns as _require
 
 # Extra count columns after LEDGER_COUNT_COLUMNS (see effective_counts).
 EXTRA_COUNT_COLUMNS = ["rectified_undated"]
@@ -356,12 +357,6 @@ def _flag_duplicates(clean: pd.DataFrame, t: dict, label: dict, problems: _Probl
 
 # ---------------------------------------------------------------------------
 # Counting
-
-
-def _require(df: pd.DataFrame, columns, what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {missing}; expected {list(columns)}")
 
 
 def _days(values: pd.Series) -> np.ndarray:

@@ -23,6 +23,7 @@ import seaborn as sns
 from matplotlib import font_manager
 
 from .catalogue import indicator_name, indicator_unit, unit_type_name
+from .dataset import require_columns as _require
 
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 CJK_FONT_NAME = "Noto Sans CJK SC"
@@ -66,12 +67,6 @@ def apply_style() -> None:
 
 
 apply_style()
-
-
-def _require(df: pd.DataFrame, columns, what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what}: missing column {missing[0]!r} (needs {list(columns)})")
 
 
 def _axes(ax, figsize):

@@ -55,3 +55,15 @@ def test_makefile_test_target_runs_pytest_and_nbval():
 def test_console_script_is_declared():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert meta["scripts"]["anquan"] == "anquan_analysis.cli:main"
+
+
+def test_one_validator_names_the_missing_column():
+    import pandas as pd
+    import pytest
+
+    from anquan_analysis.dataset import require_columns
+    df = pd.DataFrame({"unit": ["甲"], "value": [1.0]})
+    require_columns(df, ["unit", "value"])
+    with pytest.raises(ValueError, match=r"funnel_table: missing column 'period' \(needs unit, period"):
+        require_columns(df, ["unit", "period", "value"], "funnel_table")
+    assert list(df.columns) == ["unit", "value"]

@@ -31,6 +31,7 @@ from .. import catalogue
 from ..dataset import as_text
 from ..findings import bh_adjust, empty_findings, make_findings, severity_from_q
 from ..periods import period_bounds, period_freq
+from ..dataset import require_columns
 
 _REQUIRED = ("unit", "period", "indicator", "value")
 # Measured (not counted) units: no Poisson null, no digit heaping test.
@@ -41,12 +42,6 @@ BENFORD_P = np.log10(1.0 + 1.0 / np.arange(1, 10))
 
 
 # ----------------------------------------------------------------------------- helpers
-
-def _require(panel: pd.DataFrame) -> None:
-    missing = [c for c in _REQUIRED if c not in panel.columns]
-    if missing:
-        raise ValueError(f"panel lacks column {missing[0]!r} (needs {', '.join(_REQUIRED)})")
-
 
 def _fmt(x: float) -> str:
     return f"{x:.0f}" if float(x).is_integer() else f"{x:.2f}".rstrip("0").rstrip(".")
@@ -93,7 +88,7 @@ def _prepare(panel: pd.DataFrame, period, *, counts_only: bool,
     the panel's dtype (categorical stays categorical) and, on a categorical unit,
     gives unit_type and parent as categoricals: for callers that convert to text
     only the rows they report (a text column costs ~20 bytes a row)."""
-    _require(panel)
+    require_columns(panel, _REQUIRED, "panel")
     cols = [c for c in ("unit", "unit_type", "parent", "period", "indicator", "value", "approx")
             if c in panel.columns]
     df = panel[cols]

@@ -26,17 +26,12 @@ import pandas as pd
 from .. import catalogue
 from ..findings import empty_findings, make_findings
 from ..periods import period_freq, period_sort_key
+from ..dataset import require_columns
 
 CHECK = "rule_violation"
 # Units whose figures are measured, not counted: a small mismatch can be rounding.
 _MEASURED_UNITS = {"万元", "公里"}
 _REQUIRED = ("unit", "period", "indicator", "value")
-
-
-def _require(panel: pd.DataFrame, name: str = "panel") -> None:
-    missing = [c for c in _REQUIRED if c not in panel.columns]
-    if missing:
-        raise ValueError(f"{name} lacks column {missing[0]!r} (needs {', '.join(_REQUIRED)})")
 
 
 def _fmt(x: float) -> str:
@@ -161,7 +156,7 @@ def _check_requires(values, approx, rule) -> pd.DataFrame | None:
 
 def _check_monotone(cumulative: pd.DataFrame, rule, reset_yearly: bool,
                     rel_tol: float) -> pd.DataFrame | None:
-    _require(cumulative, "cumulative_panel")
+    require_columns(cumulative, _REQUIRED, "cumulative_panel")
     cum = cumulative.groupby(["unit", "indicator", "period"], as_index=False)["value"].sum()
     if rule.lhs != ("*",):
         cum = cum[cum["indicator"].isin(rule.lhs)]
@@ -219,7 +214,7 @@ def rule_violation(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, pe
     ``exposure`` and ``ledger_counts`` are accepted for the common signature and
     not used.  Inputs are not modified.
     """
-    _require(panel)
+    require_columns(panel, _REQUIRED, "panel")
     rules = catalogue.RULES if rules is None else rules
     # The le/sum/requires rules compare figures of one report: with period=P only
     # P's rows can break them (monotone reads its own cumulative panel).

@@ -31,14 +31,9 @@ from ..catalogue import indicator_name, indicator_unit, unit_type_name
 from ..findings import bh_adjust, empty_findings, make_findings, severity_from_q
 from ..indicators import exposure_by_unit, in_window, window_totals
 from ..periods import sort_periods
+from ..dataset import require_columns as _require
 
 ALL_PEERS = "all"
-
-
-def _require(df, columns, what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what}: missing column(s) {missing}; got {list(df.columns)}")
 
 
 def _require_panel(panel: pd.DataFrame, what: str) -> None:
