@@ -24,7 +24,7 @@ _PATTERNS = [
     (re.compile(r"^(\d{4})(\d{2})$"), "M"),                                   # 202404
     (re.compile(rf"^(\d{{4}})年(\d{{1,2}}|[{_CN_NUM}]{{1,3}})月(?:份)?$"), "M"),  # 2024年4月, 2024年四月
     (re.compile(r"^(\d{4})-?[qQ]([1-4])$"), "Q"),                             # 2024Q2, 2024-Q2
-    (re.compile(rf"^(\d{{4}})年(?:第)?([1-4一二三四])季度$"), "Q"),             # 2024年二季度, 2024年第2季度
+    (re.compile(r"^(\d{4})年(?:第)?([1-4一二三四])季度$"), "Q"),             # 2024年二季度, 2024年第2季度
     (re.compile(r"^(\d{4})-?[hH]([12])$"), "H"),                              # 2024H1
     (re.compile(r"^(\d{4})年(上|下)半年$"), "H"),                               # 2024年上半年
     (re.compile(r"^(\d{4})(?:年|年度)?$"), "Y"),                                # 2024, 2024年, 2024年度
@@ -151,7 +151,7 @@ def sort_periods(periods) -> list[str]:
 # 2024年1-4月 or 1至4月 are cumulative spans, not one period, so a month preceded by a
 # dash or 至 does not count.
 _EMBEDDED = [
-    re.compile(rf"\d{{4}}年(?:第)?[1-4一二三四]季度"),
+    re.compile(r"\d{4}年(?:第)?[1-4一二三四]季度"),
     re.compile(r"\d{4}年[上下]半年"),
     re.compile(rf"\d{{4}}年(?:\d{{1,2}}|[{_CN_NUM}]{{1,3}})月(?!\d)"),
     re.compile(r"(?<!\d)\d{4}-?[qQ][1-4](?![0-9])"),
