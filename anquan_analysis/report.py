@@ -181,7 +181,7 @@ def write_index(reports_dir, *, title: str = "安全生产治本攻坚 调度数
     """Write ``reports_dir/index.html``: one row per period folder holding an
     assessment.html, in time order, with links to the report, the notebook and
     findings.xlsx and the key figures from its summary.json where present."""
-    from .periods import sort_periods
+    from .periods import period_bounds, sort_periods
 
     root = Path(reports_dir)
     periods = []
@@ -189,7 +189,9 @@ def write_index(reports_dir, *, title: str = "安全生产治本攻坚 调度数
         if d.is_dir() and (d / "assessment.html").exists():
             periods.append(d.name)
     try:
-        periods = sort_periods(periods)
+        # A quarter right after its last month: by end date, the shorter period first.
+        periods = sorted(sort_periods(periods),
+                         key=lambda p: (period_bounds(p)[1], -period_bounds(p)[0].value))
     except ValueError:
         periods = sorted(periods)
     rows = []

@@ -135,7 +135,7 @@ def test_html_export_hides_code_embeds_images_and_escapes(tmp_path):
 
 
 def test_index_links_every_period_in_time_order(tmp_path):
-    for p, hazards in (("2024Q2", 61.0), ("2024-04", 20.0), ("2024Q1", 48.0)):
+    for p, hazards in (("2024Q2", 61.0), ("2024-04", 20.0), ("2024Q1", 48.0), ("2024-03", 9.0)):
         d = tmp_path / p
         d.mkdir()
         (d / "assessment.html").write_text("<html></html>", encoding="utf-8")
@@ -145,7 +145,7 @@ def test_index_links_every_period_in_time_order(tmp_path):
     (tmp_path / "stray").mkdir()  # no assessment.html: not listed
     html = write_index(tmp_path).read_text("utf-8")
     links = re.findall(r'href="([^"]+)/assessment.html"', html)
-    assert links == ["2024Q1", "2024-04", "2024Q2"]
+    assert links == ["2024-03", "2024Q1", "2024-04", "2024Q2"]  # a quarter after its last month
     assert 'href="2024Q2/findings.xlsx"' in html
     assert "&lt;2024Q2&gt;" in html and "<2024Q2>" not in html
     assert "<td>61</td>" in html
