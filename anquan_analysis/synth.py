@@ -35,6 +35,7 @@ import pandas as pd
 
 from . import catalogue
 from .dataset import EXPOSURE_COLUMNS, LEDGER_COLUMNS, PANEL_COLUMNS
+from .io import atomic_path, write_table_atomic
 
 DISTRICT = "示范区"
 SOURCE_FILE = "synthetic"
@@ -863,7 +864,6 @@ def _wide_array(city: SynthCity) -> np.ndarray:
 def write_city(city: SynthCity, directory, *, seed: int = 0) -> list[Path]:
     """Writes reports_clean.csv, reports_messy.xlsx, exposure.csv, ledger.csv and
     truth.csv into ``directory``; byte-identical for the same city.  Returns the paths."""
-    from .io import write_table_atomic
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     v = _wide_array(city)
@@ -891,16 +891,8 @@ def write_city(city: SynthCity, directory, *, seed: int = 0) -> list[Path]:
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
-    import os
-    import tempfile
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def _typed(rng, values: np.ndarray, code: str, in_yuan: bool) -> list:
