@@ -1,0 +1,34 @@
+"""Data credibility ("balance") checks: figures that look arranged rather than counted.
+
+巴南's bulletin notes towns asking one another what they reported in order to
+"保持平衡", and units that "报小不报大、报少不报多".  Each check here looks for one
+signature of figures that were written down rather than counted:
+
+================= ===============================================================
+underdispersion   a peer group's figures closer together than Poisson noise allows
+identical_values  two units reporting the same vector of figures in one period
+repeated_value    one unit reporting the same figure period after period
+last_digit        heaping on final digits 0 and 5
+benford           first digits far from Benford's law on figures spanning magnitudes
+pinned_rate       hazards rectified at 100%, more often than the peers' rate allows
+================= ===============================================================
+
+Common conventions (docs/CONTRACTS.md): every check takes the long panel and
+keyword thresholds, returns ``findings.make_findings``; ``period=P`` reports on P
+using the history up to P; p-values are Benjamini–Hochberg adjusted within the
+check before severity (alert q < 0.01, warning q < 0.05).  Only noteworthy rows are
+returned: warnings, alerts, and ``info`` rows whose raw p-value is below ``info_p``.
+Peers are units of the same ``unit_type``.  Inputs are never modified.
+"""
+
+from __future__ import annotations
+
+from ._common import BENFORD_P, _bh_of, _tarone_bh  # noqa: F401
+from ._dispersion import _pair_tests, underdispersion  # noqa: F401
+from ._identical import _tie_chance, identical_values  # noqa: F401
+from ._repeats import repeated_value  # noqa: F401
+from ._digits import _heap_share, benford, first_digit, last_digit  # noqa: F401
+from ._pinned import ALL_RECTIFICATION_PAIRS, RECTIFICATION_PAIRS, pinned_rate  # noqa: F401
+
+__all__ = ["underdispersion", "identical_values", "repeated_value", "last_digit",
+           "benford", "pinned_rate", "first_digit"]
