@@ -103,16 +103,20 @@ class Cube:
 def _codes_in_text_order(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of ``s`` numbered in the sort order of its text (-1 for missing)
     and the sorted text of each code.  A categorical is recoded through its
-    categories (no per-row text); anything else is factorised as text."""
+    categories (no per-row text, and no per-row work at all when its categories are
+    already sorted); anything else is factorised as text."""
     if isinstance(s.dtype, pd.CategoricalDtype):
         names = np.asarray(s.cat.categories.astype("str"), dtype=object)
+        codes = s.cat.codes.to_numpy()
         order = np.argsort(names, kind="stable")
-        rank = np.empty(len(names) + 1, dtype=np.int64)
-        rank[order] = np.arange(len(names))
-        rank[-1] = -1  # code -1 (missing) maps to -1
-        return rank[s.cat.codes.to_numpy()], names[order]
+        if (order == np.arange(len(names))).all():
+            return codes, names
+        rank = np.empty(len(names) + 1, dtype=np.int32)
+        rank[order] = np.arange(len(names), dtype=np.int32)
+        rank[-1] = -1  # code -1 (missing) stays -1
+        return rank[codes], names[order]
     codes, names = pd.factorize(s.astype("str"), sort=True, use_na_sentinel=True)
-    return codes.astype(np.int64), np.asarray(names, dtype=object)
+    return codes.astype(np.int32 if len(names) < 2**31 else np.int64), np.asarray(names, dtype=object)
 
 
 def _position(p: str) -> int:
@@ -139,7 +143,10 @@ def _per_unit_text(panel: pd.DataFrame, col: str, first_row: np.ndarray) -> np.n
 def build_cube(panel: pd.DataFrame, period: str | None = None) -> Cube:
     """The cube of ``panel`` (periods of P's frequency up to P when ``period`` is
     given).  Rows with a missing unit, period or indicator are left out, as a
-    group-by leaves them out.  ``panel`` is not modified."""
+    group-by leaves them out.  ``panel`` is not modified.
+
+    One pass over the integer codes, in place where possible: at national scale
+    every temporary the length of the panel costs 72 M × its item size."""
     require_columns(panel, ("unit", "period", "indicator", "value"), "panel")
     u, units = _codes_in_text_order(panel["unit"])
     t, periods = _codes_in_text_order(panel["period"])
@@ -150,52 +157,58 @@ def build_cube(panel: pd.DataFrame, period: str | None = None) -> Cube:
         end, freq = period_bounds(period)[1], period_freq(period)
         keep_p = np.array([period_freq(p) == freq and period_bounds(p)[1] <= end
                            for p in periods], dtype=bool)
-    new_t = np.full(len(periods) + 1, -1, dtype=np.int64)
-    new_t[np.flatnonzero(keep_p)] = np.arange(int(keep_p.sum()))
-    periods = periods[keep_p]
-    t = new_t[t]
-    ok = (u >= 0) & (t >= 0) & (i >= 0)
-    if not ok.all():
-        rows = np.flatnonzero(ok)
+    if not keep_p.all():
+        new_t = np.full(len(periods) + 1, -1, dtype=np.int32)
+        new_t[np.flatnonzero(keep_p)] = np.arange(int(keep_p.sum()), dtype=np.int32)
+        periods, t = periods[keep_p], new_t[t]
+    rows = None
+    if len(u) and min(int(u.min()), int(t.min()), int(i.min())) < 0:
+        rows = np.flatnonzero((u >= 0) & (t >= 0) & (i >= 0))
         u, t, i = u[rows], t[rows], i[rows]
-    else:
-        rows = None
     # Units and indicators without a row in the window are dropped from the axes.
     u_used = np.bincount(u, minlength=len(units)) > 0
     i_used = np.bincount(i, minlength=len(indicators)) > 0
     if not u_used.all():
-        renum = np.cumsum(u_used) - 1
-        u, units = renum[u], units[u_used]
+        u, units = (np.cumsum(u_used) - 1).astype(np.int32)[u], units[u_used]
     if not i_used.all():
-        renum = np.cumsum(i_used) - 1
-        i, indicators = renum[i], indicators[i_used]
+        i, indicators = (np.cumsum(i_used) - 1).astype(np.int32)[i], indicators[i_used]
     n_u, n_i, n_t = len(units), len(indicators), len(periods)
-    flat = (u * n_i + i) * n_t + t
+    n_cells = n_u * n_i * n_t
+    flat = u.astype(np.int32 if n_cells < 2**31 else np.int64)
+    flat *= n_i
+    flat += i
+    flat *= n_t
+    flat += t
     del i, t
-    v = panel["value"].to_numpy(dtype="float64", na_value=np.nan)
+    v = panel["value"].to_numpy()
     if rows is not None:
         v = v[rows]
-    n_cells = n_u * n_i * n_t
-    count = np.bincount(flat, minlength=n_cells)
-    if len(flat) and count.max() <= 1 and not np.isnan(v).any():
+    present = np.zeros(n_cells, dtype=bool)
+    present[flat] = True
+    if int(np.count_nonzero(present)) == len(flat) and not np.isnan(v).any():
         values = np.full(n_cells, np.nan)
         values[flat] = v  # one row per cell already, as ingest and synth write panels
-    else:
-        values = np.bincount(flat, weights=np.nan_to_num(v, nan=0.0), minlength=n_cells)
-        values[count == 0] = np.nan
-    del v
+    else:  # duplicates summed, a reported blank as 0 (what a group-by sum gives)
+        values = np.bincount(flat, weights=np.nan_to_num(v.astype("float64"), nan=0.0),
+                             minlength=n_cells)
+        values[~present] = np.nan
+    del v, present
     approx = None
     if "approx" in panel.columns:
         a = panel["approx"].fillna(False).to_numpy(dtype=bool)
         if rows is not None:
             a = a[rows]
         if a.any():
-            approx = np.bincount(flat[a], minlength=n_cells) > 0
+            approx = np.zeros(n_cells, dtype=bool)
+            approx[flat[a]] = True
             approx = approx.reshape(n_u, n_i, n_t)
-    del count
-    # Each unit's first row in the window (its type and parent come from it).
+    del flat
+    # Each unit's first row in the window (its type and parent come from it): a first
+    # occurrence always starts a run of equal codes, and there are few runs.
+    starts = np.flatnonzero(u[1:] != u[:-1]) + 1 if len(u) else np.zeros(0, np.int64)
+    starts = np.concatenate([[0], starts]) if len(u) else starts
     first = np.full(n_u, -1, dtype=np.int64)
-    first[u[::-1]] = np.arange(len(u) - 1, -1, -1)
+    first[u[starts][::-1]] = starts[::-1]
     first_row = first if rows is None else rows[first]
     return Cube(units=units, unit_type=_per_unit_text(panel, "unit_type", first_row),
                 parent=_per_unit_text(panel, "parent", first_row),

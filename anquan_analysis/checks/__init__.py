@@ -12,6 +12,7 @@ import importlib
 
 import pandas as pd
 
+from .. import cube
 from ..findings import CHECK_FAMILIES, concat_findings
 
 # check id -> module of this package: a check lives in the module named by its family.
@@ -88,10 +89,11 @@ def run_checks(dataset, period=None, checks=None, **options) -> pd.DataFrame:
         from ..ledger import effective_counts  # a Dataset built by hand, not by ingest
         ledger_counts = effective_counts(ledger)
     frames = []
-    for check_id in ids:  # over the dozen checks, not over units
-        fn = CHECKS[check_id]
-        frames.append(fn(dataset.panel, exposure=exposure, ledger_counts=ledger_counts,
-                         period=period, **options.get(check_id, {})))
+    with cube.shared():  # the dense cube of the panel is built once, not once per check
+        for check_id in ids:  # over the dozen checks, not over units
+            fn = CHECKS[check_id]
+            frames.append(fn(dataset.panel, exposure=exposure, ledger_counts=ledger_counts,
+                             period=period, **options.get(check_id, {})))
     return concat_findings(frames)
 
 
