@@ -7,8 +7,11 @@ panel (1,500 units × 36 months × 40 indicators), a national panel (50,000 unit
   ingest       ``Dataset.load`` of the panel written as parquet (pyarrow)
   floor        one vectorised pass: sum of every indicator by unit type and period
   indicators   the indicators module's main tables (see ``INDICATOR_STAGE``)
-  <check>      every check on its own, then each check family's total
-  run_checks   the whole suite, ``checks.run_checks(dataset, period=P)``
+  cube         ``cube.build_cube(panel, P)``: the dense unit × indicator × period array
+               the checks share (``run_checks`` builds it once per run)
+  <check>      every check on its own, sharing that cube, then each family's total
+  run_checks   the whole suite from scratch (its own cube included),
+               ``checks.run_checks(dataset, period=P)``
 
 then the ledger to effective counts, and, on a slice of the national panel, a
 straightforward per-unit loop implementation of ``low_outlier`` and
@@ -42,6 +45,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loop_reference  # noqa: E402  (a sibling script, not part of the package)
 
+from anquan_analysis import cube as cube_mod  # noqa: E402
 from anquan_analysis import indicators as ind  # noqa: E402
 from anquan_analysis.checks import CHECKS, run_checks  # noqa: E402
 from anquan_analysis.dataset import Dataset  # noqa: E402
@@ -201,14 +205,22 @@ def run_scale(name: str, n_units: int, args, workdir: Path) -> dict:
     figure(f"[{name}] indicators (total)", t_ind)
     out["indicators"] = t_ind
     per_family = dict.fromkeys(FAMILIES, 0.0)
-    for check_id, family in CHECK_FAMILIES.items():
-        with Stage(f"[{name}] check {family}.{check_id}") as s:
-            CHECKS[check_id](panel, exposure=exposure, ledger_counts=ds.ledger_counts,
-                             period=period)
-        per_family[family] += s.seconds
+    with cube_mod.shared():
+        with Stage(f"[{name}] cube (build_cube, shared by the checks)") as s:
+            cube = cube_mod.panel_cube(panel, period)
+        out["cube"] = s.seconds
+        print(f"  [{name}] cube {cube.shape[0]:,} × {cube.shape[1]} × {cube.shape[2]}, "
+              f"{mb(cube.values.nbytes)}", flush=True)
+        for check_id, family in CHECK_FAMILIES.items():
+            with Stage(f"[{name}] check {family}.{check_id}") as s:
+                CHECKS[check_id](panel, exposure=exposure, ledger_counts=ds.ledger_counts,
+                                 period=period)
+            per_family[family] += s.seconds
+        del cube
     for family, seconds in per_family.items():
         figure(f"[{name}] family {family}", seconds)
     out["families"] = per_family
+    gc.collect()
     with Stage(f"[{name}] run_checks (whole suite)") as s:
         findings = run_checks(ds, period=period)
     out["suite"] = s.seconds
@@ -299,7 +311,8 @@ def main(argv=None) -> int:
     print("\nSUMMARY (measured | target)")
     for name, r in (("province", prov), ("national", nat)):
         print(f"FIGURE {name} ingest {r['ingest']:.2f} s | floor {r['floor']:.3f} s | "
-              f"indicators {r['indicators']:.2f} s | run_checks {r['suite']:.2f} s | "
+              f"indicators {r['indicators']:.2f} s | cube {r['cube']:.2f} s | "
+              f"run_checks {r['suite']:.2f} s | "
               f"peak {mb(r['suite_peak'])} for a {mb(r['size'])} panel")
         ratio(f"{name}: full suite / floor", r["suite"] / r["floor"],
               f"≤ {TARGETS['suite_over_floor']:g} × (national)")
