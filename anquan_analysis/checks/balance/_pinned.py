@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 from ... import catalogue
 from scipy import special
-from ...findings import empty_findings
-from ._common import _finish, _fmt, _fmt_p, _prepare, _tarone_bh
+from ...cube import panel_cube
+from ...findings import empty_findings, severity_from_q
+from ._common import _finish, _fmt, _fmt_p, _tarone_bh
 
 
 # ---------------------------------------------------------------------- pinned_rate
@@ -19,6 +20,26 @@ from ._common import _finish, _fmt, _fmt_p, _prepare, _tarone_bh
 RECTIFICATION_PAIRS = (("major_hazards_found", "major_hazards_rectified"),)
 ALL_RECTIFICATION_PAIRS = (("major_hazards_found", "major_hazards_rectified"),
                            ("general_hazards_found", "general_hazards_rectified"))
+
+
+def _pair_totals(cube, j_found: int, j_rect: int, t_p):
+    """Per unit, over the periods where both indicators were reported: n = Σ found,
+    r = Σ min(rectified, found), the first and last such period (axis positions),
+    whether there was any, and whether period ``t_p`` (if any) was at 100%."""
+    f = cube.values[:, j_found, :]
+    r = cube.values[:, j_rect, :]
+    both = ~np.isnan(f) & ~np.isnan(r)
+    r = np.minimum(r, f)
+    n_sum = np.where(both, f, 0.0).sum(axis=1)
+    r_sum = np.where(both, r, 0.0).sum(axis=1)
+    any_ = both.any(axis=1)
+    start = np.argmax(both, axis=1)
+    end = both.shape[1] - 1 - np.argmax(both[:, ::-1], axis=1)
+    if t_p is None:
+        at_p = np.zeros(len(f), dtype=bool)
+    else:
+        at_p = both[:, t_p] & (r[:, t_p] >= f[:, t_p])
+    return n_sum, r_sum, start, end, any_, at_p
 
 
 def pinned_rate(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
@@ -45,24 +66,34 @@ def pinned_rate(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
     counted.  All pairs are adjusted together.  With ``period=P`` a unit is
     reported only if P itself was at 100%.
 
+    The two indicators are two slices of the cube (unit × period each); per-unit
+    totals are reductions over the period axis, so only the units reported become
+    text.
+
     Rows: indicator = the rectified indicator, observed = r/n (1.0), expected = ρ,
     statistic = n.
     """
-    df = _prepare(panel, period, counts_only=True)
-    frames, at_ps = [], []
+    cube = panel_cube(panel, period)
+    # Only counted indicators (项, 处 …) take part, as a rate of 万元 has no meaning.
+    counted = {c: j for j, (c, ok) in enumerate(zip(cube.indicators, cube.count_indicators()))
+               if ok}
+    t_p = cube.period_index(period) if period is not None else None
+    type_code = pd.factorize(cube.unit_type)[0]
+    frames, at_ps = [], {}
     for found, rect in pairs:  # a loop over the catalogue's indicator pairs
-        w = df[df["indicator"].isin([found, rect])].pivot_table(
-            index=["unit", "unit_type", "period"], columns="indicator", values="value",
-            aggfunc="sum", observed=True)
-        if found not in w.columns or rect not in w.columns:
+        if found not in counted or rect not in counted:
             continue
-        w = w.dropna(subset=[found, rect]).reset_index()
-        w = w.assign(_n=w[found], _r=np.minimum(w[rect], w[found]))
-        u = w.groupby(["unit", "unit_type"], as_index=False).agg(
-            n=("_n", "sum"), r=("_r", "sum"), start=("period", "min"), end=("period", "max"))
-        u = u[u["n"] >= min_found]
-        if u.empty:
+        with np.errstate(invalid="ignore"):
+            n_sum, r_sum, start, end, any_, at_p = _pair_totals(
+                cube, counted[found], counted[rect], t_p)
+        # The units of a unit × rectified pair reported at 100% in P (shared by pairs
+        # with the same rectified indicator, as rows keyed by unit and indicator are).
+        at_ps[rect] = at_ps.get(rect, np.zeros(len(at_p), dtype=bool)) | at_p
+        keep = np.flatnonzero(any_ & (n_sum >= min_found))
+        if not len(keep):
             continue
+        u = pd.DataFrame({"_u": keep, "unit_type": type_code[keep], "n": n_sum[keep],
+                          "r": r_sum[keep], "start": start[keep], "end": end[keep]})
         type_n = u.groupby("unit_type")["n"].transform("sum") - u["n"]
         type_r = u.groupby("unit_type")["r"].transform("sum") - u["r"]
         all_rate = (u["r"].sum() - u["r"]) / (u["n"].sum() - u["n"]).where(lambda s: s > 0)
@@ -98,24 +129,33 @@ def pinned_rate(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
         u = u.assign(indicator=rect, expected=rho, observed=u["r"] / u["n"], statistic=u["n"],
                      p_value=np.where(pinned, p_all, 1.0))
         frames.append(u.assign(_pinned=pinned, _p_min=p_all, _found=found))
-        at_ps.append(w.loc[(w["period"] == period) & (w["_r"] >= w["_n"]), ["unit"]]
-                     .assign(indicator=rect))
     if not frames:
         return empty_findings()
     out = pd.concat(frames, ignore_index=True)
     out["q_value"] = _tarone_bh(out["p_value"], out["_p_min"], alpha=warning)
     out = out[out["_pinned"]]
     if period is not None:
-        at_p = pd.concat(at_ps, ignore_index=True)
-        out = out[out.set_index(["unit", "indicator"]).index.isin(
-            at_p.set_index(["unit", "indicator"]).index)]
+        at_p = np.zeros(len(out), dtype=bool)
+        for rect, units in at_ps.items():
+            here = (out["indicator"] == rect).to_numpy()
+            at_p[here] = units[out["_u"].to_numpy()[here]]
+        out = out[at_p]
+    # Only rows that _finish keeps are turned into text.
+    out = out[(severity_from_q(out["q_value"], alert=alert, warning=warning) != "info")
+              | (out["p_value"] < info_p).to_numpy()]
     if out.empty:
         return empty_findings()
+    idx = out["_u"].to_numpy()
+    text = {"unit": cube.units[idx], "unit_type": cube.unit_type[idx],
+            "start": cube.periods[out["start"].to_numpy()],
+            "end": cube.periods[out["end"].to_numpy()]}
+    out = out.assign(**{k: pd.array(v, dtype="str") for k, v in text.items()})
     out["message"] = (out["unit"] + out["start"] + "至" + out["end"]
                       + out["_found"].map(catalogue.indicator_name) + out["n"].map(_fmt)
                       + "项、整改" + out["r"].map(_fmt) + "项，各期整改率均为100%；按同类单位整改率"
                       + (out["expected"] * 100).map(lambda x: f"{x:.1f}")
                       + "%计，全部整改的概率为" + out["p_value"].map(_fmt_p))
     out["period"] = period if period is not None else np.nan
-    return _finish(out.drop(columns=["n", "r", "start", "end", "_pinned", "_p_min", "_found"]),
+    return _finish(out.drop(columns=["_u", "n", "r", "start", "end", "_pinned", "_p_min",
+                                     "_found"]),
                    "pinned_rate", info_p=info_p, alert=alert, warning=warning)
