@@ -88,20 +88,25 @@ def empty_findings() -> pd.DataFrame:
 def make_findings(df: pd.DataFrame) -> pd.DataFrame:
     """Coerce a check's output to the findings schema: missing columns added,
     ``family`` filled from ``check``, columns ordered, dtypes fixed.  Returns a new
-    frame; ``df`` is not modified.  Raises ValueError on an unknown severity."""
-    out = pd.DataFrame(index=range(len(df)))
+    frame; ``df`` is not modified.  Raises ValueError on an unknown severity.
+    Text columns that are already str are kept as they are (a national run reports
+    hundreds of thousands of rows: no round trip through Python objects)."""
     src = df.reset_index(drop=True)
+    n = len(src)
+    data = {}
     for col in FINDINGS_COLUMNS:
-        if col in src.columns:
-            out[col] = src[col].to_numpy()
+        if col not in src.columns:
+            data[col] = np.full(n, np.nan) if col in _FLOAT_COLUMNS else \
+                pd.array([None] * n, dtype="str")
+        elif col in _FLOAT_COLUMNS:
+            data[col] = pd.to_numeric(src[col], errors="coerce").astype("float64").to_numpy()
         else:
-            out[col] = np.nan
-    out["family"] = out["family"].where(out["family"].notna(), out["check"].map(CHECK_FAMILIES))
-    for col in _FLOAT_COLUMNS:
-        out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
-    for col in _STR_COLUMNS:
-        out[col] = out[col].astype("str")
-    bad = set(out["severity"].dropna()) - set(SEVERITIES)
+            data[col] = src[col].astype("str").array
+    out = pd.DataFrame(data)
+    family = out["family"]
+    if family.isna().any():
+        out["family"] = family.where(family.notna(), out["check"].map(CHECK_FAMILIES)).astype("str")
+    bad = set(out["severity"].dropna().unique()) - set(SEVERITIES)
     if bad:
         raise ValueError(f"unknown severity {sorted(bad)}; expected one of {SEVERITIES}")
     return out[FINDINGS_COLUMNS]

@@ -123,3 +123,32 @@ def test_synthetic_city(seed):
     assert set(zip(truth["unit"], truth["period"])) <= found
     assert found <= set(zip(truth["unit"], truth["period"]))   # nothing else
     assert rule_violation(make_city(seed, inject=False).panel).empty
+
+
+def test_categorical_float32_panel_same_findings_and_first_row_type():
+    # float32 figures, categorical columns, shuffled rows: the same findings as the
+    # str panel; 乙镇's first row has no unit type, so its findings have none either
+    rows = [("甲镇", "2024-04", "major_hazards_found", 10), ("甲镇", "2024-04", "major_hazards_rectified", 12),
+            ("乙镇", "2024-04", "major_hazards_found", 9), ("乙镇", "2024-04", "major_hazards_found_dept", 6),
+            ("乙镇", "2024-04", "major_hazards_found_enterprise", 4),
+            ("乙镇", "2024-03", "fines", 2.5), ("乙镇", "2024-03", "penalties", 0),
+            ("甲镇", "2024-03", "principal_training_sessions", 30),
+            ("甲镇", "2024-03", "principal_training_persons", 20, True)]
+    p = panel(rows)
+    p.loc[0, "unit_type"] = "county"           # 甲镇's first row
+    p.loc[2, "unit_type"] = None               # 乙镇's first row
+    f = rule_violation(p)
+    assert list(zip(f["period"], f["unit"], f["indicator"])) == [
+        ("2024-03", "乙镇", "fines"), ("2024-03", "甲镇", "principal_training_sessions"),
+        ("2024-04", "乙镇", "major_hazards_found"), ("2024-04", "甲镇", "major_hazards_rectified")]
+    assert f["unit_type"].isna().tolist() == [True, False, True, False]
+    assert set(f["unit_type"].dropna()) == {"county"}
+    assert f["severity"].tolist() == ["alert", "warning", "alert", "alert"]
+    assert "之和(10)不等于重大事故隐患排查数(9)" in f["message"].iloc[2]
+    cat = p.sample(frac=1.0, random_state=1)
+    cat = pd.concat([p.iloc[[0, 2]], cat[~cat.index.isin([0, 2])]])  # first rows stay first
+    cat = cat.astype({"unit": "category", "period": "category", "indicator": "category",
+                      "unit_type": "category", "value": "float32"})
+    pd.testing.assert_frame_equal(f, rule_violation(cat))
+    g = rule_violation(cat, period="2024-04")
+    pd.testing.assert_frame_equal(g, f.iloc[2:].reset_index(drop=True))

@@ -100,3 +100,36 @@ def test_per_unit_concentration_multinomial():
     assert list(unit_rows.index) == ["T0"]
     # P(all 12 in one sector) under the peers' mix (4,3,3,2)/12 ≈ Σ p^12: tiny
     assert unit_rows.loc["T0", "observed"] == 1.0 and unit_rows.loc["T0", "p_value"] < 0.001
+
+
+def test_group_row_counts_only_named_sectors_in_the_window():
+    # blank and missing sectors and the month after the window are left out:
+    # 工贸 30 + 5, 建筑施工 20, 消防 5 → top two 55 of 60
+    lc = pd.DataFrame({
+        "unit": ["A", "A", "B", "B", "B", "A", "B"],
+        "period": ["2024-02", "2024-03", "2024-03", "2024-03", "2024-03", "2024-04", "2024-02"],
+        "sector": ["工贸", "建筑施工", "工贸", "", None, "消防", "消防"],
+        "found": [30, 20, 5, 50, 50, 100, 5]})
+    panel = pd.DataFrame({"unit": ["A", "B"], "unit_type": "town", "parent": None,
+                          "period": "2024-03", "indicator": "major_hazards_found",
+                          "value": [1.0, 1.0]})
+    f = S.sector_concentration(panel, ledger_counts=lc, period="2024-03")
+    row = f.iloc[0]
+    assert row["observed"] == pytest.approx(55 / 60)
+    assert row["statistic"] == pytest.approx((35 ** 2 + 20 ** 2 + 5 ** 2) / 60 ** 2)
+    assert "工贸35项、建筑施工20项" in row["message"] and row["message"].startswith("截至2024-03累计")
+
+
+def test_per_unit_simulation_in_blocks_equals_one_draw(monkeypatch):
+    # drawn a few simulations at a time, the p-values and mean HHI are those of one
+    # n_sim × units multinomial call with the same seed
+    import numpy as np
+    n = np.array([12, 7, 30])
+    pi = np.array([[0.5, 0.3, 0.2], [0.2, 0.2, 0.6], [0.4, 0.4, 0.2]])
+    hhi = np.array([0.5, 0.4, 0.36])
+    sim = np.random.default_rng(3).multinomial(n, pi, size=(500, 3))
+    sim_hhi = ((sim / n[None, :, None]) ** 2).sum(axis=2)
+    monkeypatch.setattr(S, "_SIM_CELLS", 20)     # blocks of two simulations
+    hits, mean = S._simulated_hhi(n, pi, 500, 3, hhi)
+    assert hits.tolist() == (sim_hhi >= hhi - 1e-12).sum(axis=0).tolist()
+    assert mean.tolist() == sim_hhi.mean(axis=0).tolist()

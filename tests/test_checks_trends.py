@@ -97,3 +97,45 @@ def test_xmr_for_measured_indicators():
     g = T.surge(p, indicator="investment", period="2024-09").iloc[0]
     assert g["expected"] == pytest.approx(h.mean())
     assert g["statistic"] == pytest.approx((95 - h.mean()) / sigma)
+
+
+def test_surge_and_group_shift_same_on_categorical_panel_with_missing_types():
+    # T00 surges in 2024-08; T01's first rows have no unit type (its later ones say
+    # town), T02 has none at all: the unit type is the first one given, as
+    # units_of gives it, and a unit without one counts only in the all-units series.
+    rng = np.random.default_rng(4)
+    series = {f"T{i:02d}": rng.poisson(3, size=12) for i in range(8)}
+    series["T00"] = np.array([3, 2, 4, 3, 3, 2, 3, 19, 3, 2, 4, 3])
+    series["T01"] = np.array([3, 2, 4, 3, 3, 2, 3, 21, 3, 2, 4, 3])
+    p = _panel(series)
+    p.loc[(p["unit"] == "T01") & (p["period"] < "2024-03"), "unit_type"] = None
+    p.loc[p["unit"] == "T02", "unit_type"] = None
+    cat = p.astype({c: "category" for c in ("unit", "unit_type", "period", "indicator")})
+    f = T.surge(p)
+    assert list(f["unit"]) == ["T00", "T01"] and list(f["unit_type"]) == ["town", "town"]
+    pd.testing.assert_frame_equal(f, T.surge(cat))
+    g = T.group_shift(p, min_periods=8, min_peers=1)
+    pd.testing.assert_frame_equal(g, T.group_shift(cat, min_periods=8, min_peers=1))
+
+
+def test_group_series_are_sums_by_type_and_month():
+    # two types of five units each: the town total steps from 10 to 40 after month 6,
+    # the departments stay at 5; the all-units series is their sum
+    rows = []
+    months = [f"2024-{m:02d}" for m in range(1, 13)]
+    for u in range(5):
+        for t, m in enumerate(months):
+            rows.append((f"T{u}", "town", m, "major_hazards_found", 2.0 if t < 6 else 8.0))
+            rows.append((f"D{u}", "department", m, "major_hazards_found", 1.0))
+    p = pd.DataFrame(rows, columns=["unit", "unit_type", "period", "indicator", "value"])
+    g = T.group_shift(p.sample(frac=1.0, random_state=0)).set_index("unit_type", drop=False)
+    town = g.loc[g["unit_type"] == "town"].iloc[0]
+    assert (town["period"], town["expected"], town["observed"]) == ("2024-07", 10.0, 40.0)
+    every = g.loc[g["unit_type"].isna()].iloc[0]
+    assert (every["period"], every["expected"], every["observed"]) == ("2024-07", 15.0, 45.0)
+    assert "department" not in set(g["unit_type"].dropna())   # a flat series: no step
+
+
+def test_first_rows_of_codes():
+    codes = np.array([2, 2, 0, -1, 0, 2, 3, 3])
+    assert T._first_rows(codes, 5).tolist() == [2, -1, 0, 6, -1]

@@ -16,17 +16,26 @@ period's own hazards.  ``monotone`` needs the figures *as typed*: pass them as
 ``cumulative_panel`` (same columns as the panel, values cumulative); without it the
 rule is not checked.  Cumulative series restart each calendar year unless
 ``reset_yearly=False``.
+
+The le/sum/requires rules read the panel's cube (``cube.panel_cube``): one
+unit × period slice per indicator a rule names, a boolean mask of the breaches,
+and text only for the rows reported (their figures formatted once per distinct
+value, the messages joined by pyarrow).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import catalogue
+from ..cube import panel_cube
 from ..findings import empty_findings, make_findings
 from ..periods import period_freq, period_sort_key
 from ..dataset import require_columns
+from .trends import _first_rows
 
 CHECK = "rule_violation"
 # Units whose figures are measured, not counted: a small mismatch can be rounding.
@@ -42,46 +51,6 @@ def _name(code: str) -> str:
     return catalogue.indicator_name(code)
 
 
-def _wide(panel: pd.DataFrame):
-    """Values and 'typed as approximate' flags, one row per unit × period."""
-    keys = ["unit", "period", "indicator"]
-    g = panel.groupby(keys, sort=False, observed=True)
-    values = _text_index(g["value"].sum().unstack("indicator"))
-    if "approx" in panel.columns:
-        approx = _text_index(g["approx"].any().unstack("indicator"))
-        approx = approx.reindex_like(values).fillna(False).astype(bool)
-    else:
-        approx = pd.DataFrame(False, index=values.index, columns=values.columns)
-    return values, approx
-
-
-def _text_index(wide: pd.DataFrame) -> pd.DataFrame:
-    """Unit and period index levels as str and indicator columns as plain labels
-    (a categorical panel gives categorical ones), so messages can be built from them."""
-    idx = wide.index
-    wide = wide.copy(deep=False)
-    wide.index = pd.MultiIndex.from_arrays(
-        [idx.get_level_values(n).astype(str) for n in idx.names], names=idx.names)
-    wide.columns = pd.Index(wide.columns.astype(str), name=wide.columns.name)
-    return wide
-
-
-def _soft(codes, vals: list[pd.Series], approx: pd.DataFrame, diff: pd.Series,
-          scale: pd.Series, rel_tol: float) -> pd.Series:
-    """True where a tolerance could explain the mismatch: a figure typed as
-    approximate (17万余), or a measured figure (万元, 公里) off by at most rel_tol."""
-    typed_approx = np.zeros(len(diff), dtype=bool)
-    for c in codes:
-        if c in approx.columns:
-            typed_approx |= approx[c].reindex(diff.index).fillna(False).to_numpy(dtype=bool)
-    measured = any(catalogue.indicator_unit(c) in _MEASURED_UNITS for c in codes)
-    fractional = np.zeros(len(diff), dtype=bool)
-    for v in vals:
-        fractional |= (v.fillna(0) % 1 != 0).to_numpy()
-    small = (diff.abs() <= rel_tol * scale.abs()).to_numpy()
-    return pd.Series(typed_approx | ((measured | fractional) & small), index=diff.index)
-
-
 def _frame(idx: pd.MultiIndex, rule, indicator: str, observed, expected, lower, upper,
            soft, message) -> pd.DataFrame:
     out = pd.DataFrame({
@@ -95,63 +64,6 @@ def _frame(idx: pd.MultiIndex, rule, indicator: str, observed, expected, lower, 
     out["statistic"] = out["observed"] - out["expected"]
     out["rule"] = rule
     return out
-
-
-def _check_le(values, approx, rule, rel_tol) -> pd.DataFrame | None:
-    lhs, rhs = rule.lhs[0], rule.rhs
-    if lhs not in values.columns or rhs not in values.columns:
-        return None
-    a, b = values[lhs], values[rhs]
-    bad = a.notna() & b.notna() & (a > b + 1e-9)
-    if not bad.any():
-        return None
-    a, b = a[bad], b[bad]
-    soft = _soft([lhs, rhs], [a, b], approx, a - b, b, rel_tol)
-    idx = a.index
-    msg = (pd.Series(idx.get_level_values("unit") + idx.get_level_values("period"), index=idx)
-           + f"{_name(lhs)}(" + a.map(_fmt) + f")超过{_name(rhs)}(" + b.map(_fmt)
-           + f")：{rule.description_zh}")
-    return _frame(idx, rule.rule, lhs, a, b, np.nan, b, soft, msg)
-
-
-def _check_sum(values, approx, rule, rel_tol) -> pd.DataFrame | None:
-    parts = [p for p in rule.lhs if p in values.columns]
-    if rule.rhs not in values.columns or not parts:
-        return None
-    total = values[rule.rhs]
-    part_vals = values[parts]
-    s = part_vals.sum(axis=1, min_count=1)
-    complete = part_vals.notna().all(axis=1) & (len(parts) == len(rule.lhs))
-    # A part missing: only parts already above the total prove an error.
-    bad = total.notna() & s.notna() & (
-        (complete & ((s - total).abs() > 1e-9)) | (~complete & (s > total + 1e-9)))
-    if not bad.any():
-        return None
-    t, s, comp = total[bad], s[bad], complete[bad]
-    soft = _soft([*parts, rule.rhs], [t, *[part_vals[p][bad] for p in parts]], approx,
-                 s - t, t, rel_tol)
-    idx = t.index
-    joined = "与".join(_name(p) for p in rule.lhs)
-    head = pd.Series(idx.get_level_values("unit") + idx.get_level_values("period"), index=idx)
-    msg = (head + np.where(comp, joined + "之和(", "已报的" + joined + "之和(") + s.map(_fmt)
-           + np.where(comp, ")不等于", ")超过") + f"{_name(rule.rhs)}(" + t.map(_fmt)
-           + f")：{rule.description_zh}")
-    return _frame(idx, rule.rule, rule.rhs, s, t, t.where(comp, np.nan), t, soft, msg)
-
-
-def _check_requires(values, approx, rule) -> pd.DataFrame | None:
-    lhs, rhs = rule.lhs[0], rule.rhs
-    if lhs not in values.columns or rhs not in values.columns:
-        return None
-    a, b = values[lhs], values[rhs]
-    bad = (a > 0) & (b == 0)
-    if not bad.any():
-        return None
-    a, b = a[bad], b[bad]
-    idx = a.index
-    msg = (pd.Series(idx.get_level_values("unit") + idx.get_level_values("period"), index=idx)
-           + f"报送{_name(lhs)}(" + a.map(_fmt) + f")但{_name(rhs)}为0：{rule.description_zh}")
-    return _frame(idx, rule.rule, lhs, a, b, np.nan, np.nan, np.zeros(len(a), bool), msg)
 
 
 def _check_monotone(cumulative: pd.DataFrame, rule, reset_yearly: bool,
@@ -188,6 +100,225 @@ def _check_monotone(cumulative: pd.DataFrame, rule, reset_yearly: bool,
     return out
 
 
+def _texts(values: np.ndarray) -> pa.Array:
+    """``_fmt`` of each value, formatted once per distinct value (figures repeat)."""
+    if not len(values):
+        return pa.array([], pa.string())
+    uniq, inverse = np.unique(values, return_inverse=True)
+    return pa.array([_fmt(v) for v in uniq], pa.string()).take(pa.array(inverse.ravel()))
+
+
+def _join(*parts) -> pa.Array:
+    """Row-wise concatenation of pyarrow string arrays and constant strings."""
+    return pc.binary_join_element_wise(*parts, "")
+
+
+class _Cells:
+    """The assessed cells of the panel's cube: per indicator a [unit, period] slice
+    (all periods, or only ``period``), in the value column's precision (float32
+    figures are compared in float32, as the long panel's group-by sums were).
+    Slices are copied when a rule asks for them, not kept: with every period at
+    national scale each is 14 MB, and the rules name some 25 indicators."""
+
+    def __init__(self, panel: pd.DataFrame, period):
+        self.cube = cube = panel_cube(panel, period)
+        if period is None:
+            self.cols = slice(None)
+            self.col_pos = np.arange(len(cube.periods))
+        else:
+            t = cube.period_index(period)
+            self.cols = slice(0, 0) if t is None else slice(t, t + 1)
+            self.col_pos = np.zeros(0, np.int64) if t is None else np.array([t])
+        self.dtype = np.float32 if panel["value"].dtype == np.float32 else np.float64
+        self.where = {c: i for i, c in enumerate(cube.indicators)}
+        self._present: dict = {}
+
+    def present(self, code: str) -> bool:
+        """A figure of ``code`` was reported in an assessed period (the long panel
+        has a column for it)."""
+        if code not in self._present:
+            self._present[code] = code in self.where and bool(
+                (~np.isnan(self.cube.values[:, self.where[code], self.cols])).any())
+        return self._present[code]
+
+    def get(self, code: str) -> np.ndarray:
+        return self.cube.values[:, self.where[code], self.cols].astype(self.dtype)
+
+    def approx(self, code: str, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Typed as approximate, at the cells (r, c)."""
+        if self.cube.approx is None or code not in self.where:
+            return np.zeros(len(r), dtype=bool)
+        return self.cube.approx[:, self.where[code], self.cols][r, c]
+
+
+def _soft(cells: _Cells, codes, vals, diff, scale, r, c, rel_tol: float) -> np.ndarray:
+    """True where a tolerance could explain the mismatch: a figure typed as
+    approximate (17万余), or a measured figure (万元, 公里) off by at most rel_tol."""
+    typed_approx = np.zeros(len(r), dtype=bool)
+    for code in codes:
+        typed_approx |= cells.approx(code, r, c)
+    measured = any(catalogue.indicator_unit(code) in _MEASURED_UNITS for code in codes)
+    fractional = np.zeros(len(r), dtype=bool)
+    for v in vals:
+        fractional |= np.remainder(np.nan_to_num(v, nan=0.0), 1) != 0
+    small = np.abs(diff) <= rel_tol * np.abs(scale)
+    return typed_approx | ((measured | fractional) & small)
+
+
+def _rows(r, c, indicator, observed, expected, lower, upper, soft, msg) -> dict:
+    n = len(r)
+    full = lambda v: np.broadcast_to(np.asarray(v, dtype=np.float64), (n,))  # noqa: E731
+    return {"r": r, "c": c, "indicator": indicator, "observed": full(observed),
+            "expected": full(expected), "lower": full(lower), "upper": full(upper),
+            "soft": np.broadcast_to(np.asarray(soft, dtype=bool), (n,)), "message": msg}
+
+
+def _le(cells: _Cells, rule, head, rel_tol) -> dict | None:
+    lhs, rhs = rule.lhs[0], rule.rhs
+    if not (cells.present(lhs) and cells.present(rhs)):
+        return None
+    a, b = cells.get(lhs), cells.get(rhs)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isnan(a) & ~np.isnan(b) & (a > b + 1e-9)
+    r, c = np.nonzero(bad)
+    if not len(r):
+        return None
+    a, b = a[r, c], b[r, c]
+    soft = _soft(cells, [lhs, rhs], [a, b], a - b, b, r, c, rel_tol)
+    msg = _join(head(r, c), f"{_name(lhs)}(", _texts(a), f")超过{_name(rhs)}(", _texts(b),
+                f")：{rule.description_zh}")
+    return _rows(r, c, lhs, a, b, np.nan, b, soft, msg)
+
+
+def _sum(cells: _Cells, rule, head, rel_tol) -> dict | None:
+    parts = [p for p in rule.lhs if cells.present(p)]
+    if not cells.present(rule.rhs) or not parts:
+        return None
+    total = cells.get(rule.rhs)
+    part_vals = [cells.get(p) for p in parts]
+    # the reported parts' sum (NaN when none is), added in the parts' order
+    s = np.zeros_like(total)
+    for v in part_vals:
+        s = s + np.nan_to_num(v, nan=0.0)
+    any_part = np.logical_or.reduce([~np.isnan(v) for v in part_vals])
+    s[~any_part] = np.nan
+    complete = np.logical_and.reduce([~np.isnan(v) for v in part_vals]) \
+        & (len(parts) == len(rule.lhs))
+    # A part missing: only parts already above the total prove an error.
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isnan(total) & ~np.isnan(s) & (
+            (complete & (np.abs(s - total) > 1e-9)) | (~complete & (s > total + 1e-9)))
+    r, c = np.nonzero(bad)
+    if not len(r):
+        return None
+    t, s, comp = total[r, c], s[r, c], complete[r, c]
+    soft = _soft(cells, [*parts, rule.rhs], [t, *[v[r, c] for v in part_vals]], s - t, t,
+                 r, c, rel_tol)
+    joined = "与".join(_name(p) for p in rule.lhs)
+    lead = pa.array(np.where(comp, joined + "之和(", "已报的" + joined + "之和("), pa.string())
+    verb = pa.array(np.where(comp, ")不等于", ")超过"), pa.string())
+    msg = _join(head(r, c), lead, _texts(s), verb, f"{_name(rule.rhs)}(", _texts(t),
+                f")：{rule.description_zh}")
+    return _rows(r, c, rule.rhs, s, t, np.where(comp, t, np.nan), t, soft, msg)
+
+
+def _requires(cells: _Cells, rule, head) -> dict | None:
+    lhs, rhs = rule.lhs[0], rule.rhs
+    if not (cells.present(lhs) and cells.present(rhs)):
+        return None
+    a, b = cells.get(lhs), cells.get(rhs)
+    with np.errstate(invalid="ignore"):
+        bad = (a > 0) & (b == 0)
+    r, c = np.nonzero(bad)
+    if not len(r):
+        return None
+    a, b = a[r, c], b[r, c]
+    msg = _join(head(r, c), f"报送{_name(lhs)}(", _texts(a), f")但{_name(rhs)}为0：{rule.description_zh}")
+    return _rows(r, c, lhs, a, b, np.nan, np.nan, False, msg)
+
+
+def _first_row_types(panel: pd.DataFrame, units) -> np.ndarray:
+    """The unit type on each unit's first row of the panel (``drop_duplicates('unit')``),
+    NaN where missing or the unit is not in the panel; object array."""
+    units = pd.Index(np.asarray(units, dtype=object)).astype("str")
+    col = panel["unit"]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats = col.cat.categories.astype("str")
+        first = _first_rows(col.array.codes, len(cats))
+        hit = cats.get_indexer(units)
+        rows = np.where(hit >= 0, first[hit], -1)
+        out = np.full(len(units), np.nan, dtype=object)
+        at = np.flatnonzero(rows >= 0)
+        t = panel["unit_type"].iloc[rows[at]]
+        known = t.notna().to_numpy()
+        out[at[known]] = t[known].astype("str").to_numpy(dtype=object)
+        return out
+    first = panel.loc[~col.duplicated().to_numpy(), ["unit", "unit_type"]]
+    types = pd.Series(first["unit_type"].to_numpy(dtype=object),
+                      index=first["unit"].astype("str").to_numpy(dtype=object))
+    return types.reindex(units).to_numpy(dtype=object)
+
+
+def _cube_findings(panel: pd.DataFrame, period, rules, rel_tol) -> pd.DataFrame | None:
+    """The le, sum and requires rules on the cube: the findings' rows (without
+    check, family, p and q), sorted by period, unit and rule."""
+    cells = _Cells(panel, period)
+    cube = cells.cube
+    units_pa, periods_pa = pa.array(cube.units, pa.string()), pa.array(cube.periods, pa.string())
+    col_pos = cells.col_pos
+
+    def head(r, c):  # unit + period, as the messages start
+        return _join(units_pa.take(pa.array(r)), periods_pa.take(pa.array(col_pos[c])))
+
+    found = []
+    for k, rule in enumerate(rules.itertuples(index=False)):  # over the catalogue, not units
+        if rule.kind == "le":
+            f = _le(cells, rule, head, rel_tol)
+        elif rule.kind == "sum":
+            f = _sum(cells, rule, head, rel_tol)
+        elif rule.kind == "requires":
+            f = _requires(cells, rule, head)
+        else:
+            continue
+        if f is not None:
+            found.append((k, f))
+    if not found:
+        return None
+    cat = lambda key: np.concatenate([f[key] for _, f in found])  # noqa: E731
+    which = np.concatenate([np.full(len(f["r"]), k) for k, f in found])
+    r, c = cat("r"), cat("c")
+    # the old order: period, unit and rule id as text, then the rule table's order;
+    # axis positions are text order already
+    rule_text = rules["rule"].astype("str").to_numpy(dtype=object)
+    rank = np.empty(len(rule_text), dtype=np.int64)
+    rank[np.argsort(rule_text, kind="stable")] = np.arange(len(rule_text))
+    order = np.lexsort((which, rank[which], r, col_pos[c]))
+    r, c = r[order], c[order]
+    msg = pa.concat_arrays([f["message"] for _, f in found]).take(pa.array(order))
+    which = which[order]
+    observed, expected = cat("observed")[order], cat("expected")[order]
+    indicator = np.full(len(rule_text), "", dtype=object)
+    for k, f in found:
+        indicator[k] = f["indicator"]
+
+    def take(names, idx) -> pd.Series:  # text by integer code: no str object per row
+        return pd.Series(pa.array(names, pa.string(), from_pandas=True).take(pa.array(idx)),
+                         dtype="str")
+
+    out = pd.DataFrame({
+        "unit": take(cube.units, r), "period": take(cube.periods, col_pos[c]),
+        "indicator": take(indicator, which), "observed": observed, "expected": expected,
+        "lower": cat("lower")[order], "upper": cat("upper")[order],
+        "severity": take(np.array(["alert", "warning"], dtype=object),
+                         cat("soft")[order].astype(np.int64)),
+        "message": pd.Series(msg, dtype="str"), "statistic": observed - expected,
+        "rule": take(rule_text, which),
+    })
+    if "unit_type" in panel.columns:
+        out["unit_type"] = take(_first_row_types(panel, cube.units), r)
+    return out
+
+
 def rule_violation(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
                    cumulative_panel: pd.DataFrame | None = None, rules: pd.DataFrame | None = None,
                    rel_tol: float = 0.01, reset_yearly: bool = True) -> pd.DataFrame:
@@ -217,27 +348,23 @@ def rule_violation(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, pe
     require_columns(panel, _REQUIRED, "panel")
     rules = catalogue.RULES if rules is None else rules
     # The le/sum/requires rules compare figures of one report: with period=P only
-    # P's rows can break them (monotone reads its own cumulative panel).
-    values, approx = _wide(panel if period is None else panel[panel["period"] == period])
-    frames = []
-    for rule in rules.itertuples(index=False):  # a loop over the rule catalogue, not units
-        if rule.kind == "le":
-            frames.append(_check_le(values, approx, rule, rel_tol))
-        elif rule.kind == "sum":
-            frames.append(_check_sum(values, approx, rule, rel_tol))
-        elif rule.kind == "requires":
-            frames.append(_check_requires(values, approx, rule))
-        elif rule.kind == "monotone" and cumulative_panel is not None:
-            frames.append(_check_monotone(cumulative_panel, rule, reset_yearly, rel_tol))
-    frames = [f for f in frames if f is not None and len(f)]
-    if not frames:
+    # P's cells can break them (monotone reads its own cumulative panel).
+    out = _cube_findings(panel, period, rules, rel_tol) \
+        if rules["kind"].isin(["le", "sum", "requires"]).any() else None
+    mono = []
+    if cumulative_panel is not None:
+        for rule in rules.itertuples(index=False):
+            if rule.kind == "monotone":
+                f = _check_monotone(cumulative_panel, rule, reset_yearly, rel_tol)
+                if f is not None and len(f):
+                    mono.append(f if period is None else f[f["period"] == period])
+        mono = [f for f in mono if len(f)]
+    if mono:  # rare: merge with the cube's rows in the same order as before
+        if "unit_type" in panel.columns:
+            mono = [f.assign(unit_type=_first_row_types(panel, f["unit"])) for f in mono]
+        out = pd.concat(([out] if out is not None else []) + mono, ignore_index=True)
+        out = out.sort_values(["period", "unit", "rule"], key=lambda s: s.astype(str),
+                              kind="stable")
+    if out is None or not len(out):
         return empty_findings()
-    out = pd.concat(frames, ignore_index=True)
-    if period is not None:
-        out = out[out["period"] == period]
-    if "unit_type" in panel.columns:
-        types = panel.drop_duplicates("unit").set_index("unit")["unit_type"]
-        out = out.assign(unit_type=out["unit"].map(types))
-    out = out.assign(check=CHECK, p_value=np.nan, q_value=np.nan)
-    out = out.sort_values(["period", "unit", "rule"], key=lambda s: s.astype(str), kind="stable")
-    return make_findings(out)
+    return make_findings(out.assign(check=CHECK, p_value=np.nan, q_value=np.nan))

@@ -15,6 +15,7 @@ from scipy import stats
 
 from ..findings import bh_adjust, empty_findings, make_findings, severity_from_q
 from ..indicators import in_window, sector_shares, units_of, window_totals
+from .trends import _unit_types
 from .outliers import _GH_W, _GH_X, ALL_PEERS, _peer_key, count_cdf, exact_z, _require, _require_panel, _window_label, dispersion, fmt
 
 _SOURCE_CODES = ["major_hazards_found_dept", "major_hazards_found_enterprise", "major_hazards_found"]
@@ -151,10 +152,33 @@ def low_self_report(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, p
 
 
 # --------------------------------------------------------------------------- sectors
-def _sector_counts(ledger_counts: pd.DataFrame, period, cumulative: bool) -> pd.DataFrame:
+def _sector_counts(ledger_counts: pd.DataFrame, period, cumulative: bool):
+    """The ledger rows in the window (see ``in_window``) with a sector: their
+    positions, their sector's position in ``sectors`` (the sectors among them, in
+    text order), and the hazards found per sector.  The window and the blank test
+    are decided once per distinct period and sector, not per row."""
     _require(ledger_counts, ["unit", "period", "sector", "found"], "sector_concentration")
-    return ledger_counts.loc[in_window(ledger_counts["period"].astype(str), period,
-                                       cumulative=cumulative)]
+    p_code, p_names = pd.factorize(ledger_counts["period"], use_na_sentinel=True)
+    p_ok = in_window(pd.Series(np.asarray(p_names, dtype=object)).astype(str), period,
+                     cumulative=cumulative).to_numpy(dtype=bool)
+    # the last entry is for a missing period (code -1): inside only without a period
+    in_win = np.append(p_ok, period is None)[p_code]
+    s_code, s_names = pd.factorize(ledger_counts["sector"], use_na_sentinel=True)
+    s_names = pd.Index(np.asarray(s_names, dtype=object)).astype(str)
+    named = np.append(s_names != "", False)[s_code]
+    rows = np.flatnonzero(in_win & named)
+    s_code = s_code[rows]
+    used = np.flatnonzero(np.bincount(s_code, minlength=len(s_names)) > 0)
+    order = np.argsort(np.asarray(s_names[used], dtype=object), kind="stable")
+    pos = np.full(len(s_names), -1, dtype=np.int64)
+    pos[used[order]] = np.arange(len(used))
+    sectors = list(s_names[used[order]])
+    found = ledger_counts["found"].iloc[rows]
+    by_sector = np.bincount(pos[s_code], weights=found.to_numpy(dtype="float64"),
+                            minlength=len(sectors))
+    if found.dtype.kind in "iu":  # counts stay integers, as a group-by sum keeps them
+        by_sector = by_sector.astype(found.dtype)
+    return rows, pos[s_code], sectors, pd.Series(by_sector, index=pd.Index(sectors, name="sector"))
 
 
 def sector_concentration(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
@@ -194,29 +218,32 @@ def sector_concentration(panel: pd.DataFrame, *, exposure=None, ledger_counts=No
     P(HHI ≥ observed) under the multinomial, by ``n_sim`` simulations (seeded,
     reproducible).  BH across units.  Off by default: in a district every town
     files most hazards under 工贸 and 建筑施工, which is the group's pattern, not a
-    unit's anomaly."""
+    unit's anomaly.
+
+    The ledger is reduced by integer codes (its distinct periods and sectors judged
+    once); the group row reads only the sector totals, the panel is read only for
+    the per-unit rows' unit types, and the simulations are drawn in blocks, so
+    memory stays bounded whatever ``n_sim``."""
     _require_panel(panel, "sector_concentration")
     if ledger_counts is None or len(ledger_counts) == 0:
         return empty_findings()
-    lc = _sector_counts(ledger_counts, period, cumulative)
-    lc = lc.loc[lc["sector"].fillna("").astype(str) != ""]
-    if lc.empty:
+    rows, sector_pos, sectors, by_sector = _sector_counts(ledger_counts, period, cumulative)
+    if not len(rows):
         return empty_findings()
-    sectors = sorted(lc["sector"].unique())
     has_exp = exposure is not None and len(exposure) and "sector" in exposure \
         and (exposure["sector"].fillna("") != "").any()
     if has_exp:
         se = exposure.loc[exposure["sector"].fillna("") != ""]
         sectors = sorted(set(sectors) | set(se.loc[se["enterprises"] > 0, "sector"]))
-    counts = (lc.pivot_table(index="unit", columns="sector", values="found", aggfunc="sum")
-              .reindex(columns=sectors).fillna(0.0))
-    units = units_of(panel).set_index("unit")
-    types = units["unit_type"].reindex(counts.index)
-    findings = [_overall_row(lc, sectors, period, cumulative, top2_info,
+    # the group row needs only each sector's total (one row per sector, not the ledger)
+    totals = by_sector.rename("found").reset_index()
+    findings = [_overall_row(totals, sectors, period, cumulative, top2_info,
                              se if has_exp else None, winsor, min_expected, alert, warning)]
     if not per_unit:
         out = [f for f in findings if f is not None and len(f)]
         return make_findings(pd.concat(out, ignore_index=True)) if out else empty_findings()
+    counts = _unit_sector_table(ledger_counts, rows, sector_pos, by_sector.index, sectors)
+    types = pd.Series(_unit_types(panel, counts.index), index=counts.index, name="unit_type")
     territorial = counts.loc[types.isin(list(unit_types)).to_numpy()]
     sel = territorial.loc[territorial.sum(axis=1) >= min_found]
     if len(sel):
@@ -240,16 +267,58 @@ def sector_concentration(panel: pd.DataFrame, *, exposure=None, ledger_counts=No
     return make_findings(pd.concat(out, ignore_index=True)) if out else empty_findings()
 
 
+def _unit_sector_table(ledger_counts, rows, sector_pos, names, sectors) -> pd.DataFrame:
+    """Hazards found per unit (rows, text order) and sector (columns ``sectors``) over
+    the ledger ``rows``, 0 where none.  Summed by integer codes into one row per unit
+    and sector first; the pivot table is then built from those few rows exactly as
+    from the ledger (same dtypes and memory layout, so the HHI sums below round as
+    before)."""
+    found = ledger_counts["found"].iloc[rows]
+    u_code, units = pd.factorize(ledger_counts["unit"].iloc[rows], use_na_sentinel=True)
+    ok = u_code >= 0
+    n_s = len(names)
+    pair = u_code[ok] * n_s + sector_pos[ok]
+    size = len(units) * n_s
+    sums = np.bincount(pair, weights=found.to_numpy(dtype="float64")[ok], minlength=size)
+    has = np.flatnonzero(np.bincount(pair, minlength=size) > 0)
+    if found.dtype.kind in "iu":
+        sums = sums.astype(found.dtype)
+    pairs = pd.DataFrame({"unit": np.asarray(units, dtype=object)[has // n_s],
+                          "sector": np.asarray(names, dtype=object)[has % n_s],
+                          "found": sums[has]})
+    return (pairs.pivot_table(index="unit", columns="sector", values="found", aggfunc="sum")
+            .reindex(columns=sectors).fillna(0.0))
+
+
+# simulated multinomial draws held at once (int64): bounds the memory of n_sim ×
+# units × sectors, 4,000 × 10,000 × 12 would be 3.8 GB
+_SIM_CELLS = 4_000_000
+
+
+def _simulated_hhi(n: np.ndarray, pi: np.ndarray, n_sim: int, seed: int, hhi: np.ndarray):
+    """Under the multinomial (n, pi) per unit, ``n_sim`` seeded draws: how many reach
+    the observed HHI, and the mean simulated HHI.  Drawn in blocks of simulations
+    (the generator's stream, hence every draw, is that of one n_sim × units call),
+    the mean summed in the same order as a single array's mean."""
+    rng = np.random.default_rng(seed)
+    block = max(1, _SIM_CELLS // max(1, len(n) * pi.shape[1]))
+    hits = np.zeros(len(n), dtype=np.int64)
+    total = np.zeros(len(n))
+    for start in range(0, n_sim, block):
+        sim = rng.multinomial(n, pi, size=(min(block, n_sim - start), len(n)))
+        sim_hhi = ((sim / n[None, :, None]) ** 2).sum(axis=2)
+        # a tolerance so that ties in the discrete HHI count as "at least as concentrated"
+        hits += (sim_hhi >= hhi[None, :] - 1e-12).sum(axis=0)
+        total = np.add.reduce(np.vstack([total[None, :], sim_hhi]), axis=0)
+    return hits, total / n_sim
+
+
 def _unit_rows(sel, pi, types, period, cumulative, n_sim, seed, alert, warning, info_p, panel):
     n = sel.sum(axis=1).to_numpy().astype(np.int64)
     o = sel.to_numpy()
     hhi = ((o / n[:, None]) ** 2).sum(axis=1)
-    rng = np.random.default_rng(seed)
-    sim = rng.multinomial(n, pi, size=(n_sim, len(n)))  # n_sim × units × sectors
-    sim_hhi = ((sim / n[None, :, None]) ** 2).sum(axis=2)
-    # a tolerance so that ties in the discrete HHI count as "at least as concentrated"
-    p = ((sim_hhi >= hhi[None, :] - 1e-12).sum(axis=0) + 1) / (n_sim + 1)
-    exp_hhi = sim_hhi.mean(axis=0)
+    hits, exp_hhi = _simulated_hhi(n, pi, n_sim, seed, hhi)
+    p = (hits + 1) / (n_sim + 1)
     q = bh_adjust(p)
     keep = (q < warning) | (p < info_p)
     if not keep.any():
@@ -258,8 +327,8 @@ def _unit_rows(sel, pi, types, period, cumulative, n_sim, seed, alert, warning, 
     top = np.array(sel.columns)[order[:, :2]]
     top2 = np.take_along_axis(o, order[:, :2], axis=1).sum(axis=1) / n
     zeros = (o == 0) & (pi > 0)
-    periods = sorted(panel.loc[in_window(panel["period"], period, cumulative=cumulative),
-                               "period"].unique())
+    # the label lists the panel's periods only for the whole panel (period None)
+    periods = [] if period is not None else sorted(panel["period"].unique())
     where = _window_label(period, cumulative, periods)
     f = pd.DataFrame({"unit": sel.index, "n": n, "hhi": hhi, "exp": exp_hhi, "p": p, "q": q,
                       "top": _names(top, np.take_along_axis(o, order[:, :2], axis=1)),

@@ -14,7 +14,7 @@ from scipy import stats
 
 from ..catalogue import indicator_name, indicator_unit, unit_type_name
 from ..findings import bh_adjust, empty_findings, make_findings, severity_from_q
-from ..indicators import in_window, units_of
+from ..indicators import units_of
 from ..periods import period_bounds, sort_periods
 from .outliers import _require_panel, fmt
 
@@ -25,11 +25,131 @@ _D2 = 1.128
 _D2_MEDIAN = 0.954  # median moving range ÷ this estimates sigma (Wheeler)
 
 
-def _matrix(panel: pd.DataFrame, indicator: str, months) -> pd.DataFrame:
-    """Units × periods of ``indicator`` (NaN where not reported)."""
-    df = panel.loc[(panel["indicator"] == indicator) & panel["period"].isin(months)]
-    return (df.pivot_table(index="unit", columns="period", values="value", aggfunc="sum")
-            .reindex(columns=months))
+def _indicator_rows(panel: pd.DataFrame, codes) -> np.ndarray:
+    """Positions of the panel's rows of the indicators ``codes``.  On a categorical
+    column a comparison of its small integer codes (no per-row text, and no index
+    array the length of the panel)."""
+    col = panel["indicator"]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats, ic = col.cat.categories, col.array.codes
+        hit = np.zeros(len(ic), dtype=bool)
+        for c in codes:  # one or two indicators
+            if c in cats:
+                hit |= ic == cats.get_loc(c)
+        return np.flatnonzero(hit)
+    return np.flatnonzero(col.isin(list(codes)).to_numpy(dtype=bool))
+
+
+def _text_codes(col: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of ``col`` at ``rows`` numbered in the sort order of their text
+    (-1 where missing) and the text of each code.  A categorical goes through its
+    categories; anything else is factorised as text, only at ``rows``."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.array.codes[rows]
+        n_cat = len(col.cat.categories)
+        used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=n_cat) > 0)
+        names = np.asarray(col.cat.categories[used].astype("str"), dtype=object)
+        order = np.argsort(names, kind="stable")
+        rank = np.full(n_cat + 1, -1, dtype=np.int64)  # the last entry maps code -1
+        rank[used[order]] = np.arange(len(used))
+        return rank[codes], names[order]
+    codes, names = pd.factorize(col.iloc[rows].astype("str"), sort=True, use_na_sentinel=True)
+    return codes.astype(np.int64), np.asarray(names, dtype=object)
+
+
+def _values_at(panel: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """The value column at ``rows`` as float64 (NaN where missing)."""
+    col = panel["value"]
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiu":
+        return col.to_numpy()[rows].astype(np.float64)
+    return col.iloc[rows].to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _first_rows(codes: np.ndarray, n: int) -> np.ndarray:
+    """Position of the first row of each of ``n`` codes (-1 where none).  A first
+    occurrence always starts a run of equal codes, and a panel has few runs."""
+    first = np.full(n, -1, dtype=np.int64)
+    if not len(codes):
+        return first
+    starts = np.concatenate([[0], np.flatnonzero(codes[1:] != codes[:-1]) + 1])
+    starts = starts[codes[starts] >= 0]
+    first[codes[starts][::-1]] = starts[::-1]
+    return first
+
+
+def _unit_types(panel: pd.DataFrame, units) -> np.ndarray:
+    """``units_of(panel)``'s unit type of each of ``units`` (object array, NaN where
+    none): the first non-missing type among the unit's rows.  On a categorical unit
+    column that is the type of the unit's first row whenever it has one (one pass
+    over the codes); units without, and text columns, group only these units' rows."""
+    units = pd.Index(np.asarray(units, dtype=object)).astype("str")
+    out = pd.Series(np.nan, index=units, dtype=object)
+    if not len(units) or "unit_type" not in panel.columns:
+        return out.to_numpy()
+    col = panel["unit"]
+    todo = np.ones(len(units), dtype=bool)
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats = col.cat.categories.astype("str")
+        first = _first_rows(col.array.codes, len(cats))
+        hit = cats.get_indexer(units)
+        rows = np.where(hit >= 0, first[hit], -1)
+        todo[rows < 0] = False  # not in the panel: no type
+        at = np.flatnonzero(rows >= 0)
+        t = panel["unit_type"].iloc[rows[at]]
+        known = t.notna().to_numpy()
+        out.iloc[at[known]] = t[known].astype("str").to_numpy(dtype=object)
+        todo[at[known]] = False
+    if todo.any():
+        wanted = units[todo]
+        rows = np.flatnonzero(col.isin(list(wanted)).to_numpy(dtype=bool))
+        types = units_of(panel.iloc[rows]).set_index("unit")["unit_type"]
+        out.iloc[np.flatnonzero(todo)] = types.reindex(wanted).to_numpy(dtype=object)
+    return out.to_numpy()
+
+
+def _value_dtype(panel: pd.DataFrame):
+    """float32 for a float32 value column, else float64: sums are rounded to it as a
+    group-by sum of the column rounds them, so the limits and tests see the same
+    figures."""
+    return np.float32 if panel["value"].dtype == np.float32 else np.float64
+
+
+def _window_rows(panel: pd.DataFrame, indicator: str, period):
+    """The rows of ``indicator`` in the window (periods ending on or before
+    ``period``, of any frequency, as ``in_window(…, cumulative=True)``; all when
+    None) and their period's position in ``months`` (the window's periods with a row
+    of the indicator, in time order).  Returns rows, position, months."""
+    rows = _indicator_rows(panel, [indicator])
+    t, names = _text_codes(panel["period"], rows)
+    if period is None:
+        ok = np.ones(len(names), dtype=bool)
+    else:
+        end = period_bounds(period)[1]
+        ok = np.array([period_bounds(p)[1] <= end for p in names], dtype=bool)
+    months = sort_periods(names[ok])
+    pos = np.full(len(names) + 1, -1, dtype=np.int64)  # the last entry maps code -1
+    where = {p: i for i, p in enumerate(names)}
+    pos[[where[m] for m in months]] = np.arange(len(months))
+    pos = pos[t]
+    keep = pos >= 0
+    return rows[keep], pos[keep], months
+
+
+def _unit_period_matrix(panel: pd.DataFrame, indicator: str, period):
+    """Units × periods of ``indicator`` over the window (NaN where not reported;
+    duplicate rows summed, a blank as 0, as a pivot-table sum): the matrix, the
+    units (text order) and the periods (time order)."""
+    rows, m, months = _window_rows(panel, indicator, period)
+    u, units = _text_codes(panel["unit"], rows)
+    ok = u >= 0
+    u, m, rows = u[ok], m[ok], rows[ok]
+    n_u, n_m = len(units), len(months)
+    flat = u * n_m + m
+    v = np.nan_to_num(_values_at(panel, rows))
+    x = np.bincount(flat, weights=v, minlength=n_u * n_m)
+    x = x.astype(_value_dtype(panel)).astype(np.float64)
+    x[np.bincount(flat, minlength=n_u * n_m) == 0] = np.nan
+    return x.reshape(n_u, n_m), units, months
 
 
 def _test_columns(months, period, min_history: int) -> np.ndarray:
@@ -45,14 +165,16 @@ def _test_columns(months, period, min_history: int) -> np.ndarray:
     return ok
 
 
-def _poisson_surge(x: np.ndarray, peer_tot: np.ndarray, baseline: str, *, both_sides: bool):
+def _poisson_surge(x: np.ndarray, peer_tot: np.ndarray, baseline: str, *, both_sides: bool,
+                   test: np.ndarray | None = None):
     """Conditional (binomial) test of each value against the unit's other periods,
     for every unit × period at once.  Under H0 the unit's count in period m is
     Poisson with mean c·G_m (G_m: its peers' total without it, ``baseline='group'``;
     or 1, ``'own'``); given the total N of the reference periods plus the tested one,
     the tested count is Binomial(N, G_t / (ΣG_ref + G_t)).  Reference: the earlier
     periods, or with ``both_sides`` every other period.  Returns expected, p (upper
-    tail)."""
+    tail; NaN where not testable, and outside ``test`` when given: the binomial
+    tail is the costly part, so it is computed only where it will be used)."""
     obs = ~np.isnan(x)
     g = peer_tot if baseline == "group" else np.ones_like(x)
     if baseline not in ("group", "own"):
@@ -67,11 +189,13 @@ def _poisson_surge(x: np.ndarray, peer_tot: np.ndarray, baseline: str, *, both_s
         s_hist = np.cumsum(xs, axis=1) - xs
         g_hist = np.cumsum(g, axis=1) - g
     with np.errstate(divide="ignore", invalid="ignore"):
-        pi = g / (g_hist + g)
         expected = s_hist * g / g_hist
-        n = s_hist + xs
-        p = stats.binom.sf(xs - 1, n, pi)
-    p = np.where(obs & (g_hist > 0), p, np.nan)
+    ok = obs & (g_hist > 0)
+    if test is not None:
+        ok &= test
+    p = np.full(x.shape, np.nan)
+    gt, gh = g[ok], g_hist[ok]
+    p[ok] = stats.binom.sf(xs[ok] - 1, s_hist[ok] + xs[ok], gt / (gh + gt))
     return expected, p
 
 
@@ -84,11 +208,11 @@ def _reference_total(x: np.ndarray, period) -> np.ndarray:
     return np.cumsum(xs, axis=1)
 
 
-def _xmr_surge(x: np.ndarray):
+def _xmr_surge(x: np.ndarray, test: np.ndarray | None = None):
     """XmR (individuals) chart on the unit's own history: centre the mean of the
     earlier values, sigma the mean moving range of consecutive earlier values ÷ 1.128;
-    statistic (x − centre)/sigma, p its normal upper tail.  Returns expected, upper,
-    statistic, p."""
+    statistic (x − centre)/sigma, p its normal upper tail (only where ``test`` when
+    given).  Returns expected, upper, statistic, p."""
     obs = ~np.isnan(x)
     xs = np.where(obs, x, 0.0)
     n_hist = np.cumsum(obs, axis=1) - obs
@@ -104,8 +228,12 @@ def _xmr_surge(x: np.ndarray):
     with np.errstate(divide="ignore", invalid="ignore"):
         sigma = (mr_sum / mr_n) / _D2
         stat = (x - mean) / sigma
-    p = stats.norm.sf(stat)
-    return mean, mean + 3 * sigma, stat, np.where(obs & (sigma > 0), p, np.nan)
+        ok = obs & (sigma > 0)
+    if test is not None:
+        ok &= test
+    p = np.full(x.shape, np.nan)
+    p[ok] = stats.norm.sf(stat[ok])
+    return mean, mean + 3 * sigma, stat, p
 
 
 def surge(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
@@ -131,51 +259,56 @@ def surge(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None
     Tested: with ``period``, the periods in it that have at least ``min_history``
     earlier periods; without, every period (the panel needs more than
     ``min_history`` periods).  BH across all tested unit-periods; a row is returned
-    when q < ``warning``.  Inputs are not modified."""
+    when q < ``warning``.  Inputs are not modified.
+
+    Computed on the unit × period matrix of the one indicator (its rows picked from
+    the long panel by code); scipy's tails are evaluated only on the tested cells,
+    the limits only on the reported ones."""
     _require_panel(panel, "surge")
-    end = None if period is None else period
-    months = sort_periods(panel.loc[in_window(panel["period"], end, cumulative=True)
-                                    & (panel["indicator"] == indicator), "period"].unique())
+    x, units, months = _unit_period_matrix(panel, indicator, period)
     if len(months) <= min_history:
         return empty_findings()
-    mat = _matrix(panel, indicator, months)
-    units = units_of(panel).set_index("unit").reindex(mat.index).reset_index()
-    x = mat.to_numpy(dtype=float)
     if method == "auto":
         method = "poisson" if indicator_unit(indicator) in _EVENT_UNITS else "xmr"
+    if method not in ("poisson", "xmr"):
+        raise ValueError(f"method must be 'auto', 'poisson' or 'xmr', got {method!r}")
+    test = np.broadcast_to(_test_columns(months, period, min_history)[None, :], x.shape)
     if method == "poisson":
+        # units with few hazards in all (reference + tested) cannot show a surge; the
+        # conditional test is given that total, so leaving them out keeps it valid
+        test = test & (_reference_total(x, period) >= min_total)
         # the district's other units: a unit type's own total is too small and noisy
         # a month-to-month yardstick (a few departments finding 0–2 hazards a month)
         x0 = np.nan_to_num(x)
         peer_tot = x0.sum(axis=0, keepdims=True) - x0
-        expected, p = _poisson_surge(x, peer_tot, baseline, both_sides=period is None)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            upper = stats.chi2.ppf(0.999, 2 * (expected + 1)) / 2
-            stat = x / expected
-    elif method == "xmr":
-        expected, upper, stat, p = _xmr_surge(x)
+        expected, p = _poisson_surge(x, peer_tot, baseline, both_sides=period is None,
+                                     test=test)
+        upper = stat = None  # only on the reported cells, below
     else:
-        raise ValueError(f"method must be 'auto', 'poisson' or 'xmr', got {method!r}")
-    tested = _test_columns(months, period, min_history)[None, :] & ~np.isnan(p)
-    if method == "poisson":
-        # units with few hazards in all (reference + tested) cannot show a surge; the
-        # conditional test is given that total, so leaving them out keeps it valid
-        tested &= _reference_total(x, period) >= min_total
-    p = np.where(tested, p, np.nan)
-    q = bh_adjust(p.ravel()).reshape(p.shape)
+        expected, upper, stat, p = _xmr_surge(x, test=test)
+    tested = ~np.isnan(p)
+    q = np.full(p.shape, np.nan)
+    q[tested] = bh_adjust(p[tested])
     with np.errstate(invalid="ignore"):
-        big = (x >= min_count) & ((x >= min_ratio * expected) | (expected == 0)) \
-            if method == "poisson" else np.ones_like(x, dtype=bool)
-        keep = tested & (q < warning) & big
+        keep = tested & (q < warning)
+        if method == "poisson":
+            keep &= (x >= min_count) & ((x >= min_ratio * expected) | (expected == 0))
     r, c = np.nonzero(keep)
     if not len(r):
         return empty_findings()
+    obs_rc, exp_rc = x[r, c], expected[r, c]
+    if method == "poisson":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            upper_rc = stats.chi2.ppf(0.999, 2 * (exp_rc + 1)) / 2
+            stat_rc = obs_rc / exp_rc
+    else:
+        upper_rc, stat_rc = upper[r, c], stat[r, c]
     name, unit = indicator_name(indicator), indicator_unit(indicator)
     f = pd.DataFrame({
-        "check": "surge", "unit": units["unit"].to_numpy()[r],
-        "unit_type": units["unit_type"].to_numpy()[r], "period": np.array(months)[c],
-        "indicator": indicator, "observed": x[r, c], "expected": expected[r, c],
-        "lower": np.nan, "upper": upper[r, c], "statistic": stat[r, c], "p_value": p[r, c],
+        "check": "surge", "unit": units[r], "unit_type": _unit_types(panel, units[r]),
+        "period": np.array(months, dtype=object)[c],
+        "indicator": indicator, "observed": obs_rc, "expected": exp_rc,
+        "lower": np.nan, "upper": upper_rc, "statistic": stat_rc, "p_value": p[r, c],
         "q_value": q[r, c], "severity": severity_from_q(q[r, c], alert=alert, warning=warning),
     })
     basis = "按此前各期水平及同类单位走势" if method == "poisson" and baseline == "group" \
@@ -292,17 +425,32 @@ def group_shift(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
     The row's period is the first period after the best step, observed and expected
     the mean after and before it.  Needs ``min_periods`` periods."""
     _require_panel(panel, "group_shift")
-    df = panel.loc[(panel["indicator"] == indicator)
-                   & in_window(panel["period"], period, cumulative=True)]
-    months = sort_periods(df["period"].unique())
+    rows, m, months = _window_rows(panel, indicator, period)
     if len(months) < min_periods:
         return empty_findings()
-    types = df["unit_type"].fillna("").astype(str)
-    n_units = df.groupby(types)["unit"].nunique()
-    groups = [t for t in n_units.index if t and n_units[t] >= min_peers]
-    series = df.pivot_table(index=types.rename("group"), columns="period", values="value",
-                            aggfunc="sum").reindex(index=groups, columns=months)
-    series.loc["all"] = df.groupby("period")["value"].sum().reindex(months)
+    # groups: the unit type as text, a missing type as '' (never a group of its own)
+    t, names = _text_codes(panel["unit_type"], rows)
+    labels, gid = np.unique(np.append(names, "").astype(str), return_inverse=True)
+    gid = gid[t]  # code -1 (missing) picks the appended ''
+    u, unit_names = _text_codes(panel["unit"], rows)
+    seen = np.zeros((len(labels), len(unit_names)), dtype=bool)
+    seen[gid[u >= 0], u[u >= 0]] = True
+    n_units = seen.sum(axis=1)
+    present = np.bincount(gid, minlength=len(labels)) > 0
+    keep = [k for k in range(len(labels))
+            if present[k] and labels[k] and n_units[k] >= min_peers]
+    n_m = len(months)
+    v = np.nan_to_num(_values_at(panel, rows))
+    flat = gid * n_m + m
+    sums = np.bincount(flat, weights=v, minlength=len(labels) * n_m).reshape(-1, n_m)
+    count = np.bincount(flat, minlength=len(labels) * n_m).reshape(-1, n_m)
+    sums[count == 0] = np.nan
+    # one row per group (≤ 5) and all units; sums rounded as a group-by sum of the
+    # value column rounds them
+    dt = _value_dtype(panel)
+    values = np.vstack([sums[keep], np.bincount(m, weights=v, minlength=n_m)[None, :]])
+    values = values.astype(dt).astype(np.float64)
+    series = pd.DataFrame(values, index=[str(labels[k]) for k in keep] + ["all"], columns=months)
     rows = []
     for g, vals in series.iterrows():  # one row per group (≤ 5), not per unit
         a = anhoej(vals.to_numpy())
