@@ -147,3 +147,96 @@ def test_missing_column_is_named():
     panel, exposure = _six()
     with pytest.raises(ValueError, match="unit_type"):
         O.low_outlier(panel.drop(columns="unit_type"), exposure=exposure)
+
+
+# ------------------------------------------------------------ national-scale code paths
+def _mixed():
+    """Rows not grouped by unit, a type missing on B's first row (then town, later
+    dept), a blank figure, a quarterly row, and D reporting only units_inspected."""
+    rows = [("B", None, "2024-01", "major_hazards_found", 2.0),
+            ("A", "town", "2024-01", "major_hazards_found", 1.0),
+            ("B", "town", "2024-02", "major_hazards_found", 3.0),
+            ("A", "town", "2024-02", "units_inspected", 5.0),
+            ("C", "soe", "2024Q1", "major_hazards_found", 4.0),
+            ("A", "town", "2024-03", "major_hazards_found", np.nan),
+            ("B", "department", "2024-03", "units_inspected", 7.0),
+            ("D", "town", "2024-02", "units_inspected", 1.0)]
+    return pd.DataFrame(rows, columns=["unit", "unit_type", "period", "indicator", "value"]) \
+        .assign(parent=None)
+
+
+@pytest.mark.parametrize("form", ["str", "categorical"])
+def test_window_sums_by_hand(form):
+    from anquan_analysis.dataset import compact_panel
+    panel = _mixed() if form == "str" else compact_panel(_mixed())
+    before = panel.copy()
+    codes = ["major_hazards_found", "units_inspected"]
+    w = O.window_sums(panel, codes, period="2024-02").set_index("unit")
+    # ≤ Feb: C's quarter ends in March; B's March row is outside; D has no hazards row
+    assert list(w.index) == ["A", "B", "D"]
+    assert list(w["unit_type"]) == ["town", "town", "town"]  # B: first type it has
+    assert w["major_hazards_found"].tolist()[:2] == [1.0, 5.0]
+    assert np.isnan(w.loc["D", "major_hazards_found"]) and np.isnan(w.loc["B", "units_inspected"])
+    w = O.window_sums(panel, codes, period="2024-03").set_index("unit")
+    assert w["major_hazards_found"].tolist()[:3] == [1.0, 5.0, 4.0]  # A's blank counts 0
+    assert w.loc["B", "units_inspected"] == 7.0
+    one = O.window_sums(panel, codes, period="2024Q1", cumulative=False).set_index("unit")
+    assert one["major_hazards_found"].tolist()[:3] == [1.0, 5.0, 4.0]
+    assert O.window_sums(panel, codes, period="2024-01")["unit"].tolist() == ["A", "B"]
+    pd.testing.assert_frame_equal(panel, before)
+
+
+def test_window_sums_equal_window_totals_in_any_row_order():
+    from anquan_analysis.dataset import compact_panel
+    from anquan_analysis.indicators import window_totals
+    panel, _ = _district()
+    panel = panel.assign(indicator=np.where(np.arange(len(panel)) % 3 == 0, "units_inspected",
+                                            "major_hazards_found"))
+    shuffled = panel.sample(frac=1.0, random_state=1)
+    codes = ["major_hazards_found", "units_inspected"]
+    for period in (None, "2024-04"):
+        ref = window_totals(panel, codes, period=period)[["unit", "unit_type"] + codes]
+        for p in (panel, shuffled, compact_panel(shuffled)):
+            got = O.window_sums(p, codes, period=period)
+            pd.testing.assert_frame_equal(got, ref, check_dtype=False)
+
+
+def test_low_outlier_and_zero_report_same_on_shuffled_unsorted_categorical_panel():
+    from anquan_analysis.dataset import compact_panel
+    panel, exposure = _district()
+    # a missing type on T00's first row: its type comes from its next row
+    panel.loc[panel.index[0], "unit_type"] = None
+    mixed = compact_panel(panel.sample(frac=1.0, random_state=2))
+    # categories in no sorted order, with an unused one
+    mixed["unit"] = mixed["unit"].cat.set_categories(
+        list(reversed(mixed["unit"].cat.categories)) + ["ZZ"])
+    for check in (O.low_outlier, O.zero_report):
+        a = check(panel, exposure=exposure)
+        b = check(mixed, exposure=exposure)
+        pd.testing.assert_frame_equal(a, b)
+        assert a.set_index("unit").loc["T00", "unit_type"] == "town"
+
+
+def test_count_cdf_is_scipys_poisson_cdf():
+    o = np.array([-1.0, 0.0, 0.0, 2.0, 2.7, 40.0, 3.0])
+    e = np.array([2.0, 0.5, 4.0, 4.0, 4.0, 35.0, np.nan])
+    w = O._GH_W.sum()
+    got = O.count_cdf(o, e, 0.0)
+    assert got[0] == 0.0 and np.isnan(got[-1])
+    assert got[:-1] == pytest.approx(stats.poisson.cdf(np.floor(o[:-1]), e[:-1]) * w, rel=1e-15)
+    # with a unit effect: the quadrature average, node by node
+    mu = 4.0 * np.clip(1 + np.sqrt(0.2) * O._GH_X, 0, None) ** 2
+    assert O.count_cdf(2.0, 4.0, 0.2) == pytest.approx(
+        (stats.poisson.cdf(2, mu) * O._GH_W).sum(), rel=1e-15)
+
+
+def test_zero_run_probability_equals_zero_probability():
+    rng = np.random.default_rng(0)
+    e_win = rng.uniform(0.0, 30.0, (6, 12))
+    e_win[0, :2] = 0.0  # no expectation: NaN, as zero_probability gives
+    tau2 = np.array([0.0, 0.0, 0.05, 0.05, 0.4, 2.0])
+    ref = O.zero_probability(e_win, tau2[:, None])
+    got = O._zero_run_probability(e_win, tau2)
+    assert np.isnan(got[0, :2]).all() and np.isnan(ref[0, :2]).all()
+    assert got[1] == pytest.approx(np.exp(-e_win[1]), rel=1e-13)
+    np.testing.assert_allclose(got, ref, rtol=1e-13)

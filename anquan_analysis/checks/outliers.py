@@ -19,18 +19,25 @@ the FunnelPlotR package's standardised-ratio method):
   (√θ ~ N(1, τ²), Gauss–Hermite quadrature); with τ² = 0 the plain Poisson tail.
   Small counts and zeros are so judged exactly rather than by the normal
   approximation, which badly overstates a 0 against a small E.
+
+At national scale (72 million panel rows) the checks pick the indicator's rows by
+integer code before anything else and then work on one value per unit (one row of
+periods per unit for ``zero_report``); limits, p-values and text are computed only
+for the units that need them.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from ..catalogue import indicator_name, indicator_unit, unit_type_name
 from ..findings import bh_adjust, empty_findings, make_findings, severity_from_q
-from ..indicators import exposure_by_unit, in_window, window_totals
-from ..periods import sort_periods
+from ..periods import period_bounds
 from ..dataset import require_columns as _require
 
 ALL_PEERS = "all"
@@ -113,6 +120,16 @@ def _effect_multiplier(tau2) -> np.ndarray:
     return np.clip(1.0 + tau * _GH_X, 0.0, None) ** 2
 
 
+def _poisson_cdf(k, mu) -> np.ndarray:
+    """P(X ≤ k) for X Poisson(mu), ``k`` already whole: the ``special.pdtr`` that
+    ``stats.poisson.cdf`` calls (same values), without its per-call argument
+    handling, which costs as much again; 0 for k < 0 and NaN for a bad μ as there."""
+    k = np.asarray(k, dtype=float)
+    with np.errstate(invalid="ignore"):
+        p = special.pdtr(np.maximum(k, 0.0), mu)
+    return np.where((k < 0) & (np.asarray(mu) >= 0), 0.0, p)
+
+
 def count_cdf(observed, expected, tau2=0.0) -> np.ndarray:
     """P(X ≤ O) for X Poisson(E·θ), θ the unit effect of the funnel model (√θ normal
     with mean 1 and variance τ²; θ = 1 when τ² = 0), averaged over θ by Gauss–Hermite
@@ -121,10 +138,19 @@ def count_cdf(observed, expected, tau2=0.0) -> np.ndarray:
     o, e, tau2 = np.broadcast_arrays(np.asarray(observed, dtype=float),
                                      np.asarray(expected, dtype=float),
                                      np.asarray(tau2, dtype=float))
+    shape = o.shape
+    k, e, tau2 = np.floor(o).ravel(), e.ravel(), tau2.ravel()
+    p = np.empty(k.shape)
+    flat = tau2 == 0
     with np.errstate(invalid="ignore"):
-        mu = e[..., None] * _effect_multiplier(tau2)
-        p = (stats.poisson.cdf(np.floor(o)[..., None], mu) * _GH_W).sum(axis=-1)
-    return np.where(e > 0, np.clip(p, 0.0, 1.0), np.nan)
+        # τ² = 0: θ = 1 at every node, so one Poisson cdf per value, spread over the
+        # nodes as before (the same products and sum, so the same bits)
+        p[flat] = (_poisson_cdf(k[flat], e[flat])[:, None] * _GH_W).sum(axis=-1)
+        rest = ~flat
+        mu = e[rest][:, None] * _effect_multiplier(tau2[rest])
+        p[rest] = (_poisson_cdf(k[rest][:, None], mu) * _GH_W).sum(axis=-1)
+    e = e.reshape(shape)
+    return np.where(e > 0, np.clip(p.reshape(shape), 0.0, 1.0), np.nan)
 
 
 def zero_probability(expected, tau2=0.0) -> np.ndarray:
@@ -140,8 +166,270 @@ def exact_z(observed, expected) -> np.ndarray:
     o = np.asarray(observed, dtype=float)
     e = np.asarray(expected, dtype=float)
     with np.errstate(invalid="ignore"):
-        mid = stats.poisson.cdf(o - 1, e) + 0.5 * stats.poisson.pmf(o, e)
+        mid = _poisson_cdf(np.floor(o - 1), e) + 0.5 * stats.poisson.pmf(o, e)
     return np.where(e > 0, stats.norm.ppf(mid), np.nan)
+
+
+# --------------------------------------------------------------------------- the panel
+# These checks read one indicator (two with a denominator) of a panel that may hold
+# 72 million rows.  Its rows are picked first, by integer code on a categorical panel
+# (by one comparison on a text one), and everything after works on arrays of a few
+# hundred thousand rows and then one value per unit; text is made only for the
+# units reported.  The semantics are those of ``indicators.window_totals``: a
+# window total sums the unit's rows in the window, a reported blank counting 0, and
+# a unit's type is the first non-missing one on any of its rows.
+@lru_cache(maxsize=65536)
+def _bounds(p: str):
+    """``periods.period_bounds``, remembered: the checks ask it of the same few dozen
+    periods on every call, and each answer costs a pandas Period parse."""
+    return period_bounds(p)
+
+
+@lru_cache(maxsize=65536)
+def _inside(p: str, period: str, cumulative: bool) -> bool:
+    """``indicators.in_window`` for one period (not None) and one window P."""
+    start, end = _bounds(period)
+    first, last = _bounds(p)
+    return bool(last <= end) if cumulative else bool(first >= start and last <= end)
+
+
+def _in_window(names, period, cumulative: bool) -> np.ndarray:
+    """bool per period text: ``in_window`` of each."""
+    if period is None:
+        return np.ones(len(names), dtype=bool)
+    return np.array([_inside(p, period, cumulative) for p in names], dtype=bool)
+
+
+def _sorted_periods(periods) -> list[str]:
+    """``periods.sort_periods`` with the bounds remembered."""
+    return sorted(set(periods), key=_bounds)
+
+
+def _category_text(col: pd.Series) -> np.ndarray:
+    """A categorical column's categories as an object array of text."""
+    return np.asarray(col.array.categories.astype("str"), dtype=object)
+
+
+def _positions(col: pd.Series, wanted: list) -> np.ndarray:
+    """Positions of the rows whose ``col`` (categorical or text) is one of ``wanted``."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        ids = np.flatnonzero(np.isin(_category_text(col), wanted))
+        codes = col.array.codes
+        if len(ids) == 1:
+            return np.flatnonzero(codes == ids[0])
+        return np.flatnonzero(np.isin(codes, ids))
+    mask = col == wanted[0] if len(wanted) == 1 else col.isin(wanted)
+    return np.flatnonzero(mask.to_numpy(dtype=bool))
+
+
+def _text_codes(col: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of ``col`` at ``rows`` (-1 where missing) and the text of each
+    code: a categorical's own codes and categories, else those of the rows' values."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.array.codes[rows].astype(np.intp), _category_text(col)
+    codes, uniq = pd.factorize(col.iloc[rows])
+    return codes.astype(np.intp), np.asarray(pd.Index(uniq).astype("str"), dtype=object)
+
+
+def _text_at(col: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """``col`` at ``rows`` as an object array of text, NaN where missing."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.array.codes[rows]
+        return np.append(_category_text(col), np.nan)[codes]  # code -1: the spare NaN
+    got = col.iloc[rows]
+    out = np.asarray(got.astype("str"), dtype=object)
+    out[got.isna().to_numpy()] = np.nan
+    return out
+
+
+class _Units:
+    """An integer id for each unit of a panel, its text, and its first row, without
+    hashing every row: a categorical's codes, or for text one id per distinct value
+    at the starts of runs of equal units (a panel written unit by unit has one run
+    per unit, so only those few values are hashed; any order stays correct)."""
+
+    def __init__(self, unit: pd.Series):
+        self.col = unit
+        n = len(unit)
+        if isinstance(unit.dtype, pd.CategoricalDtype):
+            self.codes = unit.array.codes
+            self.names = _category_text(unit)
+            change = self.codes[1:] != self.codes[:-1]
+        else:
+            self.codes = None
+            change = np.zeros(0, dtype=bool)
+            if n > 1:
+                change = (unit.iloc[1:].reset_index(drop=True)
+                          != unit.iloc[:-1].reset_index(drop=True)).to_numpy(dtype=bool)
+        self.starts = np.concatenate([[0], np.flatnonzero(change) + 1]) if n else \
+            np.zeros(0, dtype=np.intp)
+        del change
+        if self.codes is not None:
+            self.keys = self.codes[self.starts].astype(np.intp)
+        else:
+            keys, uniq = pd.factorize(unit.iloc[self.starts])
+            self.keys = keys.astype(np.intp)
+            self.names = np.asarray(pd.Index(uniq).astype("str"), dtype=object)
+        self.first = self._first(self.keys, self.starts)
+
+    def _first(self, ids: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """First of ``rows`` (ascending) for each id, -1 where none: assigned in
+        reverse so that the earliest row is written last."""
+        first = np.full(len(self.names), -1, dtype=np.int64)
+        ok = ids >= 0
+        first[ids[ok][::-1]] = rows[ok][::-1]
+        return first
+
+    def ids_at(self, rows: np.ndarray) -> np.ndarray:
+        """The unit id of each of ``rows`` (ascending or not); -1 where missing."""
+        if self.codes is not None:
+            return self.codes[rows].astype(np.intp)
+        return self.keys[np.searchsorted(self.starts, rows, side="right") - 1]
+
+    def types(self, unit_type: pd.Series, ids: np.ndarray) -> np.ndarray:
+        """Each unit's type as text (NaN where it has none): the type on its first row,
+        or, where that is missing, on its first row that has one (``units_of``)."""
+        out = _text_at(unit_type, self.first[ids])
+        miss = pd.isna(out)
+        if miss.any():  # rare: look through all rows of just these units
+            lost = ids[miss]
+            mask = (np.isin(self.codes, lost) if self.codes is not None
+                    else self.col.isin(self.names[lost]).to_numpy(dtype=bool))
+            cand = np.flatnonzero(mask & unit_type.notna().to_numpy(dtype=bool))
+            first = self._first(self.ids_at(cand), cand)[lost]
+            fill = np.flatnonzero(miss)[first >= 0]
+            out[fill] = _text_at(unit_type, first[first >= 0])
+        return out
+
+
+def _window_periods(col: pd.Series, period, cumulative: bool, seen=None) -> list[str]:
+    """The panel's periods inside the window (``in_window``), sorted in time.  On a
+    categorical column the categories already ``seen`` (bool per category, e.g. those
+    of the rows already picked) need no look at the rows."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        names = _category_text(col)
+        inside = _in_window(names, period, cumulative)
+        used = np.zeros(len(names), dtype=bool) if seen is None else seen.copy()
+        todo = np.flatnonzero(inside & ~used)
+        if len(todo):
+            codes = col.array.codes
+            if len(todo) <= 4:
+                used[todo] = [bool((codes == c).any()) for c in todo]
+            else:
+                flag = np.zeros(len(names) + 1, dtype=bool)
+                flag[codes] = True  # code -1 (missing) lands on the spare last flag
+                used |= flag[:-1]
+        return _sorted_periods(names[used & inside].tolist())
+    names = pd.Index(pd.unique(col))
+    names = np.asarray(names[names.notna()].astype("str"), dtype=object)
+    return _sorted_periods(names[_in_window(names, period, cumulative)].tolist())
+
+
+def _window_sums(panel: pd.DataFrame, indicators: list, *, period=None, cumulative: bool = True,
+                 by_period: bool = False) -> SimpleNamespace:
+    """Window totals of ``indicators`` (``indicators.window_totals``' semantics) for the
+    units with a row of any of them in the window, sorted by name: ``unit``,
+    ``unit_type`` (object arrays of text, NaN where missing), ``sums`` float64
+    [unit, indicator], NaN where the unit has no row of it in the window.
+
+    With ``by_period``: also ``months`` (the panel's periods in the window, of every
+    indicator, sorted), ``by_period`` float64 [unit, month] of the first indicator
+    (NaN where no row) and ``all_by_period`` (its total per month over all rows,
+    units or not)."""
+    indicators = list(dict.fromkeys(indicators))
+    indicator, per = panel["indicator"], panel["period"]
+    rows = _positions(indicator, indicators)
+    if len(indicators) == 1:
+        kind = np.zeros(len(rows), dtype=np.intp)
+    else:  # position in ``indicators`` of each row's indicator
+        kind_codes, kind_names = _text_codes(indicator, rows)
+        lut = np.full(len(kind_names) + 1, -1, dtype=np.intp)
+        for j, code in enumerate(indicators):
+            lut[np.flatnonzero(kind_names == code)] = j
+        kind = lut[kind_codes]
+    units = _Units(panel["unit"])
+    uid = units.ids_at(rows)
+    pc, pnames = _text_codes(per, rows)
+    inside = _in_window(pnames, period, cumulative)
+    in_win = np.where(pc >= 0, np.append(inside, False)[pc], period is None)
+    # a reported blank sums to 0, as a group-by sum makes it
+    value = panel["value"]
+    v = (value.to_numpy()[rows].astype("float64") if isinstance(value.dtype, np.dtype)
+         else value.iloc[rows].to_numpy(dtype="float64", na_value=np.nan))
+    v = np.nan_to_num(v, nan=0.0)
+    n_ind, n_ids = len(indicators), len(units.names)
+    use = in_win & (uid >= 0)
+    flat = uid[use] * n_ind + kind[use]
+    sums = np.bincount(flat, weights=v[use], minlength=n_ids * n_ind).reshape(n_ids, n_ind)
+    present = (np.bincount(flat, minlength=n_ids * n_ind) > 0).reshape(n_ids, n_ind)
+    ids = np.flatnonzero(present.any(axis=1))
+    ids = ids[np.argsort(units.names[ids], kind="stable")]
+    out = SimpleNamespace(unit=units.names[ids], unit_type=units.types(panel["unit_type"], ids),
+                          sums=np.where(present[ids], sums[ids], np.nan))
+    if by_period:
+        seen = np.zeros(len(pnames), dtype=bool)
+        seen[pc[pc >= 0]] = True
+        if not isinstance(per.dtype, pd.CategoricalDtype):
+            seen = None
+        months = _window_periods(per, period, cumulative, seen)
+        where = {p: j for j, p in enumerate(months)}
+        pos = np.array([where.get(p, -1) for p in pnames] + [-1], dtype=np.intp)[pc]
+        first_ind = (kind == 0) & (pos >= 0)
+        row_of = np.full(n_ids + 1, -1, dtype=np.intp)
+        row_of[ids] = np.arange(len(ids))
+        r = row_of[uid]  # uid -1 (missing unit) reads the spare -1
+        m = first_ind & (r >= 0)
+        n_m = len(months)
+        cells = r[m] * n_m + pos[m]
+        grid = np.bincount(cells, weights=v[m], minlength=len(ids) * n_m).reshape(len(ids), n_m)
+        got = (np.bincount(cells, minlength=len(ids) * n_m) > 0).reshape(len(ids), n_m)
+        out.months = months
+        out.by_period = np.where(got, grid, np.nan)
+        out.all_by_period = np.bincount(pos[first_ind], weights=v[first_ind], minlength=n_m)
+    return out
+
+
+def window_sums(panel: pd.DataFrame, indicators, *, period=None,
+                cumulative: bool = True) -> pd.DataFrame:
+    """``indicators.window_totals`` for the units with a row of any of ``indicators``
+    in the window (the only rows a check keeps), without ``parent`` and
+    ``n_periods``: columns unit, unit_type, then one per indicator (NaN where the unit
+    reported none of it there).  Selects the indicators' rows first, so costs a few
+    passes over integer codes on a categorical panel, not a group-by of the panel."""
+    _require(panel, ["unit", "unit_type", "period", "indicator", "value"], "window_sums")
+    indicators = [indicators] if isinstance(indicators, str) else list(indicators)
+    w = _window_sums(panel, indicators, period=period, cumulative=cumulative)
+    uniq = list(dict.fromkeys(indicators))
+    cols = {"unit": pd.Series(w.unit, dtype="str"),
+            "unit_type": pd.Series(w.unit_type, dtype="str")}
+    cols.update({c: w.sums[:, uniq.index(c)] for c in indicators})
+    return pd.DataFrame(cols)
+
+
+def _enterprises(exposure: pd.DataFrame, units: np.ndarray) -> np.ndarray:
+    """Enterprises supervised for each of ``units`` (NaN where none):
+    ``indicators.exposure_by_unit`` (the unit's rows with sector '' summed, else its
+    per-sector rows), by integer codes rather than two group-bys and a merge."""
+    _require(exposure, ["unit", "enterprises"], "exposure_by_unit")
+    if "sector" in exposure:
+        sec = exposure["sector"]
+        blank = (sec.isna() | (sec == "")).to_numpy(dtype=bool)
+    else:
+        blank = np.ones(len(exposure), dtype=bool)
+    ent = pd.to_numeric(exposure["enterprises"], errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan)
+    # each exposure row's position among ``units`` (-1: not one of them, or no unit);
+    # both sides as object, as a str index against object keys takes a slow path
+    at = pd.Index(units, dtype=object).get_indexer(np.asarray(exposure["unit"], dtype=object))
+    n = len(units)
+    known = ~np.isnan(ent)
+    total = []
+    for part in (blank, ~blank):
+        m = part & (at >= 0)
+        s = np.bincount(at[m], weights=np.where(known, ent, 0.0)[m], minlength=n)
+        cnt = np.bincount(at[m & known], minlength=n)
+        total.append(np.where(cnt > 0, s, np.nan))  # sum(min_count=1)
+    return np.where(np.isnan(total[0]), total[1], total[0])
 
 
 # --------------------------------------------------------------------------- funnel
@@ -153,12 +441,97 @@ def _peer_key(units: pd.DataFrame, tested: pd.Series, min_peers: int) -> pd.Seri
     return types.where(size >= min_peers, ALL_PEERS)
 
 
-def _per_peer(values: pd.DataFrame, peer: pd.Series, func) -> pd.Series:
-    """``func(frame) -> scalar`` for each peer group, and for ALL_PEERS on every row;
-    returned aligned to the rows (a handful of groups, not units)."""
-    per_type = {k: func(values.loc[peer == k]) for k in peer.unique() if k != ALL_PEERS}
-    per_type[ALL_PEERS] = func(values)
-    return peer.map(per_type).astype(float)
+def _peer_codes(unit_type: np.ndarray, tested: np.ndarray, min_peers: int):
+    """``_peer_key`` on arrays: a group code per unit and the group labels (a type,
+    or ALL_PEERS; ALL_PEERS always among them)."""
+    types = np.where(pd.isna(unit_type), "", unit_type)  # text already (``_text_at``)
+    tc, tnames = pd.factorize(types)
+    size = np.bincount(tc, weights=tested, minlength=len(tnames))
+    label = np.where(size[tc] >= min_peers, np.asarray(tnames, dtype=object)[tc], ALL_PEERS)
+    codes, names = pd.factorize(label.astype(object))
+    names = np.asarray(names, dtype=object)
+    if ALL_PEERS not in set(names):
+        names = np.append(names, ALL_PEERS)
+    return codes.astype(np.intp), names
+
+
+def _funnel(panel: pd.DataFrame, *, indicator: str, exposure, period, cumulative: bool,
+            denominator, rate: str, leave_one_out: bool, min_peers: int, winsor: float,
+            z_method: str, by_period: bool = False) -> SimpleNamespace:
+    """The funnel's per-unit arrays (see ``funnel_table`` for the model) for the units
+    that reported ``indicator`` in the window, sorted by name: unit, unit_type, peer
+    (label per unit), peer_code, peer_names, o, x, e, s, phi, tau2 (NaN where E is
+    not positive); ``w`` the window sums (with months when ``by_period``).  Limits,
+    p-values and adjusted z-scores are left to the caller, for the units it needs."""
+    if rate not in ("pooled", "trimmed", "median"):
+        raise ValueError(f"rate must be 'pooled', 'trimmed' or 'median', got {rate!r}")
+    if z_method not in ("exact", "sqrt"):
+        raise ValueError(f"z_method must be 'exact' or 'sqrt', got {z_method!r}")
+    use_exposure = exposure is not None and len(exposure) > 0
+    wanted = [indicator] if use_exposure or denominator is None else [indicator, denominator]
+    w = _window_sums(panel, wanted, period=period, cumulative=cumulative, by_period=by_period)
+    has = ~np.isnan(w.sums[:, 0])
+    unit, unit_type = w.unit[has], w.unit_type[has]
+    o = w.sums[has, 0]
+    if use_exposure:
+        x = _enterprises(exposure, unit)
+    elif denominator is not None:
+        x = w.sums[has, list(dict.fromkeys(wanted)).index(denominator)]
+    else:
+        x = np.ones(len(unit))
+    with np.errstate(invalid="ignore"):
+        x = np.where(x > 0, x, np.nan)
+    tested = ~np.isnan(x)
+    pcode, pnames = _peer_codes(unit_type, tested, min_peers)
+    all_code = int(np.flatnonzero(pnames == ALL_PEERS)[0])
+    n_g = len(pnames)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if rate == "median":
+            ratio = o / x
+            med = np.full(n_g, np.nan)
+            for g in np.unique(pcode[tested]):
+                med[g] = np.nanmedian(ratio[tested & (pcode == g)])
+            med[all_code] = np.nanmedian(ratio[tested]) if tested.any() else np.nan
+            r = np.where(tested, med[pcode], np.nan)
+        else:
+            use = tested.copy()
+            if rate == "trimmed":
+                # units in the extreme tails of O/exposure do not set the norm
+                ratio = pd.Series(np.where(tested, o / x, np.nan))
+                by = ratio.groupby(pd.Series(pnames[pcode]))
+                lo = by.transform("quantile", winsor).to_numpy()
+                hi = by.transform("quantile", 1 - winsor).to_numpy()
+                use &= (ratio.to_numpy() >= lo) & (ratio.to_numpy() <= hi)
+            own_o, own_x = np.where(use, o, 0.0), np.where(use, x, 0.0)
+            g_o = np.bincount(pcode, weights=own_o, minlength=n_g)
+            g_x = np.bincount(pcode, weights=own_x, minlength=n_g)
+            g_o[all_code], g_x[all_code] = own_o.sum(), own_x.sum()
+            g_o, g_x = g_o[pcode], g_x[pcode]
+            if leave_one_out:
+                # a unit that dominates a small peer group must not set its own norm
+                g_o, g_x = g_o - own_o, g_x - own_x
+            r = np.where(tested, g_o / np.where(g_x > 0, g_x, np.nan), np.nan)
+        e = r * x
+        e = np.where(e > 0, e, np.nan)
+        s = 1 / (2 * np.sqrt(e))
+        z0 = exact_z(o, e) if z_method == "exact" else 2 * (np.sqrt(o) - np.sqrt(e))
+    ok = ~np.isnan(e)
+    phi, tau2 = np.full(n_g, np.nan), np.full(n_g, np.nan)
+    for g in np.unique(pcode[ok]):
+        if g != all_code:
+            m = ok & (pcode == g)
+            phi[g], tau2[g] = dispersion(z0[m], s[m], winsor=winsor)
+    phi[all_code], tau2[all_code] = dispersion(z0[ok], s[ok], winsor=winsor)
+    return SimpleNamespace(unit=unit, unit_type=unit_type, peer=pnames[pcode], o=o, x=x, e=e,
+                           s=s, phi=np.where(ok, phi[pcode], np.nan),
+                           tau2=np.where(ok, tau2[pcode], np.nan), peer_code=pcode,
+                           peer_names=pnames, w=w, has=has)
+
+
+def _adjusted_z(f: SimpleNamespace, at=slice(None)) -> np.ndarray:
+    """The overdispersion-adjusted z-score (√(O/E) − 1)/√(s² + τ²) at ``at``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.sqrt(f.o[at] / f.e[at]) - 1) / np.sqrt(f.s[at] ** 2 + f.tau2[at])
 
 
 def funnel_table(panel: pd.DataFrame, *, indicator: str = "major_hazards_found", exposure=None,
@@ -190,70 +563,22 @@ def funnel_table(panel: pd.DataFrame, *, indicator: str = "major_hazards_found",
     overdispersion-adjusted z-score (√(O/E) − 1)/√(s² + τ²)), p_low (P(X ≤ O), see ``count_cdf``),
     phi, tau2 (of the unit's peer group)."""
     _require_panel(panel, "funnel_table")
-    t = window_totals(panel, [indicator], period=period, cumulative=cumulative)
-    t = t.loc[t[indicator].notna()].reset_index(drop=True)
-    if exposure is not None and len(exposure):
-        x = t["unit"].map(exposure_by_unit(exposure).set_index("unit")["enterprises"])
-    elif denominator is not None:
-        x = window_totals(panel, [denominator], period=period, cumulative=cumulative) \
-            .set_index("unit")[denominator].reindex(t["unit"]).to_numpy()
-        x = pd.Series(x, index=t.index)
-    else:
-        x = pd.Series(1.0, index=t.index)
-    x = pd.to_numeric(x, errors="coerce").where(lambda v: v > 0)
-    o = t[indicator].astype(float)
-    tested = x.notna()
-    peer = _peer_key(t, tested, min_peers)
-    frame = pd.DataFrame({"o": o, "x": x}).loc[tested]
-
-    if rate not in ("pooled", "trimmed", "median"):
-        raise ValueError(f"rate must be 'pooled', 'trimmed' or 'median', got {rate!r}")
-    peer_t = peer.loc[tested]
-    if rate == "median":
-        r = _per_peer(frame, peer_t, lambda d: float((d["o"] / d["x"]).median())).reindex(t.index)
-    else:
-        use = tested.copy()
-        if rate == "trimmed":
-            # units in the extreme tails of O/exposure do not set the norm
-            ratio = (o / x).where(tested)
-            by = ratio.groupby(peer)
-            lo, hi = by.transform("quantile", winsor), by.transform("quantile", 1 - winsor)
-            use &= (ratio >= lo) & (ratio <= hi)
-        own = pd.DataFrame({"o": o, "x": x}).where(use, 0.0)
-        sums = own.groupby(peer).sum()
-        sums.loc[ALL_PEERS] = own.sum()
-        g = sums.reindex(peer.to_numpy()).set_axis(t.index)
-        if leave_one_out:
-            # a unit that dominates a small peer group must not set its own norm
-            g = g - own
-        r = (g["o"] / g["x"].where(g["x"] > 0)).where(tested)
-    e = (r * x).where(lambda v: v > 0)
+    f = _funnel(panel, indicator=indicator, exposure=exposure, period=period,
+                cumulative=cumulative, denominator=denominator, rate=rate,
+                leave_one_out=leave_one_out, min_peers=min_peers, winsor=winsor,
+                z_method=z_method)
+    tau2 = np.where(np.isnan(f.tau2), 0.0, f.tau2)
+    lo95, hi95 = funnel_limits(f.e, tau2, level=0.95)
+    lo998, hi998 = funnel_limits(f.e, tau2, level=0.998)
     with np.errstate(divide="ignore", invalid="ignore"):
-        s = 1 / (2 * np.sqrt(e))
-        if z_method == "sqrt":
-            z0 = 2 * (np.sqrt(o) - np.sqrt(e))
-        elif z_method == "exact":
-            z0 = pd.Series(exact_z(o, e), index=t.index)
-        else:
-            raise ValueError(f"z_method must be 'exact' or 'sqrt', got {z_method!r}")
-    zs = pd.DataFrame({"z": z0, "s": s}).loc[e.notna()]
-    disp = {k: dispersion(zs.loc[peer.loc[zs.index] == k, "z"],
-                          zs.loc[peer.loc[zs.index] == k, "s"], winsor=winsor)
-            for k in peer.loc[zs.index].unique() if k != ALL_PEERS}
-    disp[ALL_PEERS] = dispersion(zs["z"], zs["s"], winsor=winsor)
-    phi = peer.map({k: v[0] for k, v in disp.items()}).astype(float).where(e.notna())
-    tau2 = peer.map({k: v[1] for k, v in disp.items()}).astype(float).where(e.notna())
-    lo95, hi95 = funnel_limits(e, tau2.fillna(0), level=0.95)
-    lo998, hi998 = funnel_limits(e, tau2.fillna(0), level=0.998)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = (np.sqrt(o / e) - 1) / np.sqrt(s ** 2 + tau2)
-    out = pd.DataFrame({
-        "unit": t["unit"], "unit_type": t["unit_type"], "peer": peer, "observed": o,
-        "exposure": x, "expected": e, "ratio": o / e,
-        "lower95": lo95, "upper95": hi95, "lower998": lo998, "upper998": hi998,
-        "z": z, "p_low": count_cdf(o, e, tau2.fillna(0)), "phi": phi, "tau2": tau2,
+        ratio = f.o / f.e
+    return pd.DataFrame({
+        "unit": pd.Series(f.unit, dtype="str"), "unit_type": pd.Series(f.unit_type, dtype="str"),
+        "peer": pd.Series(f.peer, dtype="str"), "observed": f.o, "exposure": f.x,
+        "expected": f.e, "ratio": ratio, "lower95": lo95, "upper95": hi95,
+        "lower998": lo998, "upper998": hi998, "z": _adjusted_z(f),
+        "p_low": count_cdf(f.o, f.e, tau2), "phi": f.phi, "tau2": f.tau2,
     })
-    return out.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- findings
@@ -297,43 +622,64 @@ def low_outlier(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
     significant after adjustment are ``info``.
     ``ledger_counts`` is not used.  Returns findings (``make_findings``); inputs are
     not modified.  ``lower``/``upper`` are the 95% funnel limits, ``statistic`` the
-    adjusted z-score."""
-    ft = funnel_table(panel, indicator=indicator, exposure=exposure, period=period,
-                      cumulative=cumulative, denominator=denominator, rate=rate,
-                      leave_one_out=leave_one_out, min_peers=min_peers, winsor=winsor,
-                      z_method=z_method)
-    if ft.empty:
+    adjusted z-score.
+
+    Computed as ``funnel_table`` is, but the funnel limits, adjusted z-scores and
+    message text only for the units reported, and p-values only for those tested."""
+    _require_panel(panel, "funnel_table")
+    f = _funnel(panel, indicator=indicator, exposure=exposure, period=period,
+                cumulative=cumulative, denominator=denominator, rate=rate,
+                leave_one_out=leave_one_out, min_peers=min_peers, winsor=winsor,
+                z_method=z_method)
+    if not len(f.unit):
         return empty_findings()
-    p = ft["p_low"].where(ft["expected"] >= min_expected)
+    tau2 = np.where(np.isnan(f.tau2), 0.0, f.tau2)
+    with np.errstate(invalid="ignore"):
+        tested = f.e >= min_expected
+    p = np.full(len(f.unit), np.nan)
+    p[tested] = count_cdf(f.o[tested], f.e[tested], tau2[tested])
     q = bh_adjust(p)
-    sev = severity_from_q(q, alert=alert, warning=warning)
-    keep = (q < warning) | (p.to_numpy() < info_p)
-    f = ft.assign(q_value=q, severity=sev).loc[keep]
-    if f.empty:
+    with np.errstate(invalid="ignore"):
+        keep = np.flatnonzero((q < warning) | (p < info_p))
+    if not len(keep):
         return empty_findings()
-    periods = sort_periods(panel.loc[in_window(panel["period"], period, cumulative=cumulative),
-                                     "period"].unique())
+    sev = severity_from_q(q[keep], alert=alert, warning=warning)
+    lo95, hi95 = funnel_limits(f.e[keep], tau2[keep], level=0.95)
+    periods = _window_periods(panel["period"], period, cumulative) if period is None else []
     where = _window_label(period, cumulative, periods)
     name, unit = indicator_name(indicator), indicator_unit(indicator)
-    peer_zh = f["peer"].map(lambda k: "全部单位" if k == ALL_PEERS else f"同类{unit_type_name(k)}")
-    verdict = pd.Series(np.where(f["severity"] == "info", "，偏低但经多重检验校正后不显著",
-                                 "，显著偏低"), index=f.index, dtype="str")
-    msg = (f["unit"] + f"，{where}{name}" + fmt(f["observed"]) + unit + "，按" + peer_zh
-           + "水平应约" + fmt(f["expected"], ".1f") + unit + "（95%下限"
-           + fmt(f["lower95"], ".1f") + unit + "）" + verdict + "（p=" + fmt(f["p_low"], "p")
-           + "）。")
+    o, e, pk = f.o[keep], f.e[keep], p[keep]
+    # the message of each reported unit (``fmt``'s formats, one f-string a row)
+    peers = ["全部单位" if k == ALL_PEERS else f"同类{unit_type_name(k)}" for k in f.peer[keep]]
+    verdicts = np.where(sev == "info", "，偏低但经多重检验校正后不显著", "，显著偏低")
+    msg = [f"{u}，{where}{name}{_fmt(ob)}{unit}，按{pz}水平应约{ex:.1f}{unit}"
+           f"（95%下限{lo:.1f}{unit}）{vd}（p={pv:.3g}）。"
+           for u, ob, pz, ex, lo, vd, pv in zip(f.unit[keep], o, peers, e, lo95, verdicts, pk)]
     return make_findings(pd.DataFrame({
-        "check": "low_outlier", "unit": f["unit"], "unit_type": f["unit_type"],
-        "period": period, "indicator": indicator, "observed": f["observed"],
-        "expected": f["expected"], "lower": f["lower95"], "upper": f["upper95"],
-        "statistic": f["z"], "p_value": f["p_low"], "q_value": f["q_value"],
-        "severity": f["severity"], "message": msg,
+        "check": "low_outlier", "unit": f.unit[keep], "unit_type": f.unit_type[keep],
+        "period": period, "indicator": indicator, "observed": o, "expected": e,
+        "lower": lo95, "upper": hi95, "statistic": _adjusted_z(f, keep), "p_value": pk,
+        "q_value": q[keep], "severity": sev, "message": msg,
     }))
 
 
-def _trailing_months(panel: pd.DataFrame, period, cumulative: bool) -> list[str]:
-    win = panel.loc[in_window(panel["period"], period, cumulative=cumulative), "period"]
-    return sort_periods(win.unique())
+def _zero_run_probability(e_win: np.ndarray, tau2: np.ndarray) -> np.ndarray:
+    """``zero_probability(e_win, tau2[:, None])`` — E_θ[exp(−E·θ)] over the same
+    Gauss–Hermite nodes — for a block of units × windows: P(X = 0) of a Poisson is
+    exp(−μ), so no Poisson cdf is needed, and nodes with the same θ (all of them when
+    τ² = 0, the clipped θ = 0 ones otherwise) are taken once with their summed
+    weight.  Equal to ``zero_probability`` to rounding (~1e-15 relative)."""
+    p = np.zeros_like(e_win)
+    for t in np.unique(tau2):  # one τ² per peer group: a handful
+        rows = tau2 == t
+        theta, which = np.unique(_effect_multiplier(t), return_inverse=True)
+        weight = np.bincount(which.ravel(), weights=_GH_W)
+        e = e_win[rows]
+        acc = np.zeros_like(e)
+        for th, w in zip(theta, weight):
+            acc += w * np.exp(-e * th)
+        p[rows] = acc
+    return np.where(e_win > 0, np.clip(p, 0.0, 1.0), np.nan)
 
 
 def zero_report(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
@@ -353,71 +699,80 @@ def zero_report(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
     long", exact when the run is the whole window (P(X = 0 | E)).  BH across the
     units with such a run whose expected count over the window is at least
     ``min_expected``; units whose whole window is 0 but are not significant are
-    ``info`` (the bulletins list every "0" reporter).  Inputs are not modified."""
-    months = _trailing_months(panel, period, cumulative)
-    ft = funnel_table(panel, indicator=indicator, exposure=exposure, period=period,
-                      cumulative=cumulative, denominator=denominator, rate=rate,
-                      leave_one_out=leave_one_out, min_peers=min_peers, winsor=winsor,
-                      z_method=z_method)
-    if ft.empty or not months:
+    ``info`` (the bulletins list every "0" reporter).  Inputs are not modified.
+
+    Computed on a unit × period array of the one indicator; p-values only for the
+    units with a run that is tested or covers the window, text only for those
+    reported."""
+    _require_panel(panel, "funnel_table")
+    f = _funnel(panel, indicator=indicator, exposure=exposure, period=period,
+                cumulative=cumulative, denominator=denominator, rate=rate,
+                leave_one_out=leave_one_out, min_peers=min_peers, winsor=winsor,
+                z_method=z_method, by_period=True)
+    months = f.w.months
+    if not len(f.unit) or not months:
         return empty_findings()
-    df = panel.loc[(panel["indicator"] == indicator) & panel["period"].isin(months)]
-    vals = (df.pivot_table(index="unit", columns="period", values="value", aggfunc="sum")
-            .reindex(index=ft["unit"], columns=months))
-    v = vals.to_numpy(dtype=float)
+    v = f.w.by_period[f.has]
     zero = v == 0  # a missing month is not a reported 0 and breaks a run
     n_units, n_m = zero.shape
     # longest run of zeros and where it ends, vectorised over units
-    run = np.zeros_like(v)
+    run = np.zeros(v.shape)
     for j in range(n_m):  # over periods (≤ a few dozen), not units
         run[:, j] = np.where(zero[:, j], (run[:, j - 1] if j else 0) + 1, 0)
     k = run.max(axis=1).astype(int)
     end = run.argmax(axis=1)
-    # the peer group's profile over the months spreads each unit's expected count
-    units = ft.set_index("unit")
-    peer_tot = (df.assign(peer=df["unit"].map(units["peer"]))
-                .pivot_table(index="peer", columns="period", values="value", aggfunc="sum")
-                .reindex(columns=months).fillna(0.0))
-    all_tot = df.pivot_table(columns="period", values="value", aggfunc="sum") \
-        .reindex(columns=months).fillna(0.0)
-    peer_tot.loc[ALL_PEERS] = all_tot.iloc[0] if len(all_tot) else 0.0
-    prof = peer_tot.div(peer_tot.sum(axis=1).where(lambda s: s > 0), axis=0)
-    prof = prof.fillna(1.0 / n_m)  # a peer group with no hazards at all: flat profile
-    share = prof.reindex(ft["peer"]).to_numpy()
-    e_m = ft["expected"].to_numpy()[:, None] * share  # expected per unit and month
+    del run, zero
+    # the peer group's profile over the months spreads each unit's expected count;
+    # a group none of whose units reported in these months has no profile (NaN)
+    n_g = len(f.peer_names)
+    all_code = int(np.flatnonzero(f.peer_names == ALL_PEERS)[0])
+    cells = (f.peer_code[:, None] * n_m + np.arange(n_m)).ravel()
+    tot = np.bincount(cells, weights=np.where(np.isnan(v), 0.0, v).ravel(),
+                      minlength=n_g * n_m).reshape(n_g, n_m)
+    seen = np.bincount(f.peer_code, weights=(~np.isnan(v)).any(axis=1), minlength=n_g) > 0
+    tot[all_code], seen[all_code] = f.w.all_by_period, True
+    with np.errstate(divide="ignore", invalid="ignore"):
+        row = tot.sum(axis=1)
+        prof = tot / np.where(row > 0, row, np.nan)[:, None]
+    prof = np.where(np.isnan(prof), 1.0 / n_m, prof)  # a group with no hazards: flat profile
+    prof[~seen] = np.nan
+    e_m = f.e[:, None] * prof[f.peer_code]  # expected per unit and month
     csum = np.concatenate([np.zeros((n_units, 1)), np.cumsum(e_m, axis=1)], axis=1)
-    tau2 = ft["tau2"].fillna(0).to_numpy()
-    # Σ over windows of length k of P(window all zero)
-    idx = np.arange(n_m)
-    starts = idx[None, :]
-    valid = starts + k[:, None] <= n_m
-    stop = np.clip(starts + k[:, None], 0, n_m)
-    e_win = np.take_along_axis(csum, stop, axis=1) - csum[:, :n_m]
-    p_win = zero_probability(e_win, tau2[:, None])
-    p = np.where(valid & (k[:, None] > 0), p_win, 0.0).sum(axis=1)
-    p = np.where(k > 0, np.minimum(p, 1.0), np.nan)
-    e_run = (np.take_along_axis(csum, (end + 1)[:, None], axis=1)[:, 0]
-             - np.take_along_axis(csum, (end + 1 - k)[:, None], axis=1)[:, 0])
-    whole = (k == n_m) & np.isfinite(ft["expected"].to_numpy())
-    tested = (k >= min(min_run, n_m)) & (ft["expected"].to_numpy() >= min_expected)
+    tau2 = np.where(np.isnan(f.tau2), 0.0, f.tau2)
+    with np.errstate(invalid="ignore"):
+        whole = (k == n_m) & np.isfinite(f.e)
+        tested = (k >= min(min_run, n_m)) & (f.e >= min_expected)
+    # Σ over windows of length k of P(window all zero), for the units that need it
+    p = np.full(n_units, np.nan)
+    need = np.flatnonzero((tested | whole) & (k > 0))
+    starts = np.arange(n_m)[None, :]
+    for b in range(0, len(need), 4096):  # blocks keep the work arrays small
+        at = need[b:b + 4096]
+        kk = k[at][:, None]
+        valid = starts + kk <= n_m
+        stop = np.clip(starts + kk, 0, n_m)
+        e_win = np.take_along_axis(csum[at], stop, axis=1) - csum[at, :n_m]
+        with np.errstate(invalid="ignore"):
+            p_win = _zero_run_probability(e_win, tau2[at])
+        p[at] = np.minimum(np.where(valid, p_win, 0.0).sum(axis=1), 1.0)
     q = bh_adjust(np.where(tested, p, np.nan))
-    sev = severity_from_q(q, alert=alert, warning=warning)
-    keep = (tested & (q < warning)) | whole
-    if not keep.any():
+    with np.errstate(invalid="ignore"):
+        keep = np.flatnonzero((tested & (q < warning)) | whole)
+    if not len(keep):
         return empty_findings()
+    k, end, p, q = k[keep], end[keep], p[keep], q[keep]
+    cs = csum[keep]
+    e_run = cs[np.arange(len(keep)), end + 1] - cs[np.arange(len(keep)), end + 1 - k]
     name, unit = indicator_name(indicator), indicator_unit(indicator)
-    first = np.array(months)[np.clip(end - k + 1, 0, n_m - 1)]
-    last = np.array(months)[end]
-    span = np.where(k == 1, first, np.char.add(np.char.add(first.astype(str), "至"),
-                                               last.astype(str)))
-    f = pd.DataFrame({"unit": ft["unit"], "span": span, "k": k, "e": e_run, "p": p})[keep]
-    msg = (f["unit"] + "，" + f["span"] + "连续" + f["k"].astype(str) + f"期{name}报送为0，"
-           + "按同类单位水平这段时间应约" + fmt(f["e"], ".1f") + unit
-           + "（全为0的概率p=" + fmt(f["p"], "p") + "）。")
+    months = np.array(months, dtype=object)
+    first, last = months[np.clip(end - k + 1, 0, n_m - 1)], months[end]
+    msg = [f"{u}，{a if n == 1 else a + '至' + z}连续{n}期{name}报送为0，"
+           f"按同类单位水平这段时间应约{ex:.1f}{unit}（全为0的概率p={pv:.3g}）。"
+           for u, a, z, n, ex, pv in zip(f.unit[keep], first, last, k, e_run, p)]
     return make_findings(pd.DataFrame({
-        "check": "zero_report", "unit": ft["unit"][keep], "unit_type": ft["unit_type"][keep],
-        "period": last[keep] if period is None else period, "indicator": indicator,
-        "observed": 0.0, "expected": e_run[keep], "lower": np.nan, "upper": np.nan,
-        "statistic": k[keep].astype(float), "p_value": p[keep], "q_value": q[keep],
-        "severity": sev[keep], "message": msg,
+        "check": "zero_report", "unit": f.unit[keep], "unit_type": f.unit_type[keep],
+        "period": last if period is None else period, "indicator": indicator,
+        "observed": 0.0, "expected": e_run, "lower": np.nan, "upper": np.nan,
+        "statistic": k.astype(float), "p_value": p, "q_value": q,
+        "severity": severity_from_q(q, alert=alert, warning=warning), "message": msg,
     }))
