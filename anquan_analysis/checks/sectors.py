@@ -14,9 +14,9 @@ import pandas as pd
 from scipy import stats
 
 from ..findings import bh_adjust, empty_findings, make_findings, severity_from_q
-from ..indicators import in_window, sector_shares, units_of, window_totals
+from ..indicators import in_window, sector_shares, units_of
 from .trends import _unit_types
-from .outliers import _GH_W, _GH_X, ALL_PEERS, _peer_key, count_cdf, exact_z, _require, _require_panel, _window_label, dispersion, fmt
+from .outliers import _GH_W, _GH_X, ALL_PEERS, _peer_key, count_cdf, exact_z, _require, _require_panel, _window_label, dispersion, fmt, window_sums
 
 _SOURCE_CODES = ["major_hazards_found_dept", "major_hazards_found_enterprise", "major_hazards_found"]
 
@@ -50,7 +50,7 @@ def self_report_table(panel: pd.DataFrame, *, ledger_counts=None, period=None,
     binomial when τ² = 0)."""
     src = _with_ledger(panel, ledger_counts)
     _require_panel(src, "low_self_report")
-    t = window_totals(src, _SOURCE_CODES, period=period, cumulative=cumulative)
+    t = window_sums(src, _SOURCE_CODES, period=period, cumulative=cumulative)
     by_source = t["major_hazards_found_dept"] + t["major_hazards_found_enterprise"]
     n = by_source.fillna(t["major_hazards_found"])
     k = t["major_hazards_found_enterprise"]
@@ -120,8 +120,8 @@ def low_self_report(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, p
                             z_method=z_method)
     if tab.empty:
         return empty_findings()
-    periods = sorted(panel.loc[in_window(panel["period"], period, cumulative=cumulative),
-                               "period"].unique())
+    labels = pd.Series(panel["period"].dropna().unique()).astype("str")  # not per row
+    periods = sorted(labels[in_window(labels, period, cumulative=cumulative)])
     where = _window_label(period, cumulative, periods)
     p = tab["p_low"].where(tab["found"] >= min_found)
     q = bh_adjust(p)
