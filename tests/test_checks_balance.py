@@ -185,3 +185,278 @@ def test_synthetic_city_recall_and_false_alarms(seed):
     for fn in KINDS.values():
         f = fn(quiet.panel)
         assert (f["severity"] == "info").all()
+
+
+# ------------------------------------------------- identical_values / pinned_rate on the cube
+
+def _tie_panel():
+    """Six units × six months × seven indicators of Poisson(30) figures (investment in
+    万元, two decimals); in 2024-03 U3 and U4 copy U1's row, whose drills are 0."""
+    rng = np.random.default_rng(11)
+    inds = ["units_inspected", "general_hazards_found", "general_hazards_rectified",
+            "elevators_inspected", "safety_meetings", "drills", "investment"]
+    vals = {(u, m, i): (round(rng.uniform(10, 90), 2) if i == "investment"
+                        else float(rng.poisson(30)))
+            for u in range(6) for m in MONTHS[:6] for i in inds}
+    for i in inds:
+        vals[(1, "2024-03", i)] = 0.0 if i == "drills" else vals[(1, "2024-03", i)]
+        vals[(3, "2024-03", i)] = vals[(4, "2024-03", i)] = vals[(1, "2024-03", i)]
+    return vals, inds
+
+
+def test_identical_cube_three_way_tie_by_hand():
+    vals, inds = _tie_panel()
+    p = panel([(f"U{u}", "town", m, i, v) for (u, m, i), v in vals.items()])
+    f = balance.identical_values(p, info_p=1.0)
+    assert sorted(zip(f["unit"], f["period"])) == [("U1", "2024-03"), ("U3", "2024-03"),
+                                                   ("U4", "2024-03")]
+    assert set(f["observed"]) == {7.0}
+
+    def moments(u, i):
+        s = np.array([vals[(u, m, i)] for m in MONTHS[:6]])
+        return s.mean(), s.var(ddof=1)
+
+    def pair_p(a, b):
+        # drills tie at 0: no evidence; found and rectified are one rule group (min)
+        c = {}
+        for i in ["units_inspected", "general_hazards_found", "general_hazards_rectified",
+                  "elevators_inspected", "safety_meetings", "investment"]:
+            (ma, va), (mb, vb) = moments(a, i), moments(b, i)
+            c[i] = balance._tie_chance([ma], [va], [mb], [vb], [i != "investment"])[0]
+        hazards = min(c.pop("general_hazards_found"), c.pop("general_hazards_rectified"))
+        return hazards * np.prod(list(c.values()))
+
+    p13, p14, p34 = pair_p(1, 3), pair_p(1, 4), pair_p(3, 4)
+    # BH over all pairs of eligible units: 6 months × C(6, 2) = 90 tests
+    srt = np.sort([p13, p14, p34])
+    q_sorted = np.minimum(1.0, np.minimum.accumulate((srt * 90 / np.arange(1, 4))[::-1])[::-1])
+    q_of = dict(zip(srt, q_sorted))
+    row = f.set_index("unit")
+    for unit, mine in (("U1", (p13, p14)), ("U3", (p13, p34)), ("U4", (p14, p34))):
+        assert row.loc[unit, "p_value"] == pytest.approx(min(mine), rel=1e-9)
+        assert row.loc[unit, "q_value"] == pytest.approx(min(q_of[x] for x in mine), rel=1e-9)
+        assert row.loc[unit, "statistic"] == pytest.approx(-np.log10(min(mine)), rel=1e-9)
+    assert "U12024-03报送的7项指标数据与U3、U4完全相同" in row.loc["U1", "message"]
+    assert "与U1、U3完全相同" in row.loc["U4", "message"]
+
+
+def test_identical_cube_blank_is_not_zero_and_period_counts_its_pairs():
+    vals, inds = _tie_panel()
+    rows = [(f"U{u}", "town", m, i, v) for (u, m, i), v in vals.items()
+            if not (u in (3, 4) and m == "2024-03")]
+    # U3 copies U1 but leaves drills blank (6 reported, not 7): no tie with U1.
+    # U4 copies U1 with drills written as −0.0: the same figure, a tie.
+    rows += [("U3", "town", "2024-03", i, vals[(1, "2024-03", i)]) for i in inds if i != "drills"]
+    rows += [("U4", "town", "2024-03", i, -0.0 if i == "drills" else vals[(1, "2024-03", i)])
+             for i in inds]
+    p = panel(rows)
+    from anquan_analysis.dataset import compact_panel
+    for form in (p, compact_panel(p)):
+        every = balance.identical_values(form, info_p=1.0)
+        at_p = balance.identical_values(form, period="2024-03", info_p=1.0)
+        assert sorted(every["unit"]) == sorted(at_p["unit"]) == ["U1", "U4"]
+        assert set(every["observed"]) == {7.0} and "与U4完全相同" in every["message"].iloc[0]
+        # one pair: q = p × tests; all six months' pairs (90), or P's alone (15)
+        # (p differs: with P the units' moments come from January–March only)
+        for f, tests in ((every, 90), (at_p, 15)):
+            assert f["p_value"].iloc[0] < 1e-6
+            assert f["q_value"].iloc[0] == pytest.approx(tests * f["p_value"].iloc[0], rel=1e-12)
+
+
+def _pinned_panel(skip_last=False):
+    """Five towns × four months, 5 major hazards found a month each; rectified a month:
+    甲 5 5 5 5 (20 of 20), 乙 4 4 4 4, 丙 5 4 5 4, 丁 3 4 3 4, 戊 5 4 4 4."""
+    rect = {"甲镇": [5, 5, 5, 5], "乙镇": [4, 4, 4, 4], "丙镇": [5, 4, 5, 4],
+            "丁镇": [3, 4, 3, 4], "戊镇": [5, 4, 4, 4]}
+    rows = []
+    for u, rs in rect.items():
+        for m, r in zip(MONTHS[:4], rs):
+            rows.append((u, "town", m, "major_hazards_found", 5))
+            if not (skip_last and u == "甲镇" and m == MONTHS[3]):
+                rows.append((u, "town", m, "major_hazards_rectified", r))
+    return panel(rows)
+
+
+def test_pinned_cube_beta_binomial_between_units_by_hand():
+    # 甲's peers found 80 (60 without the largest other, ≥ 50) and rectified
+    # 16 + 18 + 14 + 17 = 65: ρ = 0.8125.  Rates of the five units (all ≥ 10 found):
+    # 1, .8, .9, .7, .85, variance .0125; binomial part .85 × .15 / 20 = .006375;
+    # between = .006125, concentration ρ(1 − ρ)/between − 1, a = ρc, b = (1 − ρ)c.
+    rho = 65 / 80
+    conc = rho * (1 - rho) / (0.0125 - 0.85 * 0.15 / 20) - 1
+    a, b = rho * conc, (1 - rho) * conc
+    beta_binomial = np.prod([(a + k) / (a + b + k) for k in range(20)])  # B(a+20,b)/B(a,b)
+    plain = balance.pinned_rate(_pinned_panel(), info_p=1.0)
+    spread = balance.pinned_rate(_pinned_panel(), info_p=1.0, between_units=True)
+    for f, p in ((plain, rho ** 20), (spread, beta_binomial)):
+        assert list(f["unit"]) == ["甲镇"] and f["indicator"].item() == "major_hazards_rectified"
+        assert f["expected"].item() == pytest.approx(rho, rel=1e-12)
+        assert f["statistic"].item() == 20 and f["observed"].item() == 1.0
+        assert f["p_value"].item() == pytest.approx(p, rel=1e-9)
+    assert spread["p_value"].item() > plain["p_value"].item()
+    assert "甲镇2024-01至2024-04重大事故隐患排查数20项、整改20项" in plain["message"].item()
+    assert "按同类单位整改率81.2%计" in plain["message"].item()
+
+
+def test_pinned_cube_span_and_period_use_months_with_both_figures():
+    # 甲 leaves rectified blank in April: pooled over January–March (15 of 15), and
+    # not reported for April, which was not at 100% (no figure).
+    p = _pinned_panel(skip_last=True)
+    f = balance.pinned_rate(p, info_p=1.0)
+    assert list(f["unit"]) == ["甲镇"] and f["statistic"].item() == 15
+    assert "甲镇2024-01至2024-03重大事故隐患排查数15项、整改15项" in f["message"].item()
+    assert f["p_value"].item() == pytest.approx((65 / 80) ** 15, rel=1e-9)
+    assert balance.pinned_rate(p, period=MONTHS[3], info_p=1.0).empty
+    at_march = balance.pinned_rate(p, period=MONTHS[2], info_p=1.0)
+    assert list(at_march["period"]) == [MONTHS[2]]
+    # up to March the peers found 60 (45 without the largest): all other units' rate
+    rho = (12 + 14 + 10 + 13) / 60
+    assert at_march["expected"].item() == pytest.approx(rho, rel=1e-12)
+
+
+# ------------------------------------------------ underdispersion on the cube (issue 6)
+
+def _chi2_cdf_even(x, k):
+    """P(χ²(k) ≤ x) for even k: e^(−x/2) Σ_{i ≥ k/2} (x/2)^i / i!, no cancellation."""
+    import math
+    h, term, total, i = x / 2, 1.0, 0.0, 0
+    while i < k // 2 or term > 1e-30:
+        if i >= k // 2:
+            total += term
+        i += 1
+        term *= h / i
+    return math.exp(-h) * total
+
+
+def test_underdispersion_cube_exposure_weights_by_hand():
+    # Weights 1, 1, 2, 2, 4 (enterprises), 100 found: E = 10, 10, 20, 20, 40 and
+    # X² = 0 + 1/10 + 1/20 + 1/20 + 1/40 = 0.225 (df 4).  己镇 has no exposure row:
+    # left out, although its 80 would spread the group.
+    figures = dict(zip("甲乙丙丁戊己", [10, 11, 19, 21, 39, 80]))
+    weights = dict(zip("甲乙丙丁戊", [1.0, 1.0, 2.0, 2.0, 4.0]))
+    p = panel([(f"{k}镇", "town", "2024-04", "units_inspected", v) for k, v in figures.items()])
+    exposure = pd.DataFrame({"unit": [f"{k}镇" for k in weights], "sector": "",
+                             "enterprises": list(weights.values())})
+    f = balance.underdispersion(p, exposure=exposure, use_exposure=True)
+    assert sorted(f["unit"]) == sorted(f"{k}镇" for k in "甲乙丙丁戊")
+    assert f["statistic"].iloc[0] == pytest.approx(0.225, rel=1e-12)
+    assert f["p_value"].iloc[0] == pytest.approx(_chi2_cdf_even(0.225, 4), rel=1e-9)
+    assert f["expected"].iloc[0] == pytest.approx(20.0)       # the group mean
+    assert f.loc[f["unit"] == "戊镇", "observed"].item() == 39
+    assert "(5个单位)" in f["message"].iloc[0]
+    # Unweighted, 己镇 included: X² of 10, 11, 19, 21, 39, 80 around 30 is far from small.
+    assert balance.underdispersion(p, exposure=exposure).empty
+
+
+def test_underdispersion_cube_pooled_by_hand_and_period_window():
+    # April 10, 11, 9, 10, 10 (X² 0.2) and May 20, 21, 19, 20, 20 (X² 0.1): pooled
+    # X² 0.3 on 4 + 4 = 8 df; observed = the unit's mean, expected = the mean of all.
+    rows = [(f"{k}镇", "town", m, "units_inspected", v + 10 * j)
+            for j, m in enumerate(["2024-04", "2024-05"])
+            for k, v in zip("甲乙丙丁戊", [10, 11, 9, 10, 10])]
+    p = panel(rows)
+    f = balance.underdispersion(p, per_period=False, pairs=False)
+    assert len(f) == 5 and f["period"].isna().all()
+    assert f["statistic"].iloc[0] == pytest.approx(0.3, rel=1e-12)
+    assert f["p_value"].iloc[0] == pytest.approx(_chi2_cdf_even(0.3, 8), rel=1e-9)
+    assert f["expected"].iloc[0] == pytest.approx(15.0)
+    assert f.loc[f["unit"] == "乙镇", "observed"].item() == pytest.approx(16.0)
+    assert "各期" in f["message"].iloc[0] and "自由度8" in f["message"].iloc[0]
+    at_may = balance.underdispersion(p, per_period=False, pairs=False, period="2024-05")
+    assert set(at_may["period"]) == {"2024-05"}
+    assert "2024-05及以前各期" in at_may["message"].iloc[0]
+    # Up to April one period only: nothing to pool.
+    assert balance.underdispersion(p, per_period=False, pairs=False, period="2024-04").empty
+    # Per period, each unit's strongest test: May's (X² 0.1 < 0.2, same df).
+    per = balance.underdispersion(p, pooled=False, pairs=False, info_p=1.0)
+    assert set(per["period"]) == {"2024-05"}
+    assert per["statistic"].iloc[0] == pytest.approx(0.1, rel=1e-12)
+
+
+def test_underdispersion_cube_mixed_frequencies_pool_all_periods_without_period():
+    # The same figures, the second period a quarter: with period=None every period
+    # of the panel is a period of the test, as the long-frame version had it.
+    rows = [(f"{k}镇", "town", m, "units_inspected", v + 10 * j)
+            for j, m in enumerate(["2024-01", "2024Q1"])
+            for k, v in zip("甲乙丙丁戊", [10, 11, 9, 10, 10])]
+    p = panel(rows)
+    f = balance.underdispersion(p, per_period=False, pairs=False)
+    assert f["statistic"].iloc[0] == pytest.approx(0.3, rel=1e-12)
+    assert "自由度8" in f["message"].iloc[0]
+    # With P a month, only months count: one period, no pooled test.
+    assert balance.underdispersion(p, per_period=False, pairs=False, period="2024-01").empty
+
+
+def test_underdispersion_cube_pair_with_gaps_and_zeros_by_hand():
+    # Periods where either unit is missing or both report 0 do not count: 8 months,
+    # 丙 missing in March, both 0 in February: T = 6, X² = 3/41 + 2/39 + 0/40.
+    a = [20, 0, 20, 21, 19, 20, 20, 20]
+    b = [21, 0, None, 20, 20, 19, 21, 20]
+    rows = [("甲镇", "town", MONTHS[t], "units_inspected", a[t]) for t in range(8)]
+    rows += [("丙镇", "town", MONTHS[t], "units_inspected", b[t]) for t in range(8)
+             if b[t] is not None]
+    p = panel(rows)
+    f = balance.underdispersion(p)
+    x2 = 3 / 41 + 2 / 39
+    assert sorted(f["unit"]) == ["丙镇", "甲镇"]
+    assert f["statistic"].iloc[0] == pytest.approx(x2, rel=1e-12)
+    assert f["p_value"].iloc[0] == pytest.approx(_chi2_cdf_even(x2, 6), rel=1e-9)
+    assert f["expected"].iloc[0] == pytest.approx(241 / 12, rel=1e-12)   # (Σ a + b) / 6 / 2
+    assert "自由度6" in f["message"].iloc[0]
+    assert f.loc[f["unit"] == "丙镇", "observed"].item() == pytest.approx(121 / 7)
+    # P = August: the pair reported in August, so it is tested and dated P.
+    assert set(balance.underdispersion(p, period=MONTHS[7])["period"]) == {MONTHS[7]}
+    # P = March: 丙 did not report in March, so the pair is not tested at P.
+    assert balance.underdispersion(p, period=MONTHS[2]).empty
+
+
+def test_underdispersion_cube_pair_options():
+    # 甲 and 乙 agree their figures (the by-hand pair above); 丙 is far above them.
+    a, b = [20] * 6, [21, 19, 20, 20, 21, 19]
+    rows = [("甲镇", "town", MONTHS[t], "units_inspected", a[t]) for t in range(6)]
+    rows += [("乙镇", "town", MONTHS[t], "units_inspected", b[t]) for t in range(6)]
+    rows += [("丙镇", "town", MONTHS[t], "units_inspected", 200 + 30 * (t % 2)) for t in range(6)]
+    p = panel(rows)
+    assert sorted(balance.underdispersion(p)["unit"]) == ["乙镇", "甲镇"]
+    assert sorted(balance.underdispersion(p, max_pair_units=3)["unit"]) == ["乙镇", "甲镇"]
+    assert balance.underdispersion(p, max_pair_units=2).empty    # group of 3: not paired
+    assert balance.underdispersion(p, pairs=False).empty
+    assert balance.underdispersion(p, indicators=["drills"]).empty
+    f = balance.underdispersion(p, indicators=["units_inspected", "no_such_code"])
+    assert sorted(f["unit"]) == ["乙镇", "甲镇"]
+    assert f["statistic"].iloc[0] == pytest.approx(0.10006253908692933)
+
+
+def test_underdispersion_cube_bh_step_equals_full_adjustment():
+    # _bh_reported computes p only where a reported q depends on it; q must equal
+    # findings.bh_adjust over every test (to 1e-10: p within 1e-10 of 1 count as 1).
+    from scipy import stats
+    from anquan_analysis.checks.balance._dispersion import _bh_reported
+    rng = np.random.default_rng(7)
+    for case in range(6):
+        n = 4000
+        dfs = rng.integers(1, 40, n).astype(float)
+        if case == 0:    # honest: p uniform
+            stat = stats.chi2.ppf(rng.random(n), dfs)
+        elif case == 1:  # conservative: most p near 1, a few tiny
+            stat = stats.chi2.ppf(1 - rng.random(n) ** 6, dfs)
+            stat[:30] = dfs[:30] * 0.01
+        elif case == 2:  # many small p: BH q well below 1
+            stat = stats.chi2.ppf(rng.random(n) ** 4, dfs)
+        elif case == 3:  # a single tiny p in a quiet family: its q is near 1
+            stat = dfs * 3.0
+            stat[5] = 0.0001
+        elif case == 4:  # tests without a p-value (df 0) do not count
+            stat = stats.chi2.ppf(rng.random(n) ** 3, dfs)
+            dfs[::7] = 0
+        else:            # ties at p = 0 (X² = 0)
+            stat = stats.chi2.ppf(rng.random(n) ** 2, dfs)
+            stat[:50] = 0.0
+        p = np.where(dfs > 0, stats.chi2.cdf(stat, dfs), np.nan)
+        q = bh_adjust(p)
+        for warning, info_p in ((0.05, 1e-4), (0.05, 0.01), (0.2, 0.05)):
+            want = np.flatnonzero((q < warning) | (p < info_p))
+            pos, got_p, got_q = _bh_reported(stat, dfs, info_p=info_p, warning=warning)
+            assert list(pos) == list(want), (case, warning)
+            assert np.allclose(got_p, p[want], rtol=1e-12, atol=0)
+            assert np.allclose(got_q, q[want], rtol=1e-10, atol=0)
