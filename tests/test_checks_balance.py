@@ -460,3 +460,110 @@ def test_underdispersion_cube_bh_step_equals_full_adjustment():
             assert list(pos) == list(want), (case, warning)
             assert np.allclose(got_p, p[want], rtol=1e-12, atol=0)
             assert np.allclose(got_q, q[want], rtol=1e-10, atol=0)
+
+
+# ------------------------------------------- repeated_value / digits on the cube
+
+def _poisson_run_sum(mean, length):
+    """Σ_{k≥1} Poisson(k; mean)^length, summed directly."""
+    import math
+    return sum(math.exp(length * (k * math.log(mean) - mean - math.lgamma(k + 1)))
+               for k in range(1, 400))
+
+
+def test_repeated_cube_frequencies_are_separate_series():
+    # The same unit and indicator reported monthly (no run) and quarterly (5 four
+    # times): the quarters are a series of their own, T = L = 4, Poisson(5).
+    months = [("甲局", "department", m, "drills", v)
+              for m, v in zip(MONTHS, [3, 8, 1, 6, 4, 9, 2, 7, 5, 3, 6, 8])]
+    quarters = [("甲局", "department", f"2024Q{k}", "drills", 5) for k in range(1, 5)]
+    f = balance.repeated_value(panel(months + quarters), info_p=1.0)
+    assert list(f["period"]) == ["2024Q4"] and f["statistic"].item() == 4
+    assert "2024Q1至2024Q4连续4期均为5" in f["message"].item()
+    assert f["p_value"].item() == pytest.approx(_poisson_run_sum(5.0, 4), rel=1e-9)
+    assert f["expected"].item() == 5.0
+
+
+def test_repeated_cube_gap_and_fraction_break_runs():
+    # 7, 7, 7, (April missing), 7.5, 1, 15, 3: the missing month and the fraction
+    # end the run at March; the fraction is not a figure of the series (T = 6).
+    # Outside the run 1, 15, 3 vary more than Poisson, so the null is Poisson with
+    # the series mean 40/6: p = (6 − 3 + 1)·Σ_k P(k)^3.
+    vals = {0: 7, 1: 7, 2: 7, 4: 7.5, 5: 1, 6: 15, 7: 3}
+    rows = [("甲局", "department", MONTHS[t], "drills", v) for t, v in vals.items()]
+    f = balance.repeated_value(panel(rows), info_p=1.0)
+    assert f["statistic"].item() == 3 and f["period"].item() == "2024-03"
+    assert f["expected"].item() == pytest.approx(40 / 6)
+    assert f["p_value"].item() == pytest.approx(4 * _poisson_run_sum(40 / 6, 3), rel=1e-9)
+
+
+def _direct_heap_share(mean, var, cut):
+    """The discretised normal's chance of a multiple of 5 at or above ``cut``,
+    summed term by term far beyond the mean."""
+    import math
+    s = max(math.sqrt(max(var, mean)), 0.5)
+    w = [(v, math.exp(-0.5 * ((v - mean) / s) ** 2)) for v in range(cut, int(mean + 40 * s) + 50)]
+    return sum(x for v, x in w if v % 5 == 0) / sum(x for _, x in w)
+
+
+def test_digits_cube_heap_share_equals_the_direct_sum():
+    means = [11.9, 3.0, 40.0, 180.0, 600.0, 9.99]
+    vars_ = [8.5, 20.0, 45.0, 200.0, 610.0, 1.0]
+    got = balance._heap_share(means, vars_, 10)
+    for g, m, v in zip(got, means, vars_):
+        assert g == pytest.approx(_direct_heap_share(m, v, 10), rel=1e-10)
+    got = balance._heap_share([25.0, 60.0], [30.0, 400.0], 20.5)   # the cut at 21
+    assert got[0] == pytest.approx(_direct_heap_share(25.0, 30.0, 21), rel=1e-10)
+    assert got[1] == pytest.approx(_direct_heap_share(60.0, 400.0, 21), rel=1e-10)
+
+
+def test_digits_cube_equal_figures_count_once_in_the_panels_order():
+    # drills (narrow, about 12: heaping share above 0.2) and units_inspected (wide:
+    # 0.2) report the same figure in six months.  The figure counted is the one
+    # the report lists first, with its own series' chance.
+    a = [10, 12, 15, 11, 10, 13, 12, 10, 14, 11, 15, 10]
+    b = [10, 12, 400, 700, 10, 250, 900, 10, 500, 11, 300, 10]
+    e_a = _direct_heap_share(np.mean(a), np.var(a, ddof=1), 10)
+    assert e_a > 0.24
+
+    def rows(first_a):
+        out = []
+        for t in range(12):
+            pair = [("drills", a[t]), ("units_inspected", b[t])]
+            if not first_a(t):
+                pair.reverse()
+            out += [("甲镇", "town", MONTHS[t], ind, v) for ind, v in pair]
+        return out
+
+    # six of the 24 figures repeat one of their report: 18 counted either way
+    cases = {"a first": (lambda t: True, 12, 6), "b first": (lambda t: False, 6, 12),
+             "mixed": (lambda t: t < 6, 9, 9)}     # the last case: no common order
+    for name, (first_a, k_a, k_b) in cases.items():
+        f = balance.last_digit(panel(rows(first_a)), info_p=1.0)
+        # ending in 0 or 5: 10; 15, 400; 700; 10; 250; 900; 10; 500; 15, 300; 10
+        assert f["statistic"].item() == 12, name
+        assert f["expected"].item() == pytest.approx((k_a * e_a + k_b * 0.2) / 18, rel=1e-9), name
+        assert "18个不小于10的数值" in f["message"].item(), name
+
+
+def test_digits_cube_benford_chi2_by_hand():
+    # 60 figures ≥ 10 spanning 10–9000 with first digits counted by hand; a figure
+    # below 10 and an approximate one are not tested.
+    import math
+    from scipy import stats
+    counts = [20, 10, 8, 6, 5, 4, 3, 2, 2]
+    figures = [d * 10 ** (1 + j % 3) + j % 7 for d, c in enumerate(counts, 1) for j in range(c)]
+    periods = [f"{2022 + t // 12}-{t % 12 + 1:02d}" for t in range(31)]
+    cells = [(p, ind) for p in periods for ind in ("drills", "fines")]
+    rows = [("甲镇", "town", p, ind, v) for (p, ind), v in zip(cells, figures + [5, 7000])]
+    df = panel(rows)
+    df.loc[df.index[-1], "approx"] = True
+    f = balance.benford(df, scale_check=False, mad_threshold=0.0, info_p=1.0)
+    benf = [math.log10(1 + 1 / d) for d in range(1, 10)]
+    chi2 = sum((c - 60 * p) ** 2 / (60 * p) for c, p in zip(counts, benf))
+    mad = sum(abs(c / 60 - p) for c, p in zip(counts, benf)) / 9
+    assert f["expected"].item() == 60
+    assert f["statistic"].item() == pytest.approx(chi2, rel=1e-12)
+    assert f["observed"].item() == pytest.approx(mad, rel=1e-12)
+    assert f["p_value"].item() == pytest.approx(stats.chi2.sf(chi2, 8), rel=1e-9)
+    assert "首位为1的最多" in f["message"].item()

@@ -1,97 +1,208 @@
 """repeated_value: one unit reporting the same figure period after period.
 
-See the package docstring for the conventions every balance check follows."""
+See the package docstring for the conventions every balance check follows.
+
+Computed on the panel cube (``cube.panel_cube``): a series is ``values[u, i, :]``
+restricted to the periods of one frequency, runs are found by comparing each
+period with the one before along that axis, a block of units at a time, and only
+the runs that will be reported become text."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import special
+
 from ... import catalogue
-from scipy import special, stats
-from ...dataset import as_text
+from ...cube import panel_cube
 from ...findings import empty_findings
-from ._common import _bh_of, _coded, _finish, _fmt, _fmt_p, _ordinal, _prepare
+from ._common import _bh_of, _finish, _fmt, _fmt_p
+
+# Cells (unit × indicator × period) per block of units: temporaries of a few MB,
+# independent of the panel's size.
+_BLOCK_CELLS = 1 << 18
 
 
 # ------------------------------------------------------------------- repeated_value
+
+def _segment_logsumexp(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """log Σ exp(x) over the segments of ``x`` beginning at ``starts`` (each
+    non-empty, with at least one finite entry)."""
+    top = np.maximum.reduceat(x, starts)
+    sizes = np.diff(np.append(starts, len(x)))
+    return np.log(np.add.reduceat(np.exp(x - np.repeat(top, sizes)), starts)) + top
+
 
 def _log_run_chance(mean, var_ratio, length, exact_sd: float = 30.0) -> np.ndarray:
     """log Σ_{k≥1} P(X = k)^L: the log chance that L given consecutive draws are
     equal and positive, for X Poisson(mean) when ``var_ratio`` ≥ 1 and a normal
     with variance var_ratio·mean discretised to the integers ≥ 0 when it is below 1.
-    Exact on a grid where the standard deviation is at most ``exact_sd``; above,
-    the normal approximation (2πσ²)^(−(L−1)/2)/√L."""
-    mean, ratio, length = (np.asarray(a, dtype="float64") for a in (mean, var_ratio, length))
+    Exact on the integers within mean ± 9√mean (+10 above) where the standard
+    deviation is at most ``exact_sd``: the terms left out are below e^-40 of the
+    sum (the normal's sd is at most √mean).  Above, the normal approximation
+    (2πσ²)^(−(L−1)/2)/√L.  Each distinct (mean, ratio, L) is computed once, on its
+    own window of integers: one grid per row sized by the largest mean cost
+    gigabytes at province scale."""
+    mean, ratio, length = np.broadcast_arrays(
+        *(np.asarray(a, dtype="float64") for a in (mean, var_ratio, length)))
     ratio = np.minimum(ratio, 1.0)
     sd = np.sqrt(ratio * mean)
-    out = np.empty(mean.shape)
+    out = np.full(mean.shape, np.nan)
     big = sd > exact_sd
-    out[big] = -(length[big] - 1) / 2 * np.log(2 * np.pi * sd[big] ** 2) - 0.5 * np.log(length[big])
-    small = np.flatnonzero(~big)
-    # Rows in blocks of similar mean, each on a grid reaching its own largest mean
-    # (+12 sd): one grid sized by the largest mean of all rows cost gigabytes and
-    # tens of seconds at province scale; the terms it adds beyond are below e^-70.
-    small = small[np.argsort(mean[small], kind="stable")]
-    for block in np.array_split(small, max(1, -(-len(small) // 2048))):
-        if not len(block):
-            continue
-        m, r, lv, s = mean[block, None], ratio[block, None], length[block, None], sd[block, None]
-        k_max = int(np.ceil((mean[block] + 12 * np.sqrt(mean[block])).max())) + 10
-        k = np.arange(0, k_max + 1, dtype="float64")[None, :]
-        pois = stats.poisson.logpmf(k, m)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dens = -0.5 * ((k - m) / s) ** 2
-        dens = dens - special.logsumexp(dens, axis=1, keepdims=True)
-        logpmf = np.where(r >= 1.0, pois, dens)[:, 1:]
-        out[block] = special.logsumexp(lv * logpmf, axis=1)
+    out[big] = (-(length[big] - 1) / 2 * np.log(2 * np.pi * sd[big] ** 2)
+                - 0.5 * np.log(length[big]))
+    small = ~big & (mean > 0)  # a mean ≤ 0 has no Poisson to draw from: NaN
+    if not small.any():
+        return out
+    # The Poisson does not depend on the ratio: one key for all its rows.
+    cols = [mean[small], np.where(ratio[small] >= 1.0, 1.0, ratio[small]), length[small]]
+    back = np.zeros(len(cols[0]), dtype=np.int64)
+    for c in cols:  # hash each column, then the combination: no sort of float rows
+        codes, uniq = pd.factorize(c)
+        back = pd.factorize(back * len(uniq) + codes)[0]
+    first = np.zeros(back.max() + 1, dtype=np.int64)
+    first[back[::-1]] = np.arange(len(back) - 1, -1, -1)
+    m, r, lv = (c[first] for c in cols)
+    lo = np.maximum(np.floor(m - 9 * np.sqrt(m)), 0.0).astype(np.int64)
+    sizes = np.ceil(m + 9 * np.sqrt(m)).astype(np.int64) + 10 - lo + 1
+    res = np.empty(len(m))
+    for rows in _chunks(sizes):
+        res[rows] = _log_sum_powers(m[rows], r[rows], lv[rows], lo[rows], sizes[rows])
+    out[small] = res[back]
     return out
 
 
-def _runs(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Runs of equal figures in consecutive periods of each series (unit × indicator
-    × frequency), found on integer codes in one sorted pass, and each series' moments.
-    Runs: _series, _run (numbered in series and time order), observed (the figure),
-    statistic (its length), _first and _last (positions in ``df`` of the run's first
-    and last rows) and _last_period (the code of the last row's period, see
-    ``_coded``).  Moments: _series, T, expected (mean), s1 (sum), s2 (sum of
-    squares)."""
-    period_code, names = _coded(df, "period")
-    present = names != ""
-    pos_of = np.zeros(len(names), dtype=np.int64)
-    freq_of = np.zeros(len(names), dtype=np.int64)
-    if present.any():
-        pos, freq = _ordinal(pd.Series(names[present].astype(str)))
-        # frequencies coded in the order of their letters, as a sort on the text
-        pos_of[present], freq_of[present] = pos.to_numpy(), pd.factorize(freq, sort=True)[0]
-    pos, freq = pos_of[period_code], freq_of[period_code]
-    unit = df["_unit_code"].to_numpy().astype(np.int64)
-    ind = df["_indicator_code"].to_numpy().astype(np.int64)
-    # one int64 key in the order (unit, indicator, frequency, position): a single
-    # argsort is several times faster than a lexsort over four keys
-    span = [int(a.max()) - int(a.min()) + 1 if len(a) else 1 for a in (ind, freq, pos)]
-    key = ((unit * span[0] + ind - ind.min(initial=0)) * span[1]
-           + freq - freq.min(initial=0)) * span[2] + pos - pos.min(initial=0)
-    order = np.argsort(key, kind="stable")
-    unit, ind, freq, pos = unit[order], ind[order], freq[order], pos[order]
-    value = df["value"].to_numpy()[order]
-    new_series = np.ones(len(order), dtype=bool)
-    new_series[1:] = (unit[1:] != unit[:-1]) | (ind[1:] != ind[:-1]) | (freq[1:] != freq[:-1])
-    new_run = new_series.copy()
-    new_run[1:] |= (value[1:] != value[:-1]) | (pos[1:] != pos[:-1] + 1)
-    series = np.cumsum(new_series) - 1
-    starts = np.flatnonzero(new_run)
-    length = np.diff(np.append(starts, len(order)))
-    ends = starts + length - 1
-    runs = pd.DataFrame({
-        "_series": series[starts], "_run": np.arange(len(starts)),
-        "observed": value[starts], "statistic": length.astype(np.int64),
-        "_first": order[starts], "_last": order[ends],
-        "_last_period": period_code[order[ends]]})
-    v = pd.Series(value)
-    g = pd.DataFrame({"v": v, "sq": v ** 2}).groupby(series, sort=True)
-    moments = pd.DataFrame({"T": g["v"].size(), "expected": g["v"].mean(),
-                            "s1": g["v"].sum(), "s2": g["sq"].sum()})
-    return runs, moments.rename_axis("_series").reset_index()
+def _chunks(sizes: np.ndarray, cap: int = 1 << 18) -> list:
+    """Consecutive runs of rows whose ``sizes`` add up to about ``cap`` (temporaries
+    of a few MB whatever the number of rows)."""
+    group = (np.cumsum(sizes) - 1) // cap
+    return np.split(np.arange(len(sizes)), np.flatnonzero(np.diff(group)) + 1)
+
+
+def _log_sum_powers(m, r, lv, lo, sizes) -> np.ndarray:
+    """log Σ_{k≥1} P(X = k)^L for each row, summed over the integers lo … lo +
+    size − 1 (see ``_log_run_chance``)."""
+    starts = np.zeros(len(m), dtype=np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    row = np.repeat(np.arange(len(m)), sizes)
+    k = (np.arange(int(sizes.sum())) - starts[row] + lo[row]).astype("float64")
+    mk = m[row]
+    pois = (r >= 1.0)[row]
+    logpmf = np.empty(len(k))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # as scipy.stats.poisson.logpmf computes it
+        logpmf[pois] = special.xlogy(k[pois], mk[pois]) - special.gammaln(k[pois] + 1) - mk[pois]
+        nrm = np.flatnonzero(r < 1.0)
+        if len(nrm):
+            # the discretised normal, normalised over its integers ≥ 0
+            sk = np.sqrt(r * m)[row][~pois]
+            dens = -0.5 * ((k[~pois] - mk[~pois]) / sk) ** 2
+            norm_starts = np.zeros(len(nrm), dtype=np.int64)
+            np.cumsum(sizes[nrm][:-1], out=norm_starts[1:])
+            logpmf[~pois] = dens - np.repeat(_segment_logsumexp(dens, norm_starts), sizes[nrm])
+    terms = lv[row] * logpmf
+    terms[k == 0] = -np.inf  # positive figures only
+    return _segment_logsumexp(terms, starts)
+
+
+def _run_lengths(v: np.ndarray, valid: np.ndarray, follows: np.ndarray, end=None):
+    """Runs of equal positive figures along the last axis of ``v`` (rows × periods;
+    ``valid`` marks the figures of the series, ``follows`` the periods directly
+    after the one before).  Returns (length, last period) per row: of the longest
+    run, the latest when equal, or with ``end`` of the run ending there (length 0
+    when there is no positive figure at ``end``)."""
+    n_t = v.shape[-1]
+    small = np.int16 if n_t * (n_t + 2) < 2 ** 15 else np.int64
+    idx = np.arange(n_t, dtype=small)
+    same = np.zeros(v.shape, dtype=bool)
+    np.equal(v[..., 1:], v[..., :-1], out=same[..., 1:])
+    same &= valid  # an equal figure is then valid too
+    same &= follows
+    # a run starts where a figure does not repeat the one before: its length at t
+    # is t minus the latest start up to t, a running maximum along the periods
+    start = np.where(same, small(0), idx)
+    np.maximum.accumulate(start, axis=-1, out=start)
+    positive = valid & (v > 0)
+    if end is not None:
+        length = np.where(positive[..., end], end - start[..., end] + 1, 0)
+        return length.astype(np.int64), np.full(length.shape, end, dtype=np.int64)
+    # length·n_t + t: its maximum is the longest run, the latest when equal
+    start *= small(n_t)
+    score = np.where(positive, (idx + 1) * small(n_t) + idx - start, small(0))
+    best = score.max(axis=-1).astype(np.int64)
+    return best // n_t, best % n_t
+
+
+def _series_runs(cube, period, min_run: int, keep_len: int):
+    """The run to test in every series of count indicators (unit × indicator ×
+    frequency): the longest run of equal positive integer figures in consecutive
+    periods (the latest when equal), or with ``period`` the run ending at it.
+    Figures that are not integers are left out of the series, as if not reported.
+
+    Returns (a dict of arrays, one entry per run of length ≥ ``keep_len`` in a
+    series of at least ``min_run`` figures, and the number of series with at least
+    ``min_run`` figures)."""
+    is_count = cube.count_indicators()
+    freqs = sorted(set(cube.period_freq))  # coded in the order of their letters
+    n_u, n_i = cube.shape[:2]
+    found, n_tests = [], 0
+    for f_code, freq in enumerate(freqs):
+        cols = np.flatnonzero(cube.period_freq == freq)
+        cols = cols[np.argsort(cube.period_pos[cols], kind="stable")]
+        n_t = len(cols)
+        # a period continues a run only if it directly follows the one before
+        follows = np.zeros(n_t, dtype=bool)
+        follows[1:] = np.diff(cube.period_pos[cols]) == 1
+        end = None
+        if period is not None:
+            end = np.flatnonzero(cube.periods[cols] == period)
+            if not len(end):
+                continue
+            end = int(end[0])
+        t_axis = cols  # local period → position on the cube's period axis
+        if n_t == cube.shape[2] and (n_t < 2 or (np.diff(cols) == 1).all()):
+            cols = slice(None)  # the whole axis in order: a view, no copy
+        step = max(1, _BLOCK_CELLS // max(1, n_i * n_t))
+        frac = np.empty((min(step, n_u), n_i, n_t))
+        valid = np.empty(frac.shape, dtype=bool)
+        for u0 in range(0, n_u, step):
+            # all indicators (a view); measured ones are dropped once reduced
+            v = cube.values[u0:u0 + step, :, cols]
+            nb = len(v)
+            fr, ok = frac[:nb], valid[:nb]
+            with np.errstate(invalid="ignore"):
+                np.floor(v, out=fr)
+                np.subtract(v, fr, out=fr)  # NaN where not reported (and for ±inf)
+            np.equal(fr, 0, out=ok)
+            n = np.count_nonzero(ok, axis=2)
+            n[:, ~is_count] = 0  # a series is a count indicator's
+            tested = n >= max(min_run, 1)
+            n_tests += int(np.count_nonzero(tested))
+            if end is not None:
+                # only series with a positive figure at P (repeating the one before
+                # it when runs of one are not wanted) can have a run ending there
+                hit = tested & ok[:, :, end] & (v[:, :, end] > 0)
+                if keep_len > 1:
+                    hit &= follows[end] & (v[:, :, end] == v[:, :, end - 1])
+                uu, ii = np.nonzero(hit)
+                length, last = _run_lengths(v[uu, ii], ok[uu, ii], follows, end)
+            else:
+                length, last = _run_lengths(v, ok, follows)
+                sel = tested & (length >= keep_len)
+                uu, ii = np.nonzero(sel)
+                length, last = length[uu, ii], last[uu, ii]
+            if not len(uu):
+                continue
+            rows = np.where(ok[uu, ii], v[uu, ii], 0.0)  # the series' figures
+            found.append({
+                "_u": uu + u0, "_i": ii, "_f": np.full(len(uu), f_code),
+                "statistic": length, "_end": t_axis[last],
+                "_start": t_axis[last - length + 1],
+                "observed": rows[np.arange(len(uu)), last], "T": n[uu, ii],
+                "s1": rows.sum(axis=1), "s2": np.einsum("kt,kt->k", rows, rows)})
+    if not found:
+        return None, n_tests
+    return {k: np.concatenate([f[k] for f in found]) for k in found[0]}, n_tests
 
 
 def repeated_value(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
@@ -110,54 +221,61 @@ def repeated_value(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, pe
     positions.  One test per series; BH across series; runs shorter than
     ``min_run`` are tested but not reported.
 
+    A series is one unit's integer figures on one indicator in the periods of one
+    frequency (figures that are not whole numbers are left out of it).
+
     Rows: period = the run's last period, observed = the repeated value,
     expected = μ, statistic = L.
     """
-    df = _prepare(panel, period, counts_only=True, codes=True, text=False)
-    df = df[df["value"] % 1 == 0]
-    if df.empty:
+    cube = panel_cube(panel, period)
+    if not cube.values.size:
         return empty_findings()
-    runs, moments = _runs(df)
-    if period is not None:
-        runs = runs[_coded(df, "period")[1][runs["_last_period"].to_numpy()] == period]
-    runs = runs[runs["observed"] > 0]
-    # The longest run per series (the latest when equal).
-    runs = runs.sort_values(["statistic", "_run"]).drop_duplicates("_series", keep="last")
-    runs = runs.merge(moments, on="_series")
-    # text only for the runs kept, one per series
-    first = as_text(df.iloc[runs["_first"].to_numpy()],
-                    ["unit", "unit_type", "indicator", "period"])
-    last = as_text(df.iloc[runs["_last"].to_numpy()], ["period"])
-    runs = runs.assign(unit=first["unit"].to_numpy(), unit_type=first["unit_type"].to_numpy(),
-                       indicator=first["indicator"].to_numpy(),
-                       start=first["period"].to_numpy(), period=last["period"].to_numpy())
-    n_tests = int((moments["T"] >= min_run).sum())
-    runs = runs[runs["T"] >= min_run]
-    if runs.empty:
+    # Runs of one figure have p = 1: they cannot lower another run's q (BH), so
+    # they are left out unless min_run asks to report them.
+    runs, n_tests = _series_runs(cube, period, min_run, keep_len=1 if min_run <= 1 else 2)
+    if runs is None:
         return empty_findings()
+    # the order the runs had as one row per series: by length, then series
+    order = np.lexsort((runs["_f"], runs["_i"], runs["_u"], runs["statistic"]))
+    runs = {k: a[order] for k, a in runs.items()}
+    L = runs["statistic"].astype("float64")
+    T = runs["T"].astype("float64")
+    obs, s1, s2 = runs["observed"], runs["s1"], runs["s2"]
+    expected = s1 / T
     # The unit's variability outside the run.
-    out_n = runs["T"] - runs["statistic"]
-    out_mean = (runs["s1"] - runs["statistic"] * runs["observed"]) / out_n.where(out_n > 0)
-    out_ss = runs["s2"] - runs["statistic"] * runs["observed"] ** 2
-    out_var = (out_ss - out_n * out_mean ** 2) / (out_n - 1).where(out_n > 1)
-    ratio = (out_var / out_mean.where(out_mean > 0)).where(out_n >= 3).fillna(1.0)
-    ratio = ratio.clip(lower=min_ratio, upper=1.0)
-    log_p = (np.log(runs["T"] - runs["statistic"] + 1)
-             + _log_run_chance(runs["expected"], ratio, runs["statistic"]))
-    runs["p_value"] = np.where(runs["statistic"] >= 2, np.exp(np.minimum(log_p, 0.0)), 1.0)
-    runs["q_value"] = _bh_of(runs["p_value"].to_numpy(), n_tests)
-    runs = runs[runs["statistic"] >= min_run]
-    if runs.empty:
+    out_n = T - L
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out_mean = (s1 - L * obs) / np.where(out_n > 0, out_n, np.nan)
+        out_ss = s2 - L * obs ** 2
+        out_var = (out_ss - out_n * out_mean ** 2) / np.where(out_n > 1, out_n - 1, np.nan)
+        ratio = out_var / np.where(out_mean > 0, out_mean, np.nan)
+    ratio = np.where((out_n >= 3) & ~np.isnan(ratio), ratio, 1.0)
+    ratio = np.clip(ratio, min_ratio, 1.0)
+    p = np.ones(len(L))
+    tested = L >= 2
+    if tested.any():
+        log_p = (np.log(T[tested] - L[tested] + 1)
+                 + _log_run_chance(expected[tested], ratio[tested], L[tested]))
+        p[tested] = np.exp(np.minimum(log_p, 0.0))
+    q = _bh_of(p, n_tests)
+    # text only for the rows _finish will keep: not info (q below alert or
+    # warning) or p below info_p
+    keep = (L >= min_run) & ((q < max(alert, warning)) | (p < info_p))
+    if not keep.any():
         return empty_findings()
-    unit_word = runs["indicator"].map(catalogue.indicator_unit)
-    runs["message"] = (runs["unit"] + runs["indicator"].map(catalogue.indicator_name)
-                       + runs["start"] + "至" + runs["period"] + "连续"
-                       + runs["statistic"].astype(int).astype(str) + "期均为"
-                       + runs["observed"].map(_fmt) + unit_word + "，该单位均值"
-                       + runs["expected"].map(lambda x: f"{x:.1f}")
-                       + "，按其自身波动随机出现的概率约为" + runs["p_value"].map(_fmt_p))
-    keep = ["unit", "unit_type", "period", "indicator", "observed", "expected", "statistic",
-            "p_value", "q_value", "message"]
-    return _finish(runs[keep], "repeated_value", info_p=info_p, alert=alert, warning=warning)
-
-
+    u, i = runs["_u"][keep], runs["_i"][keep]
+    indicator = cube.indicators[i]
+    out = pd.DataFrame({
+        "unit": cube.units[u], "unit_type": cube.unit_type[u],
+        "period": cube.periods[runs["_end"][keep]], "indicator": indicator,
+        "observed": obs[keep], "expected": expected[keep],
+        "statistic": runs["statistic"][keep], "p_value": p[keep], "q_value": q[keep]})
+    start = cube.periods[runs["_start"][keep]]
+    out["message"] = [
+        f"{un}{catalogue.indicator_name(ind)}{a}至{b}连续{n}期均为{_fmt(o)}"
+        f"{catalogue.indicator_unit(ind)}，该单位均值{e:.1f}，按其自身波动随机出现的概率约为"
+        f"{_fmt_p(pv)}"
+        for un, ind, a, b, n, o, e, pv in zip(out["unit"], indicator, start, out["period"],
+                                               out["statistic"], out["observed"],
+                                               out["expected"], out["p_value"])]
+    return _finish(out, "repeated_value", info_p=info_p, alert=alert, warning=warning)
