@@ -9,20 +9,21 @@ names, messages) reaches HTML only through ``html.escape`` or pandas' escaping
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
+import re
+import threading
 import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl.styles import Alignment
-from openpyxl.utils import get_column_letter
 
 from .catalogue import indicator_name, unit_type_name
 from .findings import CHECK_FAMILIES, CHECK_ZH, FAMILY_ZH, FINDINGS_COLUMNS, SEVERITY_ZH
 # One rule against formula injection for every output: a leading apostrophe.
-from .io import atomic_path, make_xlsx_deterministic, neutralise_formulas, write_text_atomic
+from .io import atomic_path, fixed_timestamp, neutralise_formulas, write_text_atomic
 
 # Chinese headers of the findings table, in FINDINGS_COLUMNS order (family is the sheet).
 FINDINGS_HEADERS_ZH = {
@@ -48,11 +49,20 @@ def findings_zh(findings: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"findings_zh: missing column {missing[0]!r}")
     out = findings[list(FINDINGS_HEADERS_ZH)].copy()
-    out["check"] = out["check"].map(lambda c: CHECK_ZH.get(c, c))
-    out["unit_type"] = out["unit_type"].map(lambda t: unit_type_name(t) if pd.notna(t) else t)
-    out["indicator"] = out["indicator"].map(lambda c: indicator_name(c) if pd.notna(c) else c)
-    out["severity"] = out["severity"].map(lambda s: SEVERITY_ZH.get(s, s))
+    out["check"] = _by_value(out["check"], lambda c: CHECK_ZH.get(c, c))
+    out["unit_type"] = _by_value(out["unit_type"], unit_type_name)
+    out["indicator"] = _by_value(out["indicator"], indicator_name)
+    out["severity"] = _by_value(out["severity"], lambda s: SEVERITY_ZH.get(s, s))
     return out.rename(columns=FINDINGS_HEADERS_ZH)
+
+
+def _by_value(s: pd.Series, f) -> pd.Series:
+    """``s.map(f)`` with ``f`` called once per distinct value (a findings table
+    repeats a dozen codes over thousands of rows); missing values stay missing."""
+    distinct = s.dropna().unique()
+    if not len(distinct):  # nothing to name; as ``map`` leaves an all-missing column
+        return s.map(lambda v: v)
+    return s.map({v: f(v) for v in distinct})
 
 
 def findings_summary(findings: pd.DataFrame) -> pd.DataFrame:
@@ -85,21 +95,180 @@ def _display_width(text) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
 
 
-def _format_sheet(ws, frame: pd.DataFrame) -> None:
-    """Freeze the header row; set each column's width from its longest entry (wide
-    characters count double), wrapping the text of columns wider than the cap."""
-    ws.freeze_panes = "A2"
+def _column_width(header, values: pd.Series) -> int:
+    """The display width of the longest of ``header`` and ``values`` (as shown: floats
+    to 4 significant digits).  ASCII text is as wide as it is long; other text of n
+    characters is n to 2n columns wide, so only the longest distinct texts are
+    measured, and the scan stops once the width passes the cap: a findings sheet can
+    hold ten thousand long messages."""
+    distinct = values.dropna().unique()
+    if pd.api.types.is_float_dtype(values):
+        distinct = [f"{v:.4g}" for v in distinct]
+    texts = pd.Series(distinct, dtype=object).astype(str)
+    best = _display_width(header)
+    if texts.empty:
+        return best
+    lengths = texts.str.len().to_numpy()
+    ascii_ = texts.str.isascii().to_numpy(dtype=bool)
+    if ascii_.any():
+        best = max(best, int(lengths[ascii_].max()))
+    wide = texts.to_numpy(dtype=object)[~ascii_]
+    wide_lengths = lengths[~ascii_]
+    for i in np.argsort(-wide_lengths, kind="stable"):
+        if 2 * wide_lengths[i] <= best or best + 2 > _MAX_WIDTH:
+            break
+        best = max(best, _display_width(wide[i]))
+    return best
+
+
+# ---------------------------------------------------------------- XLSX package
+# findings.xlsx is written as SpreadsheetML directly: a province's findings run to
+# ten thousand rows, which openpyxl takes seconds to build cell by cell, while the
+# workbook needs only text, numbers, a bold frozen header, column widths and wrapped
+# text.  Cell styles (styles.xml cellXfs): 0 plain, 1 bold header, 2 wrapped text.
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_STYLES_XML = (
+    f'{_XML_HEAD}<styleSheet xmlns="{_MAIN_NS}">'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+    '<alignment vertical="top" wrapText="1"/></xf></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    '</styleSheet>')
+# Characters XML 1.0 cannot carry at all (control characters, lone surrogates).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(value) -> str:
+    return html.escape(_XML_ILLEGAL.sub("", str(value)), quote=True)
+
+
+def _column_letter(j: int) -> str:
+    """Excel's name of the ``j``-th column (1 → A, 27 → AA)."""
+    name = ""
+    while j:
+        j, r = divmod(j - 1, 26)
+        name = chr(65 + r) + name
+    return name
+
+
+def _cell_body(value, style: int) -> str:
+    """A ``<c>`` element after its reference: style, type and value."""
+    s = f' s="{style}"' if style else ""
+    if isinstance(value, (bool, np.bool_)):
+        return f'{s} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, (int, np.integer)):
+        return f"{s}><v>{int(value)}</v></c>"
+    if isinstance(value, (float, np.floating)) and np.isfinite(value):
+        return f"{s}><v>{float(value)!r}</v></c>"
+    return f'{s} t="inlineStr"><is><t xml:space="preserve">{_xml_text(value)}</t></is></c>'
+
+
+def _column_cells(values: pd.Series, style: int) -> list:
+    """The ``<c>`` bodies of a column ("" where the value is missing: the cell stays
+    empty), each distinct value converted once: findings repeat a few check names,
+    unit types and periods over thousands of rows."""
+    distinct = values.dropna().unique()
+    bodies = values.map({v: _cell_body(v, style) for v in distinct}) if len(distinct) else values
+    return bodies.astype(object).where(values.notna(), "").tolist()
+
+
+def _sheet_xml(frame: pd.DataFrame) -> str:
+    """A worksheet: header row bold and frozen; each column's width from its longest
+    entry (wide characters count double), the text of columns wider than the cap
+    wrapped; text as inline strings; missing values as empty cells."""
+    letters = [_column_letter(j) for j in range(1, len(frame.columns) + 1)]
+    cols, columns = [], []
     for j, col in enumerate(frame.columns, start=1):
-        values = frame[col]
-        if pd.api.types.is_float_dtype(values):
-            shown = values.map(lambda v: "" if pd.isna(v) else f"{v:.4g}")
-        else:
-            shown = values
-        width = max([_display_width(col)] + [_display_width(v) for v in shown.tolist()])
-        ws.column_dimensions[get_column_letter(j)].width = min(width + 2, _MAX_WIDTH)
-        if width + 2 > _MAX_WIDTH:
-            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        width = _column_width(col, frame[col])
+        cols.append(f'<col min="{j}" max="{j}" width="{min(width + 2, _MAX_WIDTH)}" '
+                    'customWidth="1"/>')
+        columns.append(_column_cells(frame[col], 2 if width + 2 > _MAX_WIDTH else 0))
+    rows = ['<row r="1">' + "".join(f'<c r="{x}1"{_cell_body(str(c), 1)}'
+                                    for c, x in zip(frame.columns, letters)) + "</row>"]
+    for i, bodies in enumerate(zip(*columns), start=2):
+        cells = "".join([f'<c r="{x}{i}"{b}' for x, b in zip(letters, bodies) if b])
+        rows.append(f'<row r="{i}">{cells}</row>')
+    return (f'{_XML_HEAD}<worksheet xmlns="{_MAIN_NS}"><sheetViews>'
+            '<sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+            'activePane="bottomLeft" state="frozen"/>'
+            '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+            f'<sheetFormatPr defaultRowHeight="15"/><cols>{"".join(cols)}</cols>'
+            f'<sheetData>{"".join(rows)}</sheetData></worksheet>')
+
+
+def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
+    """A workbook with one worksheet per entry of ``sheets`` (in order), every zip
+    entry and the document's created/modified stamps at ``io.fixed_timestamp``, so
+    equal tables give equal bytes."""
+    import zipfile
+
+    stamp = fixed_timestamp()
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    n = len(sheets)
+    sheet_parts = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{k}.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        for k in range(1, n + 1))
+    parts = {
+        "[Content_Types].xml": (
+            f'{_XML_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
+            f'officedocument.spreadsheetml.styles+xml"/>{sheet_parts}'
+            '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-'
+            'package.core-properties+xml"/></Types>'),
+        "_rels/.rels": (
+            f'{_XML_HEAD}<Relationships xmlns="{_PKG_REL_NS}">'
+            f'<Relationship Id="rId1" Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
+            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/'
+            'relationships/metadata/core-properties" Target="docProps/core.xml"/>'
+            '</Relationships>'),
+        "docProps/core.xml": (
+            f'{_XML_HEAD}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/'
+            '2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:dcterms="http://purl.org/dc/terms/" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            '<dc:creator>anquan-analysis</dc:creator>'
+            f'<dcterms:created xsi:type="dcterms:W3CDTF">{iso}</dcterms:created>'
+            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{iso}</dcterms:modified>'
+            '</cp:coreProperties>'),
+        "xl/workbook.xml": (
+            f'{_XML_HEAD}<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
+            '<bookViews><workbookView activeTab="0"/></bookViews><sheets>'
+            + "".join(f'<sheet name="{_xml_text(name)}" sheetId="{k}" r:id="rId{k}"/>'
+                      for k, name in enumerate(sheets, start=1))
+            + "</sheets></workbook>"),
+        "xl/_rels/workbook.xml.rels": (
+            f'{_XML_HEAD}<Relationships xmlns="{_PKG_REL_NS}">'
+            + "".join(f'<Relationship Id="rId{k}" Type="{_REL_NS}/worksheet" '
+                      f'Target="worksheets/sheet{k}.xml"/>' for k in range(1, n + 1))
+            + f'<Relationship Id="rId{n + 1}" Type="{_REL_NS}/styles" Target="styles.xml"/>'
+            "</Relationships>"),
+        "xl/styles.xml": _STYLES_XML,
+    }
+    for k, frame in enumerate(sheets.values(), start=1):
+        parts[f"xl/worksheets/sheet{k}.xml"] = _sheet_xml(frame)
+    date = max(stamp, dt.datetime(1980, 1, 1)).timetuple()[:6]
+    with zipfile.ZipFile(path, "w") as z:
+        for name, body in parts.items():
+            info = zipfile.ZipInfo(name, date_time=date)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, body.encode("utf-8"))
 
 
 def _sheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -117,7 +286,8 @@ def write_findings_xlsx(findings: pd.DataFrame, path, *, rejects: pd.DataFrame |
     family present even if empty), and, when given, the ingest rejects.  Chinese
     headers, header row frozen, column widths from the content, every text cell
     passed through ``safe_cell``.  Written atomically, with fixed time stamps
-    (``io.make_xlsx_deterministic``); ``findings`` is not modified."""
+    (``io.fixed_timestamp``: equal findings give equal bytes); ``findings`` is not
+    modified."""
     missing = [c for c in FINDINGS_COLUMNS if c not in findings.columns]
     if missing:
         raise ValueError(f"write_findings_xlsx: missing column {missing[0]!r}")
@@ -129,12 +299,7 @@ def write_findings_xlsx(findings: pd.DataFrame, path, *, rejects: pd.DataFrame |
                                         ].rename(columns=REJECT_HEADERS_ZH)
     path = Path(path)
     with atomic_path(path) as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for name, frame in sheets.items():
-                safe = _sheet_frame(frame)
-                safe.to_excel(writer, sheet_name=name, index=False)
-                _format_sheet(writer.sheets[name], safe)
-        make_xlsx_deterministic(tmp)
+        _write_xlsx({name: _sheet_frame(frame) for name, frame in sheets.items()}, tmp)
     return path
 
 
@@ -157,23 +322,83 @@ body { font-family: FONTS; max-width: 1200px; margin: 0 auto; }
 """.replace("FONTS", CJK_FONT_STACK)
 
 
+# Alt text of the figures, and the tabindex that makes a cell keyboard-scrollable:
+# what nbconvert's HTMLExporter adds in a BeautifulSoup pass over the whole page.
+FIGURE_ALT = "图表（数据见同节表格及 findings.xlsx）"
+_IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)")
+_FOCUSABLE_DIV = re.compile(
+    r'<div class="([^"]*\b(?:jp-Cell-inputWrapper|jp-OutputArea-output)\b[^"]*)"')
+# Character references (&#24635; for 总) as the characters, which that pass also does:
+# the page stays readable as text.  The five that carry markup stay escaped.
+_CHAR_REF = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+_MARKUP_CHARS = frozenset('<>&"\'')
+
+
+def _char(ref: re.Match) -> str:
+    text = html.unescape(ref.group())
+    return ref.group() if len(text) != 1 or text in _MARKUP_CHARS else text
+
+
+_EXPORTER: list = []
+_EXPORTER_LOCK = threading.Lock()
+
+
+def html_exporter():
+    """The exporter ``notebook_to_html`` uses, built once per process with its
+    template compiled.  Building it (importing nbconvert, compiling the lab
+    templates) takes about a second; ``anquan assess`` calls this in a background
+    thread while the notebook runs, so that the export itself only renders.
+
+    It is nbconvert's HTMLExporter without its final BeautifulSoup pass, which
+    parses and re-serialises the rendered page only to add image alt text and output
+    tabindex: on a province's report (a 300-row findings table, four figures) that
+    pass was four fifths of the export's time; ``notebook_to_html`` adds both with two
+    regular expressions instead.  The filters registered before rendering are the
+    ones ``HTMLExporter.from_notebook_node`` registers."""
+    with _EXPORTER_LOCK:
+        if not _EXPORTER:
+            _EXPORTER.append(_build_exporter())
+        return _EXPORTER[0]
+
+
+def _build_exporter():
+    import jinja2
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class ReportExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            lang = nb.metadata.get("language_info", {})
+            resources = self._init_resources(resources)
+            self.register_filter("highlight_code", Highlight2HTML(
+                pygments_lexer=lang.get("pygments_lexer", lang.get("name")), parent=self))
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    exporter = ReportExporter(
+        template_name="lab", exclude_input=True, exclude_input_prompt=True,
+        exclude_output_prompt=True, embed_images=True,
+        extra_loaders=[jinja2.DictLoader({"assessment.html.j2": _HTML_TEMPLATE})],
+        template_file="assessment.html.j2", language_code="zh")
+    exporter.template  # noqa: B018 - compiles the template now, not at the first export
+    return exporter
+
+
 def notebook_to_html(notebook_path, html_path, *, title: str | None = None) -> Path:
     """Export an executed notebook to one self-contained HTML file: code cells and
-    prompts hidden, images embedded as base64 (as the notebook stores them), CSS
-    inlined, no script fetched from the network.  Written atomically."""
-    import jinja2
+    prompts hidden, images embedded as base64 (as the notebook stores them) with
+    alt text, CSS inlined, no script fetched from the network.  Written atomically."""
     import nbformat
-    from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(notebook_path), as_version=4)
-    exporter = HTMLExporter(template_name="lab", exclude_input=True,
-                            exclude_input_prompt=True, exclude_output_prompt=True,
-                            embed_images=True,
-                            extra_loaders=[jinja2.DictLoader({"assessment.html.j2": _HTML_TEMPLATE})],
-                            template_file="assessment.html.j2", language_code="zh")
     resources = {"metadata": {"name": title or Path(notebook_path).stem}}
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
-    return write_text_atomic(body, html_path)
+    body, _ = html_exporter().from_notebook_node(nb, resources=resources)
+    body = _IMG_WITHOUT_ALT.sub(f'<img alt="{html.escape(FIGURE_ALT)}"', body)
+    body = _FOCUSABLE_DIV.sub(r'<div tabindex="0" class="\1"', body)
+    return write_text_atomic(_CHAR_REF.sub(_char, body), html_path)
 
 
 # ----------------------------------------------------------------------- index

@@ -250,3 +250,104 @@ def test_ledger_counts_sum_to_quarters():
     q = A.ledger_counts_to_level(counts[LEDGER_COUNT_COLUMNS], "quarter")
     assert q[["unit", "period", "sector", "found"]].values.tolist() == [
         ["甲", "2024Q1", "工贸", 3], ["甲", "2024Q2", "工贸", 4], ["乙", "2024Q1", "消防", 8]]
+
+
+# ------------------------------------------- data folders: raw files or a dataset
+OFFICE_CSV = ("单位,单位类型,上级,期间,重大事故隐患排查数\n"
+              "甲镇,镇街,巴南区,2024-01,2\n甲镇,镇街,巴南区,2024-02,3\n"
+              "乙局,部门,巴南区,2024-01,1\n乙局,部门,巴南区,2024-02,7\n")
+
+
+def test_a_dataset_folder_reads_compact_with_the_same_figures(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "reports.csv").write_text(OFFICE_CSV, encoding="utf-8")
+    ds = A.read_data_dir(raw)
+    ds.save(tmp_path / "dataset")
+    compact = A.read_data_dir(tmp_path / "dataset", compact=True)
+    assert isinstance(compact.panel["unit"].dtype, pd.CategoricalDtype)
+    assert isinstance(A.read_data_dir(raw, compact=True).panel["period"].dtype,
+                      pd.CategoricalDtype)
+    as_text = compact.panel.astype({c: "str" for c in ("unit", "period", "indicator")})
+    key = ["unit", "period", "indicator"]
+    assert (as_text.set_index(key)["value"].sort_index().to_dict()
+            == ds.panel.set_index(key)["value"].sort_index().to_dict()
+            == {("乙局", "2024-01", "major_hazards_found"): 1.0,
+                ("乙局", "2024-02", "major_hazards_found"): 7.0,
+                ("甲镇", "2024-01", "major_hazards_found"): 2.0,
+                ("甲镇", "2024-02", "major_hazards_found"): 3.0})
+    # planning reads the distinct periods only, the same from either folder
+    assert A.read_periods(tmp_path / "dataset").tolist() == ["2024-01", "2024-02"]
+    assert sorted(A.read_periods(raw)) == ["2024-01", "2024-02"]
+
+
+RECORDING_NOTEBOOK = '''
+import json, sys
+from pathlib import Path
+from anquan_analysis.assessment import read_data_dir
+ds = read_data_dir(data_dir, compact=True)
+cur = ds.panel.loc[ds.panel["period"] == period]
+Path(output_dir, "summary.json").write_text(json.dumps({
+    "hazards_found": float(cur["value"].sum()), "alerts_total": 0,
+    "dataset": Path(data_dir, "panel.parquet").is_file(),
+    "preloaded": "anquan_analysis.plots" in sys.modules and "anquan_analysis" not in dir()}))
+'''
+
+
+def _recording_notebook(path):
+    nb = nbformat.read(_tiny_notebook(path), as_version=4)
+    nb.cells[1].source = RECORDING_NOTEBOOK
+    nbformat.write(nb, path)
+    return path
+
+
+def test_assess_office_files_ingests_once_and_gives_the_notebook_a_dataset(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "reports.csv").write_text(OFFICE_CSV, encoding="utf-8")
+    nb = _recording_notebook(tmp_path / "nb.ipynb")
+    out = tmp_path / "reports"
+    status = main(["assess", "--period", "2024-02", "--data", str(raw), "--output", str(out),
+                   "--notebook", str(nb)])
+    assert status == 0
+    recorded = json.loads((out / "2024-02" / "summary.json").read_text("utf-8"))
+    # 2024-02: 甲镇 3 + 乙局 7, read by the notebook from the dataset ingested for the run,
+    # in a kernel that had loaded the package before the first cell and bound no name
+    assert recorded == {"hazards_found": 10.0, "alerts_total": 0, "dataset": True,
+                        "preloaded": True}
+
+
+def test_a_kernel_given_to_run_period_is_shut_down(tmp_path):
+    from anquan_analysis.assess import start_kernel
+
+    data = tmp_path / "data"
+    Dataset(panel=TINY).save(data)
+    nb = _recording_notebook(tmp_path / "nb.ipynb")
+    km = start_kernel(nb)
+    assert km is not None and km.has_kernel
+    run_period("2024-04", "month", data_dir=data, output_dir=tmp_path / "r", notebook=nb,
+               kernel=km)
+    assert not km.has_kernel
+    recorded = json.loads((tmp_path / "r" / "2024-04" / "summary.json").read_text("utf-8"))
+    assert recorded["hazards_found"] == 5.0 and recorded["dataset"] is True  # 甲镇 in 2024-04
+
+
+def test_heatmap_rows_are_the_flagged_units_then_the_largest():
+    from anquan_analysis.findings import make_findings
+
+    rows = [(u, "town", p, "major_hazards_found", v, False)
+            for u, vals in (("甲", (9, 9)), ("乙", (1, 1)), ("丙", (5, 6)), ("丁", (4, 4)))
+            for p, v in zip(("2024-01", "2024-02"), vals)]
+    panel = _panel(rows)
+    findings = make_findings(pd.DataFrame([
+        dict(check="repeated_value", unit="乙", severity="warning", message="m"),
+        dict(check="pinned_rate", unit="丁", severity="alert", message="m"),
+        dict(check="low_outlier", unit="甲", severity="alert", message="m"),  # not this family
+    ]))
+    a = A.Assessment(dataset=Dataset(panel=panel), period="2024-02", level="month",
+                     findings=findings, funnel=pd.DataFrame())
+    # balance findings, most severe first (丁 alert, 乙 warning), then by total: 甲 18, 丙 11
+    assert A.heatmap_units(a, max_units=3) == (["丁", "乙", "甲"], ["丁", "乙"])
+    assert A.heatmap_units(a, max_units=10) == (["丁", "乙", "甲", "丙"], ["丁", "乙"])
+    assert A.heatmap_units(a, max_units=1) == (["丁"], ["丁"])
+    assert A.history(a, "major_hazards_found")["value"].sum() == 39.0

@@ -165,3 +165,37 @@ def test_digit_bars_last_and_first_digit_shares():
         [0.5, 0.25, 0.25, 0, 0, 0, 0, 0, 0])
     assert ax.get_lines()[0].get_ydata()[0] == pytest.approx(np.log10(2))
     plt.close(fig)
+
+
+def test_heatmap_rows_as_given_capped_and_highlighted():
+    # five units with totals 甲 10, 乙 8, 丙 6, 丁 4, 戊 2 over two months
+    units = ["甲", "乙", "丙", "丁", "戊"]
+    panel = pd.DataFrame({
+        "unit": [u for u in units for _ in range(2)],
+        "period": ["2024-01", "2024-02"] * 5, "indicator": "major_hazards_found",
+        "value": [v for t in (10, 8, 6, 4, 2) for v in (t / 2, t / 2)]})
+    # default: the highest totals, at most max_units of them; the title says so
+    fig = plots.unit_period_heatmap(panel, max_units=3)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["甲", "乙", "丙"]
+    assert "显示3个，共5个单位" in ax.get_title()
+    plt.close(fig)
+    # given rows in the given order, a unit without figures as a blank row
+    fig = plots.unit_period_heatmap(panel, units=["丁", "甲", "无此单位"], highlight=["丁"])
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["丁", "甲", "无此单位"]
+    data = ax.collections[0].get_array()
+    assert np.ma.filled(data, -1).ravel().tolist() == [2.0, 2.0, 5.0, 5.0, -1, -1]
+    colours = {t.get_text(): t.get_color() for t in ax.get_yticklabels()}
+    assert colours["丁"] == "#c62828" and colours["甲"] != "#c62828"
+    plt.close(fig)
+
+
+def test_style_without_seaborn_keeps_the_cjk_font_and_grid():
+    plots.apply_style()
+    assert matplotlib.rcParams["font.sans-serif"][0] == plots.CJK_FONT_NAME
+    assert matplotlib.rcParams["axes.grid"] is True
+    assert matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][0] == "#4c72b0"
+    # sector bars: one colour per sector, light to dark along the crest map
+    colours = plots._palette(plots._CREST, 3)
+    assert len(colours) == 3 and sum(colours[0]) > sum(colours[-1])

@@ -183,3 +183,41 @@ def test_draft_with_nothing_to_report():
 
 def test_every_check_has_a_template():
     assert set(DRAFT_TEMPLATES["check"]) == set(CHECK_FAMILIES)
+
+
+def test_findings_xlsx_cells_typed_escaped_and_wrapped(tmp_path):
+    long_message = "区应急局" * 20 + "<b>&</b>\x07"   # 80 wide characters, markup, a bell
+    f = make_findings(pd.DataFrame([
+        dict(check="low_outlier", unit="甲<镇>", unit_type="town", period="2024-05",
+             indicator="major_hazards_found", observed=3, expected=4.56789, p_value=1e-13,
+             q_value=None, severity="alert", message=long_message),
+    ]))
+    wb = openpyxl.load_workbook(write_findings_xlsx(f, tmp_path / "f.xlsx"))
+    ws = wb["末位与零报送"]
+    row = {h: c for h, c in zip(FINDINGS_HEADERS_ZH.values(), ws[2])}
+    assert row["单位"].value == "甲<镇>"
+    assert row["观测值"].value == 3 and row["期望值"].value == pytest.approx(4.5679)  # 4 decimals
+    assert row["p值"].value == pytest.approx(1e-13)  # p-values keep their precision
+    assert row["q值"].value is None and row["下限"].value is None  # missing: empty cells
+    assert row["说明"].value == "区应急局" * 20 + "<b>&</b>"  # the control character dropped
+    assert row["说明"].alignment.wrap_text and ws.column_dimensions["N"].width == 60
+    assert not row["单位"].alignment.wrap_text
+    assert [c.font.b for c in ws[1]] == [True] * len(FINDINGS_HEADERS_ZH)
+
+
+def test_column_letters_as_excel_names_them():
+    from anquan_analysis.report import _column_letter
+
+    assert [_column_letter(j) for j in (1, 14, 26, 27, 52, 53, 702, 703)] == [
+        "A", "N", "Z", "AA", "AZ", "BA", "ZZ", "AAA"]
+
+
+def test_html_export_writes_characters_not_references(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("## 总体进展\n\n1 &lt; 2 &amp; 3 &gt; 2 ¶")]
+    src = tmp_path / "a.ipynb"
+    nbformat.write(nb, src)
+    html = notebook_to_html(src, tmp_path / "a.html").read_text("utf-8")
+    assert "总体进展" in html and "&#24635;" not in html
+    assert "1 &lt; 2 &amp; 3 &gt; 2" in html  # markup characters stay escaped
+    assert re.findall(r'<div tabindex="0" class="jp-Cell-inputWrapper', html)
