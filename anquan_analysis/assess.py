@@ -94,7 +94,8 @@ def run_period(period: str, level: str, *, data_dir, output_dir, notebook=NOTEBO
     to run the notebook in, shut down here when done (by default papermill starts
     one).  While the kernel runs, a background thread prepares the HTML exporter
     (``report.html_exporter``)."""
-    pm = _papermill()
+    import papermill as pm
+
     from .io import atomic_path
     from .report import notebook_to_html
 
@@ -129,31 +130,6 @@ def run_period(period: str, level: str, *, data_dir, output_dir, notebook=NOTEBO
         if kernel is not None:
             shutdown_kernel(kernel, requested=shutdown_requested)
     return out
-
-
-def _papermill():
-    """papermill, imported without jsonschema's optional IRI format checker.
-
-    Importing papermill imports nbformat, and nbformat jsonschema, which loads
-    ``rfc3987_syntax`` if it is installed (an extra that other Jupyter packages pull
-    in) only to check the "iri" string format; that module builds a parser for RFC
-    3987 when imported, 1.2 s here, more than papermill's own import.  Notebook
-    validation never checks that format, so it is hidden while papermill is first
-    imported (jsonschema then leaves the two IRI formats out, as it does when the
-    module is not installed).  Should a jsonschema ever need the module, papermill is
-    imported again with it."""
-    if "papermill" in sys.modules or "rfc3987_syntax" in sys.modules:
-        import papermill
-        return papermill
-    sys.modules["rfc3987_syntax"] = None  # an import of it raises ImportError
-    try:
-        import papermill
-    except ImportError:
-        del sys.modules["rfc3987_syntax"]
-        import papermill
-    else:
-        del sys.modules["rfc3987_syntax"]
-    return papermill
 
 
 def start_kernel(notebook=NOTEBOOK):

@@ -24,12 +24,17 @@ COMMANDS = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every sub-command; with ``only``, the options of that one alone
+    are configured (the others are listed by name): a sub-command's module may import
+    scipy and pandas, a second before ``anquan assess`` can start its kernel."""
     parser = argparse.ArgumentParser(prog="anquan", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, module, help_text in COMMANDS:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(_module=module)
+        if only is not None and name != only:
+            continue
         try:
             importlib.import_module(module).configure_parser(p)
         except ModuleNotFoundError as err:
@@ -40,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    first = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(first if first in {c[0] for c in COMMANDS} else None)
     args = parser.parse_args(argv)
     if getattr(args, "_missing", False):
         print(f"anquan {args.command}: not available in this version", file=sys.stderr)

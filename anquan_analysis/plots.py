@@ -15,11 +15,11 @@ import importlib.resources
 from pathlib import Path
 
 import matplotlib
-import matplotlib.colors
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib import font_manager
 
 from .catalogue import indicator_name, indicator_unit, unit_type_name
@@ -59,41 +59,10 @@ def setup_cjk_font() -> str:
     return name
 
 
-# Seaborn's "whitegrid" style and "notebook" context (seaborn 0.13's set_theme) and
-# its "deep" colour cycle, as matplotlib settings: the look the figures were designed
-# with, without importing seaborn into every notebook kernel for it.
-_STYLE = {
-    "axes.axisbelow": True, "axes.edgecolor": ".8", "axes.grid": True,
-    "axes.labelcolor": ".15", "axes.labelsize": 12.0, "axes.linewidth": 1.25,
-    "axes.titlesize": 12.0, "figure.dpi": 100, "font.size": 12.0, "grid.color": ".8",
-    "grid.linewidth": 1.0, "legend.fontsize": 11.0, "legend.title_fontsize": 12.0,
-    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True,
-    "text.color": ".15",
-    "xtick.bottom": False, "xtick.color": ".15", "xtick.labelsize": 11.0,
-    "xtick.major.size": 6.0, "xtick.major.width": 1.25, "xtick.minor.size": 4.0,
-    "xtick.minor.width": 1.0,
-    "ytick.left": False, "ytick.color": ".15", "ytick.labelsize": 11.0,
-    "ytick.major.size": 6.0, "ytick.major.width": 1.25, "ytick.minor.size": 4.0,
-    "ytick.minor.width": 1.0,
-}
-_DEEP = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3",
-         "#8c8c8c", "#ccb974", "#64b5cd"]
-# Seaborn's "crest" colour map (light green to dark blue), from nine of its colours.
-_CREST = matplotlib.colors.LinearSegmentedColormap.from_list("anquan_crest", [
-    "#a5cd90", "#81bc91", "#61aa90", "#48988f", "#33858d", "#20728b", "#1e5d86", "#27477d",
-    "#2c3172"])
-
-
-def _palette(cmap, n: int) -> list:
-    """``n`` colours spread over ``cmap`` without its two ends (seaborn's rule)."""
-    return [tuple(c) for c in cmap(np.linspace(0, 1, n + 2)[1:-1])[:, :3]]
-
-
 def apply_style() -> None:
-    """Seaborn's white-grid look (``_STYLE``) with the CJK font first (registered
-    after the style, so that nothing resets the font family)."""
-    matplotlib.rcParams.update(_STYLE)
-    matplotlib.rcParams["axes.prop_cycle"] = matplotlib.cycler(color=_DEEP)
+    """Seaborn's white-grid style with the CJK font kept first (``set_theme`` resets
+    the font family, so the font is registered again afterwards)."""
+    sns.set_theme(style="whitegrid", context="notebook", rc={"figure.dpi": 100})
     setup_cjk_font()
 
 
@@ -231,34 +200,11 @@ def ranking_bars(table: pd.DataFrame, value: str, *, label: str = "unit", ax=Non
 
 # -------------------------------------------------------------------------- heatmap
 def _heatmap(ax, grid: pd.DataFrame, *, annot: bool, cbar_label: str) -> None:
-    """``grid`` as coloured cells (YlOrRd, white gaps, first row at the top), NaN
-    cells blank, every row and column labelled, a colour bar; with ``annot`` each
-    cell's figure written in it, dark on light cells and white on dark ones.  Drawn
-    with one ``pcolormesh``, as seaborn's heatmap draws it, without its per-call
-    cost of re-validating and re-labelling the frame."""
-    data = np.ma.masked_invalid(grid.to_numpy(dtype=float))
-    n_rows, n_cols = data.shape
-    mesh = ax.pcolormesh(data, cmap="YlOrRd", edgecolors="white", linewidth=0.3)
-    ax.set_xlim(0, n_cols)
-    ax.set_ylim(n_rows, 0)
-    ax.grid(False)
-    for side in ax.spines.values():
-        side.set_visible(False)
-    ax.set_xticks(np.arange(n_cols) + 0.5, [str(c) for c in grid.columns], rotation=90)
-    ax.set_yticks(np.arange(n_rows) + 0.5, [str(r) for r in grid.index], rotation=0)
-    ax.tick_params(length=0)
-    bar = ax.figure.colorbar(mesh, ax=ax, label=cbar_label or None)
-    bar.outline.set_visible(False)
-    if annot and data.count():
-        rows, cols = np.nonzero(~np.ma.getmaskarray(data))
-        values = data.data[rows, cols]
-        rgb = mesh.cmap(mesh.norm(values))[:, :3]
-        # relative luminance (WCAG), the rule seaborn uses to pick the text colour
-        lin = np.where(rgb <= 0.03928, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-        light = lin @ np.array([0.2126, 0.7152, 0.0722]) > 0.408
-        for r, c, v, lt in zip(rows, cols, values, light):
-            ax.text(c + 0.5, r + 0.5, f"{v:.0f}", ha="center", va="center", fontsize=7,
-                    color="#262626" if lt else "white")
+    """``grid`` as seaborn's heatmap (YlOrRd, white gaps, NaN cells blank, every row
+    labelled, a colour bar); with ``annot`` each cell's figure written in it."""
+    sns.heatmap(grid.astype(float), ax=ax, cmap="YlOrRd", annot=annot, fmt=".0f",
+                annot_kws={"fontsize": 7}, linewidths=0.3, linecolor="white", yticklabels=True,
+                cbar_kws={"label": cbar_label or None})
 
 
 def unit_period_heatmap(panel: pd.DataFrame, indicator: str = "major_hazards_found", *,
@@ -316,7 +262,7 @@ def sector_bars(sectors: pd.DataFrame, value: str = "found", *, label: str = "se
     fig, ax = _axes(ax, (8, max(3.0, 0.3 * len(df) + 1)))
     y = np.arange(len(df))
     vals = df[value].to_numpy(dtype=float)
-    ax.barh(y, vals, color=_palette(_CREST, max(len(df), 1)))
+    ax.barh(y, vals, color=sns.color_palette("crest", n_colors=max(len(df), 1)))
     for yi, v in zip(y, vals):
         share = f"，{v / total:.1%}" if total > 0 and v > 0 else ""
         ax.text(v, yi, f" {v:.0f}{share}", va="center", fontsize=8)

@@ -9,7 +9,6 @@ names, messages) reaches HTML only through ``html.escape`` or pandas' escaping
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 import re
@@ -23,7 +22,8 @@ import pandas as pd
 from .catalogue import indicator_name, unit_type_name
 from .findings import CHECK_FAMILIES, CHECK_ZH, FAMILY_ZH, FINDINGS_COLUMNS, SEVERITY_ZH
 # One rule against formula injection for every output: a leading apostrophe.
-from .io import atomic_path, fixed_timestamp, neutralise_formulas, write_text_atomic
+from .io import (atomic_path, fixed_timestamp, make_xlsx_deterministic, neutralise_formulas,
+                 write_text_atomic)
 
 # Chinese headers of the findings table, in FINDINGS_COLUMNS order (family is the sheet).
 FINDINGS_HEADERS_ZH = {
@@ -121,154 +121,50 @@ def _column_width(header, values: pd.Series) -> int:
     return best
 
 
-# ---------------------------------------------------------------- XLSX package
-# findings.xlsx is written as SpreadsheetML directly: a province's findings run to
-# ten thousand rows, which openpyxl takes seconds to build cell by cell, while the
-# workbook needs only text, numbers, a bold frozen header, column widths and wrapped
-# text.  Cell styles (styles.xml cellXfs): 0 plain, 1 bold header, 2 wrapped text.
-_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_STYLES_XML = (
-    f'{_XML_HEAD}<styleSheet xmlns="{_MAIN_NS}">'
-    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
-    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
-    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-    '<fill><patternFill patternType="gray125"/></fill></fills>'
-    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
-    '<alignment vertical="top" wrapText="1"/></xf></cellXfs>'
-    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-    '</styleSheet>')
+def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
+    """A workbook with one worksheet per entry of ``sheets`` (in order), written by
+    XlsxWriter row by row (``constant_memory``: a province's findings run to ten
+    thousand rows, which openpyxl builds cell object by cell object): header row bold
+    and frozen, each column's width from its longest entry (wide characters count
+    double), columns wider than the cap wrapped, missing values as empty cells.
+    Strings are never read as formulas, numbers or links; characters XML cannot carry
+    (control characters) are dropped.  Stamped by ``io.make_xlsx_deterministic``, so
+    equal tables give equal bytes."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(str(path), {
+        "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+        "strings_to_urls": False})
+    workbook.set_properties({"author": "anquan-analysis", "created": fixed_timestamp()})
+    bold = workbook.add_format({"bold": True})
+    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    for name, frame in sheets.items():
+        sheet = workbook.add_worksheet(name)
+        sheet.freeze_panes(1, 0)
+        for j, col in enumerate(frame.columns):
+            width = _column_width(col, frame[col]) + 2
+            sheet.set_column(j, j, min(width, _MAX_WIDTH), wrap if width > _MAX_WIDTH else None)
+        sheet.write_row(0, 0, [str(c) for c in frame.columns], bold)
+        # Python objects, missing as None (an empty cell); numpy scalars as int/float
+        columns = [_cells(frame[c]) for c in frame.columns]
+        for i, row in enumerate(zip(*columns), start=1):
+            sheet.write_row(i, 0, row)
+    workbook.close()
+    make_xlsx_deterministic(path)
+
+
 # Characters XML 1.0 cannot carry at all (control characters, lone surrogates).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _xml_text(value) -> str:
-    return html.escape(_XML_ILLEGAL.sub("", str(value)), quote=True)
-
-
-def _column_letter(j: int) -> str:
-    """Excel's name of the ``j``-th column (1 → A, 27 → AA)."""
-    name = ""
-    while j:
-        j, r = divmod(j - 1, 26)
-        name = chr(65 + r) + name
-    return name
-
-
-def _cell_body(value, style: int) -> str:
-    """A ``<c>`` element after its reference: style, type and value."""
-    s = f' s="{style}"' if style else ""
-    if isinstance(value, (bool, np.bool_)):
-        return f'{s} t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, (int, np.integer)):
-        return f"{s}><v>{int(value)}</v></c>"
-    if isinstance(value, (float, np.floating)) and np.isfinite(value):
-        return f"{s}><v>{float(value)!r}</v></c>"
-    return f'{s} t="inlineStr"><is><t xml:space="preserve">{_xml_text(value)}</t></is></c>'
-
-
-def _column_cells(values: pd.Series, style: int) -> list:
-    """The ``<c>`` bodies of a column ("" where the value is missing: the cell stays
-    empty), each distinct value converted once: findings repeat a few check names,
-    unit types and periods over thousands of rows."""
-    distinct = values.dropna().unique()
-    bodies = values.map({v: _cell_body(v, style) for v in distinct}) if len(distinct) else values
-    return bodies.astype(object).where(values.notna(), "").tolist()
-
-
-def _sheet_xml(frame: pd.DataFrame) -> str:
-    """A worksheet: header row bold and frozen; each column's width from its longest
-    entry (wide characters count double), the text of columns wider than the cap
-    wrapped; text as inline strings; missing values as empty cells."""
-    letters = [_column_letter(j) for j in range(1, len(frame.columns) + 1)]
-    cols, columns = [], []
-    for j, col in enumerate(frame.columns, start=1):
-        width = _column_width(col, frame[col])
-        cols.append(f'<col min="{j}" max="{j}" width="{min(width + 2, _MAX_WIDTH)}" '
-                    'customWidth="1"/>')
-        columns.append(_column_cells(frame[col], 2 if width + 2 > _MAX_WIDTH else 0))
-    rows = ['<row r="1">' + "".join(f'<c r="{x}1"{_cell_body(str(c), 1)}'
-                                    for c, x in zip(frame.columns, letters)) + "</row>"]
-    for i, bodies in enumerate(zip(*columns), start=2):
-        cells = "".join([f'<c r="{x}{i}"{b}' for x, b in zip(letters, bodies) if b])
-        rows.append(f'<row r="{i}">{cells}</row>')
-    return (f'{_XML_HEAD}<worksheet xmlns="{_MAIN_NS}"><sheetViews>'
-            '<sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
-            'activePane="bottomLeft" state="frozen"/>'
-            '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-            f'<sheetFormatPr defaultRowHeight="15"/><cols>{"".join(cols)}</cols>'
-            f'<sheetData>{"".join(rows)}</sheetData></worksheet>')
-
-
-def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
-    """A workbook with one worksheet per entry of ``sheets`` (in order), every zip
-    entry and the document's created/modified stamps at ``io.fixed_timestamp``, so
-    equal tables give equal bytes."""
-    import zipfile
-
-    stamp = fixed_timestamp()
-    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    n = len(sheets)
-    sheet_parts = "".join(
-        f'<Override PartName="/xl/worksheets/sheet{k}.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        for k in range(1, n + 1))
-    parts = {
-        "[Content_Types].xml": (
-            f'{_XML_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-            'content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
-            'officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
-            f'officedocument.spreadsheetml.styles+xml"/>{sheet_parts}'
-            '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-'
-            'package.core-properties+xml"/></Types>'),
-        "_rels/.rels": (
-            f'{_XML_HEAD}<Relationships xmlns="{_PKG_REL_NS}">'
-            f'<Relationship Id="rId1" Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
-            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/'
-            'relationships/metadata/core-properties" Target="docProps/core.xml"/>'
-            '</Relationships>'),
-        "docProps/core.xml": (
-            f'{_XML_HEAD}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/'
-            '2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-            'xmlns:dcterms="http://purl.org/dc/terms/" '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            '<dc:creator>anquan-analysis</dc:creator>'
-            f'<dcterms:created xsi:type="dcterms:W3CDTF">{iso}</dcterms:created>'
-            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{iso}</dcterms:modified>'
-            '</cp:coreProperties>'),
-        "xl/workbook.xml": (
-            f'{_XML_HEAD}<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
-            '<bookViews><workbookView activeTab="0"/></bookViews><sheets>'
-            + "".join(f'<sheet name="{_xml_text(name)}" sheetId="{k}" r:id="rId{k}"/>'
-                      for k, name in enumerate(sheets, start=1))
-            + "</sheets></workbook>"),
-        "xl/_rels/workbook.xml.rels": (
-            f'{_XML_HEAD}<Relationships xmlns="{_PKG_REL_NS}">'
-            + "".join(f'<Relationship Id="rId{k}" Type="{_REL_NS}/worksheet" '
-                      f'Target="worksheets/sheet{k}.xml"/>' for k in range(1, n + 1))
-            + f'<Relationship Id="rId{n + 1}" Type="{_REL_NS}/styles" Target="styles.xml"/>'
-            "</Relationships>"),
-        "xl/styles.xml": _STYLES_XML,
-    }
-    for k, frame in enumerate(sheets.values(), start=1):
-        parts[f"xl/worksheets/sheet{k}.xml"] = _sheet_xml(frame)
-    date = max(stamp, dt.datetime(1980, 1, 1)).timetuple()[:6]
-    with zipfile.ZipFile(path, "w") as z:
-        for name, body in parts.items():
-            info = zipfile.ZipInfo(name, date_time=date)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            z.writestr(info, body.encode("utf-8"))
+def _cells(values: pd.Series) -> list:
+    """A column as Python values for the sheet: missing as None, text without the
+    characters XML cannot carry (each distinct text cleaned once)."""
+    out = values.astype(object).where(values.notna(), None).tolist()
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return out
+    clean = {v: _XML_ILLEGAL.sub("", v) for v in set(out) if isinstance(v, str)}
+    return [clean.get(v, v) if isinstance(v, str) else v for v in out]
 
 
 def _sheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -322,83 +218,40 @@ body { font-family: FONTS; max-width: 1200px; margin: 0 auto; }
 """.replace("FONTS", CJK_FONT_STACK)
 
 
-# Alt text of the figures, and the tabindex that makes a cell keyboard-scrollable:
-# what nbconvert's HTMLExporter adds in a BeautifulSoup pass over the whole page.
-FIGURE_ALT = "图表（数据见同节表格及 findings.xlsx）"
-_IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)")
-_FOCUSABLE_DIV = re.compile(
-    r'<div class="([^"]*\b(?:jp-Cell-inputWrapper|jp-OutputArea-output)\b[^"]*)"')
-# Character references (&#24635; for 总) as the characters, which that pass also does:
-# the page stays readable as text.  The five that carry markup stay escaped.
-_CHAR_REF = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
-_MARKUP_CHARS = frozenset('<>&"\'')
-
-
-def _char(ref: re.Match) -> str:
-    text = html.unescape(ref.group())
-    return ref.group() if len(text) != 1 or text in _MARKUP_CHARS else text
-
-
 _EXPORTER: list = []
 _EXPORTER_LOCK = threading.Lock()
 
 
 def html_exporter():
-    """The exporter ``notebook_to_html`` uses, built once per process with its
-    template compiled.  Building it (importing nbconvert, compiling the lab
-    templates) takes about a second; ``anquan assess`` calls this in a background
-    thread while the notebook runs, so that the export itself only renders.
-
-    It is nbconvert's HTMLExporter without its final BeautifulSoup pass, which
-    parses and re-serialises the rendered page only to add image alt text and output
-    tabindex: on a province's report (a 300-row findings table, four figures) that
-    pass was four fifths of the export's time; ``notebook_to_html`` adds both with two
-    regular expressions instead.  The filters registered before rendering are the
-    ones ``HTMLExporter.from_notebook_node`` registers."""
+    """nbconvert's HTMLExporter as ``notebook_to_html`` uses it (lab template, code and
+    prompts hidden, images embedded), built once per process with its template
+    compiled: building it takes about a second, so ``anquan assess`` calls this in a
+    background thread while the notebook runs and the export itself only renders."""
     with _EXPORTER_LOCK:
         if not _EXPORTER:
-            _EXPORTER.append(_build_exporter())
+            import jinja2
+            from nbconvert import HTMLExporter
+
+            exporter = HTMLExporter(
+                template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                exclude_output_prompt=True, embed_images=True,
+                extra_loaders=[jinja2.DictLoader({"assessment.html.j2": _HTML_TEMPLATE})],
+                template_file="assessment.html.j2", language_code="zh")
+            exporter.template  # noqa: B018 - compiles the template now, not at the first export
+            _EXPORTER.append(exporter)
         return _EXPORTER[0]
-
-
-def _build_exporter():
-    import jinja2
-    from nbconvert import HTMLExporter
-    from nbconvert.exporters.templateexporter import TemplateExporter
-    from nbconvert.filters.highlight import Highlight2HTML
-    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
-
-    class ReportExporter(HTMLExporter):
-        def from_notebook_node(self, nb, resources=None, **kw):
-            lang = nb.metadata.get("language_info", {})
-            resources = self._init_resources(resources)
-            self.register_filter("highlight_code", Highlight2HTML(
-                pygments_lexer=lang.get("pygments_lexer", lang.get("name")), parent=self))
-            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
-                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
-            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-
-    exporter = ReportExporter(
-        template_name="lab", exclude_input=True, exclude_input_prompt=True,
-        exclude_output_prompt=True, embed_images=True,
-        extra_loaders=[jinja2.DictLoader({"assessment.html.j2": _HTML_TEMPLATE})],
-        template_file="assessment.html.j2", language_code="zh")
-    exporter.template  # noqa: B018 - compiles the template now, not at the first export
-    return exporter
 
 
 def notebook_to_html(notebook_path, html_path, *, title: str | None = None) -> Path:
     """Export an executed notebook to one self-contained HTML file: code cells and
-    prompts hidden, images embedded as base64 (as the notebook stores them) with
-    alt text, CSS inlined, no script fetched from the network.  Written atomically."""
+    prompts hidden, images embedded as base64 (as the notebook stores them),
+    CSS inlined, no script fetched from the network.  Written atomically."""
     import nbformat
 
     nb = nbformat.read(str(notebook_path), as_version=4)
     resources = {"metadata": {"name": title or Path(notebook_path).stem}}
     body, _ = html_exporter().from_notebook_node(nb, resources=resources)
-    body = _IMG_WITHOUT_ALT.sub(f'<img alt="{html.escape(FIGURE_ALT)}"', body)
-    body = _FOCUSABLE_DIV.sub(r'<div tabindex="0" class="\1"', body)
-    return write_text_atomic(_CHAR_REF.sub(_char, body), html_path)
+    return write_text_atomic(body, html_path)
 
 
 # ----------------------------------------------------------------------- index
