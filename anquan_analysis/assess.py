@@ -153,7 +153,11 @@ def start_kernel(notebook=NOTEBOOK):
         km = AsyncKernelManager(kernel_name=KERNEL)
         # run_sync runs on this thread's event loop, the one papermill runs on later
         run_sync(km.start_kernel)(cwd=str(Path(notebook).parent),
-                                  extra_arguments=[f"--IPKernelApp.exec_lines={code}"])
+                                  extra_arguments=[
+                                      f"--IPKernelApp.exec_lines={code}",
+                                      # not its warning that local TCP is unencrypted, once
+                                      # a period (papermill's own kernels do not print it)
+                                      "--IPKernelApp.log_level=ERROR"])
     except Exception:  # noqa: BLE001 - papermill starts a kernel and reports the error
         return None
     return km
