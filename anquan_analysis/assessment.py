@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import config
 from .catalogue import unit_type_name
-from .dataset import LEDGER_COUNT_COLUMNS, PANEL_COLUMNS, PANEL_KEY_COLUMNS, Dataset, compact_panel
+from .dataset import LEDGER_COUNT_COLUMNS, PANEL_COLUMNS, Dataset, compact_panel
 from .findings import CHECK_FAMILIES
 from .periods import months_in, period_freq, period_name_zh, sort_periods, to_quarter
 
@@ -83,29 +83,10 @@ def read_data_dir(data_dir, *, compact: bool = False) -> Dataset:
 
 
 def _load_compact(d: Path) -> Dataset:
-    """``Dataset.load(d)`` with the panel's text key columns read as categoricals:
-    the parquet dictionaries are decoded once, not one string per row (a quarter of
-    the time of reading them as text).  The side tables as ``Dataset.load`` reads
-    them (keep the two in step, or give ``Dataset.load`` this option), except the
+    """``Dataset.load(d)`` with the panel's key columns as categoricals, without the
     unit alias report, which no assessment shows (``at_level`` drops it) and which
     for a province lists some 20,000 near-duplicate name pairs."""
-    import pyarrow.parquet as pq
-
-    from .io import restore_formulas
-
-    path = d / "panel.parquet"
-    names = pq.read_schema(path).names
-    kw = {"panel": pd.read_parquet(path, read_dictionary=[c for c in PANEL_KEY_COLUMNS
-                                                          if c in names])}
-    for name in ("rejects", "exposure", "reconciliation", "unknown_columns", "summary"):
-        p = d / f"{name}.csv"
-        if p.exists() and p.stat().st_size > 0:
-            kw[name] = restore_formulas(pd.read_csv(p))
-    for name in ("ledger", "ledger_counts"):
-        p = d / f"{name}.parquet"
-        if p.exists():
-            kw[name] = pd.read_parquet(p)
-    return Dataset(**kw)
+    return Dataset.load(d, categorical=True, skip=("unit_aliases",))
 
 
 def read_periods(data_dir) -> pd.Series:

@@ -122,13 +122,27 @@ class Dataset:
                 write_table_atomic(table, d / f"{name}{suffix}")
 
     @classmethod
-    def load(cls, directory) -> "Dataset":
-        """Read a directory written by ``save``."""
+    def load(cls, directory, *, categorical: bool = False,
+             skip: tuple[str, ...] = ()) -> "Dataset":
+        """Read a directory written by ``save``.  ``categorical``: the panel's text key
+        columns (``PANEL_KEY_COLUMNS``) read as categoricals, each parquet dictionary
+        decoded once rather than one string per row (a quarter of the time).  ``skip``:
+        side tables not to read."""
         from .io import restore_formulas
         d = Path(directory)
-        kw = {"panel": pd.read_parquet(d / "panel.parquet")}
+        path = d / "panel.parquet"
+        if categorical:
+            import pyarrow.parquet as pq
+            names = pq.read_schema(path).names
+            panel = pd.read_parquet(path, read_dictionary=[c for c in PANEL_KEY_COLUMNS
+                                                           if c in names])
+        else:
+            panel = pd.read_parquet(path)
+        kw = {"panel": panel}
         for name in ("rejects", "exposure", "reconciliation", "unknown_columns", "summary",
                      "unit_aliases"):
+            if name in skip:
+                continue
             p = d / f"{name}.csv"
             if p.exists() and p.stat().st_size > 0:
                 # undo the apostrophe that neutralised formula-like text on writing
