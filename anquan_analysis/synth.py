@@ -733,8 +733,91 @@ def _exposure(rng, names, enterprises, mix) -> pd.DataFrame:
 # National-scale tables for benchmarks
 
 
+def _panel_rules(codes: list[str]) -> tuple[list[tuple[int, int]], list[tuple[tuple[int, ...], int]]]:
+    """The catalogue's ``le`` rules as (lhs, rhs) and ``sum`` rules as (parts, total),
+    in positions of ``codes``, keeping only rules whose indicators are all there."""
+    ix = {c: k for k, c in enumerate(codes)}
+    le, sums = [], []
+    for r in catalogue.RULES.itertuples():
+        if r.kind not in ("le", "sum") or not all(c in ix for c in (*r.lhs, r.rhs)):
+            continue
+        if r.kind == "le":
+            le.append((ix[r.lhs[0]], ix[r.rhs]))
+        else:
+            sums.append((tuple(ix[c] for c in r.lhs), ix[r.rhs]))
+    return le, sums
+
+
+def _order_rates(rng, rate: np.ndarray, le) -> None:
+    """In place: every ``le`` rule's left rate becomes q × its right rate, q drawn
+    uniform on 0.3–0.8 per rule (the smallest such product where a figure is on the
+    left of several rules), so that rectified sits below found and sessions below
+    persons, and clipping in ``_respect_rules`` touches a minority of cells."""
+    q = rng.uniform(0.3, 0.8, len(le))
+    for _ in range(len(le) + 1):            # chains (a ≤ b ≤ c) settle within len(le) passes
+        new = rate.copy()
+        for lhs in {a for a, _ in le}:
+            new[lhs] = min(qk * new[rhs] for qk, (a, rhs) in zip(q, le) if a == lhs)
+        if np.array_equal(new, rate):
+            return
+        rate[:] = new
+    raise AssertionError("le rules form a cycle")  # pragma: no cover
+
+
+def _respect_rules(cells: np.ndarray, le, sums) -> None:
+    """In place on ``cells[unit, month, indicator]``: first every ``sum`` rule's total
+    is split into its parts in the proportions drawn for them (the total keeps its own
+    distribution); then lhs = min(lhs, rhs) for every ``le`` rule and total = Σ parts,
+    repeated until nothing changes (a clipped part lowers its total)."""
+    for parts, total in sums:
+        drawn = np.stack([cells[:, :, k] for k in parts])
+        weight = drawn.sum(axis=0)
+        share = np.divide(drawn, weight, out=np.zeros_like(drawn), where=weight > 0)
+        share[0][weight == 0] = 1.0
+        rest = cells[:, :, total].copy()
+        for k, sh in zip(parts[:-1], share[:-1]):
+            cells[:, :, k] = np.minimum(np.floor(cells[:, :, total] * sh), rest)
+            rest -= cells[:, :, k]
+        cells[:, :, parts[-1]] = rest
+    for _ in range(len(le) + len(sums) + 1):
+        changed = False
+        for lhs, rhs in le:
+            over = cells[:, :, lhs] > cells[:, :, rhs]
+            if over.any():
+                np.minimum(cells[:, :, lhs], cells[:, :, rhs], out=cells[:, :, lhs])
+                changed = True
+        for parts, total in sums:
+            s = sum(cells[:, :, k] for k in parts)
+            if not np.array_equal(s, cells[:, :, total]):
+                cells[:, :, total] = s
+                changed = True
+        if not changed:
+            return
+    raise AssertionError("catalogue rules did not settle")  # pragma: no cover
+
+
+def _break_rules(rng, cells: np.ndarray, le, sums, share: float) -> None:
+    """In place: in a share of unit-months, break one ``le`` rule, lhs = rhs + 1 +
+    ⌊rhs/10⌋.  Only rules whose left figure is in no ``sum`` rule and on the left of
+    no other rule are used, so that each break is exactly one finding."""
+    in_sums = {k for parts, total in sums for k in (*parts, total)}
+    lefts = [a for a, _ in le]
+    usable = [(a, b) for a, b in le if a not in in_sums and lefts.count(a) == 1]
+    n_units, n_months = cells.shape[:2]
+    n = int(round(share * n_units * n_months))
+    if not usable or n == 0:
+        return
+    flat = rng.choice(n_units * n_months, size=n, replace=False)
+    which = rng.integers(0, len(usable), size=n)
+    lhs = np.array([usable[w][0] for w in which])
+    rhs = np.array([usable[w][1] for w in which])
+    u, t = np.divmod(flat, n_months)
+    cells[u, t, lhs] = cells[u, t, rhs] + 1 + np.floor(cells[u, t, rhs] / 10)
+
+
 def make_panel(n_units: int, n_months: int, n_indicators: int = 40, seed: int = 0,
-               start: str = "2024-01", value_dtype: str = "float32") -> pd.DataFrame:
+               start: str = "2024-01", value_dtype: str = "float32",
+               rule_breaks: float = 0.002) -> pd.DataFrame:
     """A large long panel for benchmarks: every unit × month × indicator, unit-major.
 
     Columns are PANEL_COLUMNS in compact dtypes: ``unit``, ``unit_type``, ``parent``
@@ -747,7 +830,13 @@ def make_panel(n_units: int, n_months: int, n_indicators: int = 40, seed: int = 
     Values are round(λ × exp(0.35 Z − 0.06)) with λ = enterprises_u × rate_k × effort_u
     (lognormal enterprises, Gamma(4) effort, rates log-uniform 0.001–0.5): a
     log-normal stand-in for Poisson noise, because 72 million Poisson draws take too
-    long.  Figures are independent across indicators, so catalogue.RULES do not hold.
+    long.
+
+    The catalogue's ``le`` and ``sum`` rules hold, as they do in nearly every real
+    report (see ``_respect_rules``), except in a share ``rule_breaks`` of unit-months
+    (default 1 in 500): in each, one ``le`` rule is broken once, by setting its
+    left-hand figure to rhs + 1 + ⌊rhs/10⌋.  ``checks.rule_violation`` finds exactly
+    those cells (one alert each); ``rule_breaks=0`` gives a panel without any.
     """
     codes = list(catalogue.INDICATORS["code"])
     if not 1 <= n_indicators <= len(codes):
@@ -758,6 +847,8 @@ def make_panel(n_units: int, n_months: int, n_indicators: int = 40, seed: int = 
     dtype = np.dtype(value_dtype)
     scale = np.exp(4.0 + rng.standard_normal(n_units)) * rng.gamma(4.0, 0.25, n_units)
     rate = np.exp(rng.uniform(np.log(0.001), np.log(0.5), n_indicators))
+    le, sums = _panel_rules(codes[:n_indicators])
+    _order_rates(rng, rate, le)
     # In place on one buffer: 72 million values, no temporaries of that size.
     value = rng.standard_normal(n, dtype=dtype)
     value *= dtype.type(0.35)
@@ -766,6 +857,9 @@ def make_panel(n_units: int, n_months: int, n_indicators: int = 40, seed: int = 
     value.reshape(n_units, n_months, n_indicators)[...] *= (
         scale[:, None, None] * rate[None, None, :]).astype(dtype)
     np.rint(value, out=value)
+    cells = value.reshape(n_units, n_months, n_indicators)
+    _respect_rules(cells, le, sums)
+    _break_rules(rng, cells, le, sums, rule_breaks)
 
     unit_ids = np.arange(n_units, dtype=np.int32)
     types = ["town", "department", "soe"]

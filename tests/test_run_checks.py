@@ -109,3 +109,10 @@ def test_cli_check_bad_input(tmp_path, capsys):
     assert cli.main(["check", str(tmp_path / "r.csv"), "--output", str(tmp_path / "f.csv"),
                      "--period", "someday"]) == 2
     assert "not a period" in capsys.readouterr().err
+
+
+def test_run_checks_names_the_type_it_needs():
+    frame = pd.DataFrame({"unit": ["甲"], "period": ["2024-01"], "indicator": ["drills"],
+                          "value": [1.0]})
+    with pytest.raises(TypeError, match="run_checks takes a Dataset.*not DataFrame"):
+        run_checks(frame)

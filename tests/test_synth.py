@@ -269,3 +269,24 @@ def test_messy_equals_clean(city):
     assert len(bad) == 1
     assert (bad.iloc[0]["period"], bad.iloc[0]["indicator"]) == (planted["period"], planted["indicator"])
     assert bad.iloc[0]["difference"] == 1.0
+
+
+def test_make_panel_respects_rules_except_the_injected_breaks():
+    """By construction: the le and sum rules hold except in round(share × unit-months)
+    cells, each one le rule broken once, so rule_violation finds exactly that many."""
+    from anquan_analysis.checks.consistency import rule_violation
+    p = synth.make_panel(250, 12, 40, seed=4, value_dtype="float64")
+    breaks = rule_violation(p)
+    assert len(breaks) == round(0.002 * 250 * 12) == 6
+    assert (breaks["severity"] == "alert").all()
+    assert (breaks["observed"] == breaks["expected"] + 1 + np.floor(breaks["expected"] / 10)).all()
+    assert breaks[["unit", "period"]].drop_duplicates().shape[0] == 6
+    assert len(rule_violation(synth.make_panel(250, 12, 40, seed=4, rule_breaks=0))) == 0
+    wide = p.pivot_table(index=["unit", "period"], columns="indicator", values="value",
+                         observed=True)
+    assert (wide["major_hazards_found"] == wide["major_hazards_found_dept"]
+            + wide["major_hazards_found_enterprise"]).all()
+    # rectified is below found, equal to it in a minority of cells, above it only where broken
+    found, rect = wide["general_hazards_found"], wide["general_hazards_rectified"]
+    assert (rect > found).sum() == (breaks["indicator"] == "general_hazards_rectified").sum()
+    assert 0.01 < (rect == found)[found > 0].mean() < 0.6

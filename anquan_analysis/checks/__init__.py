@@ -77,6 +77,9 @@ def run_checks(dataset, period=None, checks=None, **options) -> pd.DataFrame:
     ValueError (no option is broadcast to every check, so each check's defaults stay
     explicit).  A check whose module is missing raises ImportError naming it.  The
     dataset is not modified."""
+    if not hasattr(dataset, "panel"):
+        raise TypeError(f"run_checks takes a Dataset (e.g. Dataset(panel=frame)), "
+                        f"not {type(dataset).__name__}")
     ids = list(_MODULES) if checks is None else list(checks)
     unknown = [k for k in options if k not in _MODULES]
     if unknown:
