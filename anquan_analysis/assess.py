@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import config
-from .periods import parse_period, period_freq
 
 NOTEBOOK = config.NOTEBOOKS / "period_assessment.ipynb"
 LEVEL_OF_FREQ = {"M": "month", "Q": "quarter"}
@@ -68,6 +67,7 @@ def plan_periods(panel, *, periods=None, levels=("quarter", "month")) -> list[tu
     every period present at each of ``levels``, quarters first.  Raises
     ``assessment.PeriodNotFound`` listing what exists when a given period has no data."""
     from .assessment import available_periods, require_period
+    from .periods import parse_period, period_freq
 
     if periods:
         plan = []
@@ -146,10 +146,10 @@ def start_kernel(notebook=NOTEBOOK):
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
-        from .findings import CHECK_FAMILIES
-
-        checks = {f"anquan_analysis.checks.{family}" for family in CHECK_FAMILIES.values()}
-        code = "".join(f"__import__({name!r});" for name in sorted({*PRELOAD, *checks}))
+        # The check modules are listed by the kernel itself (the registry loads each):
+        # importing them here would load pandas before the kernel is launched.
+        code = "".join(f"__import__({name!r});" for name in PRELOAD) \
+            + "__import__('anquan_analysis.checks').checks.CHECKS.values()"
         km = AsyncKernelManager(kernel_name=KERNEL)
         # run_sync runs on this thread's event loop, the one papermill runs on later
         run_sync(km.start_kernel)(cwd=str(Path(notebook).parent),
@@ -212,9 +212,11 @@ def _describe(exc: Exception) -> str:
 
 
 def run_plan(plan, *, data_dir, output_dir, notebook=NOTEBOOK, thresholds=None,
-             timeout: int = 600, progress: bool = True) -> list[PeriodResult]:
+             timeout: int = 600, progress: bool = True, kernel=None) -> list[PeriodResult]:
     """Run every (period, level) of ``plan``, carrying on past failures, with a tqdm
-    bar across periods; then write the index.  Returns one result per period."""
+    bar across periods; then write the index.  Returns one result per period.
+    ``kernel``: one from ``start_kernel`` for the first period (this function shuts
+    it down); by default it is started here."""
     from tqdm import tqdm
 
     from .report import write_index
@@ -223,7 +225,11 @@ def run_plan(plan, *, data_dir, output_dir, notebook=NOTEBOOK, thresholds=None,
     plan = list(plan)
     # Each period's kernel is started one step ahead: the first before papermill is
     # loaded, the next while the current period's notebook runs.
-    kernel = start_kernel(notebook) if plan else None
+    if kernel is None and plan:
+        kernel = start_kernel(notebook)
+    elif kernel is not None and not plan:
+        shutdown_kernel(kernel)
+        kernel = None
     bar = tqdm(plan, desc="assess", unit="期", disable=not progress, file=sys.stderr)
     try:
         for i, (period, level) in enumerate(bar):
@@ -246,7 +252,21 @@ def run_plan(plan, *, data_dir, output_dir, notebook=NOTEBOOK, thresholds=None,
 
 
 def run_command(args) -> int:
+    # The first kernel starts before anything else is imported or read: its start and
+    # imports (about 2.5 s) are the longest path to the first cell, longer than this
+    # process's own loading of pandas, the data and papermill.  A request that turns
+    # out to be invalid shuts it down unused.
+    kernel = start_kernel(args.notebook)
+    try:
+        return _run_command(args, kernel)
+    finally:
+        if kernel is not None:
+            shutdown_kernel(kernel)  # a no-op once run_plan has shut it down
+
+
+def _run_command(args, kernel) -> int:
     from .assessment import LEVELS, read_data_dir, read_periods, resolve_path
+    from .periods import parse_period
 
     levels = tuple(x.strip() for x in args.levels.split(",") if x.strip())
     ds = None
@@ -280,7 +300,7 @@ def run_command(args) -> int:
             nb_data = Path(tmp) / "dataset"
             ds.save(nb_data)
         results = run_plan(plan, data_dir=nb_data, output_dir=args.output,
-                           notebook=args.notebook, timeout=args.timeout)
+                           notebook=args.notebook, timeout=args.timeout, kernel=kernel)
     failed = [r for r in results if r.error]
     total = sum(r.seconds for r in results)
     print(f"assessed {len(results) - len(failed)}/{len(results)} periods in {total:.0f} s "

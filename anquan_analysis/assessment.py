@@ -380,7 +380,10 @@ def headline(a: Assessment) -> str:
     rectified in the period against the previous period, findings and alerts."""
     from .periods import shift_period
 
-    totals = a.panel.groupby(["period", "indicator"])["value"].sum()
+    # the two indicators first: a group-by over a province's every row takes 0.2 s
+    key = a.panel.loc[a.panel["indicator"].isin([KEY_INDICATOR, "major_hazards_rectified"])
+                      .to_numpy(dtype=bool)]
+    totals = key.groupby(["period", "indicator"], observed=True)["value"].sum()
 
     def total(period, code):
         return float(totals.get((period, code), float("nan")))

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 FINDINGS_COLUMNS = [
     "check", "family", "unit", "unit_type", "period", "indicator",
@@ -119,6 +118,10 @@ def bh_adjust(p_values) -> np.ndarray:
     q = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
     if ok.any():
+        # imported here: scipy.stats takes about a second to import, and the command
+        # line and report code that read this module's tables never need it
+        from scipy import stats
+
         q[ok] = stats.false_discovery_control(np.clip(p[ok], 0.0, 1.0), method="bh")
     return q
 

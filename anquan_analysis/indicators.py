@@ -320,10 +320,14 @@ def action_totals(panel: pd.DataFrame, period=None) -> pd.DataFrame:
         if not periods:
             raise ValueError("action_totals: the panel has no periods")
         period = periods[-1]
-    by = panel.groupby(["period", "indicator"])["value"].sum()
-    cur = by.xs(period, level="period") if period in by.index.get_level_values(0) else None
     prev_p = shift_period(period, -1)
-    prev = by.xs(prev_p, level="period") if prev_p in by.index.get_level_values(0) else None
+
+    def totals(p):
+        """Per indicator in period ``p``, or None when ``p`` has no rows."""
+        rows = panel.loc[(panel["period"] == p).to_numpy(dtype=bool)]
+        return rows.groupby("indicator", observed=True)["value"].sum() if len(rows) else None
+
+    cur, prev = totals(period), totals(prev_p)
     upto = panel.loc[in_window(panel["period"], period, cumulative=True)]
     cum = upto.groupby("indicator")["value"].sum()
     cat = INDICATORS[["code", "name_zh", "unit", "action", "action_zh"]].rename(

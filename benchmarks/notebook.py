@@ -179,8 +179,8 @@ def main(argv=None) -> int:
         for line in cell_times(out / period / "assessment.ipynb"):
             print(line)
     r = _median(assess, 0) / _median(floor, 0)
-    print(f"RATIO assessment / empty notebook {r:9.1f} ×   target ≤ {TARGET:g} × "
-          f"(≤ {TARGET * _median(floor, 0):.1f} s); CPU "
+    print(f"RATIO assessment / empty notebook {r:9.2f} ×   target ≤ {TARGET:g} × "
+          f"(≤ {TARGET * _median(floor, 0):.1f} s): {'met' if r <= TARGET else 'MISSED'}; CPU "
           f"{_median(assess, 1) / _median(floor, 1):.1f} ×")
     return 0
 

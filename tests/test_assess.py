@@ -15,7 +15,7 @@ import pytest
 from anquan_analysis import assessment as A
 from anquan_analysis import config
 from anquan_analysis.assess import configure_parser, plan_periods, run_command, run_period
-from anquan_analysis.dataset import PANEL_COLUMNS, Dataset
+from anquan_analysis.dataset import PANEL_COLUMNS, Dataset, compact_panel
 from anquan_analysis.findings import CHECK_FAMILIES, FAMILY_ZH
 
 SECTIONS = ["一、总体进展", "二、排名", "三、末位与零报送", "四、数据可信度", "五、突击上报",
@@ -351,3 +351,50 @@ def test_heatmap_rows_are_the_flagged_units_then_the_largest():
     assert A.heatmap_units(a, max_units=10) == (["丁", "乙", "甲", "丙"], ["丁", "乙"])
     assert A.heatmap_units(a, max_units=1) == (["丁"], ["丁"])
     assert A.history(a, "major_hazards_found")["value"].sum() == 39.0
+
+
+@pytest.mark.parametrize("categorical", [False, True])
+def test_headline_figures_by_hand(categorical):
+    # 甲镇 + 乙局 in 2024-02: found 3 + 4 = 7, rectified 2 + 3 = 5; in 2024-01 found 1 + 2 = 3
+    panel = _panel([
+        ("甲镇", "town", "2024-01", "major_hazards_found", 1.0, False),
+        ("乙局", "department", "2024-01", "major_hazards_found", 2.0, False),
+        ("甲镇", "town", "2024-02", "major_hazards_found", 3.0, False),
+        ("乙局", "department", "2024-02", "major_hazards_found", 4.0, False),
+        ("甲镇", "town", "2024-02", "major_hazards_rectified", 2.0, False),
+        ("乙局", "department", "2024-02", "major_hazards_rectified", 3.0, False),
+        ("乙局", "department", "2024-02", "drills", 9.0, False),
+    ])
+    if categorical:
+        panel = compact_panel(panel)
+    a = A.assess_dataset(Dataset(panel=panel), "2024-02", "month")
+    text = A.headline(a)
+    assert text.startswith("2024年2月，2个单位报送调度数据，共排查重大事故隐患7项（上期3项，增加4项），整改5项。")
+    n_alert = int((a.findings["severity"] == "alert").sum())
+    assert f"预警{n_alert}条" in text
+
+
+def test_a_started_kernel_has_loaded_the_notebook_modules_and_bound_nothing(tmp_path):
+    # exec_lines errors are only logged by the kernel, so look inside it
+    from jupyter_core.utils import run_sync
+
+    from anquan_analysis.assess import shutdown_kernel, start_kernel
+
+    km = start_kernel(_recording_notebook(tmp_path / "nb.ipynb"))
+    assert km is not None
+    kc = km.client()
+    kc.start_channels()
+    try:
+        run_sync(kc.wait_for_ready)(timeout=60)
+        out = []
+        run_sync(kc.execute_interactive)(
+            "import sys; print(sorted(m for m in sys.modules if m.startswith("
+            "'anquan_analysis.checks.') and m.count('.') == 2)); "
+            "print(sorted(k for k in globals() if not k.startswith('_') and k not in "
+            "('In', 'Out', 'get_ipython', 'exit', 'quit', 'open', 'sys')))",
+            output_hook=lambda msg: out.append(msg["content"].get("text", "")), timeout=60)
+    finally:
+        kc.stop_channels()
+        shutdown_kernel(km)
+    families = sorted({f"anquan_analysis.checks.{f}" for f in CHECK_FAMILIES.values()})
+    assert "".join(out).splitlines() == [repr(families), "[]"]

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from anquan_analysis import indicators as I
+from anquan_analysis.dataset import compact_panel
 
 
 def _panel(records):
@@ -117,12 +118,15 @@ def test_period_changes_previous_and_last_year():
     assert np.isnan(c.loc["2024-08", "previous"])
 
 
-def test_action_totals_with_previous_period():
+@pytest.mark.parametrize("categorical", [False, True])
+def test_action_totals_with_previous_period(categorical):
     p = _panel([("A", "town", "2024-08", "major_hazards_found", 20),
                 ("B", "town", "2024-08", "major_hazards_found", 6),
                 ("A", "town", "2024-09", "major_hazards_found", 40),
                 ("B", "town", "2024-09", "major_hazards_found", 3),
                 ("A", "town", "2024-09", "drills", 4)])
+    if categorical:
+        p = compact_panel(p)
     t = I.action_totals(p).set_index("indicator")
     assert t.loc["major_hazards_found", "value"] == 43       # 巴南: September added 43
     assert t.loc["major_hazards_found", "previous"] == 26
