@@ -133,6 +133,12 @@ def severity_from_q(q_values, *, alert: float = 0.01, warning: float = 0.05) -> 
     return np.where(q < alert, "alert", np.where(q < warning, "warning", "info")).astype(object)
 
 
+def figure_text(x: float) -> str:
+    """A figure as a finding's message prints it: an integer plainly, anything else
+    to at most two decimals without trailing zeros (0.5, 2.25, 3.1)."""
+    return f"{x:.0f}" if float(x).is_integer() else f"{x:.2f}".rstrip("0").rstrip(".")
+
+
 def concat_findings(frames) -> pd.DataFrame:
     """Stack several findings tables into one, sorted by severity then check."""
     frames = [make_findings(f) for f in frames if f is not None and len(f)]

@@ -40,3 +40,9 @@ def test_concat_findings_sorts_alerts_first():
     out = F.concat_findings([a, b, F.empty_findings()])
     assert list(out["severity"]) == ["alert", "info"]
     assert len(F.concat_findings([])) == 0
+
+
+@pytest.mark.parametrize("x, text", [(3.0, "3"), (0.5, "0.5"), (2.25, "2.25"), (3.104, "3.1"),
+                                     (1234567.0, "1234567"), (0.005, "0.01"), (-2.0, "-2")])
+def test_figure_text_prints_integers_plainly_and_at_most_two_decimals(x, text):
+    assert F.figure_text(x) == text

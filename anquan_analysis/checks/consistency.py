@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from .. import catalogue
 from ..cube import panel_cube
-from ..findings import empty_findings, make_findings
+from ..findings import empty_findings, figure_text, make_findings
 from ..periods import period_freq, period_sort_key
 from ..dataset import require_columns
 from .trends import _first_rows
@@ -41,10 +41,6 @@ CHECK = "rule_violation"
 # Units whose figures are measured, not counted: a small mismatch can be rounding.
 _MEASURED_UNITS = {"万元", "公里"}
 _REQUIRED = ("unit", "period", "indicator", "value")
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.0f}" if float(x).is_integer() else f"{x:.2f}".rstrip("0").rstrip(".")
 
 
 def _name(code: str) -> str:
@@ -92,8 +88,8 @@ def _check_monotone(cumulative: pd.DataFrame, rule, reset_yearly: bool,
     soft = (measured | fractional) & ((hit["_prev"] - hit["value"]) <= rel_tol * hit["_prev"])
     idx = pd.MultiIndex.from_frame(hit[["unit", "period"]])
     msg = (hit["unit"] + hit["period"] + "累计" + hit["indicator"].map(_name) + "("
-           + hit["value"].map(_fmt) + ")比" + hit["_prev_period"] + "("
-           + hit["_prev"].map(_fmt) + f")减少：{rule.description_zh}")
+           + hit["value"].map(figure_text) + ")比" + hit["_prev_period"] + "("
+           + hit["_prev"].map(figure_text) + f")减少：{rule.description_zh}")
     out = _frame(idx, rule.rule, "", hit["value"], hit["_prev"], hit["_prev"], np.nan,
                  soft.to_numpy(), msg.to_numpy())
     out["indicator"] = hit["indicator"].to_numpy()
@@ -101,11 +97,11 @@ def _check_monotone(cumulative: pd.DataFrame, rule, reset_yearly: bool,
 
 
 def _texts(values: np.ndarray) -> pa.Array:
-    """``_fmt`` of each value, formatted once per distinct value (figures repeat)."""
+    """``figure_text`` of each value, formatted once per distinct value (figures repeat)."""
     if not len(values):
         return pa.array([], pa.string())
     uniq, inverse = np.unique(values, return_inverse=True)
-    return pa.array([_fmt(v) for v in uniq], pa.string()).take(pa.array(inverse.ravel()))
+    return pa.array([figure_text(v) for v in uniq], pa.string()).take(pa.array(inverse.ravel()))
 
 
 def _join(*parts) -> pa.Array:

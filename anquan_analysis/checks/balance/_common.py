@@ -20,10 +20,6 @@ BENFORD_P = np.log10(1.0 + 1.0 / np.arange(1, 10))
 
 # ----------------------------------------------------------------------------- helpers
 
-def _fmt(x: float) -> str:
-    return f"{x:.0f}" if float(x).is_integer() else f"{x:.2f}".rstrip("0").rstrip(".")
-
-
 def _fmt_p(p: float) -> str:
     return f"{p:.2g}" if p >= 1e-3 else f"{p:.1e}"
 

@@ -14,8 +14,8 @@ import pandas as pd
 from scipy import special, stats
 
 from ...cube import panel_cube
-from ...findings import bh_adjust, empty_findings, make_findings, severity_from_q
-from ._common import BENFORD_P, _finish, _fmt, _fmt_p
+from ...findings import bh_adjust, empty_findings, figure_text, make_findings, severity_from_q
+from ._common import BENFORD_P, _finish, _fmt_p
 
 # Cells (unit × indicator × period) per block of units: temporaries of a few MB,
 # independent of the panel's size.
@@ -379,7 +379,7 @@ def last_digit(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period
         "observed": observed,
         "upper": stats.binom.isf(0.05, n, expected) / n,
         "period": period if period is not None else np.nan})
-    low = _fmt(min_value)
+    low = figure_text(min_value)
     out["message"] = [
         f"{un}报送的{nn}个不小于{low}的数值中，尾数为0或5的有{int(kk)}个，占{o * 100:.1f}%，"
         f"按其数值范围应约为{ex * 100:.0f}%，p={_fmt_p(pv)}"
@@ -564,7 +564,7 @@ def benford(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=No
                         "observed": mad, "expected": n, "upper": mad_threshold,
                         "statistic": chi2, "p_value": p_value, "q_value": q,
                         "period": period if period is not None else np.nan})
-    low = _fmt(min_value)
+    low = figure_text(min_value)
     scale_text = "且与其各项数据自身量级所应有的分布不符" if scale_check else ""
     out["message"] = [
         f"{un}报送的{int(nn)}个不小于{low}的数值首位数字分布偏离本福特定律{scale_text}"

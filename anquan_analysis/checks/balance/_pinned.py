@@ -9,8 +9,8 @@ import pandas as pd
 from ... import catalogue
 from scipy import special
 from ...cube import panel_cube
-from ...findings import empty_findings, severity_from_q
-from ._common import _finish, _fmt, _fmt_p, _tarone_bh
+from ...findings import empty_findings, figure_text, severity_from_q
+from ._common import _finish, _fmt_p, _tarone_bh
 
 
 # ---------------------------------------------------------------------- pinned_rate
@@ -151,8 +151,8 @@ def pinned_rate(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
             "end": cube.periods[out["end"].to_numpy()]}
     out = out.assign(**{k: pd.array(v, dtype="str") for k, v in text.items()})
     out["message"] = (out["unit"] + out["start"] + "至" + out["end"]
-                      + out["_found"].map(catalogue.indicator_name) + out["n"].map(_fmt)
-                      + "项、整改" + out["r"].map(_fmt) + "项，各期整改率均为100%；按同类单位整改率"
+                      + out["_found"].map(catalogue.indicator_name) + out["n"].map(figure_text)
+                      + "项、整改" + out["r"].map(figure_text) + "项，各期整改率均为100%；按同类单位整改率"
                       + (out["expected"] * 100).map(lambda x: f"{x:.1f}")
                       + "%计，全部整改的概率为" + out["p_value"].map(_fmt_p))
     out["period"] = period if period is not None else np.nan

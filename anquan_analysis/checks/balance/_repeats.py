@@ -15,8 +15,8 @@ from scipy import special
 
 from ... import catalogue
 from ...cube import panel_cube
-from ...findings import empty_findings
-from ._common import _bh_of, _finish, _fmt, _fmt_p
+from ...findings import empty_findings, figure_text
+from ._common import _bh_of, _finish, _fmt_p
 
 # Cells (unit × indicator × period) per block of units: temporaries of a few MB,
 # independent of the panel's size.
@@ -272,7 +272,7 @@ def repeated_value(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, pe
         "statistic": runs["statistic"][keep], "p_value": p[keep], "q_value": q[keep]})
     start = cube.periods[runs["_start"][keep]]
     out["message"] = [
-        f"{un}{catalogue.indicator_name(ind)}{a}至{b}连续{n}期均为{_fmt(o)}"
+        f"{un}{catalogue.indicator_name(ind)}{a}至{b}连续{n}期均为{figure_text(o)}"
         f"{catalogue.indicator_unit(ind)}，该单位均值{e:.1f}，按其自身波动随机出现的概率约为"
         f"{_fmt_p(pv)}"
         for un, ind, a, b, n, o, e, pv in zip(out["unit"], indicator, start, out["period"],
