@@ -114,3 +114,18 @@ def test_assert_same_detects_a_difference(city):
     shifted = loop.assign(p_value=loop["p_value"] * 1.01)
     with pytest.raises(AssertionError, match="p-values differ"):
         loop_reference.assert_same(shifted, lib, "low_outlier")
+
+
+def test_notebook_benchmark_runs_and_prints_its_ratio():
+    cmd = [sys.executable, str(BENCH / "notebook.py"), "--units", "30", "--months", "3",
+           "--ledger-rows", "500", "--repeat", "1"]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    assert "province: 30 units × 3 months × 40 indicators, 500 ledger rows; period 2024-03" in out
+    for label in ("papermill, empty notebook", "anquan assess --period 2024-03"):
+        assert _figure(out, label) > 0
+    assert re.search(r"kernel: \d+ cells " + NUMBER + " s", out)
+    m = re.search(r"RATIO assessment / empty notebook\s+(" + NUMBER + r") ×\s+target ≤ 3 × "
+                  r"\(≤ " + NUMBER + r" s\): (met|MISSED)", out)
+    assert m and float(m.group(1)) > 0
