@@ -9,6 +9,7 @@ period ("截至…累计", campaign to date), as the bulletins do.
 ==================== =============================================================
 wide_panel           unit × period rows, one column per indicator (in-period or to date)
 window_totals        one row per unit: totals over a window of periods (all, ≤P, or P)
+window_sums          the same for the units that reported, as the checks use it
 exposure_by_unit     enterprises supervised per unit (the rows with sector '')
 exposure_rates       counts per 100 enterprises supervised
 rectification_rates  rectified / found, overall and by source (dept, enterprise)
@@ -23,18 +24,25 @@ sector_shares        share of each sector, HHI and zero sectors per group
 sector_profile       one row per group: total, HHI, top-two share, zero sectors
 department_levels    city-level vs county-level departments
 ==================== =============================================================
+
+On a national panel (72 million rows, categorical key columns) the tables read the
+panel through ``_codes``: the rows of the few indicators a table needs are picked by
+integer code first, and everything after works on those rows and on one entry per
+unit, period and indicator; no group-by or text conversion of the whole panel.
 """
 
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
+from . import _codes
 from .catalogue import INDICATORS, SECTORS
 from .dataset import as_text
-from .periods import period_bounds, same_period_last_year, shift_period, sort_periods
+from .periods import same_period_last_year, shift_period, sort_periods
 from .dataset import require_columns as _require
 
 UNIT_KEYS = ["unit", "unit_type", "parent"]
@@ -49,13 +57,72 @@ def _period_order(periods) -> dict[str, int]:
     return {p: i for i, p in enumerate(sort_periods(periods))}
 
 
+def _sum_dtype(panel: pd.DataFrame, summed: bool = True):
+    """The dtype of the tables' sums, as a group-by sum of the value column gives it:
+    float32 for a float32 column (``synth.make_panel``) when any row was summed,
+    else float64."""
+    return np.float32 if summed and panel["value"].dtype == np.float32 else np.float64
+
+
 def units_of(panel: pd.DataFrame) -> pd.DataFrame:
     """One row per unit: unit, unit_type, parent (the first non-missing of each)."""
     _require(panel, ["unit"], "units_of")
-    df = panel.reindex(columns=UNIT_KEYS)
+    return _unit_table(panel).table
+
+
+def _unit_table(panel: pd.DataFrame) -> SimpleNamespace:
+    """``units_of(panel)`` as ``table``, with the ``_codes.Units`` it was read through
+    (``units``) and the unit id of each of the table's rows (``ids``)."""
+    units = _codes.Units(panel["unit"])
+    rows = units.first[units.first >= 0]
+    # A unit's first non-missing type and parent are those of its first row, unless
+    # that row lacks one: only such units' other rows need a look (none on a panel
+    # written by the loader or synth), and only for a column that has values at all.
+    df = panel.iloc[rows].reindex(columns=UNIT_KEYS)
+    fill = [c for c in UNIT_KEYS[1:] if c in panel.columns and df[c].isna().any()
+            and panel[c].notna().any()]
+    if fill:
+        lost = units.ids_at(rows[df[fill].isna().any(axis=1).to_numpy()])
+        rows = np.union1d(rows, units.rows_of(lost))
+        df = panel.iloc[rows].reindex(columns=UNIT_KEYS)
+    # the group-by the table has always been, over one row per unit
     out = as_text(df.groupby("unit", sort=True, observed=True).first().reset_index())
     # a categorical panel groups in category order; units are listed by name
-    return out.sort_values("unit", kind="stable", ignore_index=True)[UNIT_KEYS]
+    table = out.sort_values("unit", kind="stable", ignore_index=True)[UNIT_KEYS]
+    ids = pd.Index(units.names).get_indexer(table["unit"].to_numpy(dtype=object))
+    return SimpleNamespace(table=table, units=units, ids=ids)
+
+
+def _rows_of(panel: pd.DataFrame, indicators: list, units: _codes.Units) -> SimpleNamespace:
+    """The panel's rows of ``indicators`` (a list without repeats), picked by code, and
+    at each row: ``kind`` (its indicator's position in the list), ``uid`` (its unit id
+    in ``units``, -1 where missing), ``pc`` (its period code, -1 where missing; text
+    in ``pnames``) and ``v`` (its value as float64, a blank as 0, as a group-by sum
+    counts it)."""
+    rows = _codes.positions(panel["indicator"], indicators)
+    if len(indicators) == 1:
+        kind = np.zeros(len(rows), dtype=np.intp)
+    else:  # position in ``indicators`` of each row's indicator
+        kind_codes, kind_names = _codes.text_codes(panel["indicator"], rows)
+        lut = np.full(len(kind_names) + 1, -1, dtype=np.intp)
+        for j, code in enumerate(indicators):
+            lut[np.flatnonzero(kind_names == code)] = j
+        kind = lut[kind_codes]
+    pc, pnames = _codes.text_codes(panel["period"], rows)
+    v = _codes.values_at(panel["value"], rows)
+    return SimpleNamespace(rows=rows, kind=kind, uid=units.ids_at(rows), pc=pc, pnames=pnames,
+                           v=np.where(np.isnan(v), 0.0, v))
+
+
+def _observed_indicators(panel: pd.DataFrame) -> list:
+    """The panel's indicators in the order a pivot table lists them: category order
+    on a categorical column, else sorted."""
+    col = panel["indicator"]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.array.codes
+        used = np.bincount(codes[codes >= 0], minlength=len(col.cat.categories)) > 0
+        return _codes.category_text(col)[used].tolist()
+    return sorted(pd.unique(col.dropna()).astype("str").tolist())
 
 
 def wide_panel(panel: pd.DataFrame, indicators=None, *, cumulative: bool = False) -> pd.DataFrame:
@@ -64,21 +131,62 @@ def wide_panel(panel: pd.DataFrame, indicators=None, *, cumulative: bool = False
     each period (NaN only before the unit's first figure of that indicator).  Rows are
     sorted by unit then period; periods are the panel's own."""
     _require(panel, ["unit", "period", "indicator", "value"], "wide_panel")
-    df = panel if indicators is None else panel.loc[panel["indicator"].isin(list(indicators))]
-    units = units_of(panel)
-    periods = sort_periods(panel["period"].dropna().unique())
+    return _wide(panel, indicators, cumulative=cumulative).frame
+
+
+def _wide(panel: pd.DataFrame, indicators, *, cumulative: bool) -> SimpleNamespace:
+    """``wide_panel`` as ``frame``, with ``units`` (``units_of``) and ``n_periods``: the
+    frame's rows are every unit (in ``units``' order) × every period.  Computed on a
+    dense unit × period × indicator array of the indicators' rows."""
+    u = _unit_table(panel)
+    periods = _codes.window_periods(panel["period"], None, True)
+    codes = _observed_indicators(panel) if indicators is None else list(indicators)
+    uniq = list(dict.fromkeys(codes))
+    r = _rows_of(panel, uniq, u.units)
+    n_u, n_p, n_k = len(u.table), len(periods), len(uniq)
     # every unit in every period, so cumulative sums and changes line up across units
-    grid = pd.MultiIndex.from_product([units["unit"], periods], names=["unit", "period"])
-    values = df.pivot_table(index=["unit", "period"], columns="indicator", values="value",
-                            aggfunc="sum").reindex(grid)
-    if indicators is not None:
-        values = values.reindex(columns=list(indicators))
-    values.columns.name = None
+    row_of = np.full(len(u.units.names) + 1, -1, dtype=np.intp)  # the spare: uid -1
+    row_of[u.ids] = np.arange(n_u)
+    where = {p: j for j, p in enumerate(periods)}
+    pos = np.array([where.get(p, -1) for p in r.pnames] + [-1], dtype=np.intp)[r.pc]
+    at = row_of[r.uid]
+    ok = (at >= 0) & (pos >= 0)
+    cell = ((at * n_p + pos) * n_k + r.kind)[ok]
+    sums = np.bincount(cell, weights=r.v[ok], minlength=n_u * n_p * n_k).reshape(n_u, n_p, n_k)
+    seen = (np.bincount(cell, minlength=n_u * n_p * n_k) > 0).reshape(n_u, n_p, n_k)
+    if indicators is None:  # a pivot table lists only the indicators it has a cell of
+        keep = seen.any(axis=(0, 1))
+        codes = uniq = [c for c, k in zip(uniq, keep) if k]
+        sums, seen = sums[:, :, keep], seen[:, :, keep]
     if cumulative:
-        reported = values.notna().groupby(level="unit").cummax()
-        values = values.fillna(0.0).groupby(level="unit").cumsum().where(reported)
-    out = values.reset_index().merge(units, on="unit", how="left")
-    return out[UNIT_KEYS + ["period"] + list(values.columns)]
+        seen = np.maximum.accumulate(seen, axis=1)
+        sums = np.cumsum(sums, axis=1)
+    values = np.where(seen, sums, np.nan).astype(_sum_dtype(panel, ok.any()))
+    values = values.reshape(n_u * n_p, -1)
+    keys = u.table.iloc[np.repeat(np.arange(n_u), n_p)].reset_index(drop=True)
+    keys["period"] = _period_column(panel, u, periods, full=seen.any(axis=2).all())
+    cols = pd.DataFrame(values[:, [uniq.index(c) for c in codes]], columns=codes)
+    return SimpleNamespace(frame=pd.concat([keys, cols], axis=1), units=u.table, n_periods=n_p)
+
+
+def _period_column(panel: pd.DataFrame, u: SimpleNamespace, periods: list,
+                   full: bool) -> pd.Series | pd.Categorical:
+    """``wide_panel``'s period column (units × periods, unit-major) as text, or in the
+    panel's categorical dtype where the table has always had it: the table used to be
+    a pivot table reindexed to the unit × period grid, which kept the pivot's
+    categorical index where it already equalled the grid — a categorical period
+    column, every unit with a row of the indicators in every period (``full``), and
+    categories in the grid's order (units by name, periods in time)."""
+    col = panel["period"]
+    n_u = len(u.table)
+    if isinstance(col.dtype, pd.CategoricalDtype) and full:
+        codes = pd.Index(_codes.category_text(col)).get_indexer(periods)
+        in_order = np.all(np.diff(codes) > 0)
+        if u.units.codes is not None:
+            in_order &= np.all(np.diff(u.ids) > 0)
+        if in_order:
+            return pd.Categorical.from_codes(np.tile(codes, n_u), dtype=col.dtype)
+    return pd.Series(np.tile(np.asarray(periods, dtype=object), n_u), dtype="str")
 
 
 def in_window(periods: pd.Series, period=None, *, cumulative: bool = True) -> pd.Series:
@@ -87,50 +195,121 @@ def in_window(periods: pd.Series, period=None, *, cumulative: bool = True) -> pd
     ``cumulative``; else the periods lying inside ``period``."""
     if period is None:
         return pd.Series(True, index=periods.index)
-    start, end = period_bounds(period)
-    uniq = pd.unique(periods.dropna())
-    bounds = {p: period_bounds(p) for p in uniq}
-    if cumulative:
-        ok = {p: b[1] <= end for p, b in bounds.items()}
-    else:
-        ok = {p: (b[0] >= start) & (b[1] <= end) for p, b in bounds.items()}
-    return periods.map(ok).fillna(False).astype(bool)
+    codes, names = _codes.codes_of(periods)
+    ok = np.append(_codes.inside(names, period, cumulative), False)  # code -1: missing
+    return pd.Series(ok[codes], index=periods.index, name=periods.name)
+
+
+def window_sum_arrays(panel: pd.DataFrame, indicators: list, *, period=None, cumulative: bool = True,
+                 by_period: bool = False, units: _codes.Units | None = None) -> SimpleNamespace:
+    """Window totals of ``indicators`` (``window_totals``' semantics) for the units
+    with a row of any of them in the window, sorted by name: ``unit``, ``unit_type``
+    (object arrays of text, NaN where missing), ``ids`` (their ids in ``units``, read
+    from the panel when not given), ``sums`` float64 [unit, indicator], NaN where the
+    unit has no row of it in the window.  The one computation of window totals:
+    ``window_totals``, ``window_sums`` and the checks' funnels are built on it.
+
+    With ``by_period``: also ``months`` (the panel's periods in the window, of every
+    indicator, sorted), ``by_period`` float64 [unit, month] of the first indicator
+    (NaN where no row) and ``all_by_period`` (its total per month over all rows,
+    units or not)."""
+    indicators = list(dict.fromkeys(indicators))
+    per = panel["period"]
+    units = _codes.Units(panel["unit"]) if units is None else units
+    r = _rows_of(panel, indicators, units)
+    kind, uid, pc, pnames, v = r.kind, r.uid, r.pc, r.pnames, r.v
+    inside = _codes.inside(pnames, period, cumulative)
+    in_win = np.where(pc >= 0, np.append(inside, False)[pc], period is None)
+    n_ind, n_ids = len(indicators), len(units.names)
+    use = in_win & (uid >= 0)
+    flat = uid[use] * n_ind + kind[use]
+    sums = np.bincount(flat, weights=v[use], minlength=n_ids * n_ind).reshape(n_ids, n_ind)
+    present = (np.bincount(flat, minlength=n_ids * n_ind) > 0).reshape(n_ids, n_ind)
+    ids = np.flatnonzero(present.any(axis=1))
+    ids = ids[np.argsort(units.names[ids], kind="stable")]
+    out = SimpleNamespace(unit=units.names[ids], unit_type=units.types(panel["unit_type"], ids),
+                          sums=np.where(present[ids], sums[ids], np.nan), ids=ids)
+    if by_period:
+        seen = np.zeros(len(pnames), dtype=bool)
+        seen[pc[pc >= 0]] = True
+        if not isinstance(per.dtype, pd.CategoricalDtype):
+            seen = None
+        months = _codes.window_periods(per, period, cumulative, seen)
+        where = {p: j for j, p in enumerate(months)}
+        pos = np.array([where.get(p, -1) for p in pnames] + [-1], dtype=np.intp)[pc]
+        first_ind = (kind == 0) & (pos >= 0)
+        row_of = np.full(n_ids + 1, -1, dtype=np.intp)
+        row_of[ids] = np.arange(len(ids))
+        r = row_of[uid]  # uid -1 (missing unit) reads the spare -1
+        m = first_ind & (r >= 0)
+        n_m = len(months)
+        cells = r[m] * n_m + pos[m]
+        grid = np.bincount(cells, weights=v[m], minlength=len(ids) * n_m).reshape(len(ids), n_m)
+        got = (np.bincount(cells, minlength=len(ids) * n_m) > 0).reshape(len(ids), n_m)
+        out.months = months
+        out.by_period = np.where(got, grid, np.nan)
+        out.all_by_period = np.bincount(pos[first_ind], weights=v[first_ind], minlength=n_m)
+    return out
+
+
+def window_sums(panel: pd.DataFrame, indicators, *, period=None,
+                cumulative: bool = True) -> pd.DataFrame:
+    """``window_totals`` for the units with a row of any of ``indicators`` in the
+    window (the only rows a check keeps), without ``parent`` and ``n_periods`` and
+    with float64 sums: columns unit, unit_type, then one per indicator (NaN where the
+    unit reported none of it there)."""
+    _require(panel, ["unit", "unit_type", "period", "indicator", "value"], "window_sums")
+    indicators = [indicators] if isinstance(indicators, str) else list(indicators)
+    w = window_sum_arrays(panel, indicators, period=period, cumulative=cumulative)
+    uniq = list(dict.fromkeys(indicators))
+    cols = {"unit": pd.Series(w.unit, dtype="str"),
+            "unit_type": pd.Series(w.unit_type, dtype="str")}
+    cols.update({c: w.sums[:, uniq.index(c)] for c in indicators})
+    return pd.DataFrame(cols)
 
 
 def window_totals(panel: pd.DataFrame, indicators, *, period=None,
                   cumulative: bool = True) -> pd.DataFrame:
     """One row per unit: unit, unit_type, parent, the sum of each indicator over the
     window (see ``in_window``; NaN when the unit reported none of it there), and
-    ``n_periods`` the number of periods the unit reported in the window."""
+    ``n_periods`` the number of periods the unit reported in the window (of any
+    indicator)."""
     _require(panel, ["unit", "period", "indicator", "value"], "window_totals")
     indicators = [indicators] if isinstance(indicators, str) else list(indicators)
-    window = in_window(panel["period"], period, cumulative=cumulative).to_numpy(dtype=bool)
-    # only the rows and columns summed are copied, not the whole panel
-    chosen = window & panel["indicator"].isin(indicators).to_numpy(dtype=bool)
-    sums = (panel.loc[chosen, ["unit", "indicator", "value"]]
-            .pivot_table(index="unit", columns="indicator", values="value", aggfunc="sum")
-            .reindex(columns=indicators))
-    sums.columns.name = None
-    n = _periods_reported(panel, window)
-    out = units_of(panel).merge(sums, left_on="unit", right_index=True, how="left")
-    out = out.merge(n, left_on="unit", right_index=True, how="left")
-    out["n_periods"] = out["n_periods"].fillna(0).astype("int64")
-    return out.reset_index(drop=True)
+    uniq = list(dict.fromkeys(indicators))
+    u = _unit_table(panel)
+    w = window_sum_arrays(panel, uniq, period=period, cumulative=cumulative, units=u.units)
+    # the reported units' sums spread to the rows of all units
+    row_of = np.full(len(u.units.names), -1, dtype=np.intp)
+    row_of[u.ids] = np.arange(len(u.table))
+    sums = np.full((len(u.table), len(uniq)), np.nan)
+    sums[row_of[w.ids]] = w.sums
+    sums = sums[:, [uniq.index(c) for c in indicators]].astype(_sum_dtype(panel, len(w.ids) > 0))
+    cols = pd.DataFrame(sums, columns=indicators)
+    n = _periods_reported(panel, u.units, period, cumulative)[u.ids]
+    out = pd.concat([u.table, cols], axis=1).assign(n_periods=n.astype("int64"))
+    if u.units.codes is not None and len(w.ids):
+        # the unit column has always come out as object here (a merge on the pivot's
+        # categorical index of the units), as str everywhere else
+        out["unit"] = out["unit"].astype(object)
+    return out
 
 
-def _periods_reported(panel: pd.DataFrame, rows: np.ndarray) -> pd.Series:
-    """Distinct periods per unit among the ``rows`` (a boolean mask) of the panel,
-    named ``n_periods``, for units with at least one row.  On categorical unit and
-    period columns one scatter into a unit × period table of flags, not a group-by."""
-    unit, per = panel["unit"], panel["period"]
-    if not all(isinstance(c.dtype, pd.CategoricalDtype) and (c.cat.codes >= 0).all()
-               for c in (unit, per)):
-        return panel.loc[rows].groupby("unit")["period"].nunique().rename("n_periods")
-    seen = np.zeros((len(unit.cat.categories), len(per.cat.categories)), dtype=bool)
-    seen[unit.cat.codes.to_numpy()[rows], per.cat.codes.to_numpy()[rows]] = True
-    has = seen.any(axis=1)
-    return pd.Series(seen.sum(axis=1)[has], name="n_periods",
-                     index=pd.Index(unit.cat.categories[has].astype("str"), name="unit"))
+def _periods_reported(panel: pd.DataFrame, units: _codes.Units, period,
+                      cumulative: bool) -> np.ndarray:
+    """Distinct periods in the window in which each unit (by id in ``units``) has a
+    row, of any indicator.  The distinct unit-period pairs are among the rows where
+    the unit or the period changes (``_codes.run_starts``): a unit × period table of
+    flags set from those rows, not a group-by of the panel."""
+    per = panel["period"]
+    rows = np.concatenate([units.starts, _codes.run_starts(per)])  # a repeat is harmless
+    uid = units.ids_at(rows)
+    pc, pnames = _codes.text_codes(per, rows)
+    ok = (uid >= 0) & (pc >= 0)
+    ok[ok] = _codes.inside(pnames, period, cumulative)[pc[ok]]
+    seen = np.zeros((len(units.names), len(pnames)), dtype=bool)
+    seen[uid[ok], pc[ok]] = True
+    return seen.sum(axis=1)
 
 
 def exposure_by_unit(exposure: pd.DataFrame | None) -> pd.DataFrame:
@@ -157,8 +336,11 @@ def exposure_rates(panel: pd.DataFrame, exposure: pd.DataFrame, indicators=("maj
     unit_type, parent, period, enterprises, and for each indicator its value and
     ``<indicator>_per100`` (NaN without exposure or with 0 enterprises)."""
     indicators = list(indicators)
-    w = wide_panel(panel, indicators, cumulative=cumulative)
-    w = w.merge(exposure_by_unit(exposure), on="unit", how="left")
+    wide = _wide(panel, indicators, cumulative=cumulative)
+    # enterprises per unit, spread over the unit's rows (one per period, unit-major)
+    per_unit = wide.units.merge(exposure_by_unit(exposure), on="unit", how="left")["enterprises"]
+    spread = np.repeat(np.arange(len(per_unit)), wide.n_periods)
+    w = wide.frame.assign(enterprises=per_unit.iloc[spread].reset_index(drop=True))
     denom = w["enterprises"].where(w["enterprises"] > 0)
     rates = {f"{c}_per{int(per) if float(per).is_integer() else per}": w[c] / denom * per
              for c in indicators}
@@ -315,24 +497,43 @@ def action_totals(panel: pd.DataFrame, period=None) -> pd.DataFrame:
     action_zh, indicator, name_zh, unit (measurement unit), value, previous, change,
     cumulative (sum of all periods up to ``period``).  Catalogue order."""
     _require(panel, ["period", "indicator", "value"], "action_totals")
-    periods = sort_periods(panel["period"].dropna().unique())
+    # one pass over the integer codes: sum and rows of every indicator × period (row
+    # and column 0: a missing indicator or period); all that follows reads this table
+    ic, inames = _codes.codes_of(panel["indicator"])
+    pc, pnames = _codes.codes_of(panel["period"])
+    value = panel["value"]
+    value = value.to_numpy() if isinstance(value.dtype, np.dtype) else \
+        value.to_numpy(dtype="float64", na_value=np.nan)
+    sums, rows = _codes.cell_sums(ic, len(inames), pc, len(pnames), value)
+    rows_in = rows.sum(axis=0)[1:]  # rows per period, of any indicator
+    rows_any = rows.sum(axis=1)[1:]  # rows per indicator, in any period
+    sums, rows = sums[1:, 1:], rows[1:, 1:]  # known indicator × known period
+    periods = _codes.sorted_periods(pnames[rows_in > 0])
     if period is None:
         if not periods:
             raise ValueError("action_totals: the panel has no periods")
         period = periods[-1]
     prev_p = shift_period(period, -1)
+    dtype = _sum_dtype(panel)
+
+    def per_indicator(total: np.ndarray, n: np.ndarray) -> pd.Series:
+        """The totals of the indicators with a row, as a group-by lists them."""
+        return pd.Series(total[n > 0].astype(dtype), index=inames[n > 0])
 
     def totals(p):
         """Per indicator in period ``p``, or None when ``p`` has no rows."""
-        rows = panel.loc[(panel["period"] == p).to_numpy(dtype=bool)]
-        return rows.groupby("indicator", observed=True)["value"].sum() if len(rows) else None
+        j = np.flatnonzero(pnames == p)
+        if not len(j) or not rows_in[j[0]]:
+            return None
+        return per_indicator(sums[:, j[0]], rows[:, j[0]])
 
     cur, prev = totals(period), totals(prev_p)
-    upto = panel.loc[in_window(panel["period"], period, cumulative=True)]
-    cum = upto.groupby("indicator")["value"].sum()
+    upto = _codes.inside(pnames, period, True)
+    cum = per_indicator(sums[:, upto].sum(axis=1), rows[:, upto].sum(axis=1))
     cat = INDICATORS[["code", "name_zh", "unit", "action", "action_zh"]].rename(
         columns={"code": "indicator"})
-    cat = cat.loc[cat["indicator"].isin(panel["indicator"].unique())]
+    # the indicators the panel has, with or without a period
+    cat = cat.loc[cat["indicator"].isin(inames[rows_any > 0])]
     value = cat["indicator"].map(cur) if cur is not None else np.nan
     previous = cat["indicator"].map(prev) if prev is not None else np.nan
     out = cat.assign(period=period, value=value, previous=previous,

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from anquan_analysis import indicators as I
 from anquan_analysis.checks import outliers as O
 
 X = [100, 200, 50, 400, 150, 100]
@@ -171,18 +172,18 @@ def test_window_sums_by_hand(form):
     panel = _mixed() if form == "str" else compact_panel(_mixed())
     before = panel.copy()
     codes = ["major_hazards_found", "units_inspected"]
-    w = O.window_sums(panel, codes, period="2024-02").set_index("unit")
+    w = I.window_sums(panel, codes, period="2024-02").set_index("unit")
     # ≤ Feb: C's quarter ends in March; B's March row is outside; D has no hazards row
     assert list(w.index) == ["A", "B", "D"]
     assert list(w["unit_type"]) == ["town", "town", "town"]  # B: first type it has
     assert w["major_hazards_found"].tolist()[:2] == [1.0, 5.0]
     assert np.isnan(w.loc["D", "major_hazards_found"]) and np.isnan(w.loc["B", "units_inspected"])
-    w = O.window_sums(panel, codes, period="2024-03").set_index("unit")
+    w = I.window_sums(panel, codes, period="2024-03").set_index("unit")
     assert w["major_hazards_found"].tolist()[:3] == [1.0, 5.0, 4.0]  # A's blank counts 0
     assert w.loc["B", "units_inspected"] == 7.0
-    one = O.window_sums(panel, codes, period="2024Q1", cumulative=False).set_index("unit")
+    one = I.window_sums(panel, codes, period="2024Q1", cumulative=False).set_index("unit")
     assert one["major_hazards_found"].tolist()[:3] == [1.0, 5.0, 4.0]
-    assert O.window_sums(panel, codes, period="2024-01")["unit"].tolist() == ["A", "B"]
+    assert I.window_sums(panel, codes, period="2024-01")["unit"].tolist() == ["A", "B"]
     pd.testing.assert_frame_equal(panel, before)
 
 
@@ -197,7 +198,7 @@ def test_window_sums_equal_window_totals_in_any_row_order():
     for period in (None, "2024-04"):
         ref = window_totals(panel, codes, period=period)[["unit", "unit_type"] + codes]
         for p in (panel, shuffled, compact_panel(shuffled)):
-            got = O.window_sums(p, codes, period=period)
+            got = I.window_sums(p, codes, period=period)
             pd.testing.assert_frame_equal(got, ref, check_dtype=False)
 
 

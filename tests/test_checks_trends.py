@@ -134,8 +134,3 @@ def test_group_series_are_sums_by_type_and_month():
     every = g.loc[g["unit_type"].isna()].iloc[0]
     assert (every["period"], every["expected"], every["observed"]) == ("2024-07", 15.0, 45.0)
     assert "department" not in set(g["unit_type"].dropna())   # a flat series: no step
-
-
-def test_first_rows_of_codes():
-    codes = np.array([2, 2, 0, -1, 0, 2, 3, 3])
-    assert T._first_rows(codes, 5).tolist() == [2, -1, 0, 6, -1]

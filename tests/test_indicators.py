@@ -180,3 +180,98 @@ def test_window_totals_and_missing_column():
     assert I.window_totals(p, "drills", period="2024Q1")["drills"].iloc[0] == 7
     with pytest.raises(ValueError, match="indicator"):
         I.window_totals(p.drop(columns="indicator"), "drills")
+
+
+# ------------------------------------------------ categorical panels (dataset.compact_panel)
+def _mixed():
+    """Rows not grouped by unit; B's type missing on its first row (then town, later
+    department); A's March figure blank; C reports a quarter; D only units_inspected."""
+    rows = [("B", None, "2024-01", "major_hazards_found", 2, "X"),
+            ("A", "town", "2024-01", "major_hazards_found", 1, "Y"),
+            ("B", "town", "2024-02", "major_hazards_found", 3, "X"),
+            ("A", "town", "2024-02", "units_inspected", 5, "Y"),
+            ("C", "soe", "2024Q1", "major_hazards_found", 4, None),
+            ("A", "town", "2024-03", "major_hazards_found", np.nan, "Y"),
+            ("B", "department", "2024-03", "units_inspected", 7, "X"),
+            ("D", "town", "2024-02", "units_inspected", 1, None)]
+    return _panel([(u, t, p, i, v, par) for u, t, p, i, v, par in rows])
+
+
+def _categorical(panel):
+    """``compact_panel`` of the rows in another order, with unit and period categories
+    in no sorted order and an unused one each."""
+    c = compact_panel(panel.sample(frac=1.0, random_state=1))
+    c["unit"] = c["unit"].cat.set_categories(["D", "C", "B", "A", "ZZ"])
+    c["period"] = c["period"].cat.set_categories(
+        ["2024-03", "2024Q1", "2024-01", "2024-02", "2023-12"])
+    return c
+
+
+@pytest.mark.parametrize("form", ["str", "categorical"])
+def test_window_totals_by_hand(form):
+    p = _mixed() if form == "str" else _categorical(_mixed())
+    before = p.copy()
+    codes = ["major_hazards_found", "units_inspected"]
+
+    def totals(**kw):
+        t = I.window_totals(p, codes, **kw)
+        assert list(t.columns) == ["unit", "unit_type", "parent"] + codes + ["n_periods"]
+        return t.set_index("unit")
+
+    # ≤ Feb: C's quarter ends in March; B's March row is outside
+    t = totals(period="2024-02")
+    assert list(t.index) == ["A", "B", "C", "D"]
+    assert list(t["unit_type"]) == ["town", "town", "soe", "town"]  # B: its first type
+    assert list(t["parent"].fillna("-")) == ["Y", "X", "-", "-"]
+    assert t["major_hazards_found"].fillna(-1).tolist() == [1, 5, -1, -1]
+    assert t["units_inspected"].fillna(-1).tolist() == [5, -1, -1, 1]
+    assert t["n_periods"].tolist() == [2, 2, 0, 1]
+    # to March, and the whole quarter: every row; A's blank counts 0
+    for kw in ({"period": "2024-03"}, {"period": "2024Q1", "cumulative": False}, {}):
+        t = totals(**kw)
+        assert t["major_hazards_found"].fillna(-1).tolist() == [1, 5, 4, -1]
+        assert t["units_inspected"].fillna(-1).tolist() == [5, 7, -1, 1]
+        assert t["n_periods"].tolist() == [3, 3, 1, 1]
+    # February alone; n_periods counts periods with a row of any indicator
+    t = I.window_totals(p, "major_hazards_found", period="2024-02", cumulative=False)
+    assert t["major_hazards_found"].fillna(-1).tolist() == [-1, 3, -1, -1]
+    assert t["n_periods"].tolist() == [1, 1, 0, 1]
+    pd.testing.assert_frame_equal(p, before)
+
+
+def test_window_totals_same_on_str_and_categorical_panel():
+    text, cat = _mixed(), _categorical(_mixed())
+    for kw in ({}, {"period": "2024-02"}, {"period": "2024-02", "cumulative": False}):
+        a = I.window_totals(text, ["major_hazards_found", "units_inspected"], **kw)
+        b = I.window_totals(cat, ["major_hazards_found", "units_inspected"], **kw)
+        pd.testing.assert_frame_equal(a, b, check_dtype=False)  # b's unit: object
+
+
+@pytest.mark.parametrize("form", ["str", "categorical"])
+def test_wide_panel_cumulative_by_hand(form):
+    p = _mixed() if form == "str" else _categorical(_mixed())
+    w = I.wide_panel(p, ["major_hazards_found"], cumulative=True)
+    # every unit × every period of the panel, periods in time (the quarter after January)
+    assert w["period"].astype(str).tolist()[:4] == ["2024-01", "2024Q1", "2024-02", "2024-03"]
+    assert w["unit"].tolist() == [u for u in "ABCD" for _ in range(4)]
+    got = w["major_hazards_found"].fillna(-1).to_numpy().reshape(4, 4).tolist()
+    assert got == [[1, 1, 1, 1],  # A: the blank adds 0
+                   [2, 2, 5, 5],
+                   [-1, 4, 4, 4],
+                   [-1, -1, -1, -1]]
+
+
+def test_wide_tables_same_on_str_and_categorical_panel():
+    text, cat = _mixed(), _categorical(_mixed())
+    ex = pd.DataFrame({"unit": ["A", "B", "B", "C"], "sector": ["", "工贸", "消防", ""],
+                       "enterprises": [10, 3, 4, 0]})
+    for table in (I.rectification_rates, I.self_report_share,
+                  lambda q: I.exposure_rates(q, ex, ["major_hazards_found", "units_inspected"]),
+                  lambda q: I.rank_within_type(q, period="2024-02"),
+                  lambda q: I.action_totals(q, "2024-02")):
+        pd.testing.assert_frame_equal(table(text), table(cat), check_dtype=False)
+    r = I.exposure_rates(cat, ex, ["units_inspected"], cumulative=True)
+    r = r.set_index(["unit", "period"])
+    assert r.loc[("A", "2024-03"), "units_inspected_per100"] == pytest.approx(50.0)  # 5/10
+    assert r.loc[("B", "2024-03"), "enterprises"] == 7  # only sector rows: 3 + 4
+    assert np.isnan(r.loc[("C", "2024-03"), "units_inspected_per100"])  # 0 enterprises

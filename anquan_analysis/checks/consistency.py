@@ -35,7 +35,7 @@ from ..cube import panel_cube
 from ..findings import empty_findings, figure_text, make_findings
 from ..periods import period_freq, period_sort_key
 from ..dataset import require_columns
-from .trends import _first_rows
+from .. import _codes
 
 CHECK = "rule_violation"
 # Units whose figures are measured, not counted: a small mismatch can be rounding.
@@ -233,28 +233,6 @@ def _requires(cells: _Cells, rule, head) -> dict | None:
     return _rows(r, c, lhs, a, b, np.nan, np.nan, False, msg)
 
 
-def _first_row_types(panel: pd.DataFrame, units) -> np.ndarray:
-    """The unit type on each unit's first row of the panel (``drop_duplicates('unit')``),
-    NaN where missing or the unit is not in the panel; object array."""
-    units = pd.Index(np.asarray(units, dtype=object)).astype("str")
-    col = panel["unit"]
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        cats = col.cat.categories.astype("str")
-        first = _first_rows(col.array.codes, len(cats))
-        hit = cats.get_indexer(units)
-        rows = np.where(hit >= 0, first[hit], -1)
-        out = np.full(len(units), np.nan, dtype=object)
-        at = np.flatnonzero(rows >= 0)
-        t = panel["unit_type"].iloc[rows[at]]
-        known = t.notna().to_numpy()
-        out[at[known]] = t[known].astype("str").to_numpy(dtype=object)
-        return out
-    first = panel.loc[~col.duplicated().to_numpy(), ["unit", "unit_type"]]
-    types = pd.Series(first["unit_type"].to_numpy(dtype=object),
-                      index=first["unit"].astype("str").to_numpy(dtype=object))
-    return types.reindex(units).to_numpy(dtype=object)
-
-
 def _cube_findings(panel: pd.DataFrame, period, rules, rel_tol) -> pd.DataFrame | None:
     """The le, sum and requires rules on the cube: the findings' rows (without
     check, family, p and q), sorted by period, unit and rule."""
@@ -311,7 +289,7 @@ def _cube_findings(panel: pd.DataFrame, period, rules, rel_tol) -> pd.DataFrame 
         "rule": take(rule_text, which),
     })
     if "unit_type" in panel.columns:
-        out["unit_type"] = take(_first_row_types(panel, cube.units), r)
+        out["unit_type"] = take(_codes.first_row_text(panel, "unit_type", cube.units), r)
     return out
 
 
@@ -357,7 +335,7 @@ def rule_violation(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, pe
         mono = [f for f in mono if len(f)]
     if mono:  # rare: merge with the cube's rows in the same order as before
         if "unit_type" in panel.columns:
-            mono = [f.assign(unit_type=_first_row_types(panel, f["unit"])) for f in mono]
+            mono = [f.assign(unit_type=_codes.first_row_text(panel, "unit_type", f["unit"])) for f in mono]
         out = pd.concat(([out] if out is not None else []) + mono, ignore_index=True)
         out = out.sort_values(["period", "unit", "rule"], key=lambda s: s.astype(str),
                               kind="stable")

@@ -28,17 +28,17 @@ for the units that need them.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from .._codes import window_periods
 from ..catalogue import indicator_name, indicator_unit, unit_type_name
 from ..findings import bh_adjust, empty_findings, make_findings, severity_from_q
-from ..periods import period_bounds
 from ..dataset import require_columns as _require
+from ..indicators import window_sum_arrays
 
 ALL_PEERS = "all"
 
@@ -172,238 +172,10 @@ def exact_z(observed, expected) -> np.ndarray:
 
 # --------------------------------------------------------------------------- the panel
 # These checks read one indicator (two with a denominator) of a panel that may hold
-# 72 million rows.  Its rows are picked first, by integer code on a categorical panel
-# (by one comparison on a text one), and everything after works on arrays of a few
-# hundred thousand rows and then one value per unit; text is made only for the
-# units reported.  The semantics are those of ``indicators.window_totals``: a
-# window total sums the unit's rows in the window, a reported blank counting 0, and
-# a unit's type is the first non-missing one on any of its rows.
-@lru_cache(maxsize=65536)
-def _bounds(p: str):
-    """``periods.period_bounds``, remembered: the checks ask it of the same few dozen
-    periods on every call, and each answer costs a pandas Period parse."""
-    return period_bounds(p)
-
-
-@lru_cache(maxsize=65536)
-def _inside(p: str, period: str, cumulative: bool) -> bool:
-    """``indicators.in_window`` for one period (not None) and one window P."""
-    start, end = _bounds(period)
-    first, last = _bounds(p)
-    return bool(last <= end) if cumulative else bool(first >= start and last <= end)
-
-
-def _in_window(names, period, cumulative: bool) -> np.ndarray:
-    """bool per period text: ``in_window`` of each."""
-    if period is None:
-        return np.ones(len(names), dtype=bool)
-    return np.array([_inside(p, period, cumulative) for p in names], dtype=bool)
-
-
-def _sorted_periods(periods) -> list[str]:
-    """``periods.sort_periods`` with the bounds remembered."""
-    return sorted(set(periods), key=_bounds)
-
-
-def _category_text(col: pd.Series) -> np.ndarray:
-    """A categorical column's categories as an object array of text."""
-    return np.asarray(col.array.categories.astype("str"), dtype=object)
-
-
-def _positions(col: pd.Series, wanted: list) -> np.ndarray:
-    """Positions of the rows whose ``col`` (categorical or text) is one of ``wanted``."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        ids = np.flatnonzero(np.isin(_category_text(col), wanted))
-        codes = col.array.codes
-        if len(ids) == 1:
-            return np.flatnonzero(codes == ids[0])
-        return np.flatnonzero(np.isin(codes, ids))
-    mask = col == wanted[0] if len(wanted) == 1 else col.isin(wanted)
-    return np.flatnonzero(mask.to_numpy(dtype=bool))
-
-
-def _text_codes(col: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of ``col`` at ``rows`` (-1 where missing) and the text of each
-    code: a categorical's own codes and categories, else those of the rows' values."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        return col.array.codes[rows].astype(np.intp), _category_text(col)
-    codes, uniq = pd.factorize(col.iloc[rows])
-    return codes.astype(np.intp), np.asarray(pd.Index(uniq).astype("str"), dtype=object)
-
-
-def _text_at(col: pd.Series, rows: np.ndarray) -> np.ndarray:
-    """``col`` at ``rows`` as an object array of text, NaN where missing."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        codes = col.array.codes[rows]
-        return np.append(_category_text(col), np.nan)[codes]  # code -1: the spare NaN
-    got = col.iloc[rows]
-    out = np.asarray(got.astype("str"), dtype=object)
-    out[got.isna().to_numpy()] = np.nan
-    return out
-
-
-class _Units:
-    """An integer id for each unit of a panel, its text, and its first row, without
-    hashing every row: a categorical's codes, or for text one id per distinct value
-    at the starts of runs of equal units (a panel written unit by unit has one run
-    per unit, so only those few values are hashed; any order stays correct)."""
-
-    def __init__(self, unit: pd.Series):
-        self.col = unit
-        n = len(unit)
-        if isinstance(unit.dtype, pd.CategoricalDtype):
-            self.codes = unit.array.codes
-            self.names = _category_text(unit)
-            change = self.codes[1:] != self.codes[:-1]
-        else:
-            self.codes = None
-            change = np.zeros(0, dtype=bool)
-            if n > 1:
-                change = (unit.iloc[1:].reset_index(drop=True)
-                          != unit.iloc[:-1].reset_index(drop=True)).to_numpy(dtype=bool)
-        self.starts = np.concatenate([[0], np.flatnonzero(change) + 1]) if n else \
-            np.zeros(0, dtype=np.intp)
-        del change
-        if self.codes is not None:
-            self.keys = self.codes[self.starts].astype(np.intp)
-        else:
-            keys, uniq = pd.factorize(unit.iloc[self.starts])
-            self.keys = keys.astype(np.intp)
-            self.names = np.asarray(pd.Index(uniq).astype("str"), dtype=object)
-        self.first = self._first(self.keys, self.starts)
-
-    def _first(self, ids: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """First of ``rows`` (ascending) for each id, -1 where none: assigned in
-        reverse so that the earliest row is written last."""
-        first = np.full(len(self.names), -1, dtype=np.int64)
-        ok = ids >= 0
-        first[ids[ok][::-1]] = rows[ok][::-1]
-        return first
-
-    def ids_at(self, rows: np.ndarray) -> np.ndarray:
-        """The unit id of each of ``rows`` (ascending or not); -1 where missing."""
-        if self.codes is not None:
-            return self.codes[rows].astype(np.intp)
-        return self.keys[np.searchsorted(self.starts, rows, side="right") - 1]
-
-    def types(self, unit_type: pd.Series, ids: np.ndarray) -> np.ndarray:
-        """Each unit's type as text (NaN where it has none): the type on its first row,
-        or, where that is missing, on its first row that has one (``units_of``)."""
-        out = _text_at(unit_type, self.first[ids])
-        miss = pd.isna(out)
-        if miss.any():  # rare: look through all rows of just these units
-            lost = ids[miss]
-            mask = (np.isin(self.codes, lost) if self.codes is not None
-                    else self.col.isin(self.names[lost]).to_numpy(dtype=bool))
-            cand = np.flatnonzero(mask & unit_type.notna().to_numpy(dtype=bool))
-            first = self._first(self.ids_at(cand), cand)[lost]
-            fill = np.flatnonzero(miss)[first >= 0]
-            out[fill] = _text_at(unit_type, first[first >= 0])
-        return out
-
-
-def _window_periods(col: pd.Series, period, cumulative: bool, seen=None) -> list[str]:
-    """The panel's periods inside the window (``in_window``), sorted in time.  On a
-    categorical column the categories already ``seen`` (bool per category, e.g. those
-    of the rows already picked) need no look at the rows."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        names = _category_text(col)
-        inside = _in_window(names, period, cumulative)
-        used = np.zeros(len(names), dtype=bool) if seen is None else seen.copy()
-        todo = np.flatnonzero(inside & ~used)
-        if len(todo):
-            codes = col.array.codes
-            if len(todo) <= 4:
-                used[todo] = [bool((codes == c).any()) for c in todo]
-            else:
-                flag = np.zeros(len(names) + 1, dtype=bool)
-                flag[codes] = True  # code -1 (missing) lands on the spare last flag
-                used |= flag[:-1]
-        return _sorted_periods(names[used & inside].tolist())
-    names = pd.Index(pd.unique(col))
-    names = np.asarray(names[names.notna()].astype("str"), dtype=object)
-    return _sorted_periods(names[_in_window(names, period, cumulative)].tolist())
-
-
-def _window_sums(panel: pd.DataFrame, indicators: list, *, period=None, cumulative: bool = True,
-                 by_period: bool = False) -> SimpleNamespace:
-    """Window totals of ``indicators`` (``indicators.window_totals``' semantics) for the
-    units with a row of any of them in the window, sorted by name: ``unit``,
-    ``unit_type`` (object arrays of text, NaN where missing), ``sums`` float64
-    [unit, indicator], NaN where the unit has no row of it in the window.
-
-    With ``by_period``: also ``months`` (the panel's periods in the window, of every
-    indicator, sorted), ``by_period`` float64 [unit, month] of the first indicator
-    (NaN where no row) and ``all_by_period`` (its total per month over all rows,
-    units or not)."""
-    indicators = list(dict.fromkeys(indicators))
-    indicator, per = panel["indicator"], panel["period"]
-    rows = _positions(indicator, indicators)
-    if len(indicators) == 1:
-        kind = np.zeros(len(rows), dtype=np.intp)
-    else:  # position in ``indicators`` of each row's indicator
-        kind_codes, kind_names = _text_codes(indicator, rows)
-        lut = np.full(len(kind_names) + 1, -1, dtype=np.intp)
-        for j, code in enumerate(indicators):
-            lut[np.flatnonzero(kind_names == code)] = j
-        kind = lut[kind_codes]
-    units = _Units(panel["unit"])
-    uid = units.ids_at(rows)
-    pc, pnames = _text_codes(per, rows)
-    inside = _in_window(pnames, period, cumulative)
-    in_win = np.where(pc >= 0, np.append(inside, False)[pc], period is None)
-    # a reported blank sums to 0, as a group-by sum makes it
-    value = panel["value"]
-    v = (value.to_numpy()[rows].astype("float64") if isinstance(value.dtype, np.dtype)
-         else value.iloc[rows].to_numpy(dtype="float64", na_value=np.nan))
-    v = np.nan_to_num(v, nan=0.0)
-    n_ind, n_ids = len(indicators), len(units.names)
-    use = in_win & (uid >= 0)
-    flat = uid[use] * n_ind + kind[use]
-    sums = np.bincount(flat, weights=v[use], minlength=n_ids * n_ind).reshape(n_ids, n_ind)
-    present = (np.bincount(flat, minlength=n_ids * n_ind) > 0).reshape(n_ids, n_ind)
-    ids = np.flatnonzero(present.any(axis=1))
-    ids = ids[np.argsort(units.names[ids], kind="stable")]
-    out = SimpleNamespace(unit=units.names[ids], unit_type=units.types(panel["unit_type"], ids),
-                          sums=np.where(present[ids], sums[ids], np.nan))
-    if by_period:
-        seen = np.zeros(len(pnames), dtype=bool)
-        seen[pc[pc >= 0]] = True
-        if not isinstance(per.dtype, pd.CategoricalDtype):
-            seen = None
-        months = _window_periods(per, period, cumulative, seen)
-        where = {p: j for j, p in enumerate(months)}
-        pos = np.array([where.get(p, -1) for p in pnames] + [-1], dtype=np.intp)[pc]
-        first_ind = (kind == 0) & (pos >= 0)
-        row_of = np.full(n_ids + 1, -1, dtype=np.intp)
-        row_of[ids] = np.arange(len(ids))
-        r = row_of[uid]  # uid -1 (missing unit) reads the spare -1
-        m = first_ind & (r >= 0)
-        n_m = len(months)
-        cells = r[m] * n_m + pos[m]
-        grid = np.bincount(cells, weights=v[m], minlength=len(ids) * n_m).reshape(len(ids), n_m)
-        got = (np.bincount(cells, minlength=len(ids) * n_m) > 0).reshape(len(ids), n_m)
-        out.months = months
-        out.by_period = np.where(got, grid, np.nan)
-        out.all_by_period = np.bincount(pos[first_ind], weights=v[first_ind], minlength=n_m)
-    return out
-
-
-def window_sums(panel: pd.DataFrame, indicators, *, period=None,
-                cumulative: bool = True) -> pd.DataFrame:
-    """``indicators.window_totals`` for the units with a row of any of ``indicators``
-    in the window (the only rows a check keeps), without ``parent`` and
-    ``n_periods``: columns unit, unit_type, then one per indicator (NaN where the unit
-    reported none of it there).  Selects the indicators' rows first, so costs a few
-    passes over integer codes on a categorical panel, not a group-by of the panel."""
-    _require(panel, ["unit", "unit_type", "period", "indicator", "value"], "window_sums")
-    indicators = [indicators] if isinstance(indicators, str) else list(indicators)
-    w = _window_sums(panel, indicators, period=period, cumulative=cumulative)
-    uniq = list(dict.fromkeys(indicators))
-    cols = {"unit": pd.Series(w.unit, dtype="str"),
-            "unit_type": pd.Series(w.unit_type, dtype="str")}
-    cols.update({c: w.sums[:, uniq.index(c)] for c in indicators})
-    return pd.DataFrame(cols)
+# 72 million rows: ``indicators.window_sum_arrays`` (the window totals of
+# ``indicators.window_totals``, one value per unit) picks its rows by integer code
+# first, and everything after works on one value per unit; text is made only for
+# the units reported.
 
 
 def _enterprises(exposure: pd.DataFrame, units: np.ndarray) -> np.ndarray:
@@ -444,7 +216,7 @@ def _peer_key(units: pd.DataFrame, tested: pd.Series, min_peers: int) -> pd.Seri
 def _peer_codes(unit_type: np.ndarray, tested: np.ndarray, min_peers: int):
     """``_peer_key`` on arrays: a group code per unit and the group labels (a type,
     or ALL_PEERS; ALL_PEERS always among them)."""
-    types = np.where(pd.isna(unit_type), "", unit_type)  # text already (``_text_at``)
+    types = np.where(pd.isna(unit_type), "", unit_type)  # text already (``_codes.text_at``)
     tc, tnames = pd.factorize(types)
     size = np.bincount(tc, weights=tested, minlength=len(tnames))
     label = np.where(size[tc] >= min_peers, np.asarray(tnames, dtype=object)[tc], ALL_PEERS)
@@ -469,7 +241,7 @@ def _funnel(panel: pd.DataFrame, *, indicator: str, exposure, period, cumulative
         raise ValueError(f"z_method must be 'exact' or 'sqrt', got {z_method!r}")
     use_exposure = exposure is not None and len(exposure) > 0
     wanted = [indicator] if use_exposure or denominator is None else [indicator, denominator]
-    w = _window_sums(panel, wanted, period=period, cumulative=cumulative, by_period=by_period)
+    w = window_sum_arrays(panel, wanted, period=period, cumulative=cumulative, by_period=by_period)
     has = ~np.isnan(w.sums[:, 0])
     unit, unit_type = w.unit[has], w.unit_type[has]
     o = w.sums[has, 0]
@@ -645,7 +417,7 @@ def low_outlier(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
         return empty_findings()
     sev = severity_from_q(q[keep], alert=alert, warning=warning)
     lo95, hi95 = funnel_limits(f.e[keep], tau2[keep], level=0.95)
-    periods = _window_periods(panel["period"], period, cumulative) if period is None else []
+    periods = window_periods(panel["period"], period, cumulative) if period is None else []
     where = _window_label(period, cumulative, periods)
     name, unit = indicator_name(indicator), indicator_unit(indicator)
     o, e, pk = f.o[keep], f.e[keep], p[keep]

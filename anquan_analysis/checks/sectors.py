@@ -14,9 +14,9 @@ import pandas as pd
 from scipy import stats
 
 from ..findings import bh_adjust, empty_findings, make_findings, severity_from_q
-from ..indicators import in_window, sector_shares, units_of
-from .trends import _unit_types
-from .outliers import _GH_W, _GH_X, ALL_PEERS, _peer_key, count_cdf, exact_z, _require, _require_panel, _window_label, dispersion, fmt, window_sums
+from ..indicators import in_window, sector_shares, units_of, window_sums
+from .. import _codes
+from .outliers import _GH_W, _GH_X, ALL_PEERS, _peer_key, count_cdf, exact_z, _require, _require_panel, _window_label, dispersion, fmt
 
 _SOURCE_CODES = ["major_hazards_found_dept", "major_hazards_found_enterprise", "major_hazards_found"]
 
@@ -243,7 +243,7 @@ def sector_concentration(panel: pd.DataFrame, *, exposure=None, ledger_counts=No
         out = [f for f in findings if f is not None and len(f)]
         return make_findings(pd.concat(out, ignore_index=True)) if out else empty_findings()
     counts = _unit_sector_table(ledger_counts, rows, sector_pos, by_sector.index, sectors)
-    types = pd.Series(_unit_types(panel, counts.index), index=counts.index, name="unit_type")
+    types = pd.Series(_codes.unit_types(panel, counts.index), index=counts.index, name="unit_type")
     territorial = counts.loc[types.isin(list(unit_types)).to_numpy()]
     sel = territorial.loc[territorial.sum(axis=1) >= min_found]
     if len(sel):

@@ -14,7 +14,7 @@ from scipy import stats
 
 from ..catalogue import indicator_name, indicator_unit, unit_type_name
 from ..findings import bh_adjust, empty_findings, make_findings, severity_from_q
-from ..indicators import units_of
+from .. import _codes
 from ..periods import period_bounds, sort_periods
 from .outliers import _require_panel, fmt
 
@@ -23,88 +23,6 @@ _EVENT_UNITS = {"项", "处", "起"}
 # XmR: 3-sigma limits with sigma = mean moving range / d2 (d2 = 1.128 for n = 2).
 _D2 = 1.128
 _D2_MEDIAN = 0.954  # median moving range ÷ this estimates sigma (Wheeler)
-
-
-def _indicator_rows(panel: pd.DataFrame, codes) -> np.ndarray:
-    """Positions of the panel's rows of the indicators ``codes``.  On a categorical
-    column a comparison of its small integer codes (no per-row text, and no index
-    array the length of the panel)."""
-    col = panel["indicator"]
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        cats, ic = col.cat.categories, col.array.codes
-        hit = np.zeros(len(ic), dtype=bool)
-        for c in codes:  # one or two indicators
-            if c in cats:
-                hit |= ic == cats.get_loc(c)
-        return np.flatnonzero(hit)
-    return np.flatnonzero(col.isin(list(codes)).to_numpy(dtype=bool))
-
-
-def _text_codes(col: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of ``col`` at ``rows`` numbered in the sort order of their text
-    (-1 where missing) and the text of each code.  A categorical goes through its
-    categories; anything else is factorised as text, only at ``rows``."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        codes = col.array.codes[rows]
-        n_cat = len(col.cat.categories)
-        used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=n_cat) > 0)
-        names = np.asarray(col.cat.categories[used].astype("str"), dtype=object)
-        order = np.argsort(names, kind="stable")
-        rank = np.full(n_cat + 1, -1, dtype=np.int64)  # the last entry maps code -1
-        rank[used[order]] = np.arange(len(used))
-        return rank[codes], names[order]
-    codes, names = pd.factorize(col.iloc[rows].astype("str"), sort=True, use_na_sentinel=True)
-    return codes.astype(np.int64), np.asarray(names, dtype=object)
-
-
-def _values_at(panel: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
-    """The value column at ``rows`` as float64 (NaN where missing)."""
-    col = panel["value"]
-    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiu":
-        return col.to_numpy()[rows].astype(np.float64)
-    return col.iloc[rows].to_numpy(dtype="float64", na_value=np.nan)
-
-
-def _first_rows(codes: np.ndarray, n: int) -> np.ndarray:
-    """Position of the first row of each of ``n`` codes (-1 where none).  A first
-    occurrence always starts a run of equal codes, and a panel has few runs."""
-    first = np.full(n, -1, dtype=np.int64)
-    if not len(codes):
-        return first
-    starts = np.concatenate([[0], np.flatnonzero(codes[1:] != codes[:-1]) + 1])
-    starts = starts[codes[starts] >= 0]
-    first[codes[starts][::-1]] = starts[::-1]
-    return first
-
-
-def _unit_types(panel: pd.DataFrame, units) -> np.ndarray:
-    """``units_of(panel)``'s unit type of each of ``units`` (object array, NaN where
-    none): the first non-missing type among the unit's rows.  On a categorical unit
-    column that is the type of the unit's first row whenever it has one (one pass
-    over the codes); units without, and text columns, group only these units' rows."""
-    units = pd.Index(np.asarray(units, dtype=object)).astype("str")
-    out = pd.Series(np.nan, index=units, dtype=object)
-    if not len(units) or "unit_type" not in panel.columns:
-        return out.to_numpy()
-    col = panel["unit"]
-    todo = np.ones(len(units), dtype=bool)
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        cats = col.cat.categories.astype("str")
-        first = _first_rows(col.array.codes, len(cats))
-        hit = cats.get_indexer(units)
-        rows = np.where(hit >= 0, first[hit], -1)
-        todo[rows < 0] = False  # not in the panel: no type
-        at = np.flatnonzero(rows >= 0)
-        t = panel["unit_type"].iloc[rows[at]]
-        known = t.notna().to_numpy()
-        out.iloc[at[known]] = t[known].astype("str").to_numpy(dtype=object)
-        todo[at[known]] = False
-    if todo.any():
-        wanted = units[todo]
-        rows = np.flatnonzero(col.isin(list(wanted)).to_numpy(dtype=bool))
-        types = units_of(panel.iloc[rows]).set_index("unit")["unit_type"]
-        out.iloc[np.flatnonzero(todo)] = types.reindex(wanted).to_numpy(dtype=object)
-    return out.to_numpy()
 
 
 def _value_dtype(panel: pd.DataFrame):
@@ -119,8 +37,8 @@ def _window_rows(panel: pd.DataFrame, indicator: str, period):
     ``period``, of any frequency, as ``in_window(…, cumulative=True)``; all when
     None) and their period's position in ``months`` (the window's periods with a row
     of the indicator, in time order).  Returns rows, position, months."""
-    rows = _indicator_rows(panel, [indicator])
-    t, names = _text_codes(panel["period"], rows)
+    rows = _codes.positions(panel["indicator"], [indicator])
+    t, names = _codes.sorted_text_codes(panel["period"], rows)
     if period is None:
         ok = np.ones(len(names), dtype=bool)
     else:
@@ -140,12 +58,12 @@ def _unit_period_matrix(panel: pd.DataFrame, indicator: str, period):
     duplicate rows summed, a blank as 0, as a pivot-table sum): the matrix, the
     units (text order) and the periods (time order)."""
     rows, m, months = _window_rows(panel, indicator, period)
-    u, units = _text_codes(panel["unit"], rows)
+    u, units = _codes.sorted_text_codes(panel["unit"], rows)
     ok = u >= 0
     u, m, rows = u[ok], m[ok], rows[ok]
     n_u, n_m = len(units), len(months)
     flat = u * n_m + m
-    v = np.nan_to_num(_values_at(panel, rows))
+    v = np.nan_to_num(_codes.values_at(panel["value"], rows))
     x = np.bincount(flat, weights=v, minlength=n_u * n_m)
     x = x.astype(_value_dtype(panel)).astype(np.float64)
     x[np.bincount(flat, minlength=n_u * n_m) == 0] = np.nan
@@ -305,7 +223,7 @@ def surge(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None
         upper_rc, stat_rc = upper[r, c], stat[r, c]
     name, unit = indicator_name(indicator), indicator_unit(indicator)
     f = pd.DataFrame({
-        "check": "surge", "unit": units[r], "unit_type": _unit_types(panel, units[r]),
+        "check": "surge", "unit": units[r], "unit_type": _codes.unit_types(panel, units[r]),
         "period": np.array(months, dtype=object)[c],
         "indicator": indicator, "observed": obs_rc, "expected": exp_rc,
         "lower": np.nan, "upper": upper_rc, "statistic": stat_rc, "p_value": p[r, c],
@@ -429,10 +347,10 @@ def group_shift(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
     if len(months) < min_periods:
         return empty_findings()
     # groups: the unit type as text, a missing type as '' (never a group of its own)
-    t, names = _text_codes(panel["unit_type"], rows)
+    t, names = _codes.sorted_text_codes(panel["unit_type"], rows)
     labels, gid = np.unique(np.append(names, "").astype(str), return_inverse=True)
     gid = gid[t]  # code -1 (missing) picks the appended ''
-    u, unit_names = _text_codes(panel["unit"], rows)
+    u, unit_names = _codes.sorted_text_codes(panel["unit"], rows)
     seen = np.zeros((len(labels), len(unit_names)), dtype=bool)
     seen[gid[u >= 0], u[u >= 0]] = True
     n_units = seen.sum(axis=1)
@@ -440,7 +358,7 @@ def group_shift(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
     keep = [k for k in range(len(labels))
             if present[k] and labels[k] and n_units[k] >= min_peers]
     n_m = len(months)
-    v = np.nan_to_num(_values_at(panel, rows))
+    v = np.nan_to_num(_codes.values_at(panel["value"], rows))
     flat = gid * n_m + m
     sums = np.bincount(flat, weights=v, minlength=len(labels) * n_m).reshape(-1, n_m)
     count = np.bincount(flat, minlength=len(labels) * n_m).reshape(-1, n_m)
