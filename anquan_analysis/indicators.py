@@ -164,29 +164,9 @@ def _wide(panel: pd.DataFrame, indicators, *, cumulative: bool) -> SimpleNamespa
     values = np.where(seen, sums, np.nan).astype(_sum_dtype(panel, ok.any()))
     values = values.reshape(n_u * n_p, -1)
     keys = u.table.iloc[np.repeat(np.arange(n_u), n_p)].reset_index(drop=True)
-    keys["period"] = _period_column(panel, u, periods, full=seen.any(axis=2).all())
+    keys["period"] = pd.Series(np.tile(np.asarray(periods, dtype=object), n_u), dtype="str")
     cols = pd.DataFrame(values[:, [uniq.index(c) for c in codes]], columns=codes)
     return SimpleNamespace(frame=pd.concat([keys, cols], axis=1), units=u.table, n_periods=n_p)
-
-
-def _period_column(panel: pd.DataFrame, u: SimpleNamespace, periods: list,
-                   full: bool) -> pd.Series | pd.Categorical:
-    """``wide_panel``'s period column (units × periods, unit-major) as text, or in the
-    panel's categorical dtype where the table has always had it: the table used to be
-    a pivot table reindexed to the unit × period grid, which kept the pivot's
-    categorical index where it already equalled the grid — a categorical period
-    column, every unit with a row of the indicators in every period (``full``), and
-    categories in the grid's order (units by name, periods in time)."""
-    col = panel["period"]
-    n_u = len(u.table)
-    if isinstance(col.dtype, pd.CategoricalDtype) and full:
-        codes = pd.Index(_codes.category_text(col)).get_indexer(periods)
-        in_order = np.all(np.diff(codes) > 0)
-        if u.units.codes is not None:
-            in_order &= np.all(np.diff(u.ids) > 0)
-        if in_order:
-            return pd.Categorical.from_codes(np.tile(codes, n_u), dtype=col.dtype)
-    return pd.Series(np.tile(np.asarray(periods, dtype=object), n_u), dtype="str")
 
 
 def in_window(periods: pd.Series, period=None, *, cumulative: bool = True) -> pd.Series:
@@ -200,8 +180,9 @@ def in_window(periods: pd.Series, period=None, *, cumulative: bool = True) -> pd
     return pd.Series(ok[codes], index=periods.index, name=periods.name)
 
 
-def window_sum_arrays(panel: pd.DataFrame, indicators: list, *, period=None, cumulative: bool = True,
-                 by_period: bool = False, units: _codes.Units | None = None) -> SimpleNamespace:
+def window_sum_arrays(panel: pd.DataFrame, indicators: list, *, period=None,
+                      cumulative: bool = True, by_period: bool = False,
+                      units: _codes.Units | None = None) -> SimpleNamespace:
     """Window totals of ``indicators`` (``window_totals``' semantics) for the units
     with a row of any of them in the window, sorted by name: ``unit``, ``unit_type``
     (object arrays of text, NaN where missing), ``ids`` (their ids in ``units``, read
@@ -287,12 +268,7 @@ def window_totals(panel: pd.DataFrame, indicators, *, period=None,
     sums = sums[:, [uniq.index(c) for c in indicators]].astype(_sum_dtype(panel, len(w.ids) > 0))
     cols = pd.DataFrame(sums, columns=indicators)
     n = _periods_reported(panel, u.units, period, cumulative)[u.ids]
-    out = pd.concat([u.table, cols], axis=1).assign(n_periods=n.astype("int64"))
-    if u.units.codes is not None and len(w.ids):
-        # the unit column has always come out as object here (a merge on the pivot's
-        # categorical index of the units), as str everywhere else
-        out["unit"] = out["unit"].astype(object)
-    return out
+    return pd.concat([u.table, cols], axis=1).assign(n_periods=n.astype("int64"))
 
 
 def _periods_reported(panel: pd.DataFrame, units: _codes.Units, period,
