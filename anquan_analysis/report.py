@@ -239,7 +239,7 @@ def html_exporter():
                 template_file="assessment.html.j2", language_code="zh")
             # One export of a small notebook also loads the templates the main one
             # includes and compiles the selectors of nbconvert's pass over the result
-            # (about 0.4 s that would otherwise fall on the first real export).
+            # (1.2 s of a province report's export when left to the first real one).
             exporter.from_notebook_node(_sample_notebook(), resources={"metadata": {"name": "-"}})
             _EXPORTER.append(exporter)
         return _EXPORTER[0]

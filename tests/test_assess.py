@@ -142,6 +142,20 @@ def test_assess_unknown_period_lists_the_periods(tmp_path, capsys):
     assert not (tmp_path / "r").exists()
 
 
+def test_the_kernel_started_first_is_shut_down_when_the_request_is_invalid(tmp_path,
+                                                                           monkeypatch):
+    import anquan_analysis.assess as AS
+
+    started, stopped = [], []
+    monkeypatch.setattr(AS, "start_kernel", lambda nb=None: started.append(object()) or started[-1])
+    monkeypatch.setattr(AS, "shutdown_kernel", lambda km, **kw: stopped.append(km))
+    data = tmp_path / "data"
+    Dataset(panel=TINY).save(data)
+    assert main(["assess", "--period", "2030-01", "--data", str(data),
+                 "--output", str(tmp_path / "r")]) == 2
+    assert len(started) == 1 and stopped == started
+
+
 # ------------------------------------------------ the notebook on the bundled data
 @pytest.fixture(scope="module")
 def bundled():
