@@ -828,7 +828,8 @@ def make_panel(n_units: int, n_months: int, n_indicators: int = 40, seed: int = 
     rows take about 1 GB.
 
     Values are round(λ × exp(0.35 Z − 0.06)) with λ = enterprises_u × rate_k × effort_u
-    (lognormal enterprises, Gamma(4) effort, rates log-uniform 0.001–0.5): a
+    (lognormal enterprises, Gamma(4) effort, rates log-uniform 0.001–0.5, except that
+    a rule's left-hand rate is 0.3–0.8 of its right-hand one, ``_order_rates``): a
     log-normal stand-in for Poisson noise, because 72 million Poisson draws take too
     long.
 
