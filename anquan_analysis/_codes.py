@@ -90,6 +90,13 @@ def values_at(col: pd.Series, rows) -> np.ndarray:
     return col.iloc[rows].to_numpy(dtype="float64", na_value=np.nan)
 
 
+def sum_dtype(panel: pd.DataFrame):
+    """The dtype a group-by sum of the panel's value column gives: float32 for a
+    float32 column (``synth.make_panel``), else float64.  Sums made in float64 are
+    rounded to it, so that tables and checks show the figures a group-by would."""
+    return np.float32 if panel["value"].dtype == np.float32 else np.float64
+
+
 def text_at(col: pd.Series, rows: np.ndarray) -> np.ndarray:
     """``col`` at ``rows`` as an object array of text, NaN where missing."""
     if isinstance(col.dtype, pd.CategoricalDtype):

@@ -57,13 +57,6 @@ def _period_order(periods) -> dict[str, int]:
     return {p: i for i, p in enumerate(sort_periods(periods))}
 
 
-def _sum_dtype(panel: pd.DataFrame, summed: bool = True):
-    """The dtype of the tables' sums, as a group-by sum of the value column gives it:
-    float32 for a float32 column (``synth.make_panel``) when any row was summed,
-    else float64."""
-    return np.float32 if summed and panel["value"].dtype == np.float32 else np.float64
-
-
 def units_of(panel: pd.DataFrame) -> pd.DataFrame:
     """One row per unit: unit, unit_type, parent (the first non-missing of each)."""
     _require(panel, ["unit"], "units_of")
@@ -161,7 +154,9 @@ def _wide(panel: pd.DataFrame, indicators, *, cumulative: bool) -> SimpleNamespa
     if cumulative:
         seen = np.maximum.accumulate(seen, axis=1)
         sums = np.cumsum(sums, axis=1)
-    values = np.where(seen, sums, np.nan).astype(_sum_dtype(panel, ok.any()))
+    # float64 when nothing was summed, as a group-by of no rows gives
+    values = np.where(seen, sums, np.nan).astype(
+        _codes.sum_dtype(panel) if ok.any() else np.float64)
     values = values.reshape(n_u * n_p, -1)
     keys = u.table.iloc[np.repeat(np.arange(n_u), n_p)].reset_index(drop=True)
     keys["period"] = pd.Series(np.tile(np.asarray(periods, dtype=object), n_u), dtype="str")
@@ -265,7 +260,8 @@ def window_totals(panel: pd.DataFrame, indicators, *, period=None,
     row_of[u.ids] = np.arange(len(u.table))
     sums = np.full((len(u.table), len(uniq)), np.nan)
     sums[row_of[w.ids]] = w.sums
-    sums = sums[:, [uniq.index(c) for c in indicators]].astype(_sum_dtype(panel, len(w.ids) > 0))
+    sums = sums[:, [uniq.index(c) for c in indicators]].astype(
+        _codes.sum_dtype(panel) if len(w.ids) else np.float64)
     cols = pd.DataFrame(sums, columns=indicators)
     n = _periods_reported(panel, u.units, period, cumulative)[u.ids]
     return pd.concat([u.table, cols], axis=1).assign(n_periods=n.astype("int64"))
@@ -490,7 +486,7 @@ def action_totals(panel: pd.DataFrame, period=None) -> pd.DataFrame:
             raise ValueError("action_totals: the panel has no periods")
         period = periods[-1]
     prev_p = shift_period(period, -1)
-    dtype = _sum_dtype(panel)
+    dtype = _codes.sum_dtype(panel)
 
     def per_indicator(total: np.ndarray, n: np.ndarray) -> pd.Series:
         """The totals of the indicators with a row, as a group-by lists them."""

@@ -125,7 +125,7 @@ class _Cells:
             t = cube.period_index(period)
             self.cols = slice(0, 0) if t is None else slice(t, t + 1)
             self.col_pos = np.zeros(0, np.int64) if t is None else np.array([t])
-        self.dtype = np.float32 if panel["value"].dtype == np.float32 else np.float64
+        self.dtype = _codes.sum_dtype(panel)
         self.where = {c: i for i, c in enumerate(cube.indicators)}
         self._present: dict = {}
 

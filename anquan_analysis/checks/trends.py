@@ -15,7 +15,7 @@ from scipy import stats
 from ..catalogue import indicator_name, indicator_unit, unit_type_name
 from ..findings import bh_adjust, empty_findings, make_findings, severity_from_q
 from .. import _codes
-from ..periods import period_bounds, sort_periods
+from ..periods import sort_periods
 from .outliers import _require_panel, fmt
 
 # Indicators counted as events (hazards, accidents): Poisson limits; others use XmR.
@@ -25,13 +25,6 @@ _D2 = 1.128
 _D2_MEDIAN = 0.954  # median moving range ÷ this estimates sigma (Wheeler)
 
 
-def _value_dtype(panel: pd.DataFrame):
-    """float32 for a float32 value column, else float64: sums are rounded to it as a
-    group-by sum of the column rounds them, so the limits and tests see the same
-    figures."""
-    return np.float32 if panel["value"].dtype == np.float32 else np.float64
-
-
 def _window_rows(panel: pd.DataFrame, indicator: str, period):
     """The rows of ``indicator`` in the window (periods ending on or before
     ``period``, of any frequency, as ``in_window(…, cumulative=True)``; all when
@@ -39,12 +32,7 @@ def _window_rows(panel: pd.DataFrame, indicator: str, period):
     of the indicator, in time order).  Returns rows, position, months."""
     rows = _codes.positions(panel["indicator"], [indicator])
     t, names = _codes.sorted_text_codes(panel["period"], rows)
-    if period is None:
-        ok = np.ones(len(names), dtype=bool)
-    else:
-        end = period_bounds(period)[1]
-        ok = np.array([period_bounds(p)[1] <= end for p in names], dtype=bool)
-    months = sort_periods(names[ok])
+    months = sort_periods(names[_codes.inside(names, period, cumulative=True)])
     pos = np.full(len(names) + 1, -1, dtype=np.int64)  # the last entry maps code -1
     where = {p: i for i, p in enumerate(names)}
     pos[[where[m] for m in months]] = np.arange(len(months))
@@ -65,7 +53,7 @@ def _unit_period_matrix(panel: pd.DataFrame, indicator: str, period):
     flat = u * n_m + m
     v = np.nan_to_num(_codes.values_at(panel["value"], rows))
     x = np.bincount(flat, weights=v, minlength=n_u * n_m)
-    x = x.astype(_value_dtype(panel)).astype(np.float64)
+    x = x.astype(_codes.sum_dtype(panel)).astype(np.float64)
     x[np.bincount(flat, minlength=n_u * n_m) == 0] = np.nan
     return x.reshape(n_u, n_m), units, months
 
@@ -75,12 +63,7 @@ def _test_columns(months, period, min_history: int) -> np.ndarray:
     ``period`` with at least ``min_history`` periods before them."""
     idx = np.arange(len(months))
     ok = idx >= (min_history if period is not None else 0)
-    if period is not None:
-        start, end = period_bounds(period)
-        inside = np.array([(period_bounds(m)[0] >= start) & (period_bounds(m)[1] <= end)
-                           for m in months], dtype=bool)
-        ok &= inside
-    return ok
+    return ok & _codes.inside(months, period, cumulative=False)
 
 
 def _poisson_surge(x: np.ndarray, peer_tot: np.ndarray, baseline: str, *, both_sides: bool,
@@ -365,7 +348,7 @@ def group_shift(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
     sums[count == 0] = np.nan
     # one row per group (≤ 5) and all units; sums rounded as a group-by sum of the
     # value column rounds them
-    dt = _value_dtype(panel)
+    dt = _codes.sum_dtype(panel)
     values = np.vstack([sums[keep], np.bincount(m, weights=v, minlength=n_m)[None, :]])
     values = values.astype(dt).astype(np.float64)
     series = pd.DataFrame(values, index=[str(labels[k]) for k in keep] + ["all"], columns=months)
