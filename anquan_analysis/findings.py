@@ -1,5 +1,6 @@
 """The one findings table that every check returns (design.md), and the shared
-machinery for it: Benjamini–Hochberg adjustment and severity from adjusted p-values.
+machinery for it: severity from adjusted p-values (Benjamini–Hochberg is in
+``checks._stats``).
 
 Columns, in order:
 
@@ -109,21 +110,6 @@ def make_findings(df: pd.DataFrame) -> pd.DataFrame:
     if bad:
         raise ValueError(f"unknown severity {sorted(bad)}; expected one of {SEVERITIES}")
     return out[FINDINGS_COLUMNS]
-
-
-def bh_adjust(p_values) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (q-values); NaN p-values stay NaN and
-    do not count as tests."""
-    p = np.asarray(p_values, dtype="float64")
-    q = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        # imported here: scipy.stats takes about a second to import, and the command
-        # line and report code that read this module's tables never need it
-        from scipy import stats
-
-        q[ok] = stats.false_discovery_control(np.clip(p[ok], 0.0, 1.0), method="bh")
-    return q
 
 
 def severity_from_q(q_values, *, alert: float = 0.01, warning: float = 0.05) -> np.ndarray:

@@ -13,10 +13,12 @@ import pandas as pd
 from scipy import stats
 
 from ..catalogue import indicator_name, indicator_unit, unit_type_name
-from ..findings import bh_adjust, empty_findings, make_findings, severity_from_q
-from .. import _codes
-from ..periods import sort_periods
-from .outliers import _require_panel, fmt
+from ..dataset import require_columns
+from ..findings import empty_findings, make_findings, severity_from_q
+from ..panel import as_panel
+from ..periods import window
+from ._stats import bh_adjust
+from ._wording import fmt
 
 # Indicators counted as events (hazards, accidents): Poisson limits; others use XmR.
 _EVENT_UNITS = {"项", "处", "起"}
@@ -25,37 +27,17 @@ _D2 = 1.128
 _D2_MEDIAN = 0.954  # median moving range ÷ this estimates sigma (Wheeler)
 
 
-def _window_rows(panel: pd.DataFrame, indicator: str, period):
-    """The rows of ``indicator`` in the window (periods ending on or before
-    ``period``, of any frequency, as ``in_window(…, cumulative=True)``; all when
-    None) and their period's position in ``months`` (the window's periods with a row
-    of the indicator, in time order).  Returns rows, position, months."""
-    rows = _codes.positions(panel["indicator"], [indicator])
-    t, names = _codes.sorted_text_codes(panel["period"], rows)
-    months = sort_periods(names[_codes.inside(names, period, cumulative=True)])
-    pos = np.full(len(names) + 1, -1, dtype=np.int64)  # the last entry maps code -1
-    where = {p: i for i, p in enumerate(names)}
-    pos[[where[m] for m in months]] = np.arange(len(months))
-    pos = pos[t]
-    keep = pos >= 0
-    return rows[keep], pos[keep], months
-
-
-def _unit_period_matrix(panel: pd.DataFrame, indicator: str, period):
-    """Units × periods of ``indicator`` over the window (NaN where not reported;
-    duplicate rows summed, a blank as 0, as a pivot-table sum): the matrix, the
-    units (text order) and the periods (time order)."""
-    rows, m, months = _window_rows(panel, indicator, period)
-    u, units = _codes.sorted_text_codes(panel["unit"], rows)
-    ok = u >= 0
-    u, m, rows = u[ok], m[ok], rows[ok]
-    n_u, n_m = len(units), len(months)
-    flat = u * n_m + m
-    v = np.nan_to_num(_codes.values_at(panel["value"], rows))
-    x = np.bincount(flat, weights=v, minlength=n_u * n_m)
-    x = x.astype(_codes.sum_dtype(panel)).astype(np.float64)
-    x[np.bincount(flat, minlength=n_u * n_m) == 0] = np.nan
-    return x.reshape(n_u, n_m), units, months
+def _unit_period_matrix(panel, indicator: str, period):
+    """Units × periods of ``indicator`` over the window up to ``period`` (of any
+    frequency, nested as ``periods.nested``; NaN where not reported), for the units
+    and periods with a figure of it: the matrix, the units' positions on the panel's
+    unit axis, and the periods (time order)."""
+    figs, periods = panel.figures([indicator], period, cumulative=True)
+    x = figs[:, 0, :]
+    has = ~np.isnan(x)
+    u = np.flatnonzero(has.any(axis=1))
+    t = np.flatnonzero(has.any(axis=0))
+    return x[u][:, t], u, [str(p) for p in periods[t]]
 
 
 def _test_columns(months, period, min_history: int) -> np.ndarray:
@@ -63,7 +45,7 @@ def _test_columns(months, period, min_history: int) -> np.ndarray:
     ``period`` with at least ``min_history`` periods before them."""
     idx = np.arange(len(months))
     ok = idx >= (min_history if period is not None else 0)
-    return ok & _codes.inside(months, period, cumulative=False)
+    return ok & window(months, period, cumulative=False)
 
 
 def _poisson_surge(x: np.ndarray, peer_tot: np.ndarray, baseline: str, *, both_sides: bool,
@@ -137,7 +119,13 @@ def _xmr_surge(x: np.ndarray, test: np.ndarray | None = None):
     return mean, mean + 3 * sigma, stat, p
 
 
-def surge(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+def _read(panel, indicator, what):
+    if isinstance(panel, pd.DataFrame):
+        require_columns(panel, ["unit", "unit_type", "period", "indicator", "value"], what)
+    return as_panel(panel, [indicator])
+
+
+def surge(panel, *, period=None,
           indicator: str = "major_hazards_found", method: str = "auto", baseline: str = "group",
           min_history: int = 3, min_total: float = 10, min_count: float = 3,
           min_ratio: float = 2.0,
@@ -165,8 +153,8 @@ def surge(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None
     Computed on the unit × period matrix of the one indicator (its rows picked from
     the long panel by code); scipy's tails are evaluated only on the tested cells,
     the limits only on the reported ones."""
-    _require_panel(panel, "surge")
-    x, units, months = _unit_period_matrix(panel, indicator, period)
+    pv = _read(panel, indicator, "surge")
+    x, u, months = _unit_period_matrix(pv, indicator, period)
     if len(months) <= min_history:
         return empty_findings()
     if method == "auto":
@@ -206,7 +194,7 @@ def surge(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None
         upper_rc, stat_rc = upper[r, c], stat[r, c]
     name, unit = indicator_name(indicator), indicator_unit(indicator)
     f = pd.DataFrame({
-        "check": "surge", "unit": units[r], "unit_type": _codes.unit_types(panel, units[r]),
+        "check": "surge", "unit": pv.units[u[r]], "unit_type": pv.unit_type[u[r]],
         "period": np.array(months, dtype=object)[c],
         "indicator": indicator, "observed": obs_rc, "expected": exp_rc,
         "lower": np.nan, "upper": upper_rc, "statistic": stat_rc, "p_value": p[r, c],
@@ -308,7 +296,7 @@ def step_test(values, *, min_segment: int = 2) -> dict:
             "statistic": float(stat), "p": p}
 
 
-def group_shift(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+def group_shift(panel, *, period=None,
                 indicator: str = "major_hazards_found", min_periods: int = 8, min_peers: int = 5,
                 alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
     """A whole group's step after a date: Anhøj's run rules on the monthly total of
@@ -325,33 +313,23 @@ def group_shift(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
     q < ``warning`` (severity from q; a signal with q ≥ ``warning`` is ``info``).
     The row's period is the first period after the best step, observed and expected
     the mean after and before it.  Needs ``min_periods`` periods."""
-    _require_panel(panel, "group_shift")
-    rows, m, months = _window_rows(panel, indicator, period)
+    pv = _read(panel, indicator, "group_shift")
+    x, u, months = _unit_period_matrix(pv, indicator, period)
     if len(months) < min_periods:
         return empty_findings()
-    # groups: the unit type as text, a missing type as '' (never a group of its own)
-    t, names = _codes.sorted_text_codes(panel["unit_type"], rows)
-    labels, gid = np.unique(np.append(names, "").astype(str), return_inverse=True)
-    gid = gid[t]  # code -1 (missing) picks the appended ''
-    u, unit_names = _codes.sorted_text_codes(panel["unit"], rows)
-    seen = np.zeros((len(labels), len(unit_names)), dtype=bool)
-    seen[gid[u >= 0], u[u >= 0]] = True
-    n_units = seen.sum(axis=1)
-    present = np.bincount(gid, minlength=len(labels)) > 0
-    keep = [k for k in range(len(labels))
-            if present[k] and labels[k] and n_units[k] >= min_peers]
-    n_m = len(months)
-    v = np.nan_to_num(_codes.values_at(panel["value"], rows))
-    flat = gid * n_m + m
-    sums = np.bincount(flat, weights=v, minlength=len(labels) * n_m).reshape(-1, n_m)
-    count = np.bincount(flat, minlength=len(labels) * n_m).reshape(-1, n_m)
-    sums[count == 0] = np.nan
-    # one row per group (≤ 5) and all units; sums rounded as a group-by sum of the
-    # value column rounds them
-    dt = _codes.sum_dtype(panel)
-    values = np.vstack([sums[keep], np.bincount(m, weights=v, minlength=n_m)[None, :]])
-    values = values.astype(dt).astype(np.float64)
-    series = pd.DataFrame(values, index=[str(labels[k]) for k in keep] + ["all"], columns=months)
+    # groups: the unit's type ('' where it has none: never a group of its own)
+    types = pv.peer_type()[u]
+    labels = sorted(set(types) - {""})
+    size = {g: int((types == g).sum()) for g in labels}
+    keep = [g for g in labels if size[g] >= min_peers]
+    x0 = np.nan_to_num(x)
+
+    def total(m):
+        """Monthly total of the units in ``m`` (NaN in a month none of them reported)."""
+        return np.where(np.isnan(x[m]).all(axis=0), np.nan, x0[m].sum(axis=0))
+
+    values = np.vstack([total(types == g) for g in keep] + [x0.sum(axis=0)])
+    series = pd.DataFrame(values, index=keep + ["all"], columns=months)
     rows = []
     for g, vals in series.iterrows():  # one row per group (≤ 5), not per unit
         a = anhoej(vals.to_numpy())

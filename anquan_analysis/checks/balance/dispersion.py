@@ -2,12 +2,12 @@
 
 See the package docstring for the conventions every balance check follows.
 
-Computed on the panel's cube (``cube.panel_cube``), one count indicator at a time,
+Computed on the panel's cube (``panel.Panel.series``), one count indicator at a time,
 on a periods × units matrix whose units (those with a positive weight) are sorted
 by peer group: a group is a run of columns, so every group sum is one
 ``np.add.reduceat`` along the rows, and a unit's neighbours by level are found by
 one sort.  All tests count in the Benjamini–Hochberg adjustment, but p-values are
-computed only for the tests that can change a reported q-value (``_bh_reported``),
+computed only for the tests that can change a reported q-value (``bh_reported``),
 and text is built only for the rows reported."""
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ import pandas as pd
 from scipy import special, stats
 
 from ... import catalogue
-from ...cube import build_cube, panel_cube
+from ...indicators import exposure_by_unit
+from ...panel import as_panel
 from ...findings import empty_findings
-from ._common import _finish, _fmt_p
+from .common import finish
+from .._wording import p_text
 
 _KINDS = np.array(["period", "pool", "pair"], dtype=object)
 _PERIOD, _POOL, _PAIR = 0, 1, 2
@@ -227,12 +229,12 @@ def _neighbour_pairs(S, miss, S0, seg, work, *, min_mean, min_periods, neighbour
     return tuple(np.concatenate(c) for c in zip(*parts))
 
 
-def _pair_tests(df, keys, period, *, min_mean, min_periods, neighbours, max_pair_units):
+def pair_tests(df, keys, period, *, min_mean, min_periods, neighbours, max_pair_units):
     """The neighbour-pair tests of a long frame (unit, period, indicator, value and
     the ``keys``: group columns and indicator), one row per pair: the keys,
     unit_a < unit_b, statistic, df, expected.  For inspection and tests; the check
     itself runs ``_neighbour_pairs`` on the panel's cube."""
-    cube = build_cube(df, period)
+    cube = as_panel(df).series(period)
     gid, gkeys = _unit_groups(cube, [k for k in keys if k != "indicator"])
     perm, starts, seg, seg_group = _layout(gid, np.ones(len(cube.units), dtype=bool))
     last = _last_column(cube, period)
@@ -271,43 +273,14 @@ def _last_column(cube, period):
 
 
 def _weights(cube, exposure, use_exposure):
-    """Per unit: None (every weight 1) or the enterprises supervised (rows of sector
-    '' summed; NaN where the unit has none: such units are left out)."""
+    """Per unit: None (every weight 1) or the enterprises supervised
+    (``indicators.exposure_by_unit``; NaN where the unit has none: such units are
+    left out)."""
     if not (use_exposure and exposure is not None and len(exposure)):
         return None
-    sector = (exposure["sector"] if "sector" in exposure.columns
-              else pd.Series("", index=exposure.index))
-    size = exposure[sector.fillna("").astype(str).eq("")].groupby("unit")["enterprises"].sum()
-    size.index = size.index.astype("str")
-    return size.reindex(pd.Index(cube.units, dtype="str")).to_numpy(dtype="float64",
+    size = exposure_by_unit(exposure).set_index("unit")["enterprises"]
+    return size.reindex(pd.Index(cube.units, dtype=object)).to_numpy(dtype="float64",
                                                                       na_value=np.nan)
-
-
-def _appearance_rank(panel, names) -> np.ndarray:
-    """Rank of each indicator of ``names`` by its first row in the panel.  Tests
-    whose q, p, unit and period all tie (X² = 0 on several indicators, say) are
-    listed in this order, as the long-frame version listed them.  Reads a prefix
-    of the column, longer until every name is seen (a panel lists every
-    indicator within its first rows)."""
-    col = panel["indicator"]
-    where = {name: k for k, name in enumerate(names)}
-    rank = np.full(len(names), len(names), dtype=np.int64)
-    size, found = 4096, 0
-    while True:
-        head = col.iloc[:size]
-        if isinstance(head.dtype, pd.CategoricalDtype):
-            codes = pd.unique(head.cat.codes.to_numpy())
-            seen = col.cat.categories[codes[codes >= 0]].astype("str")
-        else:
-            seen = pd.unique(head.dropna().astype("str").to_numpy())
-        found = 0
-        for k, name in enumerate(seen):
-            if name in where:
-                rank[where[name]] = k
-                found += 1
-        if found == len(names) or size >= len(col):
-            return rank
-        size *= 16
 
 
 def _below(stat, dfs, v):
@@ -325,7 +298,7 @@ def _below(stat, dfs, v):
     return np.flatnonzero(stat <= limit * (1 + 1e-7) + 1e-300)
 
 
-def _bh_reported(stat, dfs, *, info_p, warning):
+def bh_reported(stat, dfs, *, info_p, warning):
     """The tests reported (q < warning or p < info_p) among all tests (statistic
     ``stat``, ``dfs``: tests with df ≤ 0 have no p-value and do not count): their
     positions, p = P(χ²(df) ≤ X²) and the Benjamini–Hochberg q over all tests,
@@ -369,7 +342,7 @@ def _bh_reported(stat, dfs, *, info_p, warning):
 
 # ------------------------------------------------------------------------- check
 
-def underdispersion(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+def underdispersion(panel, *, exposure=None, period=None,
                     group_by=("unit_type", "parent"), indicators=None, min_units: int = 5,
                     min_mean: float = 5.0, min_periods: int = 6, per_period: bool = True,
                     pooled: bool = True, pairs: bool = True, neighbours: int = 5,
@@ -406,7 +379,7 @@ def underdispersion(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, p
     months and quarters alike).  ``use_exposure`` is off by default: units that "balance" report alike whatever
     their size, which a size-proportional null would not see.
     """
-    cube = panel_cube(panel, period)
+    cube = as_panel(panel).series(period)
     chosen = cube.count_indicators()
     if indicators is not None:
         chosen &= pd.Index(cube.indicators).isin(list(indicators))
@@ -476,14 +449,14 @@ def underdispersion(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, p
     if not n_tests:
         return empty_findings()
     found = {k: np.concatenate(v) for k, v in found.items()}
-    hit, p, q = _bh_reported(np.concatenate(stat_all), np.concatenate(df_all),
+    hit, p, q = bh_reported(np.concatenate(stat_all), np.concatenate(df_all),
                              info_p=info_p, warning=warning)
     if not len(hit):
         return empty_findings()
     at = np.searchsorted(found["pos"], hit)
     t = {k: v[at] for k, v in found.items()}
     t["p"], t["q"] = p, q
-    t["rank"] = _appearance_rank(panel, cube.indicators[ind_idx])[t["ind"]]
+    t["rank"] = t["ind"]  # tests that tie on q, p, unit and period: by indicator
     rows = _group_rows(t, cube, ind_idx, perm, starts, keep_all, period)
     rows.append(_pair_rows(t, cube, ind_idx, perm, period))
     out = pd.concat([r for r in rows if len(r)], ignore_index=True)
@@ -579,7 +552,7 @@ def _messages(out, *, info_p, alert, warning):
     name = out["indicator"].map(catalogue.indicator_name)
     figures = ("：均值" + out["expected"].map(lambda x: f"{x:.1f}") + "，皮尔逊χ²="
                + out["statistic"].map(lambda x: f"{x:.1f}") + "(自由度"
-               + out["df"].astype(int).astype(str) + ")，p=" + out["p_value"].map(_fmt_p)
+               + out["df"].astype(int).astype(str) + ")，p=" + out["p_value"].map(p_text)
                + "，疑似相互“保持平衡”")
     group_msg = (out["unit"] + "所在的" + where + "(" + out["_n"].astype(int).astype(str)
                  + "个单位)" + when + name + "离散程度低于计数的随机波动" + figures)
@@ -588,4 +561,4 @@ def _messages(out, *, info_p, alert, warning):
     out["message"] = np.where(out["_kind"].eq("pair"), pair_msg, group_msg)
     out["period"] = out["period"].replace("", np.nan)
     out = out.drop(columns=["parent", "_kind", "_n", "partners", "df"], errors="ignore")
-    return _finish(out, "underdispersion", info_p=info_p, alert=alert, warning=warning)
+    return finish(out, "underdispersion", info_p=info_p, alert=alert, warning=warning)

@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 from ... import catalogue
 from scipy import special
-from ...cube import panel_cube
+from ...panel import as_panel
 from ...findings import empty_findings, figure_text, severity_from_q
-from ._common import _finish, _fmt_p, _tarone_bh
+from .common import finish
+from .._wording import p_text
+from .._stats import tarone_bh
 
 
 # ---------------------------------------------------------------------- pinned_rate
@@ -42,7 +44,7 @@ def _pair_totals(cube, j_found: int, j_rect: int, t_p):
     return n_sum, r_sum, start, end, any_, at_p
 
 
-def pinned_rate(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+def pinned_rate(panel, *, period=None,
                 pairs=RECTIFICATION_PAIRS, min_found: int = 1, min_peer_found: int = 50,
                 between_units: bool = False,
                 info_p: float = 1e-3,
@@ -61,7 +63,7 @@ def pinned_rate(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
     P = B(a+n, b)/B(a, b) ≥ ρⁿ — safer where some units honestly rectify 99%, but
     on the synthetic city it leaves 40-of-40 undetectable, so it is off by default.
     Units below 100% have p = 1.  The test
-    is discrete, so BH runs over Tarone's family (``_tarone_bh``): units whose
+    is discrete, so BH runs over Tarone's family (``tarone_bh``): units whose
     smallest achievable p, ρⁿ, could never be significant (few hazards) are not
     counted.  All pairs are adjusted together.  With ``period=P`` a unit is
     reported only if P itself was at 100%.
@@ -73,7 +75,7 @@ def pinned_rate(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
     Rows: indicator = the rectified indicator, observed = r/n (1.0), expected = ρ,
     statistic = n.
     """
-    cube = panel_cube(panel, period)
+    cube = as_panel(panel).series(period)
     # Only counted indicators (项, 处 …) take part, as a rate of 万元 has no meaning.
     counted = {c: j for j, (c, ok) in enumerate(zip(cube.indicators, cube.count_indicators()))
                if ok}
@@ -132,7 +134,7 @@ def pinned_rate(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
     if not frames:
         return empty_findings()
     out = pd.concat(frames, ignore_index=True)
-    out["q_value"] = _tarone_bh(out["p_value"], out["_p_min"], alpha=warning)
+    out["q_value"] = tarone_bh(out["p_value"], out["_p_min"], alpha=warning)
     out = out[out["_pinned"]]
     if period is not None:
         at_p = np.zeros(len(out), dtype=bool)
@@ -140,7 +142,7 @@ def pinned_rate(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
             here = (out["indicator"] == rect).to_numpy()
             at_p[here] = units[out["_u"].to_numpy()[here]]
         out = out[at_p]
-    # Only rows that _finish keeps are turned into text.
+    # Only rows that finish keeps are turned into text.
     out = out[(severity_from_q(out["q_value"], alert=alert, warning=warning) != "info")
               | (out["p_value"] < info_p).to_numpy()]
     if out.empty:
@@ -154,8 +156,8 @@ def pinned_rate(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, perio
                       + out["_found"].map(catalogue.indicator_name) + out["n"].map(figure_text)
                       + "项、整改" + out["r"].map(figure_text) + "项，各期整改率均为100%；按同类单位整改率"
                       + (out["expected"] * 100).map(lambda x: f"{x:.1f}")
-                      + "%计，全部整改的概率为" + out["p_value"].map(_fmt_p))
+                      + "%计，全部整改的概率为" + out["p_value"].map(p_text))
     out["period"] = period if period is not None else np.nan
-    return _finish(out.drop(columns=["_u", "n", "r", "start", "end", "_pinned", "_p_min",
+    return finish(out.drop(columns=["_u", "n", "r", "start", "end", "_pinned", "_p_min",
                                      "_found"]),
                    "pinned_rate", info_p=info_p, alert=alert, warning=warning)

@@ -2,7 +2,7 @@
 
 See the package docstring for the conventions every balance check follows.
 
-Computed on the panel cube (``cube.panel_cube``), a block of units at a time: a
+Computed on the panel cube (``panel.Panel.series``), a block of units at a time: a
 series is ``values[u, i, :]``, a report (one unit's figures of one period) is
 ``values[u, :, t]``; digits come from arithmetic on the reported values, and only
 the units reported become text."""
@@ -13,15 +13,18 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from ...cube import panel_cube
-from ...findings import bh_adjust, empty_findings, figure_text, make_findings, severity_from_q
-from ._common import BENFORD_P, _finish, _fmt_p
+from ...panel import as_panel
+from ...findings import empty_findings, figure_text, make_findings, severity_from_q
+from .common import finish
+
+# Benford first-digit probabilities, digits 1..9.
+BENFORD_P = np.log10(1.0 + 1.0 / np.arange(1, 10))
+from .._wording import p_text
+from .._stats import bh_adjust
 
 # Cells (unit × indicator × period) per block of units: temporaries of a few MB,
 # independent of the panel's size.
 _BLOCK_CELLS = 1 << 18
-# Panel rows per step of the pass over the key columns.
-_ROW_STEP = 1 << 20
 
 
 def _blocks(cube):
@@ -40,134 +43,12 @@ def _segments(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return row, np.arange(int(sizes.sum())) - starts[row]
 
 
-# ------------------------------------------------------------- the order of a report
-
-def _key_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of a key column (−1 where missing) and the text of each code:
-    a categorical's own codes (not the copy ``.cat.codes`` makes), otherwise codes
-    by first appearance."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return s.array.codes, np.asarray(s.cat.categories.astype("str"), dtype=object)
-    codes, names = pd.factorize(s)
-    return codes, np.asarray(pd.Index(names).astype("str"), dtype=object)
-
-
-class _Keys:
-    """Row access to one key column for the pass over the panel: integer codes
-    (categorical, or factorised), or the Arrow array of a pyarrow-backed str
-    column, compared by Arrow kernels (factorising 70 million strings costs
-    seconds).  ``ok`` is False when the column has a missing value."""
-
-    def __init__(self, s: pd.Series):
-        self.arrow = None
-        if not isinstance(s.dtype, pd.CategoricalDtype) and \
-                getattr(s.dtype, "storage", None) == "pyarrow":
-            import pyarrow.compute as pc
-            self.pc, self.arrow = pc, s.array.__arrow_array__()
-            self.ok = self.arrow.null_count == 0
-        else:
-            self.codes, self.names = _key_codes(s)
-            self.ok = bool(len(self.codes) == 0 or self.codes.min() >= 0)
-
-    def same_as_before(self, lo: int, hi: int) -> np.ndarray:
-        """For rows lo+1 … hi−1: equal to the row before."""
-        if self.arrow is None:
-            return self.codes[lo + 1:hi] == self.codes[lo:hi - 1]
-        n = hi - lo - 1
-        return self.pc.equal(self.arrow.slice(lo + 1, n), self.arrow.slice(lo, n)).to_numpy(
-            zero_copy_only=False)
-
-    def isin(self, rows: np.ndarray, names) -> np.ndarray:
-        """For ``rows``: their text is one of ``names``."""
-        if self.arrow is None:
-            return np.isin(self.names, names)[self.codes[rows]]
-        import pyarrow as pa
-        return self.pc.is_in(self.arrow.take(pa.array(rows)),
-                             value_set=pa.array(list(names), pa.string())).to_numpy(
-            zero_copy_only=False)
-
-    def ranking(self, order_of_names):
-        """(rank of every name ranked, a function giving the ranks of rows lo … hi−1):
-        names in the order of ``order_of_names(names in order of first appearance
-        among the first rows)``; a name not ranked gets a rank above all."""
-        if self.arrow is None:
-            head = pd.unique(self.codes[:1 << 16])
-            names = order_of_names(list(self.names[head[head >= 0]]))
-            where = {c: k for k, c in enumerate(names)}
-            rank_of = np.array([where.get(c, len(names)) for c in self.names], dtype=np.int64)
-            if (rank_of == np.arange(len(rank_of))).all():
-                return names, lambda lo, hi: self.codes[lo:hi]  # already in that order
-            rank_of = rank_of.astype(np.min_scalar_type(len(names)))
-            return names, lambda lo, hi: rank_of[self.codes[lo:hi]]
-        import pyarrow as pa
-        head = self.pc.unique(self.arrow.slice(0, 1 << 16)).to_pylist()
-        names = order_of_names(head)
-        ranked = pa.array(names, pa.string())
-        return names, lambda lo, hi: self.pc.index_in(
-            self.arrow.slice(lo, hi - lo), value_set=ranked).fill_null(len(names)).to_numpy(
-            zero_copy_only=False)
-
-
-def _report_order(panel: pd.DataFrame, cube):
-    """Which of two equal figures of one report (unit × period) the panel lists
-    first: ``("rank", r)`` with r the rank of each indicator of the cube when every
-    report lists its indicators in one common order (as ingest and synth write
-    panels), else ``("row", first)`` with the panel row of each cell's first
-    figure (a cube-sized integer array, for panels in any order).
-
-    The common order is checked in one pass over the key columns: each report's
-    rows are consecutive (as many runs of rows in the window as reports in the
-    cube) and within each run the ranks never decrease."""
-    unit, per, ind = (_Keys(panel[c]) for c in ("unit", "period", "indicator"))
-    n = len(panel)
-    consistent = unit.ok and per.ok and ind.ok
-    runs = 0
-    if consistent and n:
-        # candidate order: as the first rows list the indicators, then the others
-        names, ranks = ind.ranking(
-            lambda head: head + [c for c in cube.indicators if c not in set(head)])
-        for r0 in range(0, n, _ROW_STEP):
-            lo, hi = max(r0 - 1, 0), min(r0 + _ROW_STEP, n)  # a run may cross the step
-            same = unit.same_as_before(lo, hi)
-            same &= per.same_as_before(lo, hi)
-            rr = ranks(lo, hi)
-            if (same & (rr[1:] < rr[:-1])).any():
-                consistent = False
-                break
-            starts = lo + 1 + np.flatnonzero(~same)
-            if r0 == 0:
-                starts = np.concatenate([[0], starts])
-            runs += int(np.count_nonzero(per.isin(starts, cube.periods)))
-    if consistent:
-        reports = sum(int(np.count_nonzero((~np.isnan(cube.values[a:b])).any(axis=1)))
-                      for a, b in _blocks(cube))
-        consistent = runs == reports
-    if consistent:
-        where = {c: k for k, c in enumerate(names)}
-        return "rank", np.array([where[c] for c in cube.indicators], dtype=np.int64)
-    # Any order: the first row of every cell, from the rows in reverse (the last
-    # write of a repeated index wins).
-    codes = [_key_codes(panel[c]) for c in ("unit", "indicator", "period")]
-    maps = [pd.Index(axis).get_indexer(names) for axis, (_, names) in
-            zip((cube.units, cube.indicators, cube.periods), codes)]
-    n_u, n_i, n_t = cube.shape
-    first = np.full(n_u * n_i * n_t, n, dtype=np.int64)
-    for r0 in range(((n - 1) // _ROW_STEP) * _ROW_STEP if n else -1, -1, -_ROW_STEP):
-        rows = np.arange(r0, min(r0 + _ROW_STEP, n))
-        cu, ci, ct = (np.where(c[rows] >= 0, m[np.maximum(c[rows], 0)], -1)
-                      for (c, _), m in zip(codes, maps))
-        ok = (cu >= 0) & (ci >= 0) & (ct >= 0)
-        flat = (cu[ok] * n_i + ci[ok]) * n_t + ct[ok]
-        first[flat[::-1]] = rows[ok][::-1]
-    return "row", first.reshape(n_u, n_i, n_t)
-
-
 def _first_of_equal(v: np.ndarray, fig: np.ndarray, tie: np.ndarray,
                     min_value: float) -> tuple:
     """The figures kept when a figure equal to another of the same report counts
-    once: the one the panel lists first.  ``v`` and ``fig`` are [unit, indicator,
+    once: the one whose ``tie`` is smallest.  ``v`` and ``fig`` are [unit, indicator,
     period], ``tie`` (broadcastable to them, integers ≥ 0) orders the figures of
-    one report as the panel does; every figure is ≥ ``min_value``.  Returns, for
+    one report (the indicator's position); every figure is ≥ ``min_value``.  Returns, for
     the figures kept, unit by unit:
     (figures kept per unit, their values, their ``tie``)."""
     nb = len(v)
@@ -231,7 +112,7 @@ def _bucketed(first_of, need: np.ndarray, m: np.ndarray, s: np.ndarray):
     return total, heap
 
 
-def _heap_share(mean, var, min_value: float, flat_sd: float = 25.0) -> np.ndarray:
+def heap_share(mean, var, min_value: float, flat_sd: float = 25.0) -> np.ndarray:
     """Chance that a figure ≥ ``min_value`` ends in 0 or 5 when the series is normal
     with this mean and variance (floored at the mean), discretised to integers and
     cut at ``min_value``: near a small mean the cut makes 10 itself common.  0.2
@@ -279,7 +160,7 @@ def _heap_share(mean, var, min_value: float, flat_sd: float = 25.0) -> np.ndarra
     return out
 
 
-def last_digit(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+def last_digit(panel, *, period=None,
                min_value: float = 10, min_n: int = 10, share: float = 0.2,
                info_p: float = 1e-3, alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
     """Heaping on final digits 0 and 5, per unit.
@@ -291,24 +172,23 @@ def last_digit(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period
     ``share`` = 0.2 (the reference of election forensics) — except on series too
     narrow for the digits to be flat (sd ≤ 25), where cutting at ``min_value`` makes
     small round numbers (10, 15) more likely: there the figure's chance is taken
-    from a normal with the series' own mean and variance (``_heap_share``), never
+    from a normal with the series' own mean and variance (``heap_share``), never
     below 0.2.  Exact one-sided binomial tail P(K ≥ k | n, mean chance), which is
     conservative for the Poisson-binomial.  Units with fewer than ``min_n``
     figures are not tested.
 
     A series' mean and variance are those of all its figures up to P (of every
-    frequency when ``period`` is None); of equal figures in one report, the one
-    the panel lists first is counted, with its own series' chance.
+    frequency when ``period`` is None); of equal figures in one report, the one of
+    the first indicator (by code) is counted, with its own series' chance.
 
     One row per flagged unit: period = P (blank when pooled over all periods),
     observed = the share ending in 0/5, expected = the share expected,
     upper = its 95% binomial upper bound, statistic = the count k.
     """
-    cube = panel_cube(panel, period)
+    cube = as_panel(panel).series(period)
     is_count = cube.count_indicators()
     if not cube.values.size or not is_count.any():
         return empty_findings()
-    order = None
     n_u, n_i, n_t = cube.shape
     n_fig = np.zeros(n_u, dtype=np.int64)
     n_heap = np.zeros(n_u, dtype=np.int64)
@@ -326,21 +206,13 @@ def last_digit(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period
             fig &= ~cube.approx[a:b]
         if not fig.any():
             continue
-        if order is None:  # only now: the pass over the panel's keys costs a little
-            order = _report_order(panel, cube)
-            if order[0] == "rank":  # the indicator of each rank
-                ind_of = np.zeros(int(order[1].max()) + 1, dtype=np.int64)
-                ind_of[order[1]] = np.arange(n_i)
-            else:  # the tie-break is a panel row: its indicator by the row's code
-                row_code, names = _key_codes(panel["indicator"])
-                ind_of_code = pd.Index(cube.indicators).get_indexer(names)
-        tie = order[1][:, None] if order[0] == "rank" else order[1][a:b]
+        tie = np.arange(n_i)[:, None]  # of equal figures, the first indicator's counts
         per_unit, value, which = _first_of_equal(v, fig, tie, min_value)
         # the unit and series of each figure counted
         unit = np.repeat(np.arange(b - a), per_unit)
         n_fig[a:b] = per_unit
         n_heap[a:b] = np.bincount(unit, weights=value % 5 == 0, minlength=b - a)
-        ind = ind_of[which] if order[0] == "rank" else ind_of_code[row_code[which]]
+        ind = which
         counted = np.bincount(unit * n_i + ind, minlength=(b - a) * n_i)
         uu, ii = np.divmod(np.flatnonzero(counted), n_i)
         # mean and variance (ddof 1) of every figure of the series counted
@@ -359,7 +231,7 @@ def last_digit(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period
     use = np.isin(su, tested)
     su, k, mu, var = su[use], k[use], mu[use], var[use]
     # The chance depends on the series only: computed once per series counted.
-    e = np.maximum(_heap_share(mu, var, min_value), share)
+    e = np.maximum(heap_share(mu, var, min_value), share)
     pos = np.searchsorted(tested, su)
     n = n_fig[tested]
     # the mean chance over the unit's figures, as the floor plus the mean excess:
@@ -382,9 +254,9 @@ def last_digit(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period
     low = figure_text(min_value)
     out["message"] = [
         f"{un}报送的{nn}个不小于{low}的数值中，尾数为0或5的有{int(kk)}个，占{o * 100:.1f}%，"
-        f"按其数值范围应约为{ex * 100:.0f}%，p={_fmt_p(pv)}"
+        f"按其数值范围应约为{ex * 100:.0f}%，p={p_text(pv)}"
         for un, nn, kk, o, ex, pv in zip(out["unit"], n, stat, observed, expected, p)]
-    return _finish(out, "last_digit", info_p=info_p, alert=alert, warning=warning)
+    return finish(out, "last_digit", info_p=info_p, alert=alert, warning=warning)
 
 
 # -------------------------------------------------------------------------- benford
@@ -448,7 +320,7 @@ def _scale_digit_expectation(mu, sd, n, min_value, *, mix) -> np.ndarray:
     return prob * np.asarray(n, dtype="float64")[:, None]
 
 
-def benford(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+def benford(panel, *, period=None,
             min_value: float = 10, min_n: int = 50, min_span: float = 100.0,
             mad_threshold: float = 0.015, scale_check: bool = True, mix: float = 0.1,
             info_p: float = 1e-3,
@@ -483,7 +355,7 @@ def benford(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=No
     One row per flagged unit: observed = MAD, upper = ``mad_threshold``,
     statistic = χ² against Benford, expected = number of figures tested.
     """
-    cube = panel_cube(panel, period)
+    cube = as_panel(panel).series(period)
     if not cube.values.size:
         return empty_findings()
     found = []   # per block: units tested, their digit counts and expected counts
@@ -568,7 +440,7 @@ def benford(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=No
     scale_text = "且与其各项数据自身量级所应有的分布不符" if scale_check else ""
     out["message"] = [
         f"{un}报送的{int(nn)}个不小于{low}的数值首位数字分布偏离本福特定律{scale_text}"
-        f"：平均绝对偏差MAD={m:.3f}(>{mad_threshold}为不符合)，χ²={c:.1f}，p={_fmt_p(pv)}"
+        f"：平均绝对偏差MAD={m:.3f}(>{mad_threshold}为不符合)，χ²={c:.1f}，p={p_text(pv)}"
         f"；首位为{d}的最多"
         for un, nn, m, c, pv, d in zip(names, n, mad, chi2, p_value, top)]
     out = out.assign(check="benford", severity=severity_from_q(sev_q, alert=alert, warning=warning))

@@ -2,7 +2,7 @@
 
 See the package docstring for the conventions every balance check follows.
 
-Computed on the panel cube (``cube.panel_cube``): a series is ``values[u, i, :]``
+Computed on the panel cube (``panel.Panel.series``): a series is ``values[u, i, :]``
 restricted to the periods of one frequency, runs are found by comparing each
 period with the one before along that axis, a block of units at a time, and only
 the runs that will be reported become text."""
@@ -14,9 +14,11 @@ import pandas as pd
 from scipy import special
 
 from ... import catalogue
-from ...cube import panel_cube
+from ...panel import as_panel
 from ...findings import empty_findings, figure_text
-from ._common import _bh_of, _finish, _fmt_p
+from .common import finish
+from .._wording import p_text
+from .._stats import bh_of_smallest
 
 # Cells (unit × indicator × period) per block of units: temporaries of a few MB,
 # independent of the panel's size.
@@ -205,7 +207,7 @@ def _series_runs(cube, period, min_run: int, keep_len: int):
     return {k: np.concatenate([f[k] for f in found]) for k in found[0]}, n_tests
 
 
-def repeated_value(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+def repeated_value(panel, *, period=None,
                    min_run: int = 3, min_ratio: float = 0.1, info_p: float = 1e-3,
                    alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
     """One unit reporting the same positive figure in consecutive periods.
@@ -227,7 +229,7 @@ def repeated_value(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, pe
     Rows: period = the run's last period, observed = the repeated value,
     expected = μ, statistic = L.
     """
-    cube = panel_cube(panel, period)
+    cube = as_panel(panel).series(period)
     if not cube.values.size:
         return empty_findings()
     # Runs of one figure have p = 1: they cannot lower another run's q (BH), so
@@ -257,8 +259,8 @@ def repeated_value(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, pe
         log_p = (np.log(T[tested] - L[tested] + 1)
                  + _log_run_chance(expected[tested], ratio[tested], L[tested]))
         p[tested] = np.exp(np.minimum(log_p, 0.0))
-    q = _bh_of(p, n_tests)
-    # text only for the rows _finish will keep: not info (q below alert or
+    q = bh_of_smallest(p, n_tests)
+    # text only for the rows finish will keep: not info (q below alert or
     # warning) or p below info_p
     keep = (L >= min_run) & ((q < max(alert, warning)) | (p < info_p))
     if not keep.any():
@@ -274,8 +276,8 @@ def repeated_value(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, pe
     out["message"] = [
         f"{un}{catalogue.indicator_name(ind)}{a}至{b}连续{n}期均为{figure_text(o)}"
         f"{catalogue.indicator_unit(ind)}，该单位均值{e:.1f}，按其自身波动随机出现的概率约为"
-        f"{_fmt_p(pv)}"
+        f"{p_text(pv)}"
         for un, ind, a, b, n, o, e, pv in zip(out["unit"], indicator, start, out["period"],
                                                out["statistic"], out["observed"],
                                                out["expected"], out["p_value"])]
-    return _finish(out, "repeated_value", info_p=info_p, alert=alert, warning=warning)
+    return finish(out, "repeated_value", info_p=info_p, alert=alert, warning=warning)

@@ -8,15 +8,17 @@ import numpy as np
 import pandas as pd
 from ... import catalogue
 from scipy import special, stats
-from ...cube import panel_cube
+from ...panel import as_panel
 from ...findings import empty_findings, severity_from_q
-from ._common import _bh_of, _finish, _fmt_p
+from .common import finish
+from .._wording import p_text
+from .._stats import bh_of_smallest
 
 
 # ----------------------------------------------------------------- identical_values
 
 
-def _tie_chance(ma, va, mb, vb, count) -> np.ndarray:
+def tie_chance(ma, va, mb, vb, count) -> np.ndarray:
     """Chance that two independent figures with these means and variances are equal.
     Counts: the larger of the Poisson value Σ_k Pois(k;a)Pois(k;b) =
     exp(−(√a−√b)²)·I0e(2√ab) and a normal one, P(|X_a − X_b| < ½) with variances
@@ -160,7 +162,7 @@ def _unit_moments(values: np.ndarray, units: np.ndarray) -> tuple[np.ndarray, np
     return mean, var
 
 
-def identical_values(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+def identical_values(panel, *, period=None,
                      min_indicators: int = 5, min_nonzero: int = 5, info_p: float = 1e-4,
                      alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
     """Units that report exactly the same figures as another unit in the same period.
@@ -171,7 +173,7 @@ def identical_values(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, 
     cube's ``values[unit, :, t]``) and confirmed by comparing the rows exactly.  Null
     model: each unit's figure on an indicator is an independent draw around that
     unit's own mean over the periods (up to P), Poisson or normal with the unit's
-    own variance (see ``_tie_chance``), so a pair ties with probability Π_j c_j
+    own variance (see ``tie_chance``), so a pair ties with probability Π_j c_j
     over the indicators tied at a value above 0 (shared zeros are not evidence:
     idle small units share them, and a zero total forces zero parts).  Indicators
     linked by a catalogue rule (found and rectified, sessions and persons …) are
@@ -184,7 +186,7 @@ def identical_values(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, 
     statistic = −log10 of the pair's chance, p = that chance (the smallest over
     the unit's partners), q its BH value.
     """
-    cube = panel_cube(panel, period)
+    cube = as_panel(panel).series(period)
     n_u, n_i, n_t = cube.shape
     if period is not None:
         t_p = cube.period_index(period)
@@ -215,7 +217,7 @@ def identical_values(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, 
     mean, var = _unit_moments(values, pair_units)
     ma, mb = inv[:len(ua)], inv[len(ua):]
     pi, ji = np.nonzero(pos)
-    chance = _tie_chance(mean[ma[pi], ji], var[ma[pi], ji], mean[mb[pi], ji], var[mb[pi], ji],
+    chance = tie_chance(mean[ma[pi], ji], var[ma[pi], ji], mean[mb[pi], ji], var[mb[pi], ji],
                          cube.count_indicators()[ji])
     lp = np.full(pos.shape, np.inf)
     lp[pi, ji] = np.log(np.clip(chance, 1e-300, 1.0))
@@ -241,7 +243,7 @@ def identical_values(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, 
     if not len(ua):
         return empty_findings()
     p = np.exp(logp)
-    q = _bh_of(p, n_tests)
+    q = bh_of_smallest(p, n_tests)
     # Each unit of a pair gets a row naming its partners: sorted by period, unit and
     # partner (name order is axis order), one row per run of period and unit.
     unit, partner = np.concatenate([ua, ub]), np.concatenate([ub, ua])
@@ -252,7 +254,7 @@ def identical_values(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, 
     ends = np.r_[starts[1:], len(unit)]
     p_row = np.minimum.reduceat(p2, starts)
     q_row = np.minimum.reduceat(q2, starts)
-    # Only rows that _finish keeps are turned into text.
+    # Only rows that finish keeps are turned into text.
     shown = np.flatnonzero((severity_from_q(q_row, alert=alert, warning=warning) != "info")
                            | (p_row < info_p))
     if not len(shown):
@@ -269,6 +271,6 @@ def identical_values(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, 
     out["statistic"] = -np.log10(out["p_value"].clip(lower=1e-300))
     out["message"] = (out["unit"] + out["period"] + "报送的" + out["observed"].astype(int).astype(str)
                       + "项指标数据与" + out["partners"] + "完全相同，按两单位各自的常态随机雷同的概率约为"
-                      + out["p_value"].map(_fmt_p))
-    return _finish(out.drop(columns="partners"), "identical_values", info_p=info_p,
+                      + out["p_value"].map(p_text))
+    return finish(out.drop(columns="partners"), "identical_values", info_p=info_p,
                    alert=alert, warning=warning)

@@ -265,7 +265,8 @@ def run_command(args) -> int:
 
 
 def _run_command(args, kernel) -> int:
-    from .assessment import LEVELS, read_data_dir, read_periods, resolve_path
+    from .assessment import read_data_dir, read_periods, resolve_path
+    from .panel import LEVELS
     from .periods import parse_period
 
     levels = tuple(x.strip() for x in args.levels.split(",") if x.strip())
