@@ -286,25 +286,37 @@ def rule_violation(panel, *, period=None,
                    rel_tol: float = 0.01, reset_yearly: bool = True) -> pd.DataFrame:
     """Every breach of the catalogue's arithmetic rules, one row per rule × unit × period.
 
-    Deterministic: no null model, ``p_value`` is NaN.  Severity ``alert`` for
-    arithmetic that cannot be true; ``warning`` where a tolerance could explain it
-    (a figure typed as approximate, or a 万元/公里 figure off by at most ``rel_tol``).
-    A ``le`` or ``requires`` rule is tested only where both figures were reported
-    (a missing figure is not a zero); a ``sum`` rule where the total and all parts
-    were reported, or where the reported parts already exceed the total.
+    Parameters
+    ----------
+    panel : DataFrame or Panel
+        The figures (in-period).  Not modified.
+    period : str, optional
+        Keep findings of this period only (``monotone`` still reads the period
+        before); None: every period.
+    cumulative_panel : DataFrame, optional
+        The cumulative (累计) figures as typed, for ``monotone``; None skips it.
+    rules : DataFrame, optional
+        A rule table like ``catalogue.RULES`` (default: the catalogue's).
+    rel_tol : float
+        Relative tolerance for rounding of measured figures (万元, 公里).
+    reset_yearly : bool
+        Cumulative series restart every January.
 
-    panel             long panel (unit, period, indicator, value; approx, unit_type optional)
-    period            keep findings of this period only (the previous period is still
-                      used by ``monotone``); None = all periods
-    cumulative_panel  the cumulative (累计) figures as typed, for ``monotone``; None skips it
-    rules             rule table like ``catalogue.RULES`` (default: the catalogue's)
-    rel_tol           relative tolerance for rounding of measured figures (default 1%)
-    reset_yearly      cumulative series restart every January (default True)
+    Returns
+    -------
+    Findings: observed = the left-hand side (or the sum of the parts, or the
+    cumulative figure), expected = the right-hand side (or the total, or the previous
+    cumulative figure), upper/lower = the bound broken, statistic = observed −
+    expected; p_value and q_value blank.  Severity ``alert`` for arithmetic that
+    cannot be true, ``warning`` where a tolerance could explain it (a figure typed
+    as approximate, or a 万元/公里 figure off by at most ``rel_tol``).
 
-    Returns the findings schema: observed = lhs (or the sum of parts, or the
-    cumulative figure), expected = rhs (or the total, or the previous cumulative
-    figure), upper/lower = the bound broken, statistic = observed − expected.
-    Inputs are not modified.
+    Notes
+    -----
+    Deterministic: no null model.  A ``le`` or ``requires`` rule is tested only where
+    both figures were reported (a missing figure is not a zero); a ``sum`` rule where
+    the total and all parts were reported, or where the reported parts already
+    exceed the total.
     """
     if isinstance(panel, pd.DataFrame):
         require_columns(panel, _REQUIRED, "panel")

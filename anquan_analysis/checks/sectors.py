@@ -121,13 +121,41 @@ def low_self_report(panel, *, ledger_counts=None, period=None,
                     overall_floor: float = 0.2, alert: float = 0.01, warning: float = 0.05,
                     info_p: float = 0.05) -> pd.DataFrame:
     """Units whose enterprises self-report a share of major hazards far below their
-    peers' (null model in ``self_report_table``).  Tested: units with at least
-    ``min_found`` hazards (fewer can never be significant); BH across them; ``info``
-    for raw p < ``info_p`` not significant after adjustment.  Also one ``info`` row for all
-    units together when their pooled self-reported share is below ``overall_floor``
-    (descriptive, as the bulletin states it: 桂林 "企业自查上报占比仅为8.86%").
-    Source figures come from the panel, or from ``ledger_counts`` when the panel has
-    none.  Window as in ``outliers.funnel_table``.  Inputs are not modified."""
+    peers' (桂林 2024H1: 7 of 79 = 8.86 %: enterprises are not doing their own checks).
+
+    Parameters
+    ----------
+    panel : DataFrame or Panel
+        The figures (major hazards found by departments and by enterprises).
+    ledger_counts : DataFrame, optional
+        The hazard ledger's effective counts, used when the panel has no source split.
+    period : str, optional
+        The window, as in ``outliers.funnel_table``.
+    cumulative, min_peers, winsor, z_method
+        As in ``self_report_table``.
+    min_found : int
+        Test only units with at least this many hazards (fewer can never be
+        significant).
+    overall_floor : float
+        Also one ``info`` row for all units together when their pooled share is below
+        this (descriptive, as the bulletin states it).
+    alert, warning : float
+        Severity from the Benjamini–Hochberg q-value across tested units.
+    info_p : float
+        Units with raw p below this, not significant after adjustment, are ``info``.
+
+    Returns
+    -------
+    Findings: observed = the unit's self-reported count, expected = its peers'
+    share × its hazards, statistic = the arcsine z-score, p_value = P(X ≤ observed);
+    the overall row has observed = the total self-reported, statistic = the share.
+
+    Notes
+    -----
+    Null model (``self_report_table``): the self-reported count is Binomial(found,
+    θ), the unit's share θ varying around its peers' pooled share with a between-unit
+    variance τ² on the arcsine-√ scale (FunnelPlotR's proportion funnel).
+    """
     pv = _read(panel, "low_self_report", _SOURCE_CODES)
     tab = self_report_table(pv, ledger_counts=ledger_counts, period=period,
                             cumulative=cumulative, min_peers=min_peers, winsor=winsor,
@@ -201,42 +229,63 @@ def sector_concentration(panel, *, exposure=None, ledger_counts=None, period=Non
                          min_found: int = 5, min_peers: int = 5,
                          n_sim: int = 4000, seed: int = 0, alert: float = 0.01,
                          warning: float = 0.05, info_p: float = 0.05) -> pd.DataFrame:
-    """Hazards piled into one or two sectors while others report 0, from
-    ``ledger_counts`` (per unit, month and sector); nothing without it.
+    """Hazards piled into one or two sectors while others report 0 (巴南 2023: 建筑施工
+    + 工贸 = 80 %, 文旅、养老、医疗、教育 at 0), from the hazard ledger; nothing without it.
 
-    For all units together (one row, unit blank): null model — each sector's
-    hazards are Poisson with mean total × its share of the enterprises supervised
-    (``exposure`` rows with a sector), with a between-sector effect τ² as in the
-    unit funnel (``sector_funnel``); each sector expected at least ``min_expected``
-    gets its lower-tail p.  The row's p-value is their Fisher combination
-    (−2 Σ log p against χ²(2k)), a global test of "no sector falls short of its
-    exposure", and its severity comes from that p.  Fisher rather than the smallest
-    BH q (Simes), because the anomaly is many sectors low together (巴南: five
-    sectors at 0), where Simes is weakest; the sectors' counts share a fixed total,
-    so their lower tails are negatively dependent, which makes Fisher's χ²
-    reference conservative (on ``synth.make_city`` without anomalies, seeds 0–9,
-    no district row reached p < 0.05; with them, all ten did, against eight with
-    the smallest q).  The sectors significantly low by themselves (BH q <
-    ``warning``) are named.
-    The row names the two largest sectors, their share, the sectors significantly
-    low and those at 0 (巴南: 建筑施工 + 工贸 = 80%, 文旅、养老 … 0).  It is returned
-    when the combined p is below ``warning`` or the two largest hold at least
-    ``top2_info`` (then ``info``; always ``info`` without sector exposure).
+    Parameters
+    ----------
+    panel : DataFrame or Panel
+        The figures; read only for the unit types and the period labels.
+    exposure : DataFrame, optional
+        Enterprises supervised, with rows per sector: the sectors' exposure mix.
+    ledger_counts : DataFrame, optional
+        Effective counts per unit, month and sector (``ledger.effective_counts``).
+    period : str, optional
+        The window (``indicators.in_window``); None: the whole ledger.
+    cumulative : bool
+        Campaign to date (True) or the period alone.
+    top2_info : float
+        The all-units row is returned as ``info`` when the two largest sectors hold
+        at least this share, even when not significant.
+    winsor : float
+        Winsorising of the sectors' z-scores for their between-sector τ².
+    min_expected : float
+        A sector is tested only when expected to hold at least this many hazards.
+    per_unit : bool
+        Also test each unit of ``unit_types`` (territorial units) with at least
+        ``min_found`` hazards.  Off by default: in a district every town files most
+        hazards under 工贸 and 建筑施工, the group's pattern, not a unit's anomaly.
+    unit_types, min_found, min_peers
+        The per-unit test's units, its minimum hazards, and the smallest type that is
+        a peer group of its own.
+    n_sim, seed : int
+        Simulations of the per-unit HHI (seeded, reproducible).
+    alert, warning : float
+        Severity from the combined p (all units) or the BH q-value (per unit).
+    info_p : float
+        Per-unit rows with raw p below this, not significant after adjustment, are
+        ``info``.
 
-    With ``per_unit=True``, also per unit of ``unit_types`` (territorial units; a department or company answers
-    for one sector by design) with at least ``min_found`` hazards in the window:
-    null model — its hazards fall into sectors independently with the probabilities
-    of its own sector exposure mix (``exposure`` rows with a sector) or, without it,
-    of its peers' pooled sector mix.  Statistic: the Herfindahl index Σ share²; p =
-    P(HHI ≥ observed) under the multinomial, by ``n_sim`` simulations (seeded,
-    reproducible).  BH across units.  Off by default: in a district every town
-    files most hazards under 工贸 and 建筑施工, which is the group's pattern, not a
-    unit's anomaly.
+    Returns
+    -------
+    Findings.  All units (unit blank): observed = the two largest sectors' share,
+    statistic = the HHI, p_value = the Fisher combination of the sectors' lower-tail
+    p-values; the message names the two largest sectors, those significantly low and
+    those at 0.  Per unit: observed = its HHI, expected = the HHI its exposure mix
+    predicts, statistic = its two largest sectors' share.
 
-    The ledger is reduced by integer codes (its distinct periods and sectors judged
-    once); the group row reads only the sector totals, the panel is read only for
-    the per-unit rows' unit types, and the simulations are drawn in blocks, so
-    memory stays bounded whatever ``n_sim``."""
+    Notes
+    -----
+    All units: each sector's hazards are Poisson with mean total × its share of the
+    enterprises supervised, with a between-sector effect τ² as in the unit funnel
+    (``sector_funnel``).  The row's p is the Fisher combination (−2 Σ log p against
+    χ²(2k)), a global test of "no sector falls short of its exposure", chosen over
+    the smallest BH q (Simes) because the anomaly is many sectors low together, where
+    Simes is weakest; the counts share a fixed total, so their lower tails are
+    negatively dependent, which makes Fisher's reference conservative.  Per unit: its
+    hazards fall into sectors independently with the probabilities of its own sector
+    exposure mix (or its peers' pooled mix); p = P(HHI ≥ observed) by simulation.
+    """
     pv = _read(panel, "sector_concentration", indicators=[])
     if ledger_counts is None or len(ledger_counts) == 0:
         return empty_findings()

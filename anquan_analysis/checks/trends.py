@@ -130,29 +130,51 @@ def surge(panel, *, period=None,
           min_history: int = 3, min_total: float = 10, min_count: float = 3,
           min_ratio: float = 2.0,
           alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
-    """A unit's figure in a period far above its own history.
+    """A unit's figure in a period far above its own history (突击上报).
 
-    ``method='poisson'`` (default for event counts 项/处/起, ``'auto'``): null model
-    — the unit's counts are Poisson with a constant share of the total of all other
-    units (``baseline='group'``, so a step of the whole group is not a unit's surge; see
-    ``group_shift``) or a constant mean (``baseline='own'``); the exact conditional
-    binomial test of the tested period against the unit's other periods: the
-    earlier ones when ``period`` is given (history before it), every other period
-    of the panel when ``period`` is None (a retrospective review).
-    ``method='xmr'`` (default for other indicators): individuals chart on the unit's
-    own history, statistic (x − mean)/σ̂ with σ̂ = mean moving range ÷ 1.128.
+    Parameters
+    ----------
+    panel : DataFrame or Panel
+        The figures.  Not modified.
+    period : str, optional
+        Test the periods inside ``period`` against the earlier ones; None: every
+        period against every other (a retrospective review).
+    indicator : str
+        The indicator followed (default 重大事故隐患排查数).
+    method : {"auto", "poisson", "xmr"}
+        ``poisson`` for event counts (项/处/起; what ``auto`` picks for them), ``xmr``
+        (an individuals chart) for other indicators.
+    baseline : {"group", "own"}
+        Poisson only: the unit's share of all other units' total (a step of the
+        whole group is then not a unit's surge, see ``group_shift``), or a constant
+        mean of its own.
+    min_history : int
+        A tested period needs at least this many earlier periods.
+    min_total : float
+        Poisson only: test units with at least this many counts over the tested and
+        reference periods.
+    min_count, min_ratio : float
+        Poisson only: report a period only when its figure is at least ``min_count``
+        and ``min_ratio`` × expected (an increase worth an analyst's time).
+    alert, warning : float
+        Severity from the Benjamini–Hochberg q-value over every tested unit-period;
+        a row is returned when q < ``warning``.
 
-    For ``poisson`` only units with at least ``min_total`` counts over the tested and
-    reference periods are tested, and a row also needs the figure to be at least ``min_count`` and
-    ``min_ratio`` × expected (an increase worth an analyst's time).
-    Tested: with ``period``, the periods in it that have at least ``min_history``
-    earlier periods; without, every period (the panel needs more than
-    ``min_history`` periods).  BH across all tested unit-periods; a row is returned
-    when q < ``warning``.  Inputs are not modified.
+    Returns
+    -------
+    Findings, one row per unit and period: observed = the figure, expected = what
+    the unit's history predicts, upper = the 99.9 % limit (poisson) or the 3σ limit
+    (xmr), statistic = observed/expected (poisson) or the chart's z (xmr).
 
-    Computed on the unit × period matrix of the one indicator (its rows picked from
-    the long panel by code); scipy's tails are evaluated only on the tested cells,
-    the limits only on the reported ones."""
+    Notes
+    -----
+    ``poisson``: the unit's counts are Poisson with a constant share of the total of
+    all other units (or a constant mean); given the total N of the reference
+    periods plus the tested one, the tested count is Binomial(N, G_t / (ΣG_ref +
+    G_t)), G the other units' totals: the exact conditional test.  ``xmr``: the
+    statistic (x − mean)/σ̂ of the earlier values, σ̂ = mean moving range ÷ 1.128,
+    against the normal upper tail.
+    """
     pv = _read(panel, indicator, "surge")
     x, u, months = _unit_period_matrix(pv, indicator, period)
     if len(months) <= min_history:
@@ -299,20 +321,40 @@ def step_test(values, *, min_segment: int = 2) -> dict:
 def group_shift(panel, *, period=None,
                 indicator: str = "major_hazards_found", min_periods: int = 8, min_peers: int = 5,
                 alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
-    """A whole group's step after a date: Anhøj's run rules on the monthly total of
-    each unit type (with at least ``min_peers`` units) and of all units, over every
-    period up to ``period``.
+    """A whole group's step after a date (a district-wide jump, 巴南's September).
 
-    Null model: no shift, so each point falls above or below the median like a fair
-    coin toss; the rules signal a run longer than round(log2 n + 3) or fewer
-    crossings than the 5th percentile of Binomial(n − 1, 0.5) (Anhøj 2015).  Run
-    rules are slow to see a step late in a short series (four high months out of
-    twelve), so the best single step is also tested (``step_test``).  p = 2 × the
-    smaller of: 2 × the smaller exact run/crossing tail probability, and the step
-    test's p; BH across the groups.  A row is returned when the rules signal or
-    q < ``warning`` (severity from q; a signal with q ≥ ``warning`` is ``info``).
-    The row's period is the first period after the best step, observed and expected
-    the mean after and before it.  Needs ``min_periods`` periods."""
+    Parameters
+    ----------
+    panel : DataFrame or Panel
+        The figures.  Not modified.
+    period : str, optional
+        Use every period up to ``period`` (all when None).
+    indicator : str
+        The indicator followed (default 重大事故隐患排查数).
+    min_periods : int
+        Needs at least this many periods.
+    min_peers : int
+        A unit type is a group of its own when it has at least this many units;
+        all units together are always a group.
+    alert, warning : float
+        Severity from the Benjamini–Hochberg q-value across the groups.
+
+    Returns
+    -------
+    Findings, one row per group whose rules signal or whose q < ``warning`` (a
+    signal with q ≥ ``warning`` is ``info``); unit blank, unit_type the group
+    (blank for all units), period = the first period after the best step,
+    observed/expected = the mean after/before it, statistic = the longest run.
+
+    Notes
+    -----
+    Null model: no shift, so each monthly total falls above or below the median like
+    a fair coin toss; Anhøj's rules signal a run longer than round(log2 n + 3) or
+    fewer crossings than the 5th percentile of Binomial(n − 1, 0.5) (Anhøj 2015).
+    Run rules are slow to see a step late in a short series, so the best single step
+    is also tested (``step_test``).  p = 2 × the smaller of 2 × the smaller exact
+    run/crossing tail probability and the step test's p (Bonferroni).
+    """
     pv = _read(panel, indicator, "group_shift")
     x, u, months = _unit_period_matrix(pv, indicator, period)
     if len(months) < min_periods:

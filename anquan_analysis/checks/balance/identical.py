@@ -167,24 +167,43 @@ def identical_values(panel, *, period=None,
                      alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
     """Units that report exactly the same figures as another unit in the same period.
 
-    Two units tie when they report the same set of indicators (at least
-    ``min_indicators``, at least ``min_nonzero`` of them above 0) with equal values
-    on every one.  Ties are found by hashing each unit's row of figures (the
-    cube's ``values[unit, :, t]``) and confirmed by comparing the rows exactly.  Null
-    model: each unit's figure on an indicator is an independent draw around that
-    unit's own mean over the periods (up to P), Poisson or normal with the unit's
-    own variance (see ``tie_chance``), so a pair ties with probability Π_j c_j
-    over the indicators tied at a value above 0 (shared zeros are not evidence:
-    idle small units share them, and a zero total forces zero parts).  Indicators
-    linked by a catalogue rule (found and rectified, sessions and persons …) are
-    not independent: each such group contributes only its smallest c_j.
-    Using each unit's own level matters: two small units tie on small figures far
-    more often than the spread of all peers suggests.  BH runs over *all* pairs of
-    eligible units in the period(s), tied or not.
+    Parameters
+    ----------
+    panel : DataFrame or Panel
+        The figures.  Not modified.
+    period : str, optional
+        Report on this period (each unit's own level is estimated from its periods of
+        P's frequency up to P); None: every period.
+    min_indicators : int
+        Two units tie only when they report the same set of at least this many
+        indicators with equal values on every one.
+    min_nonzero : int
+        ... of which at least this many above 0.
+    info_p : float
+        Rows with a raw p below this are returned as ``info`` when not significant.
+    alert, warning : float
+        Severity from the Benjamini–Hochberg q-value.
 
-    One row per tied unit and period: observed = number of indicators tied,
-    statistic = −log10 of the pair's chance, p = that chance (the smallest over
-    the unit's partners), q its BH value.
+    Returns
+    -------
+    Findings, one row per tied unit and period: observed = the number of indicators
+    tied, statistic = −log10 of the pair's chance, p_value = that chance (the
+    smallest over the unit's partners), q_value its BH value over all pairs of
+    eligible units.
+
+    Notes
+    -----
+    Null model: each unit's figure on an indicator is an independent draw around that
+    unit's own mean over the periods (up to P), Poisson or normal with the unit's own
+    variance (``tie_chance``), so a pair ties with probability Π_j c_j over the
+    indicators tied at a value above 0 (shared zeros are not evidence: idle small
+    units share them, and a zero total forces zero parts).  Indicators linked by a
+    catalogue rule (found and rectified, sessions and persons …) are not independent:
+    each such group contributes only its smallest c_j.  Using each unit's own level
+    matters: two small units tie on small figures far more often than the spread of
+    all peers suggests.  BH runs over *all* pairs of eligible units in the period(s),
+    tied or not.  Ties are found by hashing each unit's row of figures and confirmed
+    by comparing the rows exactly.
     """
     cube = as_panel(panel).series(period)
     n_u, n_i, n_t = cube.shape
