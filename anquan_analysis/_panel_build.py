@@ -27,13 +27,14 @@ class Coded:
     names: np.ndarray
 
 
-def sorted_codes(col: pd.Series) -> Coded:
-    """``col``'s codes numbered in the sort order of its text.  A categorical is
-    recoded through its categories (no per-row text; no per-row work at all when its
-    categories are sorted already), anything else is factorised as text."""
+def sorted_codes(col: pd.Series, rows: np.ndarray | None = None) -> Coded:
+    """``col``'s codes (at ``rows``, or every row) numbered in the sort order of its
+    text.  A categorical is recoded through its categories (no per-row text; no
+    per-row work at all when its categories are sorted already), anything else is
+    factorised as text."""
     if isinstance(col.dtype, pd.CategoricalDtype):
         names = np.asarray(col.cat.categories.astype("str"), dtype=object)
-        codes = col.cat.codes.to_numpy()
+        codes = col.array.codes if rows is None else col.array.codes[rows]
         order = np.argsort(names, kind="stable")
         if (order == np.arange(len(names))).all():
             return Coded(codes, names)
@@ -41,15 +42,26 @@ def sorted_codes(col: pd.Series) -> Coded:
         rank[order] = np.arange(len(names), dtype=np.int32)
         rank[-1] = -1  # code -1 (missing) stays -1
         return Coded(rank[codes], names[order])
-    codes, names = pd.factorize(col.astype("str"), sort=True, use_na_sentinel=True)
+    values = col if rows is None else col.iloc[rows]
+    codes, names = pd.factorize(values.astype("str"), sort=True, use_na_sentinel=True)
     return Coded(codes.astype(np.int32), np.asarray(names, dtype=object))
+
+
+def rows_of(col: pd.Series, wanted) -> np.ndarray:
+    """Positions of the rows whose ``col`` (categorical or text) is one of ``wanted``:
+    on a categorical, a comparison of its integer codes."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        ids = np.flatnonzero(np.isin(np.asarray(col.cat.categories.astype("str")), list(wanted)))
+        return np.flatnonzero(np.isin(col.array.codes, ids, kind="table"))
+    return np.flatnonzero(col.isin(list(wanted)).to_numpy(dtype=bool))
 
 
 def used_only(c: Coded) -> Coded:
     """The codes renumbered over the names that occur (a categorical may carry
     categories no row uses)."""
-    ok = c.codes >= 0
-    used = np.bincount(c.codes[ok], minlength=len(c.names)) > 0
+    flag = np.zeros(len(c.names) + 1, dtype=bool)
+    flag[c.codes] = True  # code -1 (missing) sets the spare last flag
+    used = flag[:-1]
     if used.all():
         return c
     remap = np.full(len(c.names) + 1, -1, dtype=np.int32)
@@ -69,14 +81,18 @@ def in_time_order(c: Coded) -> Coded:
     return Coded(remap[c.codes], ordered)
 
 
-def first_known(units: np.ndarray, col: pd.Series | None, n_units: int) -> np.ndarray:
-    """Per unit, the first non-missing value of ``col`` over its rows, as text (NaN
-    where the unit has none, or there is no column).  Only the first row of each run
+def first_known(units: np.ndarray, col: pd.Series | None, n_units: int,
+                rows: np.ndarray | None = None) -> np.ndarray:
+    """Per unit, the first non-missing value of ``col`` over its rows (``rows`` of the
+    frame, whose unit codes are ``units``; every row when None), as text (NaN where
+    the unit has none, or there is no column).  Only the first row of each run
     of equal unit codes is looked at first: a panel written unit by unit has one run
     per unit; the rows of units whose first row lacks a value are searched after."""
     out = np.full(n_units, np.nan, dtype=object)
     if col is None or not len(units):
         return out
+    if rows is not None:
+        col = col.iloc[rows]
     ok = units >= 0
     starts = np.concatenate([[0], np.flatnonzero(units[1:] != units[:-1]) + 1])
     starts = starts[ok[starts]]

@@ -84,7 +84,7 @@ def wide_panel(panel, indicators=None, *, cumulative: bool = False) -> pd.DataFr
     -------
     DataFrame with columns unit, unit_type, parent, period, then the indicators.
     """
-    p = _panel(panel, "wide_panel", indicators)
+    p = _panel(panel, "wide_panel")  # every unit and period, not only those with a figure
     codes = list(p.indicators) if indicators is None else list(indicators)
     if cumulative:
         v, _ = p.figures(codes, None)
@@ -143,12 +143,16 @@ def exposure_by_unit(exposure: pd.DataFrame | None) -> pd.DataFrame:
                              "enterprises": pd.Series(dtype="float64")})
     _require(exposure, ["unit", "enterprises"], "exposure_by_unit")
     sector = (exposure["sector"].astype("object").where(exposure["sector"].notna(), "")
-              .astype("str") if "sector" in exposure else "")
-    df = exposure.assign(
-        sector=sector,
-        enterprises=pd.to_numeric(exposure["enterprises"], errors="coerce"))
-    total = df.loc[df["sector"] == ""].groupby("unit")["enterprises"].sum(min_count=1)
-    by_sector = df.loc[df["sector"] != ""].groupby("unit")["enterprises"].sum(min_count=1)
+              .astype("str") if "sector" in exposure else pd.Series("", index=exposure.index))
+    enterprises = pd.to_numeric(exposure["enterprises"], errors="coerce")
+    blank = (sector == "").to_numpy()
+    unit = exposure["unit"].astype("str")
+    if blank.all() and not unit.duplicated().any():  # one row per unit: nothing to sum
+        out = pd.DataFrame({"unit": unit.to_numpy(), "enterprises": enterprises.to_numpy()})
+        return out.sort_values("unit", kind="stable", ignore_index=True)
+    df = pd.DataFrame({"unit": unit, "enterprises": enterprises})
+    total = df.loc[blank].groupby("unit")["enterprises"].sum(min_count=1)
+    by_sector = df.loc[~blank].groupby("unit")["enterprises"].sum(min_count=1)
     out = total.combine_first(by_sector).rename("enterprises").reset_index()
     return out
 

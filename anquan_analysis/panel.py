@@ -91,26 +91,33 @@ class Panel:
             blank values, are not figures.  Not modified.
         indicators : list of str, optional
             Hold only these indicators (a check that needs two of forty builds a
-            panel of two).  The unit and period axes are the frame's in any case.
+            panel of two, reading only their rows); the unit and period axes are then
+            the units and periods with a row of them (an empty list: every unit and
+            period, no figures).
 
         Returns
         -------
         Panel
         """
         require_columns(frame, ("unit", "period", "indicator", "value"), "panel")
-        u = build.used_only(build.sorted_codes(frame["unit"]))
-        t = build.in_time_order(build.used_only(build.sorted_codes(frame["period"])))
-        i = build.sorted_codes(frame["indicator"])
-        value = frame["value"]
+        # With ``indicators``, the rows of those indicators are picked first (by code)
+        # and everything after reads only them: the axes are then the units and
+        # periods that have a row of them.
+        no_figures = indicators is not None and not len(indicators)  # the units only
+        at = None if indicators is None or no_figures else build.rows_of(frame["indicator"],
+                                                                         indicators)
+        u = build.used_only(build.sorted_codes(frame["unit"], at))
+        t = build.in_time_order(build.used_only(build.sorted_codes(frame["period"], at)))
+        i = build.sorted_codes(frame["indicator"], at)
+        value = frame["value"] if at is None else frame["value"].iloc[at]
         v = (value.to_numpy(dtype="float64", na_value=np.nan)
              if not isinstance(value.dtype, np.dtype) else value.to_numpy())
-        keep = (u.codes >= 0) & (t.codes >= 0) & (i.codes >= 0) & ~np.isnan(v)
-        if indicators is not None:
-            wanted = np.isin(i.names, list(indicators))
-            keep &= np.append(wanted, False)[i.codes]
+        keep = (u.codes >= 0) & (t.codes >= 0) & (i.codes >= 0) & ~np.isnan(v) & ~no_figures
         rows = None if keep.all() else np.flatnonzero(keep)
         ui, ti, ii, vi = ((u.codes, t.codes, i.codes, v) if rows is None else
                           (u.codes[rows], t.codes[rows], i.codes[rows], v[rows]))
+        if at is not None:  # positions in the frame of the rows kept
+            rows = at if rows is None else at[rows]
         i_used = np.bincount(ii, minlength=len(i.names)) > 0
         ind_names = i.names[i_used]
         ii = (np.cumsum(i_used) - 1).astype(np.int32)[ii] if not i_used.all() else ii
@@ -126,8 +133,9 @@ class Panel:
                 approx[flat[a]] = True
                 approx = approx.reshape(n_u, n_i, n_t)
         col = lambda c: frame[c] if c in frame.columns else None  # noqa: E731
-        return cls(units=u.names, unit_type=build.first_known(u.codes, col("unit_type"), n_u),
-                   parent=build.first_known(u.codes, col("parent"), n_u),
+        return cls(units=u.names,
+                   unit_type=build.first_known(u.codes, col("unit_type"), n_u, at),
+                   parent=build.first_known(u.codes, col("parent"), n_u, at),
                    indicators=ind_names, periods=t.names, values=values, approx=approx)
 
     # --------------------------------------------------------------------- axes

@@ -6,9 +6,9 @@ panel (1,500 units × 36 months × 40 indicators), a national panel (50,000 unit
 
   ingest       ``Dataset.load`` of the panel written as parquet (pyarrow)
   floor        one vectorised pass: sum of every indicator by unit type and period
-  indicators   the indicators module's main tables (see ``INDICATOR_STAGE``)
   panel        ``panel.Panel.build(frame)``: the dense unit × indicator × period array
-               every check reads (``run_checks`` builds it once per run)
+               every table and check reads (the assessment and ``run_checks`` build it once)
+  indicators   the indicators module's main tables on that panel (``INDICATOR_STAGE``)
   <check>      every check on its own, on that panel, then each family's total
   run_checks   the whole suite from scratch (its own panel included),
                ``checks.run_checks(dataset, period=P)``
@@ -197,19 +197,19 @@ def run_scale(name: str, n_units: int, args, workdir: Path) -> dict:
     with Stage(f"[{name}] floor (groupby-sum type × period × ind.)") as s:
         floor(panel)
     out["floor"] = s.seconds
-    t_ind = 0.0
-    for label, fn in INDICATOR_STAGE.items():
-        with Stage(f"[{name}] indicators: {label}") as s:
-            fn(panel, exposure, period)
-        t_ind += s.seconds
-    figure(f"[{name}] indicators (total)", t_ind)
-    out["indicators"] = t_ind
-    per_family = dict.fromkeys(FAMILIES, 0.0)
-    with Stage(f"[{name}] cube (Panel.build, shared by the checks)") as s:
+    with Stage(f"[{name}] cube (Panel.build, shared by the tables and checks)") as s:
         pv = Panel.build(panel)
     out["cube"] = s.seconds
     print(f"  [{name}] cube {pv.shape[0]:,} × {pv.shape[1]} × {pv.shape[2]}, "
           f"{mb(pv.values.nbytes)}", flush=True)
+    t_ind = 0.0
+    for label, fn in INDICATOR_STAGE.items():  # on the panel, as the assessment reads them
+        with Stage(f"[{name}] indicators: {label}") as s:
+            fn(pv, exposure, period)
+        t_ind += s.seconds
+    figure(f"[{name}] indicators (total)", t_ind)  # on the built panel
+    out["indicators"] = t_ind
+    per_family = dict.fromkeys(FAMILIES, 0.0)
     for check_id, family in CHECK_FAMILIES.items():
         with Stage(f"[{name}] check {family}.{check_id}") as s:
             run_checks(ds, period=period, checks=[check_id], panel=pv)
