@@ -63,18 +63,16 @@ def ingest(paths, *, sheet=None, deadline_day=24, campaign_start=None, campaign_
     sheet_rejects = [r for p in parts for r in p.rejects]
     reports = assemble_reports(rows, cells, sheet_rejects, [p.summary for p in parts])
 
-    exposure_read = [p.exposure for p in parts if p.exposure is not None]
     exposure, renamed_exposure = _rename_units(
-        pd.concat(exposure_read, ignore_index=True) if exposure_read
-        else pd.DataFrame(columns=EXPOSURE_COLUMNS), alias_map, ("unit",))
-    ledger_read = [p.ledger for p in parts if p.ledger is not None]
+        _stack([p.exposure for p in parts], EXPOSURE_COLUMNS), alias_map, ("unit",))
     ledger, renamed_ledger = _rename_units(
-        pd.concat(ledger_read, ignore_index=True) if ledger_read
-        else pd.DataFrame(columns=LEDGER_COLUMNS), alias_map, ("unit",))
+        _stack([p.ledger for p in parts], LEDGER_COLUMNS), alias_map, ("unit",))
+    # A ledger sheet read, even with every row rejected, gets its (empty) counts.
     counts = (ledger_mod.effective_counts(ledger, deadline_day=deadline_day,
                                           campaign_start=campaign_start,
                                           campaign_end=campaign_end)
-              if ledger_read else pd.DataFrame(columns=LEDGER_COUNT_COLUMNS))
+              if any(p.ledger is not None for p in parts)
+              else pd.DataFrame(columns=LEDGER_COUNT_COLUMNS))
     names = pd.concat([reports.panel["unit"], *(t["unit"] for t in (exposure, ledger) if len(t))])
     unit_aliases = _unit_alias_table(renamed_rows + renamed_exposure + renamed_ledger, names)
     unknown = pd.DataFrame([u for p in parts for u in p.unknown],
@@ -167,6 +165,13 @@ def _panel(cells: pd.DataFrame) -> pd.DataFrame:
     return (panel.astype(empty_panel().dtypes.to_dict())
             .sort_values(["unit", "period", "indicator", "source_file", "source_row"], kind="stable")
             .reset_index(drop=True))
+
+
+def _stack(frames: list, columns: list[str]) -> pd.DataFrame:
+    """The frames read (None: the sheet had no such table) one after the other; with
+    none, an empty table of ``columns``."""
+    read = [f for f in frames if f is not None]
+    return pd.concat(read, ignore_index=True) if read else pd.DataFrame(columns=columns)
 
 
 def _rename_units(frame: pd.DataFrame, alias_map: dict[str, str],
