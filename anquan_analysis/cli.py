@@ -17,7 +17,7 @@ from .errors import InputError
 
 # name, module, help
 COMMANDS = [
-    ("ingest", "anquan_analysis.ingest", "read office tables into a validated panel"),
+    ("ingest", "anquan_analysis.ingest.cli", "read office tables into a validated panel"),
     ("check", "anquan_analysis.checks.cli", "run the anomaly checks and write the findings"),
     ("assess", "anquan_analysis.notebook_runs", "run the per-period assessment notebook"),
     ("audit", "anquan_analysis.bulletin", "pull the figures out of a bulletin and audit its arithmetic"),
