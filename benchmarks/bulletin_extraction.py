@@ -20,7 +20,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from anquan_analysis.bulletin import extract_figures, read_text  # noqa: E402
+from anquan_analysis.audit import extract_figures, read_text  # noqa: E402
 
 GOLD = ROOT / "data" / "raw" / "seed_figures.csv"
 SEEDS = ROOT / "data" / "raw" / "seeds"

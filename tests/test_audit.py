@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from anquan_analysis import cli
-from anquan_analysis.bulletin import (AUDIT_COLUMNS, FIGURE_COLUMNS, audit, extract_figures,
+from anquan_analysis.audit import (AUDIT_COLUMNS, FIGURE_COLUMNS, audit, extract_figures,
                                       figures_to_panel, read_text)
 from anquan_analysis.dataset import PANEL_COLUMNS
 from anquan_analysis.errors import InputError
