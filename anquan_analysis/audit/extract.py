@@ -35,6 +35,8 @@ FIGURE_COLUMNS = ["value", "unit", "approx", "start", "end", "sentence", "subjec
 # or things: 3个单位, 27项任务), summary (an average or a threshold: 均…3.1个, 超过10个).
 # Hazards ordered to be rectified are neither found nor rectified ones.
 _ORDERED = re.compile(r"(?:限期|责令)整改[^,，;；。、]{0,8}$")
+# A change (减少8起) or a count the catalogue does not have (受伤14人) is no indicator's.
+_NOT_A_COUNT = re.compile(r"(?:减少|增加|增长|下降|上升)了?$|受伤(?:人数)?\w{0,2}$")
 _DONE_BEFORE = re.compile(r"已整改|整改完成|完成整改|已完成")
 SUMMARY_WORD = re.compile(r"(?:平均|均|超过|高于|多于|低于|少于|不足)[^,，;；。]{0,20}$")
 
@@ -87,9 +89,12 @@ def _name_at_end(window: str) -> str:
     name = pieces[-2] if len(pieces) > 1 and not pieces[-1] else pieces[-1]
     if not name:
         return ""
-    sector = resolve_sector(name)
+    core = re.sub(r"(?:事故|隐患)$", "", name)            # 交通运输业事故30起
+    sector = resolve_sector(name) or resolve_sector(core) or resolve_sector(core.removesuffix("业"))
     if sector:
         return sector
+    if core.endswith("业") and 3 <= len(core) <= 8 and core != name:
+        return core                                          # 采矿业事故1起: a sector
     if re.fullmatch(r"全[国省市区县镇乡]", name) or not 2 <= len(name) <= 12:
         return ""                            # 全市, 全区: the whole area (全州县 is a county)
     return name if _UNIT_SUFFIX.search(name) else ""
@@ -138,8 +143,9 @@ def extract_figures(text: str) -> pd.DataFrame:
             if gap == "" or (f.unit == "%" and len(gap) <= 4
                              and not re.search(rf"[{CJK}]", gap.replace("占比", ""))):
                 subject = prev[2]           # 【52个，占比33.5%】: the share belongs to 建筑施工
-            elif (f.unit != "%" and not re.search(r"[、,，;；:：。()【】]", gap)
-                  and _kind(text, f, s0) != "count"):
+            elif (f.unit != "%" and _kind(text, f, s0) != "count"
+                  and (not re.search(r"[、,，;；:：。()【】]", gap)
+                       or re.fullmatch(r"[,，][\u4e00-\u9fff]{1,4}", gap))):
                 subject = prev[2]           # 上窑镇上报1家单位隐患1处: both are 上窑镇's
         rows.append({"value": f.value, "unit": f.unit, "approx": f.approx, "start": f.start,
                      "end": f.end, "sentence": text[s0:s1].strip(), "subject": subject,
@@ -183,8 +189,8 @@ def _indicator_for(text, f: RawFigure, lo: int, sent_end: int, matches, match_en
     after = text[f.end:f.end + 12]
     if re.match(rf"[{CJK}]", after[:1]) and ENTITY_AFTER.match(after):
         return None, f.end                                       # 3个单位, 27项任务
-    if _ORDERED.search(text[lo:f.start]):
-        return None, f.end                                       # 限期整改一般隐患1条
+    if _ORDERED.search(text[lo:f.start]) or _NOT_A_COUNT.search(text[lo:f.start]):
+        return None, f.end                                       # 限期整改…1条, 减少8起, 受伤14人
     clause_lo = lo
     for m in CLAUSE_END.finditer(text, lo, f.start):
         clause_lo = m.end()

@@ -143,6 +143,10 @@ def lists_to_table(text: str, *, period: str | None = None, basis: str | None = 
         rows.append({"单位": "合计", "单位类型": "", "上级": parent or "", "期间": period,
                      "口径": basis, **{indicator_name(c): totals.get(c) for c in codes}})
     table = pd.DataFrame(rows, columns=TABLE_LEAD + [indicator_name(c) for c in codes])
+    for c in codes:
+        col = table[indicator_name(c)]
+        whole = col.dropna().map(float.is_integer).all()
+        table[indicator_name(c)] = col.astype("Int64" if whole else "float64")
     return table, [n for _, n in notes]
 
 

@@ -12,7 +12,7 @@ import re
 
 from .document import LE_RULES, SUM_RULES, Claim, Document, Fig, fmt, holds, step
 
-_REMAINDER = re.compile(r"(?:剩余|尚余|余下|余|未整改(?:到位)?|尚未整改|未完成)$")
+_REMAINDER = re.compile(r"(?:剩余|尚余|余下|余|未整改(?:到位)?|尚未整改|未完成|列入治理计划的?[\u4e00-\u9fff]{0,6})$")
 _DONE = re.compile(r"已|完成|整改|销号|办结")
 
 

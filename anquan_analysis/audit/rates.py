@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .concepts import RECTIFIED
+from .concepts import RECTIFIED, concept_matches
 from .document import FOUND_OF, Claim, Document, Fig, fmt, holds, pct, step, truncates
 
 _RECTIFY_RATE = re.compile(r"(?:整改|销号)\w{0,3}率")
@@ -32,7 +32,7 @@ def _rate(doc: Document, p: Fig) -> Claim:
                          "按期整改率的分母是到期应整改的隐患数，文中未给出", precision)
     prior = _prior(doc, p)
     borrowed = bool(prior) and prior[0].s0 != p.s0
-    den, num = _pair(doc, prior, rectify)
+    den, num = _pair(doc, prior, rectify) if prior else _named(doc, p)
     if den is None:
         others = [g for g in prior if g.obj not in ("hazard", "item")] if rectify else []
         why = (f"；本句的 {'、'.join(fmt(g.value) + g.unit for g in others)} 不是隐患数，"
@@ -96,6 +96,19 @@ def _pair(doc: Document, prior: list[Fig], rectify: bool) -> tuple[Fig | None, F
     if not same or (rectify and den.obj != "hazard"):
         return None, None
     if not _DONE_WORD.search(done) or num.value > den.value:
+        return None, None
+    return den, num
+
+
+def _named(doc: Document, p: Fig) -> tuple[Fig | None, Fig | None]:
+    """A rate with no figure before it that names its hazards (一般隐患治理整改率为97.28%):
+    the area's found and rectified figures of those hazards, stated elsewhere."""
+    codes = [m.code for m in concept_matches(doc.text[p.s0:p.start]) if m.code in RECTIFIED]
+    if not codes:
+        return None, None
+    den = doc.whole_total(codes[-1], p, set())
+    num = doc.whole_total(RECTIFIED[codes[-1]], p, set())
+    if den is None or num is None or num.s0 != den.s0:
         return None, None
     return den, num
 

@@ -74,13 +74,17 @@ def unit_items(doc: Document) -> list[UnitItem]:
     Figures inside the parentheses that follow a zero-listed name (``区发展改革委（报送1条
     但不构成判定标准）``) qualify the zero and are left out."""
     zeros, qualifiers = _zero_lists(doc)
-    items = [UnitItem(f.subject, key_of(f), f.value, f.unit, f.start, f.end, f,
-                      resolve_sector(f.subject) == f.subject)
+    items = [UnitItem(f.subject, key_of(f), f.value, f.unit, f.start, f.end, f, is_sector(f.subject))
              for f in doc.figs
              if f.subject and not f.pct and not f.summary and key_of(f)
              and f.i not in qualifiers and not (f.value == 0 and f.i in zeros)]
     items += [z for zs in zeros.values() for z in zs]
     return sorted(items, key=lambda it: (it.start, it.unit))
+
+
+def is_sector(name: str) -> bool:
+    """A sector rather than a unit: a catalogue sector, or an industry (采矿业)."""
+    return resolve_sector(name) == name or name.endswith("业")
 
 
 def unit_lists(doc: Document, items: list[UnitItem] | None = None) -> list[UnitList]:
