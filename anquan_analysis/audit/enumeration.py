@@ -55,10 +55,13 @@ def _total_of(doc: Document, lst: UnitList) -> Fig | None:
         return here[-1]
     if not lst.key.startswith("obj:"):
         return max(pool, key=lambda g: (g.value, -g.start), default=None)
+    # Figures with no indicator say less about what they count (减少9人 of deaths or of
+    # the injured?): only a total near the list that the list sums to exactly is taken.
     lo, _ = doc.line_of(first.start)
     prev_lo, _ = doc.line_of(max(lo - 1, 0))
-    near = [g for g in pool if prev_lo <= g.start < first.start]
-    return max(near, key=lambda g: (g.value, -g.start), default=None)
+    near = [g for g in pool if prev_lo <= g.start < first.start
+            and holds(lst.total, g.value, step(g.raw))]
+    return near[-1] if near else None
 
 
 def _compatible(a: str, b: str) -> bool:
@@ -131,10 +134,6 @@ def _stated_count(doc: Document, lst: UnitList) -> int | None:
 
 def _overlap(doc: Document, lst: UnitList, words: str) -> str:
     """Why a list may count a unit twice, '' if nothing suggests it."""
-    names = [i.unit for i in lst.items]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        return f"{'、'.join(twice)}在名单中出现两次"
     groups = [n for n in lst.names if _GROUP_NAME.search(n)]
     hint = _OVERLAP_WORDS.search(doc.text[lst.start:lst.end + 80]) or _OVERLAP_WORDS.search(words)
     if groups and hint:

@@ -37,6 +37,7 @@ FIGURE_COLUMNS = ["value", "unit", "approx", "start", "end", "sentence", "subjec
 _ORDERED = re.compile(r"(?:限期|责令)整改[^,，;；。、]{0,8}$")
 # A change (减少8起) or a count the catalogue does not have (受伤14人) is no indicator's.
 _NOT_A_COUNT = re.compile(r"(?:减少|增加|增长|下降|上升)了?$|受伤(?:人数)?\w{0,2}$")
+_AMONG = re.compile(r"\s*其中\s*[,，:：]?")
 _DONE_BEFORE = re.compile(r"已整改|整改完成|完成整改|已完成")
 SUMMARY_WORD = re.compile(r"(?:平均|均|超过|高于|多于|低于|少于|不足)[^,，;；。]{0,20}$")
 
@@ -44,8 +45,9 @@ SUMMARY_WORD = re.compile(r"(?:平均|均|超过|高于|多于|低于|少于|不
 
 _SUBJECT_SPLIT = re.compile(
     r"的|是|在|和|与|及|其中|为|有|对|等|、|,|，|;|督导|检查|开展|排查|发现|联合|组织|实施|分别|"
-    r"集中|靠前|靠后|以|从|上看|上报|报送")
-_UNIT_SUFFIX = re.compile(r"(?:县|区|市|镇|乡|街道|办事处|公司|局|委|办|支队|大队|中心|集团|分局)$")
+    r"集中|靠前|靠后|以|从|上看|上报|报送|共计|共|累计")
+_COUNTED = re.compile(r"(?:重大|一般|安全)?(?:事故)?隐患|问题")
+_UNIT_SUFFIX = re.compile(r"(?:县|区|市|镇|乡|街道|办事处|公司|局|委|办|支队|大队|中心|集团|分局|[市区县]直)$")
 _NAME_BEFORE = re.compile(rf"([{CJK}]+(?:\([{CJK}]+\))?)[\s【\[(]*$")
 
 
@@ -85,8 +87,10 @@ def _name_at_end(window: str) -> str:
     if not m:
         return ""
     pieces = _SUBJECT_SPLIT.split(m.group(1))
-    # 上窑镇上报1家: the name right before a verb that ends the window
-    name = pieces[-2] if len(pieces) > 1 and not pieces[-1] else pieces[-1]
+    # 上窑镇上报1家 (a verb ends the window), 甲镇上报隐患3处 (a verb and what it counts)
+    name = pieces[-1]
+    if len(pieces) > 1 and (not name or _COUNTED.fullmatch(name)):
+        name = next((p for p in reversed(pieces[:-1]) if p and not _COUNTED.fullmatch(p)), "")
     if not name:
         return ""
     core = re.sub(r"(?:事故|隐患)$", "", name)            # 交通运输业事故30起
@@ -125,6 +129,7 @@ def extract_figures(text: str) -> pd.DataFrame:
     prev = None            # previous figure: (raw, sentence start, subject, words used up to)
     prev_code = None       # indicator of the last non-percent figure in this sentence
     inherit = False        # may the next figure take prev_code when its words name nothing?
+    last_code = None       # indicator of the last whole-area figure (for 其中，甲县12项)
     for f in raws:
         s0, s1 = sentence_of(starts, text, f.start)
         same_sentence = prev is not None and prev[1] == s0
@@ -135,8 +140,11 @@ def extract_figures(text: str) -> pd.DataFrame:
         if f.unit != "%":
             i = bisect.bisect_right(mark_pos, f.start) - 1
             action = marks[i][1] if i >= 0 else None
+            among = (not same_sentence and _AMONG.match(text, s0) and last_code is not None
+                     and last_code[1] == f.unit)
             code, consumed = _indicator_for(text, f, win_lo, s1, matches, match_ends, action,
-                                            prev_code, same_sentence and inherit)
+                                            last_code[0] if among else prev_code,
+                                            (same_sentence and inherit) or bool(among))
         subject = _subject(text, f.start, win_lo, s0)
         if not subject and same_sentence and prev[2]:
             gap = text[prev[0].end:f.start]
@@ -145,7 +153,7 @@ def extract_figures(text: str) -> pd.DataFrame:
                 subject = prev[2]           # 【52个，占比33.5%】: the share belongs to 建筑施工
             elif (f.unit != "%" and _kind(text, f, s0) != "count"
                   and (not re.search(r"[、,，;；:：。()【】]", gap)
-                       or re.fullmatch(r"[,，][\u4e00-\u9fff]{1,4}", gap))):
+                       or re.fullmatch(r"[,，]\s*[\u4e00-\u9fff]{1,4}", gap))):
                 subject = prev[2]           # 上窑镇上报1家单位隐患1处: both are 上窑镇's
         rows.append({"value": f.value, "unit": f.unit, "approx": f.approx, "start": f.start,
                      "end": f.end, "sentence": text[s0:s1].strip(), "subject": subject,
@@ -153,6 +161,8 @@ def extract_figures(text: str) -> pd.DataFrame:
                      "line": text.count("\n", 0, f.start) + 1,
                      "kind": _kind(text, f, s0)})
         prev = (f, s0, subject, consumed)
+        if f.unit != "%" and code and not subject:
+            last_code = (code, f.unit)      # what a following 其中… sentence may count
         if f.unit != "%":
             # A figure that took its indicator from the words after it (3次组织召开安委会
             # 全体会议) passes nothing on: those words are not the next figure's.

@@ -57,7 +57,12 @@ class UnitList:
 
     @property
     def total(self) -> float:
-        return sum(i.value for i in self.items)
+        """The sum over units; a unit named twice counts once, with its first figure
+        (a second figure is a restatement, or a conflict the ranking check reports)."""
+        first = {}
+        for i in self.items:
+            first.setdefault(i.unit, i.value)
+        return sum(first.values())
 
 
 def key_of(f: Fig) -> str:
