@@ -89,7 +89,7 @@ def unit_items(doc: Document) -> list[UnitItem]:
 
 def is_sector(name: str) -> bool:
     """A sector rather than a unit: a catalogue sector, or an industry (采矿业)."""
-    return resolve_sector(name) == name or name.endswith("业")
+    return resolve_sector(name) == name or (name.endswith("业") and not name.endswith("企业"))
 
 
 def unit_lists(doc: Document, items: list[UnitItem] | None = None) -> list[UnitList]:
