@@ -162,6 +162,12 @@ def test_list_above_its_total_with_a_group_of_units_is_a_discrepancy():
     assert "“市直”是一组单位" in c["explanation"] and "重复计入" in c["explanation"]
 
 
+def test_list_above_a_total_of_another_section_is_a_discrepancy():
+    c = _one("一、总体情况\n本月全市排查重大事故隐患20项。\n二、各县情况\n以重大事故隐患数量作对比，"
+             "甲县12项、乙县9项。", "enumeration")
+    assert c["status"] == "discrepancy" and "口径或期间不同" in c["explanation"]
+
+
 @pytest.mark.parametrize("text, status, words", [
     # a count of units equal to the number listed: the list is the whole
     ("全市2个县共排查重大事故隐患20项，分别是甲县12项、乙县6项。", "contradicted", "已全部列出"),

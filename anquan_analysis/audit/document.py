@@ -20,7 +20,7 @@ import pandas as pd
 from ..catalogue import RULES
 from .concepts import ENTITY_AFTER, RECTIFIED, UNIT_OF
 from .extract import SUMMARY_WORD
-from .scan import CJK, CLAUSE_END, HEADING, sentence_of, sentence_starts
+from .scan import CJK, CLAUSE_END, sentence_of, sentence_starts
 
 STATUSES = ("verified", "contradicted", "discrepancy", "unverifiable")
 AUDIT_COLUMNS = ["claim_type", "statement", "stated", "computed", "precision", "status",
@@ -191,10 +191,6 @@ class Document:
 
     def section_of(self, pos: int) -> int:
         return bisect.bisect_right(self.section_starts, pos) - 1
-
-    def is_heading_line(self, pos: int) -> bool:
-        lo, _ = self.line_of(pos)
-        return bool(HEADING.match(self.text[lo:lo + 8]))
 
     # -- figures
 

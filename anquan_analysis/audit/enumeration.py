@@ -105,9 +105,12 @@ def _against_total(doc: Document, lst: UnitList) -> Claim | None:
         return claim("discrepancy", f"{head}，比所述总数{fmt(total.value)}少{fmt(-diff)}；总数可能包括"
                          "未列出的单位，请核实")
     cause = _overlap(doc, lst, words)
+    if not cause and doc.section_of(total.start) != doc.section_of(lst.start):
+        cause = "总数与名单不在文中同一部分，两处可能口径或期间不同"
     if cause:
-        return claim("discrepancy", f"{head}，比所述总数{fmt(total.value)}多{fmt(diff)}；{cause}，"
-                         "差额可能来自重复计入，请核实")
+        tail = "" if "口径或期间" in cause else "，差额可能来自重复计入"
+        return claim("discrepancy", f"{head}，比所述总数{fmt(total.value)}多{fmt(diff)}；{cause}"
+                     f"{tail}，请核实")
     return claim("contradicted", f"{head}，与所述总数{fmt(total.value)}相差{fmt(diff)}")
 
 

@@ -99,7 +99,7 @@ def _name_at_end(window: str) -> str:
         return sector
     if core.endswith("业") and 3 <= len(core) <= 8 and core != name:
         return core                                          # 采矿业事故1起: a sector
-    if re.fullmatch(r"全[国省市区县镇乡]", name) or not 2 <= len(name) <= 12:
+    if re.search(r"全[国省市区县镇乡]$", name) or not 2 <= len(name) <= 12:
         return ""                            # 全市, 全区: the whole area (全州县 is a county)
     return name if _UNIT_SUFFIX.search(name) else ""
 
