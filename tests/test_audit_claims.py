@@ -231,6 +231,13 @@ def test_change_after_its_difference_and_cut_figures(pct, status):
     assert ("舍去尾数" in c["explanation"]) == (pct == "17.77")
 
 
+def test_differences_after_last_year_are_not_last_years_figures():
+    # 减少4起 after 去年同期 is a difference; taking it for last year's count accused the
+    # text (20 vs 4: +400%) where it is right (4 / 24 = 16.7%)
+    c = _one("全市发生事故20起，比去年同期减少4起，同比下降16.7%。", "yoy")
+    assert c["status"] == "unverifiable" and "增减数" in c["explanation"]
+
+
 def test_on_time_rate_is_not_a_rectification_rate():
     c = audit("全市挂牌重大隐患630家，已整改620家，总体整改率98.4%；按期整改率100%。")
     assert c["status"].tolist() == ["verified", "unverifiable"]

@@ -48,6 +48,12 @@ def _yoy(doc: Document, p: Fig) -> Claim:
         priors = [g for g in prior if g.start >= marker.end()]
     else:
         currents, priors = prior, []
+    changes = [g for g in priors if re.search(r"(?:减少|增加|下降|上升)了?$", doc.clause_before(g.s0, g.start))]
+    if changes:
+        # 比去年同期减少5起: what follows 去年同期 is a difference, not last year's figure
+        return doc.claim("yoy", currents[0] if currents else p, p, None, "unverifiable",
+                         "去年同期后所写的是增减数（" + "、".join(fmt(g.value) + g.unit for g in changes)
+                         + "），不是去年同期数；未按增减数核对", precision)
     if not currents:
         return doc.claim("yoy", p, p, None, "unverifiable", "文中未给出本期数", precision)
     if m.re is YOY_WORD and m.group(1) is None:
