@@ -188,7 +188,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default=str(SEEDS))
     ap.add_argument("--show-errors", action="store_true")
-    ap.add_argument("--sets", help="comma-separated: insample, heldout (scores figures and claims)")
+    ap.add_argument("--sets", help="comma-separated: insample, heldout (scores figures and claims; "
+                                   "default: the seeds' figures, then both sets)")
     args = ap.parse_args(argv)
     if args.sets:
         table, errors = sets_table(args.sets.split(","))
@@ -209,6 +210,10 @@ def main(argv=None) -> int:
             for kind in ("missed", "spurious"):
                 for key in e[kind]:
                     print(f"{name[:3]} {kind:8} {key}")
+    table, _ = sets_table(["insample", "heldout"])
+    print()
+    with pd.option_context("display.width", 160, "display.max_colwidth", 40):
+        print(table.to_string())
     return 0
 
 
