@@ -20,7 +20,7 @@ COMMANDS = [
     ("ingest", "anquan_analysis.ingest.cli", "read office tables into a validated panel"),
     ("check", "anquan_analysis.checks.cli", "run the anomaly checks and write the findings"),
     ("assess", "anquan_analysis.notebook_runs", "run the per-period assessment notebook"),
-    ("audit", "anquan_analysis.bulletin", "pull the figures out of a bulletin and audit its arithmetic"),
+    ("audit", "anquan_analysis.audit.cli", "pull the figures out of a bulletin and audit its arithmetic"),
 ]
 
 

@@ -1,8 +1,9 @@
-"""bulletin.py: reading bulletins, extracting their figures, auditing their arithmetic.
+"""anquan_analysis.audit: reading bulletins, extracting their figures, the seeds' claims,
+the tables it writes and the command line.
 
 The seed tests check the figures and claims worked out by hand from the five bulletins
-(see data/raw/SEED_FIGURES.md); the sentence tests are written for each claim form, once
-with numbers that agree and once with numbers that do not.
+(see data/raw/SEED_FIGURES.md and tests/data/audit_insample/claims.csv); each claim form
+is tested sentence by sentence in test_audit_claims.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 
 from anquan_analysis import cli
-from anquan_analysis.bulletin import (AUDIT_COLUMNS, FIGURE_COLUMNS, audit, extract_figures,
+from anquan_analysis.audit import (AUDIT_COLUMNS, FIGURE_COLUMNS, audit, extract_figures,
                                       figures_to_panel, read_text)
 from anquan_analysis.dataset import PANEL_COLUMNS
 from anquan_analysis.errors import InputError
@@ -40,6 +41,13 @@ def _fig(figs, raw_part, value):
     hit = figs[(figs["value"] == value) & figs["raw"].str.contains(raw_part, regex=False)]
     assert len(hit) >= 1, (raw_part, value)
     return hit.iloc[0]
+
+
+def _only(text, claim_type):
+    c = audit(text)
+    c = c[c["claim_type"] == claim_type]
+    assert len(c) == 1, audit(text)
+    return c.iloc[0]
 
 
 def _claim(claims, claim_type, stated):
@@ -98,6 +106,20 @@ def test_benchmark_recall_on_the_gold_figures():
     assert overall.loc["value+unit+indicator", "precision"] >= 0.95
 
 
+def test_in_sample_audit_scores():
+    """The seeds and in-sample documents: no false contradiction, and every gold claim
+    but one found with the right verdict (停产整顿6 > 检查企业2 awaits a catalogue rule)."""
+    spec = importlib.util.spec_from_file_location("bench", REPO / "benchmarks" / "bulletin_extraction.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    scores, errors = bench.score_set("insample")
+    assert scores["false_contradictions"] == 0
+    assert scores["audit"][0] == 1.0 and scores["gold_claims"] - round(
+        scores["audit"][1] * scores["gold_claims"]) == 1
+    assert [e for e in errors if "claim" in e] == [
+        "I03 claim missed   停产整顿煤矿企业6个 (le, holds=false)"]
+
+
 # ---------------------------------------------------------------- seeds: audit
 
 def test_guilin_audit(seeds):
@@ -141,6 +163,35 @@ def test_baoji_and_half_year_rates(seeds):
     assert set(half["status"]) == {"verified"}
 
 
+def test_guilin_lists_and_ranking(seeds):
+    """桂林 ranks eight of its 17 counties by major hazards (10, 9, 9 at the top; 1, 1, 1,
+    1, 0 at the bottom) and lists eight sectors (15 + 12 + 9 + 8 + 7 + 6 + 3 + 3): both
+    are partial lists of the city's 79, so the audit checks they do not exceed it."""
+    _, _, claims = seeds[GUILIN]
+    lists = claims[claims["claim_type"] == "enumeration"]
+    assert lists["status"].tolist() == ["verified", "verified"]
+    assert lists["stated"].tolist() == [79, 79]
+    assert lists["computed"].tolist() == [32, 63]          # 10+9+9+1+1+1+1+0; the sectors
+    counties, sectors = lists["explanation"]
+    assert counties.startswith("所列8个单位（灵川县、兴安县、资源县、七星区、临桂区、全州县等）")
+    assert "未列出的合计47" in counties and "未列出的合计16" in sectors
+    ranking = _claim(claims, "ranking", 0)                   # stated: the last one ranked
+    assert ranking["status"] == "verified"
+    assert ranking["explanation"].startswith("排名靠前的3个单位最少9，靠后的5个单位最多1")
+
+
+def test_banan_lists(seeds):
+    """巴南 names 24 of its 50 units: three above 10 (46, 24, 12) and 21 with 0 valid
+    hazards; they sum to 82 of 156.  Its two sectors (52 + 72 = 124) are within 156 too;
+    their shares are wrong because they were computed on 155 (test above)."""
+    _, _, claims = seeds[BANAN]
+    lists = claims[claims["claim_type"] == "enumeration"]
+    assert lists["computed"].tolist() == [82, 124]
+    assert lists["status"].tolist() == ["verified", "verified"]
+    assert lists["explanation"].iloc[0].startswith("所列24个单位（区应急局、区住房城乡建委、巴源公司、区发展改革委")
+    assert "未列出的合计74" in lists["explanation"].iloc[0]
+
+
 def test_no_false_contradiction_on_any_seed(seeds):
     contradicted = {name: c.loc[c["status"] == "contradicted", "stated"].tolist()
                     for name, (_, _, c) in seeds.items()}
@@ -173,120 +224,6 @@ def test_units_and_subjects_from_prose():
     # The second figure of 334场25222人次 is the same item's persons.
     t = extract_figures("实施企业从业人员安全素质提升行动，开展培训334场25222人次。")
     assert t["indicator"].tolist() == ["worker_training_sessions", "worker_training_persons"]
-
-
-# ---------------------------------------------------------------- sentences: audit, each form
-
-def _only(text, claim_type):
-    c = audit(text)
-    c = c[c["claim_type"] == claim_type]
-    assert len(c) == 1, audit(text)
-    return c.iloc[0]
-
-
-@pytest.mark.parametrize("rate, status", [("98.5", "verified"), ("97.5", "contradicted")])
-def test_rate(rate, status):
-    c = _only(f"共排查各类隐患526处，整改完成518处，整改完成率{rate}%。", "rate")
-    assert c["status"] == status
-    assert c["computed"] == pytest.approx(518 / 526 * 100)
-
-
-@pytest.mark.parametrize("rate, status, note", [("96.7", "unverifiable", "29"),
-                                                ("95.0", "contradicted", "没有任何整数")])
-def test_rate_without_numerator_is_checked_for_feasibility(rate, status, note):
-    c = _only(f"对30个一般隐患立行立改，整改率达{rate}%。", "rate")
-    assert c["status"] == status and note in c["explanation"]
-
-
-@pytest.mark.parametrize("share, status", [("8.86", "verified"), ("9.86", "contradicted")])
-def test_labelled_share(share, status):
-    c = _only(f"排查重大事故隐患79项，其中部门检查发现72项，企业自查发现7项，企业自查上报占比仅为{share}%。",
-              "share")
-    assert c["status"] == status
-    assert c["computed"] == pytest.approx(7 / 79 * 100)
-
-
-def test_bracket_shares_agree_on_the_stated_total():
-    c = audit("全区共排查重大事故隐患200个。重大事故隐患分布不平衡，建筑施工【50个，占比25.0%】和工贸"
-              "【60个，30.0%】两个行业领域。")
-    assert c.loc[c["claim_type"] == "share", "status"].tolist() == ["verified", "verified"]
-
-
-def test_bracket_shares_on_a_wrong_total_name_the_right_one():
-    c = audit("全区共排查重大事故隐患199个。重大事故隐患分布不平衡，建筑施工【50个，占比25.0%】和工贸"
-              "【60个，30.0%】两个行业领域。")
-    shares = c[c["claim_type"] == "share"]
-    assert shares["status"].tolist() == ["contradicted", "contradicted"]
-    assert all("合计 200" in e for e in shares["explanation"])
-
-
-@pytest.mark.parametrize("pct, status", [("62.3", "verified"), ("60.3", "contradicted")])
-def test_ratio(pct, status):
-    c = _only(f"9月新增重大事故隐患43个，是5-8月累计排查重大事故隐患（69个）的{pct}%。", "ratio")
-    assert c["status"] == status
-    assert c["computed"] == pytest.approx(43 / 69 * 100)
-
-
-@pytest.mark.parametrize("pct, status", [("35.3", "verified"), ("30", "contradicted")])
-def test_yoy_with_both_years(pct, status):
-    c = _only(f"全区发生生产安全事故11起，去年同期17起，同比下降{pct}%。", "yoy")
-    assert c["status"] == status
-    assert c["computed"] == pytest.approx((11 - 17) / 17 * 100)
-
-
-def test_yoy_without_last_year_is_unverifiable():
-    c = _only("全区发生生产安全事故11起，同比下降35.3%。", "yoy")
-    assert c["status"] == "unverifiable" and "17.0" in c["explanation"]
-
-
-@pytest.mark.parametrize("total, status", [(79, "verified"), (80, "contradicted")])
-def test_parts_against_total(total, status):
-    c = _only(f"排查重大事故隐患{total}项，其中部门检查发现72项，企业自查发现7项。", "parts_sum")
-    assert (c["status"], c["stated"], c["computed"]) == (status, total, 79)
-
-
-@pytest.mark.parametrize("total, status", [(231, "verified"), (10, "contradicted")])
-def test_uncatalogued_part_not_above_total(total, status):
-    c = _only(f"发现隐患{total}项，其中重大隐患14项。", "part_le_total")
-    assert c["status"] == status
-
-
-@pytest.mark.parametrize("avg, status", [("3.1", "verified"), ("3.5", "contradicted")])
-def test_average(avg, status):
-    c = _only(f"全区50个单位共排查重大事故隐患156个，平均每个单位{avg}个。", "average")
-    assert c["status"] == status
-    assert c["computed"] == pytest.approx(3.12)
-
-
-@pytest.mark.parametrize("last, status", [(12, "verified"), (9, "contradicted")])
-def test_comparison_against_listed_units(last, status):
-    c = _only(f"3个单位排查重大隐患数量超过10个，分别是区应急局【46个】、区住房城乡建委【24个】、"
-              f"巴源公司【{last}个】。", "comparison")
-    assert c["status"] == status
-    if status == "contradicted":
-        assert "巴源公司" in c["explanation"]
-
-
-@pytest.mark.parametrize("count, status", [("两", "verified"), ("三", "contradicted")])
-def test_list_against_stated_count(count, status):
-    c = _only(f"建筑施工【52个】和工贸【72个】{count}个行业领域的重大事故隐患较多。", "list_count")
-    assert c["status"] == status and c["computed"] == 2
-
-
-@pytest.mark.parametrize("rectified, status", [(30, "verified"), (45, "contradicted")])
-def test_catalogue_rule_rectified_not_above_found(rectified, status):
-    c = _only(f"发现重大事故隐患40处，已整改{rectified}处。", "rule")
-    assert c["status"] == status
-
-
-def test_audit_validates_figures_and_leaves_them_alone():
-    text = "排查重大事故隐患79项，其中部门检查发现72项，企业自查发现7项。"
-    figs = extract_figures(text)
-    before = figs.copy()
-    audit(text, figs)
-    pd.testing.assert_frame_equal(figs, before)
-    with pytest.raises(ValueError, match="indicator"):
-        audit(text, figs.drop(columns="indicator"))
 
 
 # ---------------------------------------------------------------- reading files
@@ -354,6 +291,43 @@ def test_figures_to_panel():
     assert rows[("桂林市", "fines")].value == 210
     assert "工贸" not in set(panel["unit"])                           # sectors are not units
     assert len(panel) == 5
+
+
+def test_cli_audits_a_folder_with_one_summary(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["audit", str(SEEDS), "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["source_file"].tolist() == sorted(p.name for p in SEEDS.glob("*.txt"))
+    assert summary["contradicted"].tolist() == [0, 0, 0, 0, 3]          # 巴南's three shares
+    claims = pd.read_csv(out / "audit.csv")
+    assert len(claims) == summary["claims"].sum()
+    assert f"5 documents: {summary['figures'].sum()} figures" in printed
+    assert "to read: 004_cbdbebe7b7ee4dcd.txt" in printed
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["audit", str(tmp_path / "empty")]) == 2
+
+
+def test_cli_to_table_ingests(tmp_path, capsys):
+    from anquan_analysis.ingest import ingest
+    dest = tmp_path / "guilin.csv"
+    assert cli.main(["audit", str(SEEDS / GUILIN), "--to-table", str(dest), "--period", "2024-06",
+                     "--parent", "桂林市"]) == 0
+    table = pd.read_csv(dest, dtype=str, keep_default_na=False)
+    assert list(table.columns) == ["单位", "单位类型", "上级", "期间", "口径", "重大事故隐患排查数",
+                                   "部门检查发现重大事故隐患", "企业自查发现重大事故隐患"]
+    assert table["单位"].tolist() == ["灵川县", "兴安县", "资源县", "七星区", "临桂区", "全州县",
+                                    "平乐县", "龙胜县", "合计"]
+    assert table["重大事故隐患排查数"].tolist() == ["10", "9", "9", "1", "1", "1", "1", "0", "79"]
+    assert table.iloc[-1, -2:].tolist() == ["72", "7"]
+    assert set(table["口径"]) == {"累计"} and set(table["上级"]) == {"桂林市"}
+    ds = ingest([dest])
+    assert len(ds.rejects) == 0 and len(ds.panel) == 8
+    major = ds.reconciliation.set_index("indicator").loc["major_hazards_found"]
+    assert (major["stated"], major["sum_of_units"]) == (79, 32)
+    # a bulletin with no single period in its head needs --period
+    assert cli.main(["audit", str(SEEDS / BANAN), "--to-table", str(tmp_path / "b.csv")]) == 2
+    assert "--period" in capsys.readouterr().err
 
 
 def test_cli_writes_tables(tmp_path):
