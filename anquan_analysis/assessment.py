@@ -21,12 +21,17 @@ from .catalogue import unit_type_name
 from .dataset import LEDGER_COUNT_COLUMNS, PANEL_COLUMNS, Dataset, compact_panel
 from .findings import CHECK_FAMILIES
 from .periods import months_in, period_freq, period_name_zh, sort_periods, to_quarter
+from .roster import REPORT_DATES_FILE, ROSTER_FILES
 
 LEVELS = {"month": "M", "quarter": "Q"}
 # Files of the bundled synthetic city that are not office inputs, or that repeat
 # another file's figures: truth.csv is the generator's answer key; reports_messy.xlsx
 # holds the same figures as reports_clean.csv, typed the way offices type them.
 SKIP_FILES = {"truth.csv", "readme.md"}
+# The office's own files beside its reports: the roster of units, the reports' dates
+# kept for an ingested dataset (roster.py).  anquan.toml and the reports folder are
+# not CSV/XLSX files and are never read as data.
+SKIP_FILES |= {name.lower() for name in (*ROSTER_FILES, REPORT_DATES_FILE)}
 ALTERNATES = {"reports_messy.xlsx": "reports_clean.csv"}
 INPUT_SUFFIXES = {".csv", ".xlsx", ".xlsm", ".xls"}
 KEY_INDICATOR = "major_hazards_found"
@@ -189,6 +194,8 @@ class Assessment:
     period    the canonical period assessed; level "month" or "quarter"
     findings  every check's findings for the period (findings.FINDINGS_COLUMNS)
     funnel    checks.outliers.funnel_table for the key indicator in the period
+    roster    the office's roster of units (roster.ROSTER_COLUMNS), None without one
+    settings  the office's settings (settings.Settings), None for the defaults
     """
 
     dataset: Dataset
@@ -197,6 +204,8 @@ class Assessment:
     findings: pd.DataFrame
     funnel: pd.DataFrame
     thresholds: dict = field(default_factory=dict)
+    roster: pd.DataFrame | None = None
+    settings: object = None
 
     @property
     def period_zh(self) -> str:
@@ -207,29 +216,56 @@ class Assessment:
         return self.dataset.panel
 
 
-def assess_dataset(ds: Dataset, period: str, level: str, thresholds: dict | None = None
-                   ) -> Assessment:
+def assess_dataset(ds: Dataset, period: str, level: str, thresholds: dict | None = None,
+                   *, roster: pd.DataFrame | None = None, report_dates: pd.DataFrame | None = None,
+                   settings=None) -> Assessment:
     """Bring ``ds`` to ``level``, check that ``period`` has data (``PeriodNotFound``
     otherwise), run every check for the period (``checks.run_checks``, options
-    from ``thresholds``) and the funnel table of the key indicator."""
+    from ``thresholds``) and the funnel table of the key indicator.  With a
+    ``roster`` or ``report_dates`` the reporting findings (``roster.reporting_findings``:
+    未报送, 迟报, names not on the roster) are appended; their options are the
+    ``thresholds`` of those check ids."""
     from .checks import run_checks
     from .checks.outliers import funnel_table
+    from .findings import REPORTING_CHECKS, concat_findings
 
     thresholds = dict(thresholds or {})
     require_period(ds.panel, period, level)
     lv = at_level(ds, level)
-    findings = run_checks(lv, period=period, **thresholds)
+    options = {k: v for k, v in thresholds.items() if k not in REPORTING_CHECKS}
+    findings = run_checks(lv, period=period, **options)
+    # --- reporting (roster.py): outside the check registry, see findings.REPORTING_CHECKS
+    if roster is not None or (report_dates is not None and len(report_dates)):
+        from .roster import reporting_findings
+
+        extra = {k: v for k, v in thresholds.items() if k in REPORTING_CHECKS}
+        if settings is not None:
+            extra.setdefault("late_report", {
+                "deadline_day": settings.report_deadline_day,
+                "months_after": settings.report_deadline_months_after})
+        findings = concat_findings([findings, reporting_findings(
+            lv.panel, period, roster=roster, report_dates=report_dates, options=extra)])
     funnel = funnel_table(lv.panel, indicator=KEY_INDICATOR, exposure=lv.exposure, period=period)
     return Assessment(dataset=lv, period=period, level=level, findings=findings, funnel=funnel,
-                      thresholds=thresholds)
+                      thresholds=thresholds, roster=roster, settings=settings)
 
 
 def run_assessment(data_dir, period: str, level: str, thresholds: dict | None = None
                    ) -> Assessment:
-    """``assess_dataset`` over the files of ``data_dir``."""
+    """``assess_dataset`` over the files of ``data_dir``, with the office's settings
+    (``anquan.toml``: its thresholds under the ones given), roster and report dates
+    when the folder has them."""
+    from .roster import load_report_dates, load_roster
+    from .settings import load_settings
+
     if level not in LEVELS:
         raise ValueError(f"level must be one of {sorted(LEVELS)}, not {level!r}")
-    return assess_dataset(read_data_dir(data_dir, compact=True), period, level, thresholds)
+    d = resolve_path(data_dir)
+    settings = load_settings(d)
+    merged = {**settings.thresholds, **(thresholds or {})}
+    return assess_dataset(read_data_dir(d, compact=True), period, level, merged,
+                          roster=load_roster(d), report_dates=load_report_dates(d),
+                          settings=settings)
 
 
 # ---------------------------------------------------------------------- sections
@@ -427,13 +463,16 @@ def summary(a: Assessment) -> dict:
 
 
 def save_outputs(a: Assessment, output_dir, *, draft: str | None = None) -> dict:
-    """Write findings.xlsx (with the ingest rejects) and summary.json (``summary``
-    plus the drafted paragraph) into ``output_dir``; returns the summary."""
+    """Write findings.xlsx (with the ingest rejects), bulletin.docx (the 通报 in the
+    official layout, ``bulletin_docx.bulletin_from_assessment``) and summary.json
+    (``summary`` plus the drafted paragraph) into ``output_dir``; returns the summary."""
+    from .bulletin_docx import bulletin_from_assessment
     from .io import write_text_atomic
     from .report import write_findings_xlsx
 
     out = Path(output_dir)
     write_findings_xlsx(a.findings, out / "findings.xlsx", rejects=a.dataset.rejects)
+    bulletin_from_assessment(a, out / "bulletin.docx")
     record = summary(a)
     if draft is not None:
         record["draft"] = draft

@@ -20,6 +20,8 @@ COMMANDS = [
     ("ingest", "anquan_analysis.ingest", "read office tables into a validated panel"),
     ("check", "anquan_analysis.checks.cli", "run the anomaly checks and write the findings"),
     ("assess", "anquan_analysis.assess", "run the per-period assessment notebook"),
+    ("bulletin", "anquan_analysis.bulletin_docx",
+     "write a period's 通报 as a Word document in the official layout"),
     ("audit", "anquan_analysis.bulletin", "pull the figures out of a bulletin and audit its arithmetic"),
 ]
 
