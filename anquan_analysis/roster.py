@@ -336,7 +336,7 @@ def late_reports(report_dates: pd.DataFrame, period: str, *, deadline_day: int =
             "message": [f"{u}的报送日期“{t}”无法识别（{Path(str(f)).name} 第{r}行），未能判断是否迟报。"
                         for u, t, f, r in zip(unread["unit"], unread["text"], unread["file"],
                                               unread["row"])]}))
-    return make_findings(pd.concat(frames, ignore_index=True))
+    return make_findings(pd.concat(frames, ignore_index=True)) if frames else empty_findings()
 
 
 def _written_otherwise(missing: pd.DataFrame, unlisted: pd.DataFrame, period: str

@@ -126,3 +126,19 @@ def office_dir(tmp_path_factory):
     (d / "单位名册.csv").write_bytes(text.encode("gbk"))
     (d / "anquan.toml").write_text(OFFICE_TOML, encoding="utf-8")
     return d
+
+
+@pytest.fixture(scope="session")
+def office_q3(office_dir):
+    """``run_assessment`` of the office's folder for 2024Q3."""
+    from anquan_analysis import assessment as A
+
+    return A.run_assessment(office_dir, "2024Q3", "quarter")
+
+
+@pytest.fixture(scope="session")
+def office_m9(office_dir):
+    """``run_assessment`` of the office's folder for 2024-09."""
+    from anquan_analysis import assessment as A
+
+    return A.run_assessment(office_dir, "2024-09", "month")

@@ -29,8 +29,8 @@ HEADINGS = ["一、工作总体进展情况", "二、存在的主要问题", "�
 
 
 @pytest.fixture(scope="module")
-def office(office_dir):
-    return A.run_assessment(office_dir, PERIOD, "quarter")
+def office(office_q3):
+    return office_q3
 
 
 @pytest.fixture(scope="module")
