@@ -31,6 +31,7 @@ from docx.shared import Pt
 
 from . import officedoc as od
 from .catalogue import indicator_name, indicator_unit, unit_type_name
+from .dataset import require_columns
 from .draft import NOTHING, month_end
 from .periods import period_name_zh
 from .settings import Settings
@@ -49,12 +50,6 @@ TITLE_WORDS = ("安全生产", "治本攻坚", "三年行动", "重大事故隐�
 _INLINE_HEADING = re.compile(r"^(（[一二三四五六七八九十]+）[^。]{1,30}。)(.*)$", re.S)
 
 
-def _require(df: pd.DataFrame, columns, what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what}: missing column {missing[0]!r}")
-
-
 def figure(value: float) -> str:
     """A figure as the text writes it: 412, 78.77 (no thousands separator)."""
     v = float(value)
@@ -67,7 +62,7 @@ def progress_paragraphs(progress: pd.DataFrame, period: str) -> list[tuple[str, 
     PROGRESS_COLUMNS), in its order: ``（一）重大事故隐患动态清零行动。`` and
     ``重大事故隐患排查数123项，比上期增加43项，截至9月底累计258项；…``.
     An indicator without a figure in the period says so and gives its total."""
-    _require(progress, PROGRESS_COLUMNS, "progress_paragraphs")
+    require_columns(progress, PROGRESS_COLUMNS, "progress_paragraphs")
     since = month_end(period)
     out = []
     for action, g in progress.groupby("行动", sort=False):
@@ -75,7 +70,7 @@ def progress_paragraphs(progress: pd.DataFrame, period: str) -> list[tuple[str, 
         for r in g.itertuples(index=False):
             name, unit, now, before, change, total = r[1], r[2], r[3], r[4], r[5], r[7]
             if pd.isna(now):
-                text = f"{name}本期未报送"
+                text = f"{name}本期无报送数据"
             else:
                 text = f"{name}{figure(now)}{unit}"
                 if pd.notna(before):
@@ -130,9 +125,9 @@ def annex_table(funnel: pd.DataFrame, panel: pd.DataFrame, period: str, *,
     not modified."""
     from .findings import CHECK_ZH
 
-    _require(funnel, ["unit", "unit_type", "observed", "exposure", "expected", "z", "p_low",
+    require_columns(funnel, ["unit", "unit_type", "observed", "exposure", "expected", "z", "p_low",
                       "upper95", "upper998"], "annex_table funnel")
-    _require(panel, ["unit", "unit_type", "period", "indicator", "value"], "annex_table panel")
+    require_columns(panel, ["unit", "unit_type", "period", "indicator", "value"], "annex_table panel")
     cur = panel.loc[(panel["period"].astype(str) == period).to_numpy(dtype=bool)]
     now = (cur.loc[(cur["indicator"].astype(str) == indicator).to_numpy(dtype=bool)]
            .assign(unit=lambda d: d["unit"].astype(str)).groupby("unit")["value"].sum())
@@ -253,8 +248,8 @@ def write_bulletin(path, *, period: str, progress: pd.DataFrame, items: pd.DataF
     from .io import atomic_path, make_xlsx_deterministic
 
     settings = settings or Settings()
-    _require(items, ["heading", "body"], "write_bulletin items")
-    _require(annex, ANNEX_COLUMNS, "write_bulletin annex")
+    require_columns(items, ["heading", "body"], "write_bulletin items")
+    require_columns(annex, ANNEX_COLUMNS, "write_bulletin annex")
     issued = issued or settings.issued or dt.date.today()
     when = period_name_zh(period)
     doc = od.new_document()

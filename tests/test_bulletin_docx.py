@@ -217,7 +217,7 @@ def test_progress_sentences_by_hand():
     assert progress_paragraphs(progress, "2024-09") == [
         ("重大事故隐患动态清零行动", "重大事故隐患排查数12项，比上期增加2项，截至9月底累计30项；"
                              "重大事故隐患整改数9项，与上期持平，截至9月底累计20项。"),
-        ("事故情况", "生产安全事故本期未报送，截至9月底累计1起。")]
+        ("事故情况", "生产安全事故本期无报送数据，截至9月底累计1起。")]
 
 
 def test_annex_by_hand():
@@ -263,7 +263,7 @@ def test_write_bulletin_from_plain_tables(tmp_path):
 def test_write_bulletin_names_a_missing_column(tmp_path):
     progress, funnel, panel, findings, roster = _hand_made()
     annex = annex_table(funnel, panel, "2024-09")
-    with pytest.raises(ValueError, match="'body'"):
+    with pytest.raises(ValueError, match="write_bulletin items: missing column 'body'"):
         write_bulletin(tmp_path / "b.docx", period="2024-09", progress=progress,
                        items=pd.DataFrame({"heading": []}), annex=annex)
 
