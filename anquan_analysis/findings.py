@@ -6,7 +6,8 @@ Columns, in order:
 
 ========== ===========================================================
 check      stable id of the check (``low_outlier``, ``zero_report`` …)
-family     the check's family (outliers, balance, trends, consistency, sectors)
+family     the check's family (outliers, balance, trends, consistency, sectors,
+           reporting)
 unit       the reporting unit; missing when the finding is about a group
 unit_type  the unit's type (county, town, department, soe); may be missing
 period     canonical period (``2024-04``, ``2024Q2``); missing if pooled
@@ -56,12 +57,23 @@ CHECK_FAMILIES = {
     "pinned_rate": "balance",
     "rule_violation": "consistency",
 }
+# Checks of the reporting itself against the office's roster of units (roster.py):
+# who sent nothing, who sent late, which names are not on the roster.  They need the
+# roster or the reports' dates, not the panel alone, so ``checks.run_checks`` does not
+# run them: ``assessment.assess_dataset`` appends them when the data folder has them.
+REPORTING_CHECKS = {
+    "not_reported": "reporting",
+    "late_report": "reporting",
+    "unlisted_unit": "reporting",
+}
+ALL_CHECK_FAMILIES = {**CHECK_FAMILIES, **REPORTING_CHECKS}
 FAMILY_ZH = {
     "outliers": "末位与零报送",
     "balance": "数据可信度",
     "trends": "突击上报",
     "consistency": "数据质量",
     "sectors": "行业与来源",
+    "reporting": "报送情况",
 }
 CHECK_ZH = {
     "low_outlier": "排查数显著偏低",
@@ -77,6 +89,9 @@ CHECK_ZH = {
     "rule_violation": "逻辑关系错误",
     "low_self_report": "企业自查占比偏低",
     "sector_concentration": "行业领域分布集中",
+    "not_reported": "未报送",
+    "late_report": "迟报",
+    "unlisted_unit": "不在单位名册",
 }
 
 
@@ -105,7 +120,7 @@ def make_findings(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(data)
     family = out["family"]
     if family.isna().any():
-        out["family"] = family.where(family.notna(), out["check"].map(CHECK_FAMILIES)).astype("str")
+        out["family"] = family.where(family.notna(), out["check"].map(ALL_CHECK_FAMILIES)).astype("str")
     bad = set(out["severity"].dropna().unique()) - set(SEVERITIES)
     if bad:
         raise ValueError(f"unknown severity {sorted(bad)}; expected one of {SEVERITIES}")

@@ -4,6 +4,7 @@ one period or for every period, and write ``reports/<period>/``:
 * ``assessment.ipynb``  the executed notebook
 * ``assessment.html``   the same, code hidden, images embedded, one file
 * ``findings.xlsx``     the findings, one sheet per check family (written by the notebook)
+* ``bulletin.docx``     the 通报 in the official layout (written by the notebook)
 * ``summary.json``      the key figures (written by the notebook)
 
 and ``reports/index.html`` linking them.  A failing period does not stop the run:
@@ -34,7 +35,7 @@ KERNEL = "python3"
 # What the notebook's first cell imports, loaded by the kernel as it starts (with the
 # modules of the checks, which run_checks would import one by one): see start_kernel.
 PRELOAD = ("anquan_analysis.assessment", "anquan_analysis.plots", "anquan_analysis.draft",
-           "anquan_analysis.checks")
+           "anquan_analysis.checks", "anquan_analysis.bulletin_docx")
 
 
 @dataclass
@@ -298,8 +299,11 @@ def _run_command(args, kernel) -> int:
         # already holds one (``anquan ingest --output``) is used as it is.
         nb_data = data_dir
         if ds is not None:
+            from .roster import copy_office_files
+
             nb_data = Path(tmp) / "dataset"
             ds.save(nb_data)
+            copy_office_files(data_dir, nb_data)  # the roster, anquan.toml, report dates
         results = run_plan(plan, data_dir=nb_data, output_dir=args.output,
                            notebook=args.notebook, timeout=args.timeout, kernel=kernel)
     failed = [r for r in results if r.error]

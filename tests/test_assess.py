@@ -82,7 +82,7 @@ def test_plan_all_runs_quarters_then_months():
 
 def test_data_files_skip_the_answer_key_and_the_messy_copy(tmp_path):
     for name in ("reports_clean.csv", "reports_messy.xlsx", "exposure.csv", "ledger.csv",
-                 "truth.csv", "README.md"):
+                 "truth.csv", "README.md", "单位名册.csv", "anquan.toml", "report_dates.csv"):
         (tmp_path / name).write_text("x")
     assert [p.name for p in A.data_files(tmp_path)] == ["exposure.csv", "ledger.csv",
                                                        "reports_clean.csv"]
@@ -193,6 +193,7 @@ def test_notebook_records_the_library_figures(quarter_report, bundled):
     assert recorded["findings_per_check"] == expected["findings_per_check"]
     assert set(recorded["alerts_per_check"]) >= set(CHECK_FAMILIES)
     assert recorded["draft"].startswith("一是") or recorded["draft"].startswith("本期")
+    assert (folder / "bulletin.docx").is_file()
 
 
 def test_html_report_shows_every_section_with_figures(quarter_report):

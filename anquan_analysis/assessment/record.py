@@ -34,13 +34,16 @@ def summary(a: Assessment) -> dict:
 
 
 def save_outputs(a: Assessment, output_dir, *, draft: str | None = None) -> dict:
-    """Write findings.xlsx (with the ingest rejects) and summary.json (``summary``
-    plus the drafted paragraph) into ``output_dir``; returns the summary."""
+    """Write findings.xlsx (with the ingest rejects), bulletin.docx (the 通报 in the
+    official layout, ``bulletin_docx.bulletin_from_assessment``) and summary.json
+    (``summary`` plus the drafted paragraph) into ``output_dir``; returns the summary."""
+    from ..bulletin_docx import bulletin_from_assessment
     from ..io import write_text_atomic
     from ..report import write_findings_xlsx
 
     out = Path(output_dir)
     write_findings_xlsx(a.findings, out / "findings.xlsx", rejects=a.dataset.rejects)
+    bulletin_from_assessment(a, out / "bulletin.docx")
     record = summary(a)
     if draft is not None:
         record["draft"] = draft
