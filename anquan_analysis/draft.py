@@ -39,7 +39,7 @@ DRAFT_TEMPLATES = pd.DataFrame(
         ("last_digit", 3, "从数据可信度上看", "share",
          "{who}填报数据尾数为0或5的占比明显偏高，其中{figures_vs_exp}"),
         ("round_number", 3, "从数据可信度上看", "share",
-         "{who}{indicator}多期填报整十、整百数值，其中{figures_vs_exp}，疑似估报凑数"),
+         "{who}填报数据整十、整百的数值明显偏多，其中{figures_vs_exp}，疑似估报凑数"),
         ("benford", 3, "从数据可信度上看", "count", "{who}填报数据首位数字分布偏离正常规律"),
         ("pinned_rate", 3, "从数据可信度上看", "share",
          "{who}整改率长期保持在100%附近，其中{figures}，与隐患整改的实际进度不符"),

@@ -79,7 +79,10 @@ def rate_concentration(n, r, rho, *, level: float | None = 0.8,
     if np.count_nonzero(use) < min_units:
         return float("inf")
     n, r, rho = n[use], r[use], rho[use]
-    ll = _loglik(_LOG10_C, n, r, rho)
+    # a few grid points at a time: grid × units temporaries stay small at any scale
+    step = max(1, (1 << 18) // len(n))
+    ll = np.concatenate([_loglik(_LOG10_C[k:k + step], n, r, rho)
+                         for k in range(0, len(_LOG10_C), step)])
     k = int(np.argmax(ll))
     lo, hi = _LOG10_C[max(k - 1, 0)], _LOG10_C[min(k + 1, len(_LOG10_C) - 1)]
     fit = optimize.minimize_scalar(lambda x: -_loglik(x, n, r, rho)[0], bounds=(lo, hi),
