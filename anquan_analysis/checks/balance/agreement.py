@@ -1,17 +1,16 @@
 """Pairs of units whose figures agree period by period, and the chance of it.
 
 The pair statistics behind ``matching_series``, for one indicator at a time on a
-units × periods matrix (NaN = not reported), vectorised over every pair of units
-of every peer group at once, a chunk of pairs at a time:
+units × periods matrix (NaN = not reported), for every pair of units of every
+peer group at once (``PairAgreement``):
 
-* **agreement counts** (``same_period_counts``): the periods both reported, not
-  both 0 (N), those with equal figures and those within ± the group's tolerance;
-* **agreement chance** (``cross_period_chance``): the share of all pairs of
-  periods (s, t), one of each unit's own reported periods, not both 0, in which
-  the two figures agree.  It is each unit's own distribution of figures over the
-  window, Σₖ f_a(k)·f_b(k) (for ± tol: Σₖ f_a(k)·F_b[k−tol, k+tol]) with both
-  zeros left out, computed from cumulative counts over the group's distinct
-  figures, never from a rate pooled over units;
+* **agreement counts**: the periods both reported, not both 0 (N), those with
+  equal figures and those within ± the group's tolerance;
+* **agreement chance**: the share of all pairs of periods (s, t), one of each
+  unit's own reported periods, not both 0, in which the two figures agree.  It
+  is each unit's own distribution of figures over the window, Σₖ f_a(k)·f_b(k)
+  (for ± tol: Σₖ f_a(k)·F_b[k−tol, k+tol]) with both zeros left out, never a
+  rate pooled over units;
 * **tail** (``binomial_tail``): P(Bin(N, p) ≥ A).
 
 Why the units' own periods all count, the agreeing ones included: that share is
@@ -28,10 +27,7 @@ is some power: a shared figure raises its own chance by about (1 − Σf²)/T.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
-
-# Pairs per chunk: the per-chunk arrays are pairs × periods, a few tens of MB.
-PAIR_CHUNK = 1 << 16
+from scipy import sparse, special
 
 
 def pairs_within(gid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -83,6 +79,27 @@ def binomial_tail(agree, n, p) -> np.ndarray:
     return out
 
 
+def tail_lower_bound(agree, n, p) -> np.ndarray:
+    """A lower bound of P(Bin(n, p) ≥ agree), cheap enough for every pair: 1/2 at
+    or below ⌊np⌋ (a binomial's median is at least ⌊np⌋), above it
+    exp(−n·D(agree/n ‖ p)) / √(2n) (Ash 1990, with 8k(1 − k/n) ≤ 2n), where D is
+    the Kullback–Leibler divergence between Bernoullis.  Used to skip the exact
+    tail of pairs that cannot reach a threshold."""
+    agree, n, p = np.broadcast_arrays(np.asarray(agree, float), np.asarray(n, float),
+                                      np.clip(np.asarray(p, float), 1e-300, 1.0))
+    out = np.full(agree.shape, 0.5)
+    up = np.flatnonzero(agree > np.floor(n * p))
+    k, m, q = agree[up], n[up], p[up]
+    frac = k / m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = frac * np.log(frac / q)
+        rest = frac < 1.0
+        d[rest] += (1.0 - frac[rest]) * np.log((1.0 - frac[rest]) / (1.0 - q[rest]))
+        bound = np.exp(-m * d) / np.sqrt(2.0 * m)
+    out[up] = np.where(np.isfinite(bound), bound, 0.0)
+    return out
+
+
 def group_tolerance(values: np.ndarray, gid: np.ndarray, n_groups: int,
                     rel_tol: float) -> np.ndarray:
     """The ± tolerance of each group: max(1, ⌊rel_tol × the median over its units
@@ -105,101 +122,137 @@ def group_tolerance(values: np.ndarray, gid: np.ndarray, n_groups: int,
     return tol
 
 
-class CrossTable:
-    """Cumulative counts of each unit's figures over its group's distinct figures,
-    and, per unit and period, where the figure and its ± tolerance band start and
-    end on that axis: what ``cross_period_chance`` looks up.
+class PairAgreement:
+    """Agreement between every two units of a group, one indicator: built once
+    from the units × periods figures, read for the pairs asked.
 
-    Built once per indicator for the units in a group (gid ≥ 0)."""
+    The counts are value-indexed: a unit's figures are a sparse matrix over its
+    group's distinct figures (H: how often the unit reported each figure; G:
+    which figure it reported in each period), so that the pairs of units sharing
+    a figure come out of sparse products (H·Hᵀ, G·Gᵀ, and for agreement within
+    the tolerance the same through a band matrix over the figures), at a cost
+    that grows with the number of agreeing pairs, not with all pairs × periods.
+    Periods reported by both, and periods both 0, are counted on bitsets.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (units, periods)
+        Figures, NaN where not reported.  Not modified.
+    gid : numpy.ndarray of int
+        Group per unit; units with gid < 0 are in no pair.
+    tol : numpy.ndarray of float
+        Tolerance of each group (``group_tolerance``).
+    """
 
     def __init__(self, values: np.ndarray, gid: np.ndarray, tol: np.ndarray):
         n_u, n_t = values.shape
         seen = ~np.isnan(values) & (gid >= 0)[:, None]
-        u_idx, t_idx = np.nonzero(seen)
-        v = values[u_idx, t_idx]
-        g = gid[u_idx]
-        # One sorted axis of (group, figure) keys; a group's figures are a run of it.
-        keys = np.unique(np.stack([g.astype(np.float64), v]), axis=1)
-        kg, kv = keys
-        g_start = np.searchsorted(kg, np.arange(int(gid.max()) + 2 if len(gid) else 1))
-        width = np.zeros(n_u, dtype=np.int64)  # axis length + 1 per unit (its row)
-        member = gid >= 0
-        width[member] = g_start[gid[member] + 1] - g_start[gid[member]] + 1
-        self.offset = np.cumsum(width) - width
-        # Local position of every (group, figure) key inside its group.
-        local = np.arange(len(kg)) - g_start[kg.astype(np.intp)]
-        pos = local[self._search(kg, kv, g, v, "left")]
-        counts = np.zeros(int(width.sum()) + 1, dtype=np.int32)
-        np.add.at(counts, self.offset[u_idx] + pos + 1, 1)
-        # Cumulative over the flat array: differences within a row are the row's
-        # cumulative counts (the rows' starting values cancel).
-        self.cum = np.cumsum(counts, dtype=np.int32)
-        # Per unit and period: [lo, hi) of the exact figure and of its ± tol band,
-        # as positions on the group's axis (0, 0 where the unit did not report).
-        self.eq_lo = np.zeros((n_u, n_t), dtype=np.int32)
-        self.eq_hi = np.zeros((n_u, n_t), dtype=np.int32)
-        self.near_lo = np.zeros((n_u, n_t), dtype=np.int32)
-        self.near_hi = np.zeros((n_u, n_t), dtype=np.int32)
-        # Row position j + 1 holds the count of local figure j: cum[row + hi] −
-        # cum[row + lo] counts the figures lo .. hi − 1.
-        self.eq_lo[u_idx, t_idx] = pos
-        self.eq_hi[u_idx, t_idx] = pos + 1
-        band = tol[g]
-        first = g_start[g]
-        lo = self._search(kg, kv, g, v - band, "left") - first
-        hi = self._search(kg, kv, g, v + band, "right") - first
-        self.near_lo[u_idx, t_idx] = lo
-        self.near_hi[u_idx, t_idx] = hi
+        u, t = np.nonzero(seen)
+        v = values[u, t]
+        g = gid[u]
+        # The groups' distinct figures: one axis of (group, figure) keys.
+        order = np.lexsort((v, g))
+        go, vo = g[order], v[order]
+        new = np.r_[True, (go[1:] != go[:-1]) | (vo[1:] != vo[:-1])]
+        key = np.empty(len(v), dtype=np.int64)
+        key[order] = np.cumsum(new) - 1
+        n_k = int(new.sum())
+        band = _band(go[new], vo[new], tol)
+        one = np.ones(len(u), dtype=np.float32)
+        hist = sparse.csr_matrix((one, (u, key)), shape=(n_u, n_k))
+        cell = sparse.csr_matrix((one, (u, t * n_k + key)), shape=(n_u, n_t * n_k))
+        cell_band = sparse.kron(sparse.identity(n_t, format="csr", dtype=np.float32), band,
+                                format="csr")
+        self.n_units = n_u
+        self.cross_equal = _upper(hist @ hist.T, n_u)
+        self.cross_near = _upper(hist @ (hist @ band).T, n_u)
+        self.same_equal = _upper(cell @ cell.T, n_u)
+        self.same_near = _upper(cell @ (cell @ cell_band).T, n_u)
+        zero = seen & (values == 0)
+        self.reported_bits, self.zero_bits = _bits(seen), _bits(zero)
         self.n_reported = seen.sum(axis=1)
-        self.n_zero = (seen & (values == 0)).sum(axis=1)
+        self.n_zero = zero.sum(axis=1)
 
-    @staticmethod
-    def _search(kg, kv, g, v, side):
-        """Position in the sorted (group, figure) keys of (g, v): keys are sorted by
-        group then figure, so search the figure inside the group's own run."""
-        # Shift each group's figures to its own band of the real line: groups are
-        # whole numbers, figures are spread over [0, span) after subtracting the
-        # smallest, so (group × span + figure − low) is sorted like the keys.
-        low = min(float(kv.min()), float(v.min())) if len(v) else 0.0
-        span = max(float(kv.max()), float(v.max())) - low + 1.0 if len(v) else 1.0
-        ref = kg * span + (kv - low)
-        q = g * span + np.clip(v - low, -0.5, span - 0.5)
-        return np.searchsorted(ref, q, side=side)
+    def periods(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Per pair, N: the periods both reported and not both 0."""
+        return _common(self.reported_bits, a, b) - _common(self.zero_bits, a, b)
 
-    def count(self, a: np.ndarray, b: np.ndarray, near: bool) -> np.ndarray:
-        """Per pair: the number of (s, t), s a period of unit a and t one of unit b,
-        both reported, whose figures are equal (``near``: within the tolerance)."""
-        lo = self.near_lo if near else self.eq_lo
-        hi = self.near_hi if near else self.eq_hi
-        base = self.offset[b][:, None]
-        return (self.cum[base + hi[a]] - self.cum[base + lo[a]]).sum(axis=1, dtype=np.int64)
+    def candidates(self) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs (a < b) whose figures are within the tolerance in at least one
+        period (both 0 included): no other pair has an agreement to test."""
+        a, b = np.divmod(self.same_near[0], self.n_units)
+        return a.astype(np.intp), b.astype(np.intp)
 
-
-def cross_period_chance(table: CrossTable, a: np.ndarray, b: np.ndarray,
-                        near: bool) -> np.ndarray:
-    """Chance that the figures of units a and b agree in a period, not both 0,
-    from each unit's own figures over the window (see the module docstring):
-    (K − Z)/(M − Z) with K the pairs of periods (s, t) whose figures agree, Z those
-    where both are 0 and M all pairs; 1 where every pair of periods is (0, 0)."""
-    k = table.count(a, b, near).astype(np.float64)
-    zero = table.n_zero[a].astype(np.float64) * table.n_zero[b]
-    m = table.n_reported[a].astype(np.float64) * table.n_reported[b]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = (k - zero) / (m - zero)
-    return np.where(m > zero, p, 1.0)
+    def counts(self, a: np.ndarray, b: np.ndarray):
+        """Per pair (a < b): N; the periods with equal figures and those within the
+        tolerance (both 0 left out); the chance of equal and of near figures in a
+        period, (K − Z)/(M − Z) with K the pairs of periods (s, t), one reported by
+        each unit, whose figures agree, Z those where both are 0 and M all of them
+        (1 where every such pair is (0, 0))."""
+        both_zero = _common(self.zero_bits, a, b)
+        n = _common(self.reported_bits, a, b) - both_zero
+        key = a.astype(np.int64) * self.n_units + b
+        equal = _lookup(self.same_equal, key).astype(np.int64) - both_zero
+        near = _lookup(self.same_near, key).astype(np.int64) - both_zero
+        zero = self.n_zero[a].astype(np.float64) * self.n_zero[b]
+        m = self.n_reported[a].astype(np.float64) * self.n_reported[b]
+        chances = []
+        for cross in (self.cross_equal, self.cross_near):
+            k = _lookup(cross, key)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                chances.append(np.where(m > zero, (k - zero) / (m - zero), 1.0))
+        return n, equal, near, chances[0], chances[1]
 
 
-def same_period_counts(values: np.ndarray, a: np.ndarray, b: np.ndarray,
-                       tol: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per pair (a, b): N, the periods both reported and not both 0; the periods
-    among them with equal figures; and those within ± ``tol`` (one per pair)."""
-    va, vb = values[a], values[b]
-    diff = np.abs(va - vb)  # NaN where either did not report: every test is False
-    both_zero = ((va == 0) & (vb == 0)).sum(axis=1)
-    both = (~np.isnan(diff)).sum(axis=1)
-    equal = (diff == 0).sum(axis=1) - both_zero
-    near = (diff <= tol[:, None]).sum(axis=1) - both_zero
-    return both - both_zero, equal, near
+def _band(key_g, key_v, tol) -> sparse.csr_matrix:
+    """0/1 matrix over the (group, figure) keys (sorted by group, then figure):
+    1 where two figures of one group differ by at most the group's tolerance."""
+    n_k = len(key_g)
+    if not n_k:
+        return sparse.csr_matrix((0, 0), dtype=np.float32)
+    span = 2.0 * (float(np.abs(key_v).max()) + float(tol.max()) + 1.0)
+    line = key_g * span + key_v  # the keys on one line, groups far apart, in key order
+    lo = np.searchsorted(line, line - tol[key_g], side="left")
+    hi = np.searchsorted(line, line + tol[key_g], side="right")
+    width = hi - lo
+    rows = np.repeat(np.arange(n_k), width)
+    cols = np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width, width)
+    cols += np.repeat(lo, width)
+    return sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
+                             shape=(n_k, n_k))
+
+
+def _bits(mask: np.ndarray) -> np.ndarray:
+    """Each row of a boolean units × periods mask as 64-bit words."""
+    packed = np.packbits(mask, axis=1, bitorder="little")
+    pad = (-packed.shape[1]) % 8
+    if pad:
+        packed = np.pad(packed, ((0, 0), (0, pad)))
+    return np.ascontiguousarray(packed).view(np.uint64)
+
+
+def _common(bits: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair, the periods set in both units' bits."""
+    return np.bitwise_count(bits[a] & bits[b]).sum(axis=1, dtype=np.int64)
+
+
+def _upper(product, n_u) -> tuple[np.ndarray, np.ndarray]:
+    """The entries above the diagonal of a sparse units × units product: sorted
+    keys (row × units + column) and their values (whole counts)."""
+    coo = product.tocoo()
+    above = coo.row < coo.col
+    key = coo.row[above].astype(np.int64) * n_u + coo.col[above]
+    order = np.argsort(key)
+    return key[order], np.rint(coo.data[above][order]).astype(np.float64)
+
+
+def _lookup(table, key) -> np.ndarray:
+    """The values of ``table`` (sorted keys, values) at ``key``; 0 where absent."""
+    keys, vals = table
+    if not len(keys):
+        return np.zeros(len(key))
+    pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+    return np.where(keys[pos] == key, vals[pos], 0.0)
 
 
 def consensus_series(values: np.ndarray, members: np.ndarray) -> np.ndarray:

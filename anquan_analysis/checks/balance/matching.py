@@ -17,9 +17,8 @@ from ...findings import empty_findings, make_findings, severity_from_q
 from ...panel import as_panel
 from .._stats import bh_adjust, bh_of_smallest
 from .._wording import figure
-from .agreement import (PAIR_CHUNK, CrossTable, against_series, binomial_tail,
-                        consensus_series, cross_period_chance, group_tolerance,
-                        pairs_within, same_period_counts)
+from .agreement import (PairAgreement, against_series, binomial_tail, consensus_series,
+                        group_tolerance, pairs_within, tail_lower_bound)
 from .groups import count_word, join_pairs, names_label, period_list, period_span
 
 _PAIR_COLUMNS = ("freq", "ind", "a", "b", "tol", "n", "equal", "near", "chance_equal",
@@ -119,8 +118,8 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
             rows, m = _pair_tests(cube.values[:, i, t], gid, min_periods, rel_tol, keep_p)
             n_tests += m
             if len(rows["p"]):
-                found.append(dict(rows, freq=np.full(len(rows["p"]), w),
-                                  ind=np.full(len(rows["p"]), i)))
+                rows.update(freq=np.full(len(rows["p"]), w), ind=np.full(len(rows["p"]), i))
+                found.append(rows)
     if not found:
         return empty_findings()
     pairs = pd.DataFrame({k: np.concatenate([f[k] for f in found]) for k in _PAIR_COLUMNS})
@@ -168,41 +167,34 @@ def _windows(cube, period) -> list[np.ndarray]:
 
 
 def _pair_tests(values, gid, min_periods, rel_tol, keep_p):
-    """Every pair of one indicator's units × periods ``values``: the tested pairs'
-    count (N ≥ min_periods) and the columns of those with p ≤ ``keep_p`` (the rest
-    cannot change a q below it).  Units with fewer than ``min_periods`` figures,
-    or none above 0, are in no pair."""
+    """Every pair of one indicator's units × periods ``values``: the number tested
+    (N ≥ min_periods) and the columns of those with p ≤ ``keep_p`` (the others
+    cannot change a q-value below it).  Units with fewer than ``min_periods``
+    figures, or none above 0, are in no pair; a pair that never agrees within
+    the tolerance has p = 1 and is only counted."""
     reported = ~np.isnan(values)
     positive = (values > 0).any(axis=1)
     g = np.where((reported.sum(axis=1) >= min_periods) & positive, gid, -1)
     a, b = pairs_within(g)
-    out = {k: [] for k in _PAIR_COLUMNS if k not in ("freq", "ind")}
     if not len(a):
-        return {k: np.zeros(0) for k in out}, 0
-    n_groups = int(g.max()) + 1
-    tol = group_tolerance(values, g, n_groups, rel_tol)
-    table = CrossTable(values, g, tol)
-    m = 0
-    for lo in range(0, len(a), PAIR_CHUNK):  # chunks of pairs: bounded temporaries
-        ca, cb = a[lo:lo + PAIR_CHUNK], b[lo:lo + PAIR_CHUNK]
-        n, equal, near = same_period_counts(values, ca, cb, tol[g[ca]])
-        tested = n >= min_periods
-        m += int(tested.sum())
-        k = np.flatnonzero(tested & (near >= 1))  # no agreement at all: p = 1
-        if not len(k):
-            continue
-        ka, kb = ca[k], cb[k]
-        ch_eq = cross_period_chance(table, ka, kb, near=False)
-        ch_near = cross_period_chance(table, ka, kb, near=True)
-        p_eq = binomial_tail(equal[k], n[k], ch_eq)
-        p_near = binomial_tail(near[k], n[k], ch_near)
-        p = np.minimum(1.0, 2.0 * np.minimum(p_eq, p_near))
-        s = p <= keep_p
-        for key, val in (("a", ka), ("b", kb), ("tol", tol[g[ka]]), ("n", n[k]), ("equal", equal[k]),
-                         ("near", near[k]), ("chance_equal", ch_eq), ("chance_near", ch_near),
-                         ("p_equal", p_eq), ("p_near", p_near), ("p", p)):
-            out[key].append(val[s])
-    return {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in out.items()}, m
+        return {k: np.zeros(0) for k in _PAIR_COLUMNS}, 0
+    tol = group_tolerance(values, g, int(g.max()) + 1, rel_tol)
+    agreement = PairAgreement(values, g, tol)
+    m = int((agreement.periods(a, b) >= min_periods).sum())
+    a, b = agreement.candidates()
+    n, equal, near, ch_eq, ch_near = agreement.counts(a, b)
+    # Pairs whose two tails are surely above keep_p / 2 cannot be kept: no exact tail.
+    k = np.flatnonzero((n >= min_periods) & (near >= 1))
+    k = k[(tail_lower_bound(equal[k], n[k], ch_eq[k]) < keep_p / 2)
+          | (tail_lower_bound(near[k], n[k], ch_near[k]) < keep_p / 2)]
+    p_eq = binomial_tail(equal[k], n[k], ch_eq[k])
+    p_near = binomial_tail(near[k], n[k], ch_near[k])
+    p = np.minimum(1.0, 2.0 * np.minimum(p_eq, p_near))
+    s = k[p <= keep_p]
+    cols = {"a": a[s], "b": b[s], "tol": tol[g[a[s]]], "n": n[s], "equal": equal[s],
+            "near": near[s], "chance_equal": ch_eq[s], "chance_near": ch_near[s],
+            "p_equal": p_eq[p <= keep_p], "p_near": p_near[p <= keep_p], "p": p[p <= keep_p]}
+    return cols, m
 
 
 # ----------------------------------------------------------------------- groups
