@@ -32,6 +32,7 @@ DRAFT_TEMPLATES = pd.DataFrame(
          "{who}{indicator}显著低于同类单位，其中{figures_vs_exp}"),
         ("zero_report", 2, "从零报送情况上看", "count", "{who}{indicator}为“0”"),
         ("underdispersion", 3, "从数据可信度上看", "count", "{message}"),
+        ("matching_series", 3, "从数据可信度上看", "count", "{message}"),
         ("identical_values", 3, "从数据可信度上看", "count",
          "{who}报送的各项指标数据完全相同，存在相互“保持平衡”的嫌疑"),
         ("repeated_value", 3, "从数据可信度上看", "count",
@@ -88,7 +89,9 @@ def _sentence(group: pd.DataFrame, template: pd.Series, max_units: int) -> str:
         exp = ("" if pd.isna(row.expected)
                else f"，期望值{_fmt(row.expected, template.figure, unit)}")
         figs_exp.append(f"{row.unit}【{obs}{exp}】")
-    message = str(group["message"].iloc[0]).rstrip("。；;. ")
+    # A group-level finding (no unit) names every member: its message first.
+    whole = group.loc[group["unit"].isna()]
+    message = str((whole if len(whole) else group)["message"].iloc[0]).rstrip("。；;. ")
     return template.template.format(
         who=_who(units, len(units), max_units) if units else "", indicator=name,
         figures="、".join(figs), figures_vs_exp="、".join(figs_exp), message=message)

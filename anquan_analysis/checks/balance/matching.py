@@ -74,7 +74,7 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
     blank naming every member in its message, then one row per member.  All rows
     of a group carry the same figures: ``observed`` the periods in which all
     members agree (equal figures; for a near group all within a band of
-    2 × tolerance), ``expected`` the agreeing periods its weakest pair would
+    2 × tolerance; the message gives the largest difference in those periods), ``expected`` the agreeing periods its weakest pair would
     show by chance (N × the pair's chance), ``statistic`` that pair's agreeing
     periods, ``p_value`` and ``q_value`` that pair's (the group holds together
     at that q), ``period`` P or blank.
@@ -326,7 +326,7 @@ def _describe(cube, units, i, t, inner, weakest, *, min_agree, recent):
     chance = weakest["chance_equal"] if w_exact else weakest["chance_near"]
     type_word = catalogue.unit_type_name(unit_type) or "单位"
     ind_name = catalogue.indicator_name(cube.indicators[i])
-    how = "完全相同" if exact else f"彼此相差不超过{figure(2 * tol)}"
+    how = "完全相同" if exact else f"彼此相差不超过{figure(spread[agree].max())}"
     months = period_list(periods[agree], with_year=periods[0][:4] != periods[-1][:4])
     others = period_list(periods[~agree], with_year=periods[0][:4] != periods[-1][:4])
     note = ("" if agree.all() else f"（{others}除外）" if (~agree).sum() <= 3
