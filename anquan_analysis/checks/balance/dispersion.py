@@ -139,8 +139,9 @@ def _tests(x, cell, n_cells, *, recent, min_units, min_periods, min_mean, where)
 
     mu = past.mean(axis=1)
     dev = past - mu[:, None]
-    var = (dev ** 2).sum(axis=1) / (n_past - 1)       # sample variance: the mean's term
-    m2, m3, m4 = ((dev ** p).mean(axis=1) for p in (2, 3, 4))
+    dev2 = dev * dev
+    var = dev2.sum(axis=1) / (n_past - 1)             # sample variance: the mean's term
+    m2, m3, m4 = dev2.mean(axis=1), (dev2 * dev).mean(axis=1), (dev2 * dev2).mean(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         c = 1.0 - 1.0 / n
         mu_bar = total(mu) / n
