@@ -5,7 +5,7 @@
 signature of figures that were written down rather than counted:
 
 ================= ===============================================================
-underdispersion   a peer group's figures closer together than Poisson noise allows
+underdispersion   a group drawn closer together than its members' own past allows
 matching_series   groups of units whose figures agree period after period
 identical_values  two units reporting the same vector of figures in one period
 repeated_value    one unit reporting the same figure period after period

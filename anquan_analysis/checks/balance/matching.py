@@ -74,10 +74,11 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
     blank naming every member in its message, then one row per member.  All rows
     of a group carry the same figures: ``observed`` the periods in which all
     members agree (equal figures; for a near group all within a band of
-    2 × tolerance; the message gives the largest difference in those periods), ``expected`` the agreeing periods its weakest pair would
-    show by chance (N × the pair's chance), ``statistic`` that pair's agreeing
-    periods, ``p_value`` and ``q_value`` that pair's (the group holds together
-    at that q), ``period`` P or blank.
+    2 × tolerance, the message giving the largest difference in those periods),
+    ``expected`` the agreeing periods its weakest pair would show by chance
+    (N × the pair's chance), ``statistic`` that pair's agreeing periods,
+    ``p_value`` and ``q_value`` that pair's (the group holds together at that q;
+    severity comes from it for every row), ``period`` P or blank.
 
     Notes
     -----
@@ -86,20 +87,34 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
     own distribution over the window.  The chance that they agree in a period in
     which they are not both 0 is Σₖ f_a(k)·f_b(k) (near: k and k' within the
     tolerance), from each unit's empirical distribution over its reported
-    periods with the pairs of zeros removed (``agreement.cross_period_chance``);
-    the number of agreeing periods among the N periods both reported and not
-    both 0 is then Binomial(N, chance), and p = P(X ≥ agreeing periods).  Each
-    pair is tested for equal and for near figures, and p is the smaller of the
-    two doubled (Bonferroni).  A unit with a quota or a floor (sessions = 1 +
-    Poisson) agrees often with its like by chance, and its own distribution says
-    so: steadiness is not evidence.  Periods in which both report 0 are left out,
-    not modelled: idle small units share zeros.  Benjamini–Hochberg runs over every
-    pair tested (N ≥ ``min_periods``) of every indicator, group and frequency;
-    pairs with q < ``warning`` (or p < ``info_p``) are joined into groups
-    (``groups.join_pairs``).  Agreement that comes from a shared movement of the
-    whole district (a push in one month) also raises agreement between similar
-    units; it is weak against each pair's own spread unless the units are steady
-    and alike.
+    periods with the pairs of zeros removed (``agreement.PairAgreement``; why the
+    agreeing periods stay in: ``agreement``'s docstring); the number of agreeing
+    periods among the N periods both reported and not both 0 is then
+    Binomial(N, chance), and p = P(X ≥ agreeing periods).  Each pair is tested
+    for equal and for near figures, and p is the smaller of the two doubled
+    (Bonferroni).  A unit with a quota or a floor (sessions = 1 + Poisson) agrees
+    often with its like by chance, and its own distribution says so: steadiness
+    is not evidence.  Periods in which both report 0 are left out, not modelled:
+    idle small units share zeros.
+
+    Benjamini–Hochberg runs over every pair tested (N ≥ ``min_periods``) of every
+    indicator, group and frequency.  Exact tails are computed only for pairs
+    whose p may fall below max(``warning``, ``info_p``) (a lower bound of the
+    tail, ``agreement.tail_lower_bound``, rules the others out), the others
+    counting as p = 1: q-values below that level are exact, those above it
+    upper bounds.  Pairs with q < ``warning`` are joined into groups
+    (``groups.join_pairs``), and each group is completed with the units of its
+    peer group that agree with its consensus (the rounded median of its members'
+    figures), each such (group, unit) a test of the same kind with its own
+    Benjamini–Hochberg step; a unit within ±1 of an agreed figure is within ±1
+    of another such unit in only about 7 periods of 9, so some of its pairs miss
+    where its agreement with the consensus does not.  Pairs with p < ``info_p``
+    but q ≥ ``warning`` among units in no such group make groups of their own,
+    reported as information.
+
+    Agreement that comes from a shared movement of the whole district (a push in
+    one month) also raises agreement between similar units; against each pair's
+    own spread it is weak unless the units are steady and alike.
     """
     pv = as_panel(panel)
     cube = pv.series(period)
