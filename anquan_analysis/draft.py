@@ -77,6 +77,7 @@ DRAFT_TEMPLATES = pd.DataFrame(
          "{who}重大事故隐患整改率各期均为100%{peer_rate}，需核实整改是否真实到位"),
         ("identical_values", "credibility", "count", "", "{messages}，需核实是否相互照抄"),
         ("underdispersion", "credibility", "count", "", "{messages}，需核实"),
+        ("matching_series", "credibility", "count", "", "{messages}，需核实"),
         ("repeated_value", "credibility", "count", "", "{messages}，需核实是否如实填报"),
         ("last_digit", "credibility", "share", "",
          "{who}填报数据尾数为0或5的占比偏高（{figures}{usual_share}），需核实是否存在估报、凑整"),

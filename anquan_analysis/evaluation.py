@@ -136,7 +136,10 @@ def check_figure(check: str, ds: Dataset, findings: pd.DataFrame, truth: pd.Data
     title = f"{CHECK_ZH.get(check, check)}：注入的单位为 {'、'.join(injected) or '全区'}"
     if check == "low_outlier":
         return plots.funnel_plot(funnel_table(panel, exposure=ds.exposure), title=title)
-    if check in ("zero_report", "underdispersion"):
+    if check == "matching_series":  # the coordinated groups found, on their indicator
+        hits = findings.loc[findings["check"] == check, "indicator"].dropna()
+        indicator = str(hits.iloc[0]) if len(hits) else indicator
+    if check in ("zero_report", "underdispersion", "matching_series"):
         f = findings.loc[findings["check"] == check, "unit"].dropna()
         units = list(dict.fromkeys(injected + list(f)))
         if check == "underdispersion":  # the injected towns among all their peers

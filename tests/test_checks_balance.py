@@ -24,39 +24,74 @@ def panel(rows):
 
 
 # ------------------------------------------------------------------ underdispersion
+# Issue 12 replaced the Poisson null (a left-tail Pearson χ² per group and period,
+# pooled, and neighbour pairs) with each member's own past: the old tests of the
+# χ² by hand, of exposure weights, of pooling and of the pair test are gone with
+# it; pairs are matching_series's (tests/test_checks_matching.py).
 
-def test_underdispersion_group_statistic_by_hand():
-    p = panel([(f"{k}镇", "town", "2024-04", "units_inspected", v)
-               for k, v in zip("甲乙丙丁戊", [10, 11, 9, 10, 10])])
+CONVERGING = {"甲": [4, 6, 5, 7, 3, 5, 5, 5, 6], "乙": [8, 6, 9, 7, 10, 8, 6, 5, 6],
+              "丙": [2, 4, 3, 1, 5, 3, 5, 6, 5], "丁": [6, 5, 7, 6, 4, 8, 6, 5, 6],
+              "戊": [3, 5, 4, 6, 2, 4, 5, 6, 6]}
+
+
+def test_underdispersion_by_hand():
+    # tests/reference/underdispersion_by_hand.py: five towns, months 1–6 their past,
+    # 7–9 (P = 2024-09) drawn to 5 or 6 each.
+    p = panel([(f"{u}镇", "town", MONTHS[t], "units_inspected", v)
+               for u, vs in CONVERGING.items() for t, v in enumerate(vs)])
+    f = balance.underdispersion(p, period="2024-09", info_p=1.0)
+    assert len(f) == 1 and f["unit"].isna().all()           # the group, named once
+    row = f.iloc[0]
+    assert row["observed"] == pytest.approx(0.26666666666666666, rel=1e-12)
+    assert row["expected"] == pytest.approx(5.94475673898751, rel=1e-10)
+    assert row["statistic"] == pytest.approx(-2.6497325884571987, rel=1e-10)
+    assert row["p_value"] == pytest.approx(0.004027775143105483, rel=1e-9)
+    assert row["severity"] == "alert" and row["period"] == "2024-09"
+    assert row["unit_type"] == "town" and row["indicator"] == "units_inspected"
+    assert row["message"] == ("示范区所属镇街（丁镇、丙镇、乙镇、戊镇、甲镇5个）2024年7—9月部门检查"
+                              "生产经营单位彼此差距仅为按各自此前6个月波动推算的4%，明显收窄，"
+                              "疑似相互“保持平衡”")
+    # Up to August the past is five months: below min_periods (6), nothing tested.
+    assert balance.underdispersion(p, period="2024-08", info_p=1.0).empty
+
+
+def _district(seed, n=20, months=12, push=1.0, converge=False):
+    """Honest towns (Poisson around gamma levels, mean 6); optionally every town ×
+    ``push`` in the last 3 months, or all drawn within ±1 of the median there."""
+    rng = np.random.default_rng(seed)
+    f = np.where(np.arange(months) >= months - 3, push, 1.0)
+    x = rng.poisson(rng.gamma(2, 3, n)[:, None] * f, (n, months)).astype(float)
+    if converge:
+        agreed = np.round(np.median(x[:, -3:], axis=0))
+        x[:, -3:] = np.maximum(agreed + rng.integers(-1, 2, (n, 3)), 0)
+    return panel([(f"{u:02d}镇", "town", MONTHS[t], "units_inspected", x[u, t])
+                  for u in range(n) for t in range(months)])
+
+
+def test_underdispersion_finds_a_group_drawn_together_not_a_push():
+    for seed in range(3):
+        f = balance.underdispersion(_district(seed, converge=True), period="2024-12")
+        assert len(f) == 1 and f["severity"].iloc[0] == "alert"
+        assert "2024年10—12月" in f["message"].iloc[0] and "等20个）" in f["message"].iloc[0]
+        # Everyone ×2.5 in October–December (巴南's September): the level moves,
+        # the members' spread with it; not tightening.
+        assert balance.underdispersion(_district(seed, push=2.5), period="2024-12").empty
+        assert balance.underdispersion(_district(seed, push=0.4), period="2024-12").empty
+        assert balance.underdispersion(_district(seed), period="2024-12").empty
+
+
+def test_underdispersion_period_none_tests_every_end_and_groups_by_parent():
+    p = _district(0, converge=True)
     f = balance.underdispersion(p)
-    assert len(f) == 5 and set(f["check"]) == {"underdispersion"}
-    assert f["statistic"].iloc[0] == pytest.approx(0.2)
-    assert f["p_value"].iloc[0] == pytest.approx(0.004678840160444397, rel=1e-9)
-    assert set(f["severity"]) == {"alert"}
-    assert f.loc[f["unit"] == "乙镇", "observed"].item() == 11
-    assert f["expected"].iloc[0] == pytest.approx(10.0)
-    assert "保持平衡" in f["message"].iloc[0] and "χ²=0.2" in f["message"].iloc[0]
-
-
-def test_underdispersion_skips_small_means_and_spread_groups():
-    small = panel([(f"{k}镇", "town", "2024-04", "units_inspected", v)
-                   for k, v in zip("甲乙丙丁戊", [2, 2, 2, 2, 2])])
-    assert balance.underdispersion(small).empty          # mean 2 < min_mean 5
-    spread = panel([(f"{k}镇", "town", "2024-04", "units_inspected", v)
-                    for k, v in zip("甲乙丙丁戊", [3, 30, 9, 17, 50])])
-    assert balance.underdispersion(spread).empty
-
-
-def test_underdispersion_pair_test_by_hand():
-    a, b = [20] * 6, [21, 19, 20, 20, 21, 19]
-    rows = [("甲镇", "town", MONTHS[t], "units_inspected", a[t]) for t in range(6)]
-    rows += [("乙镇", "town", MONTHS[t], "units_inspected", b[t]) for t in range(6)]
-    f = balance.underdispersion(panel(rows))
-    assert sorted(f["unit"]) == ["乙镇", "甲镇"]
-    assert f["statistic"].iloc[0] == pytest.approx(0.10006253908692933)
-    assert f["p_value"].iloc[0] == pytest.approx(2.01046969371399e-05, rel=1e-9)
-    assert f["period"].isna().all()                       # pooled over periods
-    assert "甲镇与乙镇" in f.loc[f["unit"] == "甲镇", "message"].item()
+    assert "2024-12" in set(f["period"])
+    assert set(f["period"]) <= {m for m in MONTHS[8:]}     # 6 past + 3 recent at least
+    # Two districts of 10 towns: each its own group (group_by unit type and parent).
+    two = p.assign(parent=np.where(p["unit"] < "10镇", "甲区", "乙区"))
+    f2 = balance.underdispersion(two, period="2024-12")
+    assert set(f2["message"].str[:2]) == {"甲区", "乙区"}
+    assert balance.underdispersion(two, period="2024-12", min_units=11).empty
+    # Units without a type are in no group.
+    assert balance.underdispersion(p.assign(unit_type=""), period="2024-12").empty
 
 
 # ----------------------------------------------------------------- identical_values
@@ -161,8 +196,8 @@ def test_tarone_family_and_padded_bh():
 def test_schema_no_mutation_and_missing_column():
     city = make_city(0)
     before = city.panel.copy()
-    for fn in (balance.underdispersion, balance.identical_values, balance.repeated_value,
-               balance.last_digit, balance.benford, balance.pinned_rate):
+    for fn in (balance.underdispersion, balance.matching_series, balance.identical_values,
+               balance.repeated_value, balance.last_digit, balance.benford, balance.pinned_rate):
         f = fn(city.panel, period="2024-10")
         assert list(f.columns) == FINDINGS_COLUMNS
         assert set(f["period"].dropna()) <= {"2024-10"}
@@ -173,11 +208,14 @@ def test_schema_no_mutation_and_missing_column():
 
 # --------------------------------------------------------------------- synthetic city
 
+# synth's "underdispersion" towns agree a figure within ±1 all year: a coordinated
+# group, found by matching_series since issue 12 (underdispersion names groups
+# only, with no unit, and needs a tightening against the group's own past).
 # The synthetic city's pinned units found 45–51 hazards among peers whose honest
 # rates spread over 68–93%: under the city's own model all of them rectified is a
 # one-in-500 event, which the binomial (ρⁿ ≈ 1e-5) finds and the default
 # beta-binomial, with the spread at its 80% bound (p ≈ 0.04), mostly does not.
-KINDS = {"underdispersion": balance.underdispersion, "identical_values": balance.identical_values,
+KINDS = {"underdispersion": balance.matching_series, "identical_values": balance.identical_values,
          "pinned_rate": functools.partial(balance.pinned_rate, model="binomial"),
          "repeated_value": balance.repeated_value, "last_digit": balance.last_digit,
          "benford": balance.benford}
@@ -192,8 +230,10 @@ def test_synthetic_city_recall_and_false_alarms(seed):
         flagged = set(f.loc[f["severity"] != "info", "unit"])
         assert set(city.truth.loc[city.truth["kind"] == kind, "unit"]) <= flagged, kind
         assert not flagged & clean, kind
+    # No group of the city draws together in its last months.
+    assert (balance.underdispersion(city.panel)["severity"] == "info").all()
     quiet = make_city(seed, inject=False)
-    for fn in KINDS.values():
+    for fn in list(KINDS.values()) + [balance.underdispersion]:
         f = fn(quiet.panel)
         assert (f["severity"] == "info").all()
     # the default never flags a clean unit either
@@ -321,154 +361,6 @@ def test_pinned_cube_span_and_period_use_months_with_both_figures():
     # up to March the peers found 60 (45 without the largest): all other units' rate
     rho = (12 + 14 + 10 + 13) / 60
     assert at_march["expected"].item() == pytest.approx(rho, rel=1e-12)
-
-
-# ------------------------------------------------ underdispersion on the cube (issue 6)
-
-def _chi2_cdf_even(x, k):
-    """P(χ²(k) ≤ x) for even k: e^(−x/2) Σ_{i ≥ k/2} (x/2)^i / i!, no cancellation."""
-    import math
-    h, term, total, i = x / 2, 1.0, 0.0, 0
-    while i < k // 2 or term > 1e-30:
-        if i >= k // 2:
-            total += term
-        i += 1
-        term *= h / i
-    return math.exp(-h) * total
-
-
-def test_underdispersion_cube_exposure_weights_by_hand():
-    # Weights 1, 1, 2, 2, 4 (enterprises), 100 found: E = 10, 10, 20, 20, 40 and
-    # X² = 0 + 1/10 + 1/20 + 1/20 + 1/40 = 0.225 (df 4).  己镇 has no exposure row:
-    # left out, although its 80 would spread the group.
-    figures = dict(zip("甲乙丙丁戊己", [10, 11, 19, 21, 39, 80]))
-    weights = dict(zip("甲乙丙丁戊", [1.0, 1.0, 2.0, 2.0, 4.0]))
-    p = panel([(f"{k}镇", "town", "2024-04", "units_inspected", v) for k, v in figures.items()])
-    exposure = pd.DataFrame({"unit": [f"{k}镇" for k in weights], "sector": "",
-                             "enterprises": list(weights.values())})
-    f = balance.underdispersion(p, exposure=exposure, use_exposure=True)
-    assert sorted(f["unit"]) == sorted(f"{k}镇" for k in "甲乙丙丁戊")
-    assert f["statistic"].iloc[0] == pytest.approx(0.225, rel=1e-12)
-    assert f["p_value"].iloc[0] == pytest.approx(_chi2_cdf_even(0.225, 4), rel=1e-9)
-    assert f["expected"].iloc[0] == pytest.approx(20.0)       # the group mean
-    assert f.loc[f["unit"] == "戊镇", "observed"].item() == 39
-    assert "(5个单位)" in f["message"].iloc[0]
-    # Unweighted, 己镇 included: X² of 10, 11, 19, 21, 39, 80 around 30 is far from small.
-    assert balance.underdispersion(p, exposure=exposure).empty
-
-
-def test_underdispersion_cube_pooled_by_hand_and_period_window():
-    # April 10, 11, 9, 10, 10 (X² 0.2) and May 20, 21, 19, 20, 20 (X² 0.1): pooled
-    # X² 0.3 on 4 + 4 = 8 df; observed = the unit's mean, expected = the mean of all.
-    rows = [(f"{k}镇", "town", m, "units_inspected", v + 10 * j)
-            for j, m in enumerate(["2024-04", "2024-05"])
-            for k, v in zip("甲乙丙丁戊", [10, 11, 9, 10, 10])]
-    p = panel(rows)
-    f = balance.underdispersion(p, per_period=False, pairs=False)
-    assert len(f) == 5 and f["period"].isna().all()
-    assert f["statistic"].iloc[0] == pytest.approx(0.3, rel=1e-12)
-    assert f["p_value"].iloc[0] == pytest.approx(_chi2_cdf_even(0.3, 8), rel=1e-9)
-    assert f["expected"].iloc[0] == pytest.approx(15.0)
-    assert f.loc[f["unit"] == "乙镇", "observed"].item() == pytest.approx(16.0)
-    assert "各期" in f["message"].iloc[0] and "自由度8" in f["message"].iloc[0]
-    at_may = balance.underdispersion(p, per_period=False, pairs=False, period="2024-05")
-    assert set(at_may["period"]) == {"2024-05"}
-    assert "2024-05及以前各期" in at_may["message"].iloc[0]
-    # Up to April one period only: nothing to pool.
-    assert balance.underdispersion(p, per_period=False, pairs=False, period="2024-04").empty
-    # Per period, each unit's strongest test: May's (X² 0.1 < 0.2, same df).
-    per = balance.underdispersion(p, pooled=False, pairs=False, info_p=1.0)
-    assert set(per["period"]) == {"2024-05"}
-    assert per["statistic"].iloc[0] == pytest.approx(0.1, rel=1e-12)
-
-
-def test_underdispersion_cube_mixed_frequencies_pool_all_periods_without_period():
-    # The same figures, the second period a quarter: with period=None every period
-    # of the panel is a period of the test, as the long-frame version had it.
-    rows = [(f"{k}镇", "town", m, "units_inspected", v + 10 * j)
-            for j, m in enumerate(["2024-01", "2024Q1"])
-            for k, v in zip("甲乙丙丁戊", [10, 11, 9, 10, 10])]
-    p = panel(rows)
-    f = balance.underdispersion(p, per_period=False, pairs=False)
-    assert f["statistic"].iloc[0] == pytest.approx(0.3, rel=1e-12)
-    assert "自由度8" in f["message"].iloc[0]
-    # With P a month, only months count: one period, no pooled test.
-    assert balance.underdispersion(p, per_period=False, pairs=False, period="2024-01").empty
-
-
-def test_underdispersion_cube_pair_with_gaps_and_zeros_by_hand():
-    # Periods where either unit is missing or both report 0 do not count: 8 months,
-    # 丙 missing in March, both 0 in February: T = 6, X² = 3/41 + 2/39 + 0/40.
-    a = [20, 0, 20, 21, 19, 20, 20, 20]
-    b = [21, 0, None, 20, 20, 19, 21, 20]
-    rows = [("甲镇", "town", MONTHS[t], "units_inspected", a[t]) for t in range(8)]
-    rows += [("丙镇", "town", MONTHS[t], "units_inspected", b[t]) for t in range(8)
-             if b[t] is not None]
-    p = panel(rows)
-    f = balance.underdispersion(p)
-    x2 = 3 / 41 + 2 / 39
-    assert sorted(f["unit"]) == ["丙镇", "甲镇"]
-    assert f["statistic"].iloc[0] == pytest.approx(x2, rel=1e-12)
-    assert f["p_value"].iloc[0] == pytest.approx(_chi2_cdf_even(x2, 6), rel=1e-9)
-    assert f["expected"].iloc[0] == pytest.approx(241 / 12, rel=1e-12)   # (Σ a + b) / 6 / 2
-    assert "自由度6" in f["message"].iloc[0]
-    assert f.loc[f["unit"] == "丙镇", "observed"].item() == pytest.approx(121 / 7)
-    # P = August: the pair reported in August, so it is tested and dated P.
-    assert set(balance.underdispersion(p, period=MONTHS[7])["period"]) == {MONTHS[7]}
-    # P = March: 丙 did not report in March, so the pair is not tested at P.
-    assert balance.underdispersion(p, period=MONTHS[2]).empty
-
-
-def test_underdispersion_cube_pair_options():
-    # 甲 and 乙 agree their figures (the by-hand pair above); 丙 is far above them.
-    a, b = [20] * 6, [21, 19, 20, 20, 21, 19]
-    rows = [("甲镇", "town", MONTHS[t], "units_inspected", a[t]) for t in range(6)]
-    rows += [("乙镇", "town", MONTHS[t], "units_inspected", b[t]) for t in range(6)]
-    rows += [("丙镇", "town", MONTHS[t], "units_inspected", 200 + 30 * (t % 2)) for t in range(6)]
-    p = panel(rows)
-    assert sorted(balance.underdispersion(p)["unit"]) == ["乙镇", "甲镇"]
-    assert sorted(balance.underdispersion(p, max_pair_units=3)["unit"]) == ["乙镇", "甲镇"]
-    assert balance.underdispersion(p, max_pair_units=2).empty    # group of 3: not paired
-    assert balance.underdispersion(p, pairs=False).empty
-    assert balance.underdispersion(p, indicators=["drills"]).empty
-    f = balance.underdispersion(p, indicators=["units_inspected", "no_such_code"])
-    assert sorted(f["unit"]) == ["乙镇", "甲镇"]
-    assert f["statistic"].iloc[0] == pytest.approx(0.10006253908692933)
-
-
-def test_underdispersion_cube_bh_step_equals_full_adjustment():
-    # _bh_reported computes p only where a reported q depends on it; q must equal
-    # findings.bh_adjust over every test (to 1e-10: p within 1e-10 of 1 count as 1).
-    from scipy import stats
-    from anquan_analysis.checks.balance.dispersion import bh_reported as _bh_reported
-    rng = np.random.default_rng(7)
-    for case in range(6):
-        n = 4000
-        dfs = rng.integers(1, 40, n).astype(float)
-        if case == 0:    # honest: p uniform
-            stat = stats.chi2.ppf(rng.random(n), dfs)
-        elif case == 1:  # conservative: most p near 1, a few tiny
-            stat = stats.chi2.ppf(1 - rng.random(n) ** 6, dfs)
-            stat[:30] = dfs[:30] * 0.01
-        elif case == 2:  # many small p: BH q well below 1
-            stat = stats.chi2.ppf(rng.random(n) ** 4, dfs)
-        elif case == 3:  # a single tiny p in a quiet family: its q is near 1
-            stat = dfs * 3.0
-            stat[5] = 0.0001
-        elif case == 4:  # tests without a p-value (df 0) do not count
-            stat = stats.chi2.ppf(rng.random(n) ** 3, dfs)
-            dfs[::7] = 0
-        else:            # ties at p = 0 (X² = 0)
-            stat = stats.chi2.ppf(rng.random(n) ** 2, dfs)
-            stat[:50] = 0.0
-        p = np.where(dfs > 0, stats.chi2.cdf(stat, dfs), np.nan)
-        q = bh_adjust(p)
-        for warning, info_p in ((0.05, 1e-4), (0.05, 0.01), (0.2, 0.05)):
-            want = np.flatnonzero((q < warning) | (p < info_p))
-            pos, got_p, got_q = _bh_reported(stat, dfs, info_p=info_p, warning=warning)
-            assert list(pos) == list(want), (case, warning)
-            assert np.allclose(got_p, p[want], rtol=1e-12, atol=0)
-            assert np.allclose(got_q, q[want], rtol=1e-10, atol=0)
 
 
 # ------------------------------------------- repeated_value / digits on the cube

@@ -27,6 +27,7 @@ CHECKS = {
     "low_self_report": sectors.low_self_report,
     "sector_concentration": sectors.sector_concentration,
     "underdispersion": balance.underdispersion,
+    "matching_series": balance.matching_series,
     "identical_values": balance.identical_values,
     "repeated_value": balance.repeated_value,
     "last_digit": balance.last_digit,

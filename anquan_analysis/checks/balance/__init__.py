@@ -5,7 +5,8 @@
 signature of figures that were written down rather than counted:
 
 ================= ===============================================================
-underdispersion   a peer group's figures closer together than Poisson noise allows
+underdispersion   a group drawn closer together than its members' own past allows
+matching_series   groups of units whose figures agree period after period
 identical_values  two units reporting the same vector of figures in one period
 repeated_value    one unit reporting the same figure period after period
 last_digit        heaping on final digits 0 and 5, per unit and per indicator
@@ -27,10 +28,11 @@ from __future__ import annotations
 from .digits import benford, first_digit, last_digit
 from .dispersion import underdispersion
 from .identical import identical_values
+from .matching import matching_series
 from .pinned import ALL_RECTIFICATION_PAIRS, RECTIFICATION_PAIRS, pinned_rate
 from .repeats import repeated_value
 from .rounding import round_number
 
-__all__ = ["underdispersion", "identical_values", "repeated_value", "last_digit",
-           "round_number", "benford", "pinned_rate", "first_digit", "RECTIFICATION_PAIRS",
+__all__ = ["underdispersion", "matching_series", "identical_values", "repeated_value",
+           "last_digit", "round_number", "benford", "pinned_rate", "first_digit", "RECTIFICATION_PAIRS",
            "ALL_RECTIFICATION_PAIRS"]
