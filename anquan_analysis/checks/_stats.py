@@ -388,7 +388,9 @@ def fit_nb_mixture(observed, exposure, *, fixed_rate=None, level: float = 0.8,
     log_hat, ll_hat = float(best.x), float(-best.fun)
     drop = stats.norm.ppf(level) ** 2 / 2
     gap = lambda t: ll_hat - profile(t)[0] - drop  # noqa: E731
-    if log_hat - bounds[0] < 1e-3 or gap(bounds[0]) <= 0:
+    if drop <= 0 or gap(log_hat) >= 0:  # level ≤ 0.5: k̂ itself
+        log_lo = log_hat
+    elif log_hat - bounds[0] < 1e-3 or gap(bounds[0]) <= 0:
         log_lo = bounds[0]
     else:
         log_lo = optimize.brentq(gap, bounds[0], log_hat, xtol=1e-4)
