@@ -274,56 +274,96 @@ def _nb_kernel(o, e, k):
 
 @dataclass(frozen=True)
 class NBFit:
-    """A peer group's gamma–Poisson fit (``fit_nb_mixture``).
+    """The gamma–Poisson fit of a set of units (``fit_nb_mixture``).
 
-    rate : the rate per unit of exposure (NaN when given, see ``fixed_rate``);
+    rate : per rate group, the rate per unit of exposure (NaN when the means were
+        given, see ``fixed_rate``);
     shape : the shape k the tests use, the one-sided profile-likelihood lower bound;
     shape_hat : the maximum-likelihood k;
     contamination : the weight π of the broad component;
     weight : per unit, the posterior chance of belonging to the NB(k) component;
-    rate_weight : per unit, its weight a in r = Σ a·O / Σ a·x (leave-one-out rates
-    are (Σ a·O − a_i·O_i) / (Σ a·x − a_i·x_i)).
+    rate_weight : per unit, its weight a in its group's r = Σ a·O / Σ a·x;
+    group, everyone : the rate groups the fit was given.
     """
 
-    rate: float
+    rate: np.ndarray
     shape: float
     shape_hat: float
     contamination: float
     weight: np.ndarray
     rate_weight: np.ndarray
+    group: np.ndarray
+    everyone: int | None
 
     def rate_without(self, observed, exposure) -> np.ndarray:
-        """Each unit's leave-one-out rate: r with the unit's own term taken out of the
-        weighted estimating equation (weights frozen at the fit), so that a unit that
-        dominates a small group does not set its own norm."""
-        a = self.rate_weight
-        o, x = np.asarray(observed, float), np.asarray(exposure, float)
-        num, den = (a * o).sum() - a * o, (a * x).sum() - a * x
+        """Each unit's leave-one-out rate: its group's r with the unit's own term taken
+        out of the weighted estimating equation (weights frozen at the fit), so that a
+        unit that dominates a small group does not set its own norm."""
+        a, g = self.rate_weight, self.group
+        ao, ax = a * np.asarray(observed, float), a * np.asarray(exposure, float)
+        n_g = len(self.rate)
+        num = np.bincount(g, weights=ao, minlength=n_g)
+        den = np.bincount(g, weights=ax, minlength=n_g)
+        if self.everyone is not None:
+            num[self.everyone], den[self.everyone] = ao.sum(), ax.sum()
+        num, den = num[g] - ao, den[g] - ax
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(den > 0, num / den, np.nan)
 
 
-def _em(o, x, k, state, *, fixed_mu, c_main, c_broad, broad, max_contamination,
-        tol=1e-9, max_iter=500):
-    """EM for the mixture (1 − π)·NB(k, r·x) + π·NB(broad, r·x) at a fixed k, from
-    and into ``state`` (r, π).  The rate step is one fixed-point step of the main
-    component's score equation, r = Σ a·O / Σ a·x with a = w·k/(k + r·x): only the
-    units the fit believes (weight w) set the rate, so low reporters, which the
-    broad component absorbs, do not pull it down.  Returns (log-likelihood, w, a)."""
+def _group_rates(ao, ax, group, n_groups, everyone):
+    """r per group = Σ a·O / Σ a·x over the group's units (over every unit for the
+    group ``everyone``); NaN for a group without weight."""
+    num = np.bincount(group, weights=ao, minlength=n_groups)
+    den = np.bincount(group, weights=ax, minlength=n_groups)
+    if everyone is not None:
+        num[everyone], den[everyone] = ao.sum(), ax.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+def _best_contamination(log_ratio, low: float, high: float) -> float:
+    """The π in [low, high] that maximises Σ log((1 − π)·f_i + π·g_i) for the
+    components' densities f and g, given as log(g/f): the derivative
+    Σ u/(1 + π·u), u = g/f − 1, falls with π (the log-likelihood is concave), so its
+    root is found by Brent's method on a handful of vector sums."""
+    u = np.expm1(np.clip(log_ratio, -700.0, 700.0))
+
+    def slope(pi):
+        return float(np.sum(u / (1.0 + pi * u)))
+
+    if slope(low) <= 0:
+        return low
+    if slope(high) >= 0:
+        return high
+    return optimize.brentq(slope, low, high, xtol=1e-10)
+
+
+def _em(o, x, k, state, *, group, everyone, fixed_mu, c_main, c_broad, broad,
+        max_contamination, tol=1e-10, max_iter=500):
+    """Fit the mixture (1 − π)·NB(k, r_g·x) + π·NB(broad, r_g·x) at a fixed k, from
+    and into ``state`` (rates per group, π), by EM in which π is set to its best
+    value given the current rates (a one-dimensional concave problem, solved
+    exactly: plain EM creeps towards π ≈ 0 on clean data), then each rate by one
+    fixed-point step of the main component's score equation, r_g = Σ a·O / Σ a·x
+    with a = w·k/(k + r_g·x), w the unit's posterior weight in the NB(k) component:
+    only the units the fit believes set the rate, so low reporters, which the broad
+    component absorbs, do not pull it down.  Returns (log-likelihood, w, a)."""
     r, pi = state
     ll_old = -np.inf
+    n_groups = len(r)
     for _ in range(max_iter):
-        mu = fixed_mu if fixed_mu is not None else r * x
-        lm = np.log1p(-pi) + c_main + _nb_kernel(o, mu, k)
-        lb = np.log(pi) + c_broad + _nb_kernel(o, mu, broad)
-        tot = np.logaddexp(lm, lb)
+        mu = fixed_mu if fixed_mu is not None else r[group] * x
+        lm = c_main + _nb_kernel(o, mu, k)
+        lb = c_broad + _nb_kernel(o, mu, broad)
+        pi = _best_contamination(lb - lm, 1e-6, max_contamination)
+        tot = np.logaddexp(np.log1p(-pi) + lm, np.log(pi) + lb)
         ll = float(tot.sum())
-        w = np.exp(lm - tot)
-        pi = float(np.clip(1.0 - w.mean(), 1e-6, max_contamination))
+        w = np.exp(np.log1p(-pi) + lm - tot)
         a = w * k / (k + mu)
         if fixed_mu is None:
-            den = (a * x).sum()
-            r = float((a * o).sum() / den) if den > 0 else r
+            new = _group_rates(a * o, a * x, group, n_groups, everyone)
+            r = np.where(np.isfinite(new), new, r)
         if abs(ll - ll_old) < tol * (1.0 + abs(ll)):
             break
         ll_old = ll
@@ -331,25 +371,35 @@ def _em(o, x, k, state, *, fixed_mu, c_main, c_broad, broad, max_contamination,
     return ll, w, a
 
 
-def fit_nb_mixture(observed, exposure, *, fixed_rate=None, level: float = 0.8,
+def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = None,
+                   fixed_rate=None, level: float = 0.8,
                    broad_shape: float = CONTAMINATION_SHAPE,
-                   max_contamination: float = 0.5) -> NBFit:
-    """Fit one peer group's rate and gamma shape k robustly, and the k to test with.
+                   max_contamination: float = 0.3) -> NBFit:
+    """Fit the rates of groups of units and one gamma shape k robustly, and the k to
+    test with.
 
     Parameters
     ----------
     observed, exposure : array-like
-        Counts O and exposures x (x > 0, finite) of the group's units.
+        Counts O and exposures x (x > 0, finite) of the units.
+    group : array of int, optional
+        Each unit's rate group (0 … G−1, e.g. its peer group); None: one group.
+    everyone : int, optional
+        A group whose rate is fitted over every unit, not its own members (the
+        funnel's "all units" peers, for types with too few units of their own).
     fixed_rate : array-like, optional
-        Per-unit rates when the rate is set elsewhere (means r_i·x_i held fixed);
-        None fits one rate r for the group.
+        Per-unit rates when the rate is set elsewhere (means r_i·x_i held fixed, only
+        k and π fitted); None fits the group rates.
     level : float
         The shape tested is the one-sided ``level`` profile-likelihood lower bound
-        of k: the k below k̂ where 2(ℓ(k̂) − ℓ_p(k)) = Φ⁻¹(level)² (0.708 at 0.8).
+        of k: the k below k̂ where 2(ℓ(k̂) − ℓ_p(k)) = Φ⁻¹(level)² (0.708 at 0.8);
+        k̂ itself at ``level`` ≤ 0.5.
     broad_shape : float
         Shape of the contamination component NB(broad_shape, r·x).
     max_contamination : float
-        Upper bound on the contamination weight π.
+        Upper bound on the contamination weight π: above it the mixture is not
+        identified in a group of small units, where any k fits once half of them are
+        "contamination".
 
     Returns
     -------
@@ -357,26 +407,35 @@ def fit_nb_mixture(observed, exposure, *, fixed_rate=None, level: float = 0.8,
 
     Notes
     -----
-    Model: each count is drawn from (1 − π)·NB(k, r·x) + π·NB(0.3, r·x): honest
-    units with a gamma effect of shape k, and a broad component, with the same
-    mean, that absorbs low, zero and very high reporters, so that they set neither
-    k nor r.  r and π by EM at each k; k by maximising the profile likelihood over
-    log k in [SHAPE_MIN, SHAPE_MAX] (bounded Brent); the lower bound by Brent's
-    root on the profile.  Testing at the lower bound (more spread than k̂) keeps a
-    group of 30 units, whose k̂ scatters widely, from setting too narrow a funnel.
+    Model: each count is drawn from (1 − π)·NB(k, r_g·x) + π·NB(0.3, r_g·x): honest
+    units with a gamma effect of shape k, one k for all groups, and a broad component
+    with the same mean that absorbs low, zero and very high reporters, so that they
+    set neither k nor the rates.  Rates and π by EM at each k; k by maximising the
+    profile likelihood over log k in [SHAPE_MIN, SHAPE_MAX] (bounded Brent); the
+    lower bound by Brent's root on the profile.  Testing at the lower bound (more
+    spread than k̂) keeps a small city, whose k̂ scatters widely, from setting too
+    narrow a funnel; one k for all unit types lets the types with many small units,
+    which say little about k, borrow it from the others.
     """
     o = np.asarray(observed, dtype=float)
     x = np.asarray(exposure, dtype=float)
+    n = len(o)
+    g = np.zeros(n, dtype=np.intp) if group is None else np.asarray(group, dtype=np.intp)
+    n_groups = int(g.max()) + 1 if n else 1
+    if everyone is not None:
+        n_groups = max(n_groups, everyone + 1)
     fixed_mu = None if fixed_rate is None else np.asarray(fixed_rate, float) * x
-    r0 = o.sum() / x.sum() if x.sum() > 0 else np.nan
-    if len(o) < 2 or not (r0 > 0):
-        n = len(o)
-        return NBFit(float(r0) if fixed_rate is None else np.nan, SHAPE_MIN, np.nan, 0.0,
-                     np.ones(n), np.ones(n) if fixed_rate is None else np.zeros(n))
+    r0 = _group_rates(o, x, g, n_groups, everyone)
+    total = o.sum() / x.sum() if n and x.sum() > 0 else np.nan
+    r0 = np.where(np.isfinite(r0) & (r0 > 0), r0, total)
+    if n < 2 or not (total > 0):
+        return NBFit(r0 if fixed_rate is None else np.full(n_groups, np.nan), SHAPE_MIN,
+                     np.nan, 0.0, np.ones(n), np.ones(n) if fixed_rate is None else np.zeros(n),
+                     g, everyone)
     c_broad = _nb_const(o, broad_shape)
-    state = [float(r0), 0.1]
-    kw = dict(fixed_mu=fixed_mu, c_broad=c_broad, broad=broad_shape,
-              max_contamination=max_contamination)
+    state = [r0, 0.1]
+    kw = dict(group=g, everyone=everyone, fixed_mu=fixed_mu, c_broad=c_broad,
+              broad=broad_shape, max_contamination=max_contamination)
 
     def profile(log_k):
         k = float(np.exp(log_k))
@@ -384,7 +443,7 @@ def fit_nb_mixture(observed, exposure, *, fixed_rate=None, level: float = 0.8,
 
     bounds = (np.log(SHAPE_MIN), np.log(SHAPE_MAX))
     best = optimize.minimize_scalar(lambda t: -profile(t)[0], bounds=bounds,
-                                    method="bounded", options={"xatol": 1e-3})
+                                    method="bounded", options={"xatol": 1e-2})
     log_hat, ll_hat = float(best.x), float(-best.fun)
     drop = stats.norm.ppf(level) ** 2 / 2
     gap = lambda t: ll_hat - profile(t)[0] - drop  # noqa: E731
@@ -393,8 +452,8 @@ def fit_nb_mixture(observed, exposure, *, fixed_rate=None, level: float = 0.8,
     elif log_hat - bounds[0] < 1e-3 or gap(bounds[0]) <= 0:
         log_lo = bounds[0]
     else:
-        log_lo = optimize.brentq(gap, bounds[0], log_hat, xtol=1e-4)
+        log_lo = optimize.brentq(gap, bounds[0], log_hat, xtol=2e-3)
     _, w, a = profile(log_lo)
-    return NBFit(rate=state[0] if fixed_rate is None else np.nan,
+    return NBFit(rate=state[0] if fixed_rate is None else np.full(n_groups, np.nan),
                  shape=float(np.exp(log_lo)), shape_hat=float(np.exp(log_hat)),
-                 contamination=state[1], weight=w, rate_weight=a)
+                 contamination=state[1], weight=w, rate_weight=a, group=g, everyone=everyone)

@@ -132,29 +132,22 @@ def _peer_rate(o, x, tested, pcode, pnames, all_code, how) -> np.ndarray:
 
 
 def _gamma_fit(o, x, tested, pcode, all_code, rate, how, shape_level) -> dict:
-    """Per unit: the rate (fitted, or ``rate`` when given), shape k tested, k̂ and the
-    contamination weight of its peer group's ``_stats.fit_nb_mixture``.  The all-units
-    group is fitted on every tested unit with one rate, only when some unit is in it."""
+    """Per unit: the rate (fitted, or ``rate`` when given), and the shape k tested, k̂
+    and the contamination weight of one ``_stats.fit_nb_mixture`` over every tested
+    unit, with a rate per peer group (the all-units group's over every unit) and one
+    k for all of them."""
     n = len(o)
     out = {key: np.full(n, np.nan) for key in ("rate", "shape", "shape_hat", "contamination")}
-    groups = [g for g in np.unique(pcode[tested]) if g != all_code]
-    if (pcode[tested] == all_code).any():
-        groups.append(all_code)
-    for g in groups:
-        members = tested & (pcode == g)
-        idx = np.flatnonzero(tested if g == all_code else members)
-        if rate is not None:
-            idx = idx[np.isfinite(rate[idx])]
-        fit = fit_nb_mixture(o[idx], x[idx], level=shape_level,
-                             fixed_rate=None if rate is None else rate[idx])
-        if rate is None:
-            r = np.full(n, np.nan)
-            r[idx] = fit.rate_without(o[idx], x[idx]) if how.leave_one_out else fit.rate
-            out["rate"][members] = r[members]
-        for key in ("shape", "shape_hat", "contamination"):
-            out[key][members] = getattr(fit, key)
-    if rate is not None:
+    idx = np.flatnonzero(tested if rate is None else tested & np.isfinite(rate))
+    fit = fit_nb_mixture(o[idx], x[idx], group=pcode[idx], everyone=all_code,
+                         fixed_rate=None if rate is None else rate[idx], level=shape_level)
+    if rate is None:
+        out["rate"][idx] = (fit.rate_without(o[idx], x[idx]) if how.leave_one_out
+                            else fit.rate[pcode[idx]])
+    else:
         out["rate"] = rate
+    for key in ("shape", "shape_hat", "contamination"):
+        out[key][idx] = getattr(fit, key)
     return out
 
 
@@ -233,6 +226,7 @@ def fit_funnel(panel, *, indicator: str, exposure, period, cumulative: bool,
 
 
 def tau2_or_zero(f: SimpleNamespace, at=slice(None)) -> np.ndarray:
+    """τ² at ``at``, 0 where the model has none (a lone unit, or the gamma model)."""
     return np.where(np.isnan(f.tau2[at]), 0.0, f.tau2[at])
 
 
@@ -249,8 +243,8 @@ def p_low(f: SimpleNamespace, at=slice(None)) -> np.ndarray:
     """P-value of "this low or lower" under the model at ``at``.  gamma: the exact NB
     tail P(X ≤ O); sqrt-normal: the Poisson tail averaged over θ
     (``_stats.count_cdf``); funnelplotr: the tail whose 2.5% and 0.1% points are
-    FunnelPlotR's lower limits, Φ(z) when τ² > 0, else P(Gamma(E) ≤ O) (its
-    chi-square Poisson limit, E·Γ⁻¹(α/2; E) = χ²_{α/2}(2E)/2, inverted)."""
+    FunnelPlotR's lower limits, Φ(z) when τ² > 0, else P(G ≤ O) for G ~ Gamma(E, 1)
+    (its chi-square Poisson limit χ²_{α/2}(2E)/2 is the α/2 quantile of G)."""
     o, e, tau2 = f.o[at], f.e[at], tau2_or_zero(f, at)
     if f.model == "gamma":
         return nb_cdf(o, e, f.shape[at])
@@ -269,7 +263,7 @@ def limits(f: SimpleNamespace, level: float, at=slice(None)):
 
 
 def _zero_run_probability(e_win: np.ndarray, tau2: np.ndarray) -> np.ndarray:
-    """``zero_probability(e_win, tau2[:, None])`` — E_θ[exp(−E·θ)] over the same
+    """``_stats.zero_probability(e_win, tau2[:, None])`` — E_θ[exp(−E·θ)] over the same
     Gauss–Hermite nodes — for a block of units × windows: P(X = 0) of a Poisson is
     exp(−μ), so no Poisson cdf is needed, and nodes with the same θ (all of them when
     τ² = 0, the clipped θ = 0 ones otherwise) are taken once with their summed
