@@ -121,11 +121,22 @@ def test_low_and_zero_reporters_do_not_set_the_shape():
 
 def test_profile_lower_bound_and_its_level():
     o, x = _peers(np.random.default_rng(1), 40, 4.0)
-    at80 = S.fit_nb_mixture(o, x)
-    at50 = S.fit_nb_mixture(o, x, level=0.5)
+    at50 = S.fit_nb_mixture(o, x)
+    at80 = S.fit_nb_mixture(o, x, level=0.8)
     at95 = S.fit_nb_mixture(o, x, level=0.95)
-    assert at50.shape == pytest.approx(at80.shape_hat, rel=1e-6)
+    assert at50.shape == at50.shape_hat == pytest.approx(at80.shape_hat, rel=1e-6)
     assert at95.shape < at80.shape < at80.shape_hat
+    # the bound is where the profile log-likelihood has dropped by Φ⁻¹(0.8)²/2 from
+    # its maximum, both by EM from the fit at k̂
+    def profile(k):
+        state = [at50.rate.copy(), at50.contamination]
+        kw = dict(group=np.zeros(len(o), dtype=np.intp), everyone=None, fixed_mu=None,
+                  c_main=S._nb_const(o, k), c_broad=S._nb_const(o, S.CONTAMINATION_SHAPE),
+                  broad=S.CONTAMINATION_SHAPE, max_contamination=0.3)
+        return S._em(o, x, k, state, **kw)[0]
+
+    drop = 2 * (profile(at80.shape_hat) - profile(at80.shape))
+    assert drop == pytest.approx(stats.norm.ppf(0.8) ** 2, abs=0.01)
 
 
 def test_leave_one_out_rate_by_hand():

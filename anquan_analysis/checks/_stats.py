@@ -372,7 +372,7 @@ def _em(o, x, k, state, *, group, everyone, fixed_mu, c_main, c_broad, broad,
 
 
 def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = None,
-                   fixed_rate=None, level: float = 0.8,
+                   fixed_rate=None, level: float = 0.5,
                    broad_shape: float = CONTAMINATION_SHAPE,
                    max_contamination: float = 0.3) -> NBFit:
     """Fit the rates of groups of units and one gamma shape k robustly, and the k to
@@ -391,9 +391,9 @@ def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = Non
         Per-unit rates when the rate is set elsewhere (means r_i·x_i held fixed, only
         k and π fitted); None fits the group rates.
     level : float
-        The shape tested is the one-sided ``level`` profile-likelihood lower bound
-        of k: the k below k̂ where 2(ℓ(k̂) − ℓ_p(k)) = Φ⁻¹(level)² (0.708 at 0.8);
-        k̂ itself at ``level`` ≤ 0.5.
+        The shape tested: k̂ at ``level`` ≤ 0.5 (the default), otherwise the
+        one-sided ``level`` profile-likelihood lower bound of k, the k below k̂ where
+        2(ℓ(k̂) − ℓ_p(k)) = Φ⁻¹(level)² (0.708 at 0.8).
     broad_shape : float
         Shape of the contamination component NB(broad_shape, r·x).
     max_contamination : float
@@ -410,12 +410,22 @@ def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = Non
     Model: each count is drawn from (1 − π)·NB(k, r_g·x) + π·NB(0.3, r_g·x): honest
     units with a gamma effect of shape k, one k for all groups, and a broad component
     with the same mean that absorbs low, zero and very high reporters, so that they
-    set neither k nor the rates.  Rates and π by EM at each k; k by maximising the
-    profile likelihood over log k in [SHAPE_MIN, SHAPE_MAX] (bounded Brent); the
-    lower bound by Brent's root on the profile.  Testing at the lower bound (more
-    spread than k̂) keeps a small city, whose k̂ scatters widely, from setting too
-    narrow a funnel; one k for all unit types lets the types with many small units,
-    which say little about k, borrow it from the others.
+    set neither k nor the rates.  Rates and π by EM at each k (π solved exactly in
+    each step); k by maximising the profile likelihood over log k in [SHAPE_MIN,
+    SHAPE_MAX] (bounded Brent); a lower bound, when asked for, by Brent's root on
+    the profile, every evaluation started from the fit at k̂.  One k for all unit
+    types lets the types with many small units, which say little about k, borrow it
+    from the others.
+
+    Why k̂ by default and not a lower bound: π and k trade off (a broader main
+    component needs less contamination), so the profile is flat and even with 150
+    units the 80% bound sits well below k̂.  On simulated districts
+    (benchmarks/funnel_models.py: 30–150 units, gamma shapes 2, 4, 10 and a
+    lognormal effect, 10–20% low and zero reporters) testing at the 80% bound found
+    about half of what an oracle that knows the true rate and shape finds, with
+    false alarms already at the oracle's level (0.07% of clean units); at k̂ it found
+    96% (low) and 89% (zero) of the oracle's, with 0.3% of clean units and 0.07% of
+    units in null cities flagged (worst cell 1.6%, 30 units).
     """
     o = np.asarray(observed, dtype=float)
     x = np.asarray(exposure, dtype=float)
@@ -433,27 +443,37 @@ def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = Non
                      np.nan, 0.0, np.ones(n), np.ones(n) if fixed_rate is None else np.zeros(n),
                      g, everyone)
     c_broad = _nb_const(o, broad_shape)
-    state = [r0, 0.1]
+    state = [r0, min(0.1, max_contamination)]
     kw = dict(group=g, everyone=everyone, fixed_mu=fixed_mu, c_broad=c_broad,
               broad=broad_shape, max_contamination=max_contamination)
 
-    def profile(log_k):
+    def profile(log_k, start=None):
+        """ℓ_p(k): the EM from ``start`` (or where the last one ended, which is
+        faster while Brent's search moves in small steps)."""
+        if start is not None:
+            state[:] = [start[0].copy(), start[1]]
         k = float(np.exp(log_k))
-        return _em(o, x, k, state, c_main=_nb_const(o, k), **kw)
+        ll, w, a = _em(o, x, k, state, c_main=_nb_const(o, k), **kw)
+        return (ll if np.isfinite(ll) else -np.inf), w, a
 
     bounds = (np.log(SHAPE_MIN), np.log(SHAPE_MAX))
     best = optimize.minimize_scalar(lambda t: -profile(t)[0], bounds=bounds,
                                     method="bounded", options={"xatol": 1e-2})
-    log_hat, ll_hat = float(best.x), float(-best.fun)
+    log_hat = float(best.x)
+    # the bound is searched from one start, the fit at k̂, so that the profile is one
+    # function of k and not of the order in which Brent's method asks for it
+    profile(log_hat)
+    at_hat = [state[0].copy(), state[1]]
+    ll_hat = profile(log_hat, at_hat)[0]
     drop = stats.norm.ppf(level) ** 2 / 2
-    gap = lambda t: ll_hat - profile(t)[0] - drop  # noqa: E731
-    if drop <= 0 or gap(log_hat) >= 0:  # level ≤ 0.5: k̂ itself
+    gap = lambda t: ll_hat - profile(t, at_hat)[0] - drop  # noqa: E731
+    if drop <= 0:  # level ≤ 0.5: k̂ itself
         log_lo = log_hat
     elif log_hat - bounds[0] < 1e-3 or gap(bounds[0]) <= 0:
         log_lo = bounds[0]
     else:
         log_lo = optimize.brentq(gap, bounds[0], log_hat, xtol=2e-3)
-    _, w, a = profile(log_lo)
+    _, w, a = profile(log_lo, at_hat)
     return NBFit(rate=state[0] if fixed_rate is None else np.full(n_groups, np.nan),
                  shape=float(np.exp(log_lo)), shape_hat=float(np.exp(log_hat)),
                  contamination=state[1], weight=w, rate_weight=a, group=g, everyone=everyone)

@@ -24,7 +24,7 @@ def funnel_table(panel, *, indicator: str = "major_hazards_found", exposure=None
                  model: str = "gamma", rate: str | None = None,
                  leave_one_out: bool | None = None, min_peers: int = 5,
                  winsor: float | None = None, z_method: str | None = None,
-                 shape_level: float = 0.8) -> pd.DataFrame:
+                 shape_level: float = 0.5) -> pd.DataFrame:
     """One row per unit with a figure of ``indicator`` in the window: the funnel
     plot's data.  Does not modify its inputs.
 
@@ -72,8 +72,9 @@ def funnel_table(panel, *, indicator: str = "major_hazards_found", exposure=None
         scores of the Poisson mid-p) or ``sqrt`` (2(√O − √E), FunnelPlotR's).  None:
         exact, sqrt for funnelplotr.  The gamma model has none.
     shape_level : float
-        The gamma model tests with k at its one-sided ``shape_level``
-        profile-likelihood lower bound (``_stats.fit_nb_mixture``).
+        The gamma model tests with k̂ (0.5, the default) or, above 0.5, with k at its
+        one-sided ``shape_level`` profile-likelihood lower bound
+        (``_stats.fit_nb_mixture``, which says why k̂).
 
     Returns
     -------
@@ -116,7 +117,7 @@ def low_outlier(panel, *, exposure=None, period=None,
                 denominator: str | None = None, model: str = "gamma",
                 rate: str | None = None, leave_one_out: bool | None = None,
                 min_peers: int = 5, winsor: float | None = None,
-                z_method: str | None = None, shape_level: float = 0.8,
+                z_method: str | None = None, shape_level: float = 0.5,
                 min_expected: float = 3.0, alert: float = 0.01, warning: float = 0.05,
                 info_p: float = 0.05) -> pd.DataFrame:
     """Units far below their peers on ``indicator`` (default 重大事故隐患排查数).
@@ -156,9 +157,10 @@ def low_outlier(panel, *, exposure=None, period=None,
     Notes
     -----
     Null model: the unit's window total is negative binomial with mean E (the peers'
-    rate × exposure, leaving the unit out) and shape k, the peer group's gamma
-    effect at its 80% profile-likelihood lower bound (``model="gamma"``; the other
-    models in ``funnel_table``); p = P(X ≤ O), exact.
+    rate × exposure, leaving the unit out) and shape k, the gamma effect's shape
+    fitted on every unit robustly (``model="gamma"``; the other models in
+    ``funnel_table``); p = P(X ≤ O), exact.  BH across the units with E ≥
+    ``min_expected``.
     """
     f = fit_funnel(panel, indicator=indicator, exposure=exposure, period=period,
                    cumulative=cumulative, denominator=denominator, model=model, rate=rate,
@@ -196,7 +198,7 @@ def zero_report(panel, *, exposure=None, period=None,
                 denominator: str | None = None, model: str = "gamma",
                 rate: str | None = None, leave_one_out: bool | None = None,
                 min_peers: int = 5, winsor: float | None = None,
-                z_method: str | None = None, shape_level: float = 0.8,
+                z_method: str | None = None, shape_level: float = 0.5,
                 min_expected: float = 1.0, min_run: int = 2, alert: float = 0.01,
                 warning: float = 0.05) -> pd.DataFrame:
     """Units reporting 0 where peers of their size would not.
