@@ -8,7 +8,7 @@ from scipy import stats
 
 from anquan_analysis import indicators as I
 from anquan_analysis.checks import _stats as S
-from anquan_analysis.checks import funnel as FN
+from anquan_analysis.checks import _funnel as FN
 from anquan_analysis.checks import outliers as O
 
 X = [100, 200, 50, 400, 150, 100]

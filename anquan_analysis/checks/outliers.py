@@ -2,7 +2,7 @@
 their size would not (``zero_report``), judged on a funnel plot (``funnel_table``).
 
 The models (a gamma effect fitted robustly, the default; the square-root-scale τ²
-model used before issue 12; FunnelPlotR's) are in ``checks.funnel``; this module
+model used before issue 12; FunnelPlotR's) are in ``checks._funnel``; this module
 writes the funnel table and the findings.
 """
 
@@ -16,7 +16,7 @@ from ..findings import empty_findings, make_findings, severity_from_q
 from ._wording import figure, window_label
 from ._peers import ALL_PEERS
 from ._stats import bh_adjust
-from .funnel import fit_funnel, limits, p_low, run_zero_probability, z_score
+from ._funnel import fit_funnel, limits, p_low, run_zero_probability, z_score
 
 
 def funnel_table(panel, *, indicator: str = "major_hazards_found", exposure=None,
@@ -48,7 +48,7 @@ def funnel_table(panel, *, indicator: str = "major_hazards_found", exposure=None
     denominator : str, optional
         An indicator used as exposure when ``exposure`` is not given.
     model : {"gamma", "sqrt-normal", "funnelplotr"}
-        How honest units vary around E (``checks.funnel``): a gamma effect fitted
+        How honest units vary around E (``checks._funnel``): a gamma effect fitted
         robustly (default), the additive square-root-scale τ² model used before
         issue 12, or FunnelPlotR's standardised-ratio limits.
     rate : {"fitted", "pooled", "trimmed", "median"}, optional
