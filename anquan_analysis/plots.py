@@ -90,18 +90,22 @@ def _type_legend(ax, types) -> None:
 
 # --------------------------------------------------------------------------- funnel
 def _funnel_on_ax(ax, df: pd.DataFrame, label_limit: str, max_labels: int) -> None:
-    """One peer group's funnel: points O/E against E, and the 95% and 99.8% limits
-    (``checks.outliers.funnel_limits`` with the group's τ²) as smooth curves."""
-    from .checks._stats import funnel_limits
+    """One peer group's funnel: points O/E against E, and the 95% and 99.8% limits as
+    smooth curves: the negative binomial test's limits with the group's shape k
+    (``_stats.nb_limits``) when the table has a ``shape`` (the gamma model), else
+    ``_stats.funnel_limits`` with the group's τ²."""
+    from .checks._stats import funnel_limits, nb_limits
 
     df = df.loc[df["expected"] > 0].sort_values("expected")
     exp = df["expected"].to_numpy(dtype=float)
     ratio = df["observed"].to_numpy(dtype=float) / exp
     tau2 = float(df["tau2"].dropna().iloc[0]) if "tau2" in df and df["tau2"].notna().any() else 0.0
+    shape = df["shape"].dropna() if "shape" in df else pd.Series(dtype=float)
     grid = np.geomspace(max(exp.min() * 0.8, 0.05), exp.max() * 1.2, 200) if len(exp) else []
     styles = {"95": ("--", "#555555", 0.95), "998": ("-", "#c62828", 0.998)}
     for key, (ls, colour, level) in styles.items():
-        lo, hi = funnel_limits(grid, tau2, level=level)
+        lo, hi = (nb_limits(grid, float(shape.iloc[0]), level=level) if len(shape)
+                  else funnel_limits(grid, tau2, level=level))
         ax.plot(grid, lo / grid, ls=ls, color=colour, lw=1, label=f"{level * 100:g}%控制限")
         ax.plot(grid, hi / grid, ls=ls, color=colour, lw=1)
     types = df["unit_type"] if "unit_type" in df.columns else pd.Series([None] * len(df))
@@ -136,7 +140,8 @@ def funnel_plot(funnel: pd.DataFrame, *, ax=None, title: str | None = None,
     """Funnel plot of each unit's observed/expected ratio against its expected count.
 
     ``funnel`` is ``checks.outliers.funnel_table``'s output (unit, unit_type, peer,
-    observed, expected, lower95, upper95, lower998, upper998 on the count scale, tau2).
+    observed, expected, lower95, upper95, lower998, upper998 on the count scale, and
+    shape or tau2 for the curves).
     Limits are drawn as ratios along the expected axis, the 95% and the 99.8% pair;
     units outside the ``label_limit`` pair are labelled by name.  One panel per peer
     group (the groups have their own rates and τ²) unless ``ax`` is given."""

@@ -3,7 +3,8 @@
 They are what an analyst would write first: iterate over the units (and, for
 ``repeated_value``, over each unit's indicators and periods) in Python, with scalar
 scipy calls.  They exist only to measure what the vectorised library saves, so they
-must compute the *same* results as ``checks.outliers.low_outlier`` and
+must compute the *same* results as ``checks.outliers.low_outlier`` (its
+``model="sqrt-normal"``: the gamma model's fit is per group, not per unit) and
 ``checks.balance.repeated_value``; ``benchmarks/scale.py`` and
 ``tests/test_benchmarks_smoke.py`` assert that the flagged units (and their
 p-values) agree.  Not part of the package; never imported by it.
@@ -76,9 +77,9 @@ def low_outlier_loop(panel: pd.DataFrame, exposure: pd.DataFrame, *, period=None
                      indicator: str = "major_hazards_found", min_peers: int = 5,
                      winsor: float = 0.2, min_expected: float = 3.0, alert: float = 0.01,
                      warning: float = 0.05, info_p: float = 0.05) -> pd.DataFrame:
-    """``low_outlier`` with its defaults (pooled peer rate leaving the unit out,
-    exposure = enterprises supervised, cumulative window up to ``period``, exact
-    z-scores) computed one unit at a time."""
+    """``low_outlier(model="sqrt-normal")`` with that model's defaults (pooled peer
+    rate leaving the unit out, exposure = enterprises supervised, cumulative window up
+    to ``period``, exact z-scores) computed one unit at a time."""
     end = period_bounds(period)[1] if period is not None else None
     # period arithmetic once per distinct period, as anyone would cache it
     ends = {p: period_bounds(p)[1] for p in panel["period"].unique()}

@@ -244,8 +244,10 @@ def run_slice(ds: Dataset, n_slice: int, period: str) -> dict:
             ("low_outlier", lambda: loop_reference.low_outlier_loop(panel, exposure, period=period)),
             ("repeated_value", lambda: loop_reference.repeated_value_loop(panel, period=period))):
         with Stage(f"[slice] library {check_id}") as lib:
+            # the loop reference is the sqrt-normal funnel (the model before issue 12)
             found = CHECKS[check_id](panel, period=period, **(
-                {"exposure": exposure} if check_id == "low_outlier" else {}))
+                {"exposure": exposure, "model": "sqrt-normal"} if check_id == "low_outlier"
+                else {}))
         with Stage(f"[slice] per-unit loop {check_id}") as lp:
             ref = loop()
         loop_reference.assert_same(ref, found, check_id)

@@ -8,6 +8,7 @@ from scipy import stats
 
 from anquan_analysis import indicators as I
 from anquan_analysis.checks import _stats as S
+from anquan_analysis.checks import _funnel as FN
 from anquan_analysis.checks import outliers as O
 
 X = [100, 200, 50, 400, 150, 100]
@@ -25,8 +26,14 @@ def _six():
 def test_funnel_like_funnelplotr_by_hand():
     panel, exposure = _six()
     before = panel.copy()
-    ft = O.funnel_table(panel, exposure=exposure, leave_one_out=False, z_method="sqrt",
-                        winsor=0.1, min_peers=2).set_index("unit")
+    ft = O.funnel_table(panel, exposure=exposure, model="funnelplotr",
+                        min_peers=2).set_index("unit")
+    # FunnelPlotR's settings are the sqrt-normal model's with the unit in its rate,
+    # 2(√O − √E) and 10% winsorising: the same φ, τ² and limits
+    same = O.funnel_table(panel, exposure=exposure, model="sqrt-normal", leave_one_out=False,
+                          z_method="sqrt", winsor=0.1, min_peers=2).set_index("unit")
+    cols = ["expected", "phi", "tau2", "lower95", "upper95", "lower998", "upper998", "z"]
+    pd.testing.assert_frame_equal(ft[cols], same[cols])
     assert list(ft["expected"]) == pytest.approx([6, 12, 3, 24, 9, 6], abs=1e-12)
     # reference: phi = 19.6656…/6, tau2 = (nφ − 5)/(240 − 14112/240)
     assert ft["phi"].iloc[0] == pytest.approx(3.277590920866333, abs=1e-9)
@@ -43,9 +50,10 @@ def test_funnel_like_funnelplotr_by_hand():
     pd.testing.assert_frame_equal(panel, before)
 
 
-def test_funnel_defaults_by_hand():
+def test_sqrt_normal_defaults_by_hand():
     panel, exposure = _six()
-    ft = O.funnel_table(panel, exposure=exposure, min_peers=2).set_index("unit")
+    ft = O.funnel_table(panel, exposure=exposure, model="sqrt-normal",
+                        min_peers=2).set_index("unit")
     # leave-one-out: E_C = 50 × 60/950
     assert ft.loc["C", "expected"] == pytest.approx(3.1578947368421053, abs=1e-12)
     assert ft["phi"].iloc[0] == pytest.approx(2.9726287916728658, abs=1e-9)
@@ -116,17 +124,20 @@ def test_low_outlier_finds_the_silent_large_unit():
     assert set(flagged["unit"]) <= {"T00", "T01"}
 
 
-def test_zero_report_run_of_zero_months():
+@pytest.mark.parametrize("model", ["gamma", "sqrt-normal"])
+def test_zero_report_run_of_zero_months(model):
     panel, exposure = _district()
-    f = O.zero_report(panel, exposure=exposure).set_index("unit")
+    f = O.zero_report(panel, exposure=exposure, model=model).set_index("unit")
     assert f.loc["T00", "statistic"] == 6 and f.loc["T00", "severity"] == "alert"
     assert f.loc["T01", "statistic"] == 4 and f.loc["T01", "period"] == "2024-06"
     assert f.loc["T01", "severity"] in ("warning", "alert")
     assert "连续4期" in f.loc["T01", "message"]
     # the whole window at 0: p is exactly P(X = 0) over the window
-    ft = O.funnel_table(panel, exposure=exposure).set_index("unit")
-    assert f.loc["T00", "p_value"] == pytest.approx(
-        S.zero_probability([ft.loc["T00", "expected"]], ft.loc["T00", "tau2"])[0], rel=1e-9)
+    ft = O.funnel_table(panel, exposure=exposure, model=model).set_index("unit")
+    e = ft.loc["T00", "expected"]
+    whole = (S.nb_zero_probability([e], ft.loc["T00", "shape"]) if model == "gamma"
+             else S.zero_probability([e], ft.loc["T00", "tau2"]))
+    assert f.loc["T00", "p_value"] == pytest.approx(whole[0], rel=1e-9)
 
 
 def test_period_windows():
@@ -141,7 +152,8 @@ def test_period_windows():
 
 def test_without_exposure_the_peer_mean_is_expected():
     panel, _ = _six()
-    ft = O.funnel_table(panel, min_peers=2, leave_one_out=False).set_index("unit")
+    ft = O.funnel_table(panel, min_peers=2, model="sqrt-normal",
+                        leave_one_out=False).set_index("unit")
     assert ft["expected"].tolist() == pytest.approx([10.0] * 6)
 
 
@@ -238,7 +250,7 @@ def test_zero_run_probability_equals_zero_probability():
     e_win[0, :2] = 0.0  # no expectation: NaN, as zero_probability gives
     tau2 = np.array([0.0, 0.0, 0.05, 0.05, 0.4, 2.0])
     ref = S.zero_probability(e_win, tau2[:, None])
-    got = O._zero_run_probability(e_win, tau2)
+    got = FN._zero_run_probability(e_win, tau2)
     assert np.isnan(got[0, :2]).all() and np.isnan(ref[0, :2]).all()
     assert got[1] == pytest.approx(np.exp(-e_win[1]), rel=1e-13)
     np.testing.assert_allclose(got, ref, rtol=1e-13)
