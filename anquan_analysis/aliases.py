@@ -126,8 +126,8 @@ def likely_aliases(names, *, max_distance: int = 1, min_length: int = 4) -> pd.D
     for key, members in blocks.items():
         if len(members) < 2:
             continue
-        # a pair is kept only if both names are long enough or one contains the other,
-        # which one edit apart means the shorter is the block's own string
+        # a pair is kept only if both names are long enough or one contains the other;
+        # a short name is compared only with the block's own string (a name itself)
         long_ = [m for m in members if len(uniq[m]) >= min_length]
         long_set = set(long_)
         own = index.get(key)
@@ -148,6 +148,8 @@ def likely_aliases(names, *, max_distance: int = 1, min_length: int = 4) -> pd.D
                 continue
             seen.add((a, b))
             x, y = uniq[a], uniq[b]
+            if not (min(len(x), len(y)) >= min_length or x in y or y in x):
+                continue
             d = Levenshtein.distance(x, y, score_cutoff=max_distance)
             if d <= max_distance:
                 # the shorter name is offered as the alias of the longer (区应急局 is the full form)
