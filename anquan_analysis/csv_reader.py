@@ -139,20 +139,23 @@ def read_csv(path, raw: bytes) -> list[RawSheet]:
     layout = f"{encoding}, {DELIMITERS[delimiter]}, {line_ends(text)}"
     rows, spans = [], []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    last_line = 0
+    last_line = width = 0
+    cells = CellBudget(path)
     try:
         for row in reader:
             rows.append(row)
             spans.append((last_line + 1, reader.line_num))
             last_line = reader.line_num
+            width = max(width, len(row))
             err = size_error(path, None, len(rows), len(row))
             if err is not None:
                 raise err
+            if len(rows) * width > cells.left:      # refused as soon as it is known
+                raise cells.error(None, len(rows), width)
     except csv.Error as err:
         raise InputError(path, f"not a readable CSV table ({layout}): {err}",
                          row=len(rows) + 1) from None
-    width = max((len(r) for r in rows), default=0)
-    CellBudget(path).charge(None, len(rows), width)
+    cells.charge(None, len(rows), width)
     bad_rows = {}
     for k, (first, last) in enumerate(spans, start=1):
         reason = next((bad_lines[i] for i in range(first, last + 1) if i in bad_lines), None)
