@@ -15,8 +15,9 @@ from __future__ import annotations
 MAX_ROWS = 100_000
 MAX_COLUMNS = 1_000
 # Cells of one file, all sheets together: each sheet's used range (rows x columns up
-# to its last filled cell).  1,500 units x 12 months x 45 columns is 810,000.
-MAX_CELLS = 4_000_000
+# to its last filled cell).  A province's year in one workbook, 1,500 units x 12 months
+# x 45 columns, is 810,000; past this limit ingest would need more than 1 GB.
+MAX_CELLS = 1_200_000
 # Text and .xls files are read whole into memory.
 MAX_FILE_BYTES = 64 * 2**20
 

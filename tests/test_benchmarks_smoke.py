@@ -145,9 +145,9 @@ def test_hostile_benchmark_prints_every_case_with_time_and_memory():
         assert m and m.group(1).startswith("ok"), out
         count = n.replace(",", "")
         assert f"total: {count} rows read, 0 clean, {count} rejected" in out
-    assert re.search(r"\[units\] 10,000 distinct units .*" + line, out)
+    assert re.search(r"\[units\] 10,000 distinct units, 2 files .*" + line, out)
     assert re.search(r"\[units\] likely_aliases alone, 10,000 names .*likely 50", out)
-    cases = re.findall(r"^\[case\] (\S+) \(" + NUMBER + " B\)" + line, out, flags=re.M)
+    cases = re.findall(r"^\[case\] (\S+) \(" + NUMBER + r" B\)" + line, out, flags=re.M)
     names = [c[0] for c in cases]
     assert {"parts_150x10MB.xlsx", "fifo.csv", "sheets_20x100_no_dimension.xlsx",
             "hidden_part_5MB_blank.xlsx"} <= set(names) and len(names) >= 10

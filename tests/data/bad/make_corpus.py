@@ -548,10 +548,12 @@ def hidden_part_xlsx(part_bytes: int = 1_200_000_000, ratio_row: bool = True,
         row = b"".join(b'<row><c t="inlineStr"><is><t>' + bytes([digits[(7 * i) % 10]]) * 3
                        + b"</t></is></c></row>" for i in range(200)) if ratio_row \
             else b"<row><c><v>1</v></c></row>"
-    else:
-        row = b'<row><c s="0"/><c s="0"/><c s="0"/></row>'
-    # deflated once, repeated: the 200 varied rows alone keep the ratio near 61:1
-    chunk = row if cells and ratio_row else row * max(1, 65536 // len(row))
+    else:      # styled blank cells: no data at all, the styles varied like the digits
+        row = b"".join(b'<row><c s="%d"/><c s="%d"/><c s="%d"/></row>'
+                       % (digits[(7 * i) % 10] - 48, digits[(3 * i) % 10] - 48, i % 7)
+                       for i in range(200))
+    # deflated once, repeated: the 200 varied rows alone keep the ratio under 100:1
+    chunk = row if ratio_row else row * max(1, 65536 // len(row))
     members["xl/worksheets/sheet2.xml"] = (
         b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
         b"<sheetData>", chunk, part_bytes // len(chunk), b"</sheetData></worksheet>")
