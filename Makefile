@@ -12,7 +12,7 @@ help:
 	@echo "make assess   assessment of every period of the bundled data -> reports/"
 	@echo "make test     every test (pytest + nbval over notebooks/)"
 	@echo "make ingest   bundled data -> data/processed/"
-	@echo "make bench    benchmarks (detection, scale, notebook, bulletin extraction)"
+	@echo "make bench    benchmarks (detection, scale, notebook, bulletin extraction, hostile inputs)"
 	@echo "make data     regenerate data/raw/synthetic_city (deterministic; should not change it)"
 
 $(STAMP): pyproject.toml
@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/detection.py
 	$(BIN)/python benchmarks/bulletin_extraction.py
 	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/hostile.py
 	$(BIN)/python benchmarks/notebook.py
 
 data: $(STAMP)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from . import limits
 from .errors import InputError
-from .text import normalise_name
+from .text import CONTROL_CHARS, normalise_name, printable, strip_controls
 
 ALIAS_COLUMNS = ["name", "unit", "kind", "rows", "distance"]
 
@@ -69,32 +69,114 @@ def apply_unit_aliases(names: pd.Series, aliases: dict[str, str]) -> tuple[pd.Se
     return out, counts[["name", "unit", "rows"]]
 
 
+def clean_unit_names(names: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
+    """(names without control or invisible format characters, what was cleaned:
+    name, unit, rows).  ``name`` is the name as typed with those characters escaped
+    (``\\x1b[31m区应急局``), so that it can be printed and stored; ``unit`` the name kept
+    (a name that was nothing but such characters keeps its escaped form, so that it
+    stays visible).  Missing stays missing; ``names`` is not modified."""
+    text = names.astype("str")
+    hit = text.str.contains(CONTROL_CHARS, regex=True).fillna(False).astype(bool)
+    if not hit.any():
+        return names, pd.DataFrame(columns=["name", "unit", "rows"])
+    counts = text[hit].value_counts().rename_axis("raw").reset_index(name="rows")
+    counts["name"] = counts["raw"].map(printable)
+    counts["unit"] = counts["raw"].map(strip_controls)
+    counts["unit"] = counts["unit"].where(counts["unit"] != "", counts["name"])
+    out = names.where(~hit, text.map(dict(zip(counts["raw"], counts["unit"])))).astype(names.dtype)
+    return out, counts[["name", "unit", "rows"]]
+
+
 def likely_aliases(names, *, max_distance: int = 1, min_length: int = 4) -> pd.DataFrame:
     """Pairs of distinct unit names that are probably one unit: at most ``max_distance``
     edits apart (Levenshtein, on normalised names), and either the shorter is at least
     ``min_length`` characters or one contains the other (应急局 / 区应急局).  Short
     names one character apart (区教委 / 区侨委) are usually different units and are
-    not reported.  Returns columns name, unit (the longer, or the later in sort order,
-    is ``unit``: a suggestion only), kind ``likely``, rows (NA), distance."""
+    not reported.
+
+    Linear in the number of names, not quadratic: names are compared only within a
+    block, the names that give the same string once up to ``max_distance``
+    characters are deleted from each (two names one edit apart always share one: the
+    shorter, or both without the substituted character).  A block of more than
+    ``limits.MAX_ALIAS_BLOCK`` names is not paired out (numbered units such as
+    第1中学 ... 第300中学 differ from each other by one character), nor are pairs past
+    ``limits.MAX_ALIAS_CANDIDATES`` comparisons; names longer than
+    ``limits.MAX_ALIAS_NAME`` characters are not compared; at most
+    ``limits.MAX_ALIAS_PAIRS`` pairs are listed.
+
+    Returns columns name, unit (the longer, or the later in sort order, is ``unit``: a
+    suggestion only), kind ``likely``, rows (NA), distance; then, when pairs were left
+    out, a row of kind ``unlisted`` (rows: likely pairs found past the cap) and one of
+    kind ``unexamined`` (name: an example, rows: pairs of names in one block that were
+    not compared)."""
     from rapidfuzz.distance import Levenshtein
-    from rapidfuzz.process import cdist
 
     uniq = sorted({n for n in names if isinstance(n, str) and n})
     if len(uniq) < 2:
         return pd.DataFrame(columns=ALIAS_COLUMNS)
-    dist = cdist(uniq, uniq, scorer=Levenshtein.distance, score_cutoff=max_distance,
-                 dtype=np.int32, workers=1)
-    i, j = np.nonzero(np.triu(dist <= max_distance, k=1))
-    a, b = np.array(uniq, dtype=object)[i], np.array(uniq, dtype=object)[j]
-    la, lb = np.char.str_len(a.astype(str)), np.char.str_len(b.astype(str))
-    contains = np.array([x in y or y in x for x, y in zip(a, b)], dtype=bool)
-    keep = (np.minimum(la, lb) >= min_length) | contains
-    # the shorter name is offered as the alias of the longer (区应急局 is the full form)
-    swap = la > lb
-    name = np.where(swap, b, a)[keep]
-    unit = np.where(swap, a, b)[keep]
-    return pd.DataFrame({"name": name, "unit": unit, "kind": "likely", "rows": pd.NA,
-                         "distance": dist[i, j][keep]}, columns=ALIAS_COLUMNS)
+    index = {n: i for i, n in enumerate(uniq)}
+    blocks: dict[str, list[int]] = {}
+    for i, name in enumerate(uniq):
+        if len(name) <= limits.MAX_ALIAS_NAME:
+            for key in _deletions(name, max_distance):
+                blocks.setdefault(key, []).append(i)
+    found, seen = [], set()
+    examined = unexamined = 0
+    example = None
+    for key, members in blocks.items():
+        if len(members) < 2:
+            continue
+        # a pair is kept only if both names are long enough or one contains the other;
+        # a short name is compared only with the block's own string (a name itself)
+        long_ = [m for m in members if len(uniq[m]) >= min_length]
+        long_set = set(long_)
+        own = index.get(key)
+        own_pairs = [] if own is None else [
+            m for m in members if m != own and not (own in long_set and m in long_set)]
+        n_pairs = len(long_) * (len(long_) - 1) // 2 + len(own_pairs)
+        if not n_pairs:
+            continue
+        if len(members) > limits.MAX_ALIAS_BLOCK or examined >= limits.MAX_ALIAS_CANDIDATES:
+            unexamined += n_pairs
+            example = example or uniq[members[0]]
+            continue
+        examined += n_pairs
+        cands = [(a, b) for k, a in enumerate(long_) for b in long_[k + 1:]]
+        cands += [(min(own, m), max(own, m)) for m in own_pairs]
+        for a, b in cands:
+            if (a, b) in seen:
+                continue
+            seen.add((a, b))
+            x, y = uniq[a], uniq[b]
+            if not (min(len(x), len(y)) >= min_length or x in y or y in x):
+                continue
+            d = Levenshtein.distance(x, y, score_cutoff=max_distance)
+            if d <= max_distance:
+                # the shorter name is offered as the alias of the longer (区应急局 is the full form)
+                found.append((y, x, d) if len(x) > len(y) else (x, y, d))
+    found.sort()
+    listed = found[:limits.MAX_ALIAS_PAIRS]
+    out = pd.DataFrame({"name": [f[0] for f in listed], "unit": [f[1] for f in listed],
+                        "kind": "likely", "rows": pd.NA, "distance": [f[2] for f in listed]},
+                       columns=ALIAS_COLUMNS)
+    extra = []
+    if len(found) > len(listed):
+        extra.append({"name": "", "unit": "", "kind": "unlisted",
+                      "rows": len(found) - len(listed), "distance": pd.NA})
+    if unexamined:
+        extra.append({"name": example, "unit": "", "kind": "unexamined", "rows": unexamined,
+                      "distance": pd.NA})
+    return pd.concat([out, pd.DataFrame(extra, columns=ALIAS_COLUMNS)], ignore_index=True) \
+        if extra else out
+
+
+def _deletions(name: str, k: int) -> set[str]:
+    """``name`` and every string made from it by deleting up to ``k`` characters."""
+    keys, frontier = {name}, {name}
+    for _ in range(k):
+        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
+        keys |= frontier
+    return keys
 
 
 def default_alias_table() -> Path | None:

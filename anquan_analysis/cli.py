@@ -3,7 +3,9 @@
 Each sub-command lives in the module that does its work; that module provides
 ``configure_parser(parser)`` and ``run_command(args) -> int``.  Errors in the input
 reach the user as one line naming the file, row and column, with exit status 2;
-nothing else reaches them as a traceback unless ``ANQUAN_DEBUG=1``.
+nothing else reaches them as a traceback unless ``ANQUAN_DEBUG=1``.  A control
+character in a message (a file or unit name holding an escape sequence) is printed
+escaped (``text.printable``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import sys
 
 from .errors import InputError
+from .text import printable
 
 # name, module, help
 COMMANDS = [
@@ -57,7 +60,7 @@ def main(argv=None) -> int:
     try:
         return int(importlib.import_module(args._module).run_command(args) or 0)
     except InputError as err:
-        print(f"anquan {args.command}: error: {err}", file=sys.stderr)
+        print(f"anquan {args.command}: error: {printable(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"anquan {args.command}: interrupted", file=sys.stderr)
@@ -65,7 +68,7 @@ def main(argv=None) -> int:
     except Exception as err:  # noqa: BLE001 - the user gets one line, developers the traceback
         if os.environ.get("ANQUAN_DEBUG"):
             raise
-        print(f"anquan {args.command}: error: {type(err).__name__}: {err} "
+        print(f"anquan {args.command}: error: {type(err).__name__}: {printable(err)} "
               "(set ANQUAN_DEBUG=1 for the traceback)", file=sys.stderr)
         return 1
 

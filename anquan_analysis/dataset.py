@@ -81,8 +81,10 @@ class Dataset:
     reconciliation totals rows (合计/总计/小计) against the sum of their units
     unknown_columns headers that did not map to the catalogue: file, sheet, column
     summary        rows read / clean / rejected per file and sheet
-    unit_aliases   unit names replaced by the alias table (kind ``applied``) and near-
-                   duplicate names left apart (kind ``likely``): name, unit, kind, rows, distance
+    unit_aliases   unit names cleaned of control characters (kind ``cleaned``), replaced by
+                   the alias table (kind ``applied``) and near-duplicate names left apart
+                   (kind ``likely``; ``unlisted`` and ``unexamined`` count what the caps left
+                   out): name, unit, kind, rows, distance
     """
 
     panel: pd.DataFrame = field(default_factory=empty_panel)

@@ -24,3 +24,26 @@ class InputError(Exception):
         if self.column is not None:
             where.append(f"column {self.column!r}")
         return ", ".join(where) + f": {self.reason}"
+
+
+def one_line(err: BaseException) -> str:
+    """An exception on one line, naming its root cause (openpyxl and zipfile wrap the
+    error that matters, such as defusedxml's EntitiesForbidden, in another)."""
+    root = err
+    seen = {id(err)}
+    while (root.__cause__ or root.__context__) is not None:
+        root = root.__cause__ or root.__context__
+        if id(root) in seen:
+            break
+        seen.add(id(root))
+    first = " ".join(str(err).split())[:160]
+    if root is err:
+        return f"{type(err).__name__}: {first}"
+    return f"{type(err).__name__}: {first}; cause {type(root).__name__}: " \
+        + " ".join(str(root).split())[:160]
+
+
+class NotAReport(InputError):
+    """A file that holds no report table: empty, prose without a header, binary, a web
+    page, a PDF, a table without indicators (a contact list).  An error when the file is
+    named; skipped with one line when it is found in a data folder."""

@@ -20,6 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters XML 1.0 cannot carry at all (control characters, lone surrogates): an XLSX
+# cell holding one is refused by openpyxl (IllegalCharacterError) or makes a file Excel
+# cannot open.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # A plain number such as -1 or +2.5 is not a formula, and stays as it is.
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 
@@ -47,6 +51,20 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
                 or pd.api.types.is_datetime64_any_dtype(out[c])):
             out[c] = out[c].map(_neutral, na_action="ignore").astype(out[c].dtype)
     out.columns = [_neutral(c) for c in out.columns]
+    return out
+
+
+def xml_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells and column names hold no character XML cannot
+    carry (``XML_ILLEGAL``, removed: a unit name with a BEL or an ESC from a crafted
+    dataset).  Does not modify ``df``."""
+    out = df.copy()
+    for c in out.columns:
+        if not (pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_bool_dtype(out[c])
+                or pd.api.types.is_datetime64_any_dtype(out[c])):
+            out[c] = out[c].map(lambda v: XML_ILLEGAL.sub("", v) if isinstance(v, str) else v,
+                                na_action="ignore").astype(out[c].dtype)
+    out.columns = [XML_ILLEGAL.sub("", c) if isinstance(c, str) else c for c in out.columns]
     return out
 
 
@@ -121,7 +139,8 @@ def write_text_atomic(text: str, path) -> Path:
 def write_table_atomic(df: pd.DataFrame, path) -> Path:
     """Write ``df`` to ``path`` (.parquet, .csv or .xlsx by suffix) atomically.
     CSV is UTF-8 with BOM so Excel on Chinese Windows opens it correctly; CSV and
-    XLSX text is passed through ``neutralise_formulas``; XLSX is made deterministic."""
+    XLSX text is passed through ``neutralise_formulas``; XLSX text loses the characters
+    XML cannot carry (``xml_safe``) and the file is made deterministic."""
     path = Path(path)
     if path.suffix not in (".parquet", ".csv", ".xlsx"):
         raise ValueError(f"{path}: unsupported output type {path.suffix!r}")
@@ -131,6 +150,6 @@ def write_table_atomic(df: pd.DataFrame, path) -> Path:
         elif path.suffix == ".csv":
             neutralise_formulas(df).to_csv(tmp, index=False, encoding="utf-8-sig")
         else:
-            neutralise_formulas(df).to_excel(tmp, index=False, engine="openpyxl")
+            xml_safe(neutralise_formulas(df)).to_excel(tmp, index=False, engine="openpyxl")
             make_xlsx_deterministic(tmp)
     return path

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import limits
 from .catalogue import resolve_sector
 from .dataset import LEDGER_COLUMNS, LEDGER_COUNT_COLUMNS, PANEL_COLUMNS, REJECT_COLUMNS
 from .errors import InputError
@@ -344,13 +345,21 @@ def _flag_duplicates(clean: pd.DataFrame, t: dict, label: dict, problems: _Probl
     problems.add(copy.reindex(clean.index, fill_value=False), id_label, t["hazard_id"], copy_msg)
 
     if conflict.any():
-        # Conflicting ids are few: naming the other rows of each one is a small loop.
+        # Each copy names the first other rows of its id, at most NAMED_DUPLICATES, and
+        # the count: linear however many copies an id has.
         c = frame.loc[conflict]
-        rows_of = c.groupby("id")["row"].agg(list)
-        others = [", ".join(str(r) for r in rows_of[i] if r != row)
-                  for i, row in zip(c["id"], c["row"])]
-        msg = pd.Series(["hazard id '" + i + "' also on row " + o + " with different content"
-                         for i, o in zip(c["id"], others)], index=c.index, dtype="str")
+        shown = limits.NAMED_DUPLICATES
+        head = c[c.groupby("id", sort=False).cumcount() <= shown]
+        rows_of = head.groupby("id", sort=False)["row"].agg(list).to_dict()
+        sizes = c.groupby("id", sort=False)["row"].size().to_dict()
+        msgs = []
+        for i, row in zip(c["id"], c["row"]):
+            others = [str(r) for r in rows_of[i] if r != row][:shown]
+            more = sizes[i] - 1 - len(others)
+            msgs.append("hazard id '" + i + "' also on row " + ", ".join(others)
+                        + (f" and {more} more rows ({sizes[i]} copies)" if more else "")
+                        + " with different content")
+        msg = pd.Series(msgs, index=c.index, dtype="str")
         problems.add(conflict.reindex(clean.index, fill_value=False), id_label,
                      t["hazard_id"], msg.reindex(clean.index))
 

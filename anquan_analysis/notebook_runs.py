@@ -10,6 +10,12 @@ one period or for every period, and write ``reports/<period>/``:
 and ``reports/index.html`` linking them.  A failing period does not stop the run:
 the others carry on and the command ends with a list of failures and exit status 1.
 
+A period's outputs are written into a hidden staging folder and swapped in whole
+(``run_folders``): the old set or the new set is visible, never a mix; a failed run
+leaves ``status.json`` (failed) and, when whole, ``assessment.failed.ipynb`` beside
+the older report, which the index then marks stale.  Leftovers of runs that were
+killed are cleaned at start, and only canonical periods become folder names.
+
 ``--data`` is a folder of office files (CSV/XLSX: ingested once per run) or an
 ingested dataset folder (``panel.parquet`` and side tables, as ``anquan ingest
 --output`` writes it: read as it is, the faster way to assess a province).  Each
@@ -21,13 +27,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import config
+from . import run_folders as rf
 
 NOTEBOOK = config.NOTEBOOKS / "period_assessment.ipynb"
 LEVEL_OF_FREQ = {"M": "month", "Q": "quarter"}
@@ -80,57 +86,57 @@ def plan_periods(panel, *, periods=None, levels=("quarter", "month")) -> list[tu
             require_period(panel, p, level)
             plan.append((p, level))
         return plan
-    return [(p, level) for level in levels for p in available_periods(panel, level)]
+    return [(rf.canonical_period(p), level) for level in levels
+            for p in available_periods(panel, level)]
 
 
 def run_period(period: str, level: str, *, data_dir, output_dir, notebook=NOTEBOOK,
                thresholds: dict | None = None, timeout: int = 600, kernel=None) -> Path:
-    """Execute the notebook for one period into ``output_dir/<period>/`` and export
-    its HTML.  The executed notebook is written once, when complete, under a
-    temporary name and then renamed (papermill's save after every cell start and end
-    is turned off: sixty writes of a notebook that grows to a megabyte).  When a
-    cell fails the executed part is kept as ``assessment.failed.ipynb`` (papermill
-    marks the failing cell) and the error propagates; a timeout or a dead kernel
-    leaves no notebook, only the error.  ``kernel``: a kernel from ``start_kernel``
-    to run the notebook in, shut down here when done (by default papermill starts
-    one).  While the kernel runs, a background thread prepares the HTML exporter
-    (``report.html_exporter``)."""
+    """Execute the notebook for one period and export its HTML into a staging folder,
+    then swap it in as ``output_dir/<period>/`` (``run_folders.publish``: the old set or
+    the new set, never a mix).  The executed notebook is written once, when complete
+    (papermill's save after every cell start and end is turned off: sixty writes of a
+    notebook that grows to a megabyte).  When the run fails, the older report (if
+    any) stays, ``status.json`` records the failure, the executed part is kept as
+    ``assessment.failed.ipynb`` when it is a whole notebook (papermill marks the
+    failing cell; a timeout or a dead kernel leaves none), and the error propagates.
+    ``kernel``: a kernel from ``start_kernel`` to run the notebook in, shut down here
+    when done (by default papermill starts one).  While the kernel runs, a background
+    thread prepares the HTML exporter (``report.html_exporter``).  ValueError for a
+    period that is not canonical (it would become a path)."""
     import papermill as pm
 
-    from .io import atomic_path
     from .report import notebook_to_html
 
-    out = Path(output_dir) / period
-    out.mkdir(parents=True, exist_ok=True)
+    period = rf.canonical_period(period)
+    final = Path(output_dir) / period
+    stage = rf.staging_folder(output_dir, period)
     params = {"period": period, "level": level, "data_dir": str(Path(data_dir).resolve()),
-              "output_dir": str(out.resolve()), "thresholds": dict(thresholds or {})}
-    target = out / "assessment.ipynb"
-    failed = out / "assessment.failed.ipynb"
-    failed.unlink(missing_ok=True)
+              "output_dir": str(stage.resolve()), "thresholds": dict(thresholds or {})}
+    ipynb = stage / "assessment.ipynb"
     threading.Thread(target=_prepare_exporter, name="html-exporter", daemon=True).start()
     shutdown_requested = False
     try:
-        with atomic_path(target) as tmp:
-            ipynb = tmp.with_suffix(".ipynb")
-            try:
-                pm.execute_notebook(str(notebook), str(ipynb), parameters=params,
-                                    progress_bar=False, execution_timeout=timeout,
-                                    cwd=str(Path(notebook).parent), kernel_name=KERNEL,
-                                    request_save_on_cell_execute=False,
-                                    **({} if kernel is None else {"km": kernel}))
-                ipynb.replace(tmp)
-            except BaseException:
-                if ipynb.exists():
-                    ipynb.replace(failed)
-                raise
-            finally:
-                # the kernel exits while the HTML is written
-                shutdown_requested = kernel is not None and _request_shutdown(kernel)
-        notebook_to_html(target, out / "assessment.html", title=f"{period} 评估")
+        try:
+            pm.execute_notebook(str(notebook), str(ipynb), parameters=params,
+                                progress_bar=False, execution_timeout=timeout,
+                                cwd=str(Path(notebook).parent), kernel_name=KERNEL,
+                                request_save_on_cell_execute=False,
+                                **({} if kernel is None else {"km": kernel}))
+        finally:
+            # the kernel exits while the HTML is written
+            shutdown_requested = kernel is not None and _request_shutdown(kernel)
+        notebook_to_html(ipynb, stage / "assessment.html", title=f"{period} 评估")
+        rf.write_status(stage, "ok")
+        rf.publish(stage, final)
+    except BaseException as exc:
+        rf.record_failure(stage, final, _describe(exc) if isinstance(exc, Exception)
+                          else type(exc).__name__)
+        raise
     finally:
         if kernel is not None:
             shutdown_kernel(kernel, requested=shutdown_requested)
-    return out
+    return final
 
 
 def start_kernel(notebook=NOTEBOOK):
@@ -224,6 +230,8 @@ def run_plan(plan, *, data_dir, output_dir, notebook=NOTEBOOK, thresholds=None,
 
     results = []
     plan = list(plan)
+    for line in rf.clean_stale_outputs(output_dir):
+        print(f"anquan assess: {line}", file=sys.stderr)
     # Each period's kernel is started one step ahead: the first before papermill is
     # loaded, the next while the current period's notebook runs.
     if kernel is None and plan:
@@ -266,10 +274,13 @@ def run_command(args) -> int:
 
 
 def _run_command(args, kernel) -> int:
-    from .assessment import read_data_dir, read_periods, resolve_path
+    from .assessment import read_data_dir, read_periods, resolve_path, skipped_files
     from .panel import LEVELS
     from .periods import parse_period
+    from .text import printable
 
+    for line in rf.clean_temp_folders():
+        print(f"anquan assess: {line} (left by a stopped run)", file=sys.stderr)
     levels = tuple(x.strip() for x in args.levels.split(",") if x.strip())
     ds = None
     try:
@@ -284,16 +295,25 @@ def _run_command(args, kernel) -> int:
             # An ingested dataset: planning needs its distinct periods only.
             periods = read_periods(data_dir)
         else:
+            # One line per file skipped, by the rule of `anquan ingest DIR`.
+            for f, why in skipped_files(data_dir):
+                print(printable(f"anquan assess: {f.name}: {why}"), file=sys.stderr)
             ds = read_data_dir(data_dir)
+            skipped = ds.summary[(ds.summary["kind"] == "") & ds.summary["sheet"].isna()]
+            for r in skipped.itertuples():
+                print(printable(f"anquan assess: {Path(r.file).name}: {r.note}"), file=sys.stderr)
             periods = ds.panel["period"].drop_duplicates()
+        # A period becomes a folder name: a dataset holding any other is refused.
+        for p in periods:
+            rf.canonical_period(p)
         plan = plan_periods(periods.to_frame(), periods=args.period, levels=levels)
     except ValueError as err:  # PeriodNotFound included: it lists the periods that exist
-        print(f"anquan assess: {err}", file=sys.stderr)
+        print(printable(f"anquan assess: {err}"), file=sys.stderr)
         return 2
     if not plan:
         print(f"anquan assess: no periods with data in {data_dir}", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="anquan-assess-") as tmp:
+    with rf.temp_folder() as tmp:
         # Ingest once per run: the notebooks load the dataset from parquet (about
         # 0.5 s for a province) instead of parsing the raw files again; a folder that
         # already holds one (``anquan ingest --output``) is used as it is.
@@ -312,5 +332,5 @@ def _run_command(args, kernel) -> int:
           f"({total / max(len(results), 1):.1f} s per period); index: "
           f"{Path(args.output) / 'index.html'}")
     for r in failed:
-        print(f"  FAILED {r.period}: {r.error}", file=sys.stderr)
+        print(printable(f"  FAILED {r.period}: {r.error}"), file=sys.stderr)
     return 1 if failed else 0

@@ -74,6 +74,40 @@ def parse_period(text) -> str:
                      "2024年二季度, 2024年上半年)")
 
 
+# A dotted month with a single 1: 2024.1 is January as typed in text, but Excel stores a
+# period typed 2024.10 in a number cell as the number 2024.1, and writes it so to CSV.
+_DOTTED_ONE = re.compile(r"^\d{4}\.1$")
+_DOTTED_TEN = re.compile(r"^\d{4}\.10$")
+
+
+def dotted_period_doubt(texts, *, numeric, text_file: bool):
+    """Why each period cell of a column cannot be read, when it is ``YYYY.1``:
+    October typed into a number cell and stored as 2024.1, or January?  ``numeric``
+    (bool per cell) marks cells that held a number; ``text_file`` says the column
+    comes from a CSV, where a number cell saved by Excel lost its zero the same way.
+
+    A number cell's ``YYYY.1`` is always in doubt (its format did not show two
+    decimals, or the reader would have read 2024.10).  In a text file, ``YYYY.1`` is in
+    doubt unless the same column holds a ``YYYY.10``, which proves the periods were
+    kept as text (a number cannot show a trailing zero).  Returns a Series of reasons
+    (missing where there is no doubt), aligned with ``texts``; ``texts`` is not
+    modified."""
+    norm = texts.map(normalise_name, na_action="ignore").astype("str")
+    one = norm.str.match(_DOTTED_ONE).fillna(False).astype(bool)
+    numeric = pd.Series(numeric, index=texts.index).astype(bool)
+    kept_as_text = bool(norm.str.match(_DOTTED_TEN).fillna(False).any())
+    doubt_number = one & numeric
+    doubt_text = one & ~numeric & (text_file and not kept_as_text)
+    reasons = pd.Series(pd.NA, index=texts.index, dtype="str")
+    reasons = reasons.mask(doubt_number, "期间有歧义 (ambiguous period " + norm + ": a number cell "
+                           "stores 2024.10 as 2024.1, so it may be October or January; format the "
+                           "期间 column as text, or write 2024-10, 2024-01 or 2024年10月)")
+    reasons = reasons.mask(doubt_text, "期间有歧义 (ambiguous period " + norm + ": Excel saves a period typed "
+                           "2024.10 in a number cell as 2024.1 in a CSV, so it may be October or "
+                           "January; write 2024-10, 2024-01 or 2024年10月)")
+    return reasons
+
+
 def period_freq(period: str) -> str:
     """'M', 'Q', 'H' or 'Y' for a canonical period."""
     if "-" in period:

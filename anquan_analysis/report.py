@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import threading
 import unicodedata
 from pathlib import Path
@@ -23,8 +22,8 @@ from .catalogue import indicator_name, unit_type_name
 from .findings import (ALL_CHECK_FAMILIES, CHECK_FAMILIES, CHECK_ZH, FAMILY_ZH, FINDINGS_COLUMNS,
                        SEVERITY_ZH)
 # One rule against formula injection for every output: a leading apostrophe.
-from .io import (atomic_path, fixed_timestamp, make_xlsx_deterministic, neutralise_formulas,
-                 write_text_atomic)
+from .io import (XML_ILLEGAL, atomic_path, fixed_timestamp, make_xlsx_deterministic,
+                 neutralise_formulas, write_text_atomic)
 
 # Chinese headers of the findings table, in FINDINGS_COLUMNS order (family is the sheet).
 FINDINGS_HEADERS_ZH = {
@@ -154,17 +153,13 @@ def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
     make_xlsx_deterministic(path)
 
 
-# Characters XML 1.0 cannot carry at all (control characters, lone surrogates).
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
 def _cells(values: pd.Series) -> list:
     """A column as Python values for the sheet: missing as None, text without the
     characters XML cannot carry (each distinct text cleaned once)."""
     out = values.astype(object).where(values.notna(), None).tolist()
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return out
-    clean = {v: _XML_ILLEGAL.sub("", v) for v in set(out) if isinstance(v, str)}
+    clean = {v: XML_ILLEGAL.sub("", v) for v in set(out) if isinstance(v, str)}
     return [clean.get(v, v) if isinstance(v, str) else v for v in out]
 
 
@@ -274,38 +269,59 @@ def notebook_to_html(notebook_path, html_path, *, title: str | None = None) -> P
 
 # ----------------------------------------------------------------------- index
 def write_index(reports_dir, *, title: str = "安全生产治本攻坚 调度数据评估报告") -> Path:
-    """Write ``reports_dir/index.html``: one row per period folder holding an
-    assessment.html, in time order, with links to the report, the notebook and
-    findings.xlsx and the key figures from its summary.json where present."""
+    """Write ``reports_dir/index.html``: one row per period folder (a canonical period
+    name, holding an assessment.html or a status.json), in time order, with links to
+    the report, the notebook and findings.xlsx and the key figures from its
+    summary.json where present.  A period whose last run failed is marked: 失败
+    (failed) when it has no report, 过期 (stale) when the report shown is an older
+    one (``run_folders``: status.json).  Hidden folders (a run's staging) are never
+    listed."""
     from .periods import period_bounds, sort_periods
+    from .run_folders import FAILED_NOTEBOOK, canonical_period, read_status
 
     root = Path(reports_dir)
     periods = []
     for d in root.iterdir() if root.exists() else []:
-        if d.is_dir() and (d / "assessment.html").exists():
-            periods.append(d.name)
-    try:
-        # A quarter right after its last month: by end date, the shorter period first.
-        periods = sorted(sort_periods(periods),
-                         key=lambda p: (period_bounds(p)[1], -period_bounds(p)[0].value))
-    except ValueError:
-        periods = sorted(periods)
+        if d.is_dir() and not d.name.startswith(".") and (
+                (d / "assessment.html").exists() or (d / "status.json").exists()):
+            try:
+                periods.append(canonical_period(d.name))
+            except ValueError:
+                continue
+    # A quarter right after its last month: by end date, the shorter period first.
+    periods = sorted(sort_periods(periods),
+                     key=lambda p: (period_bounds(p)[1], -period_bounds(p)[0].value))
     rows = []
+    e = html.escape
     for p in periods:
+        folder = root / p
+        status = read_status(folder)
+        has_report = (folder / "assessment.html").exists()
         summary = {}
-        sfile = root / p / "summary.json"
-        if sfile.exists():
-            summary = json.loads(sfile.read_text(encoding="utf-8"))
-        e = html.escape
-        links = [f'<a href="{e(p)}/assessment.html">评估报告</a>']
+        sfile = folder / "summary.json"
+        if has_report and sfile.exists():
+            try:
+                summary = json.loads(sfile.read_text(encoding="utf-8"))
+            except ValueError:
+                summary = {}
+        links = [f'<a href="{e(p)}/assessment.html">评估报告</a>'] if has_report else []
         for name, label in (("findings.xlsx", "问题清单"), ("assessment.ipynb", "笔记本")):
-            if (root / p / name).exists():
+            if has_report and (folder / name).exists():
                 links.append(f'<a href="{e(p)}/{e(name)}">{label}</a>')
+        mark = ""
+        if status.get("status") == "failed":
+            when = e(str(status.get("finished", "")))
+            error = e(str(status.get("error", "")))
+            if (folder / FAILED_NOTEBOOK).exists():
+                links.append(f'<a href="{e(p)}/{FAILED_NOTEBOOK}">失败的笔记本</a>')
+            mark = (f'<span class="stale">过期：{when} 重新评估失败（{error}），此为此前的报告</span>'
+                    if has_report else
+                    f'<span class="failed">失败：{when} 评估未完成（{error}），没有报告</span>')
         hazards = summary.get("hazards_found")
         alerts = summary.get("alerts_total")
         rows.append(
-            "<tr>"
-            f"<td>{e(str(summary.get('period_zh', p)))}</td>"
+            f'<tr class="{"failed" if mark and not has_report else "stale" if mark else "ok"}">'
+            f"<td>{e(str(summary.get('period_zh', p)))}{'<br>' + mark if mark else ''}</td>"
             f"<td>{'' if hazards is None else e(f'{hazards:g}')}</td>"
             f"<td>{'' if alerts is None else e(str(alerts))}</td>"
             f"<td>{' · '.join(links)}</td></tr>")
@@ -317,6 +333,8 @@ body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-
 table {{ border-collapse: collapse; width: 100%; }}
 th, td {{ border-bottom: 1px solid #ddd; padding: .4em .8em; text-align: left; }}
 th {{ background: #f3f3f3; }}
+.failed, .stale {{ color: #b00; font-weight: bold; }}
+tr.stale td, tr.failed td {{ background: #fff4f4; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 <table><thead><tr><th>期间</th><th>重大事故隐患排查数（项）</th><th>预警数</th><th>文件</th></tr></thead>

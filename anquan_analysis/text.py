@@ -35,3 +35,22 @@ def normalise_label(text) -> str:
         prev = s
         s = _TRAILING_UNIT.sub("", s)
     return s
+
+
+# Characters that are not text: C0 and C1 controls, DEL, and the invisible format
+# characters that hide text or reorder it on a terminal (soft hyphen, zero-width
+# characters, bidi overrides and isolates, byte-order marks).
+CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e"
+                           "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control and invisible format characters (``CONTROL_CHARS``)."""
+    return CONTROL_CHARS.sub("", text)
+
+
+def printable(text) -> str:
+    """``text`` safe for a terminal line or a log: every control or invisible format
+    character written as an escape (``\\x1b``, ``\\u202e``), so that an escape
+    sequence in a unit or file name is shown, not run."""
+    return CONTROL_CHARS.sub(lambda m: repr(m.group(0))[1:-1], str(text))

@@ -1,11 +1,15 @@
 """The corpus of bad and awkward inputs (tests/data/bad/, described line by line in its
 README.md): every file gives a clear one-line error (exit 2) or is read with its bad
 rows and cells rejected by file, row and column (exit 0); no traceback ever reaches
-the user, and rows read = clean + rejected for every file that is readable at all."""
+the user, and rows read = clean + rejected for every file that is readable at all.
+The cases too large for the repository, and special files, are built at test time
+(``make_corpus.GENERATED``) and checked the same way."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -18,13 +22,24 @@ _ROW = re.compile(r"^\| `(?P<file>[^`]+)` \| (?P<what>.+) \| (?P<outcome>clean|r
                   r"(?P<phrase>.+) \|$")
 
 
-def corpus() -> list[dict]:
-    rows = [m.groupdict() for line in (BAD / "README.md").read_text(encoding="utf-8").splitlines()
-            if (m := _ROW.match(line))]
-    return rows
+def corpus(section: int = 0) -> list[dict]:
+    """The table rows of README.md's first section (the files) or, with ``section``
+    1, of its "Generated at test time" section."""
+    text = (BAD / "README.md").read_text(encoding="utf-8").split("## Generated at test time")
+    return [m.groupdict() for line in text[section].splitlines() if (m := _ROW.match(line))]
+
+
+def _make_corpus():
+    spec = importlib.util.spec_from_file_location("make_corpus", BAD / "make_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("make_corpus", module)
+    spec.loader.exec_module(module)
+    return module
 
 
 CORPUS = corpus()
+GENERATED = corpus(1)
+MAKE = _make_corpus()
 
 
 def run(capsys, monkeypatch, *argv) -> tuple[int, str, str]:
@@ -45,7 +60,23 @@ def test_corpus_is_complete_and_described():
 
 @pytest.mark.parametrize("case", CORPUS, ids=[r["file"] for r in CORPUS])
 def test_bad_input(case, tmp_path, capsys, monkeypatch):
-    path = BAD / case["file"]
+    check_case(BAD / case["file"], case, tmp_path, capsys, monkeypatch)
+
+
+@pytest.mark.parametrize("case", GENERATED, ids=[r["file"] for r in GENERATED])
+def test_generated_bad_input(case, tmp_path, capsys, monkeypatch):
+    """The large and special cases, built in a temporary folder (``make_corpus.GENERATED``)."""
+    builders = {g.name: g for g in MAKE.GENERATED}
+    assert (builders[case["file"]].outcome, builders[case["file"]].expect) == (
+        case["outcome"], case["phrase"])
+    path = tmp_path / case["file"]
+    builders[case["file"]].build(path)
+    check_case(path, case, tmp_path, capsys, monkeypatch)
+
+
+def check_case(path, case, tmp_path, capsys, monkeypatch):
+    """``anquan ingest PATH``: the outcome and phrase of ``case``, and the accounting
+    of every row for a file that is read."""
     out_dir = tmp_path / "out"
     code, out, err = run(capsys, monkeypatch, "ingest", str(path), "--output", str(out_dir),
                          "--aliases", str(BAD.parents[2] / "data" / "raw" / "unit_aliases.csv"))
@@ -80,12 +111,16 @@ def test_bad_input(case, tmp_path, capsys, monkeypatch):
 
 
 def test_corpus_counts_by_outcome():
-    """The sizes quoted in the issue note: 52 files, 16 clean, 17 rejects, 19 errors
-    (also the line in README.md)."""
+    """The sizes quoted in the issue note: 69 files, 22 clean, 25 rejects, 22 errors,
+    and 6 cases generated at test time, 2 clean and 4 errors (also the lines in
+    README.md)."""
     counts = pd.Series([r["outcome"] for r in CORPUS]).value_counts().to_dict()
-    assert (len(CORPUS), counts) == (52, {"clean": 16, "rejects": 17, "error": 19})
-    assert "52 files: 16 clean, 17 with rejected rows or cells, 19 clear errors" in \
-        (BAD / "README.md").read_text(encoding="utf-8")
+    assert (len(CORPUS), counts) == (69, {"clean": 22, "rejects": 25, "error": 22})
+    generated = pd.Series([r["outcome"] for r in GENERATED]).value_counts().to_dict()
+    assert (len(GENERATED), generated) == (6, {"clean": 2, "error": 4})
+    readme = (BAD / "README.md").read_text(encoding="utf-8")
+    assert "69 files: 22 clean, 25 with rejected rows or cells, 22 clear errors" in readme
+    assert "6 cases: 2 clean, 0 with rejected rows or cells, 4 clear errors" in readme
 
 
 # ---------------------------------------------------------------------------
@@ -156,7 +191,8 @@ def test_size_limit_is_named(monkeypatch, tmp_path):
     from anquan_analysis.errors import InputError
     with pytest.raises(InputError, match="row 1048576, past the limit of 100000 rows x 1000"):
         tables.read_raw(BAD / "huge_sheet.xlsx")
-    monkeypatch.setattr(tables, "MAX_ROWS", 2)
+    from anquan_analysis import limits
+    monkeypatch.setattr(limits, "MAX_ROWS", 2)
     with pytest.raises(InputError, match="row 3, past the limit of 2 rows"):
         tables.read_raw(BAD / "gbk.csv")
 

@@ -129,3 +129,31 @@ def test_notebook_benchmark_runs_and_prints_its_ratio():
     m = re.search(r"RATIO assessment / empty notebook\s+(" + NUMBER + r") ×\s+target ≤ 3 × "
                   r"\(≤ " + NUMBER + r" s\): (met|MISSED)", out)
     assert m and float(m.group(1)) > 0
+
+
+def test_hostile_benchmark_prints_every_case_with_time_and_memory():
+    """benchmarks/hostile.py --quick: every line has a time and a peak, the duplicate
+    rows are all rejected (one reason per group), and the last line is the 1 GB check
+    over the inputs under 1 MB."""
+    done = subprocess.run([sys.executable, str(BENCH / "hostile.py"), "--quick"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    line = r"\s+" + NUMBER + r" s\s+peak\s+" + NUMBER + r" MB\s+(ok|exit 2: .+)"
+    for n in ("1,000", "10,000"):
+        m = re.search(rf"\[duplicates\] {n} rows, 1 file\(s\) .*" + line, out)
+        assert m and m.group(1).startswith("ok"), out
+        count = n.replace(",", "")
+        assert f"total: {count} rows read, 0 clean, {count} rejected" in out
+    assert re.search(r"\[units\] 10,000 distinct units, 2 files .*" + line, out)
+    assert re.search(r"\[units\] likely_aliases alone, 10,000 names .*likely 50", out)
+    cases = re.findall(r"^\[case\] (\S+) \(" + NUMBER + r" B\)" + line, out, flags=re.M)
+    names = [c[0] for c in cases]
+    assert {"parts_150x10MB.xlsx", "fifo.csv", "sheets_20x100_no_dimension.xlsx",
+            "hidden_part_5MB_blank.xlsx"} <= set(names) and len(names) >= 10
+    outcome = dict(cases)
+    assert outcome["fifo.csv"].startswith("exit 2: refused: a FIFO")
+    assert outcome["parts_150x10MB.xlsx"].startswith("exit 2: refused as a possible zip bomb")
+    assert outcome["hidden_part_5MB_blank.xlsx"] == "ok"
+    assert re.search(r"FIGURE largest peak for an input under 1 MB: " + NUMBER
+                     + r" MB \(\S+\) \| target ≤ 1024 MB: (met|MISSED)", out)

@@ -144,8 +144,9 @@ C,2024-04,1,1
     assert set(ds.panel.loc[ds.panel["unit"] == "A", "source_row"]) == {2}
     rej = ds.rejects.set_index("row")["reason"]
     assert rej[4] == "duplicate of row 2 (identical)"
-    assert "different figures" in rej[3] and rej[3].endswith("also row 5")
-    assert rej[5].endswith("also row 3")
+    # one reason per group: the count and the rows (issue 19: linear, not pairwise)
+    assert rej[3] == rej[5] == ("同一单位同一期间重复且数据不一致 (reported 2 times with "
+                                "different figures: rows 3, 5)")
     s = assert_accounting(ds, path, data_rows=range(2, 7))
     assert (s["rows_clean"], s["rows_rejected"], s["rows_duplicate_identical"]) == (2, 3, 1)
 

@@ -59,17 +59,32 @@ def test_ingest_outputs_neutralised_and_loaded_back_exactly(tmp_path):
     assert set(back.panel["unit"]) >= {"+1+1", "-2+3", "@SUM(A1)", '=HYPERLINK("http://x.example","点我")'}
 
 
-def test_defusedxml_guards_xlsx_parsing(tmp_path):
-    """Worksheets are parsed by defusedxml's iterparse (the other parts by lxml with
-    entities off): a sheet declaring entities (billion laughs, external files) is
-    refused in one line, and no entity is expanded."""
+def test_xml_entities_are_refused_before_parsing(tmp_path):
+    """A part declaring a DTD (billion laughs, an external file) is refused in one line
+    before the XML parser sees it (``xlsx_reader``), so no entity is ever expanded; a
+    DTD split across two reads of the stream is caught too.  openpyxl, which writes
+    the test workbooks, still parses through defusedxml."""
     assert openpyxl.DEFUSEDXML is True
-    from openpyxl.xml import functions
-    assert functions.iterparse.__module__.startswith("defusedxml")
     from anquan_analysis.errors import InputError
     from anquan_analysis.tables import read_raw
-    with pytest.raises(InputError, match="EntitiesForbidden"):
+    with pytest.raises(InputError, match="entities are not allowed"):
         read_raw(BAD / "xml_entities.xlsx")
+    import io
+    import zipfile
+    src = zipfile.ZipFile(BAD / "merged_header.xlsx")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                # "<!DOC|TYPE" straddles the 64 kB boundary between two reads
+                prolog = b"<?xml version='1.0'?>"
+                body = prolog + b" " * (65536 - 5 - len(prolog)) + b'<!DOCTYPE x [<!ENTITY a "b">]>' \
+                    + body.split(b"?>", 1)[-1]
+            dst.writestr(info, body)
+    (tmp_path / "split.xlsx").write_bytes(out.getvalue())
+    with pytest.raises(InputError, match="entities are not allowed"):
+        read_raw(tmp_path / "split.xlsx")
 
 
 # ---------------------------------------------------------------------------

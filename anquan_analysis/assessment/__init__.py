@@ -13,7 +13,7 @@ each period: ``notebook_runs``).
 """
 
 from .display import close_figures, notebook_setup, show, show_text, text_html
-from .folder import data_files, read_data_dir, read_periods, resolve_path
+from .folder import data_files, read_data_dir, read_periods, resolve_path, skipped_files
 from .period import (KEY_INDICATOR, Assessment, PeriodNotFound, assess_dataset,
                      available_periods, ledger_counts_to_level, require_period,
                      run_assessment)
@@ -24,7 +24,7 @@ from .sections import (findings_table, headline, heatmap_units, history, progres
 
 __all__ = [
     "close_figures", "notebook_setup", "show", "show_text", "text_html",
-    "data_files", "read_data_dir", "read_periods", "resolve_path",
+    "data_files", "read_data_dir", "read_periods", "resolve_path", "skipped_files",
     "KEY_INDICATOR", "Assessment", "PeriodNotFound", "assess_dataset", "available_periods",
     "ledger_counts_to_level", "require_period", "run_assessment",
     "save_outputs", "summary",

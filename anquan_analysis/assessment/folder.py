@@ -20,7 +20,6 @@ SKIP_FILES = {"truth.csv", "readme.md"}
 # not CSV/XLSX files and are never read as data.
 SKIP_FILES |= {name.lower() for name in (*ROSTER_FILES, REPORT_DATES_FILE)}
 ALTERNATES = {"reports_messy.xlsx": "reports_clean.csv"}
-INPUT_SUFFIXES = {".csv", ".xlsx", ".xlsm", ".xls"}
 
 
 def resolve_path(path) -> Path:
@@ -34,18 +33,33 @@ def resolve_path(path) -> Path:
 
 
 def data_files(data_dir) -> list[Path]:
-    """The input files of a data folder, sorted: every CSV/XLSX except the answer
-    key and any file whose clean alternate is present (see ``ALTERNATES``)."""
-    d = resolve_path(data_dir)
-    if not d.is_dir():
-        raise FileNotFoundError(f"data folder not found: {d}")
-    files = {f.name: f for f in d.iterdir()
-             if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES and not f.name.startswith(".")}
+    """The input files of a data folder, sorted: the files ``anquan ingest DIR`` reads
+    (``ingest.reading.folder_files``: lock files, hidden and temporary files, files
+    that are not tables, special files and links out of the folder are left out),
+    except the answer key and any file whose clean alternate is present (see
+    ``ALTERNATES``)."""
+    files = {f.name: f for f in _folder(data_dir)[0]}
     keep = [f for name, f in files.items()
             if name.lower() not in SKIP_FILES and ALTERNATES.get(name) not in files]
     if not keep:
-        raise FileNotFoundError(f"no CSV or Excel files in {d}")
+        raise FileNotFoundError(f"no CSV or Excel files in {resolve_path(data_dir)}")
     return sorted(keep)
+
+
+def skipped_files(data_dir) -> list[tuple[Path, str]]:
+    """The files of a data folder that ``data_files`` leaves out by the rule of
+    ``anquan ingest DIR``, each with why (one line each; the answer key and the messy
+    copy of the bundled data are not listed)."""
+    return [(f, why) for f, why in _folder(data_dir)[1] if f.name.lower() not in SKIP_FILES]
+
+
+def _folder(data_dir):
+    from ..ingest.reading import folder_files
+
+    d = resolve_path(data_dir)
+    if not d.is_dir():
+        raise FileNotFoundError(f"data folder not found: {d}")
+    return folder_files(d)
 
 
 def read_data_dir(data_dir, *, compact: bool = True) -> Dataset:
@@ -63,7 +77,7 @@ def read_data_dir(data_dir, *, compact: bool = True) -> Dataset:
     else:
         from ..ingest import ingest
 
-        ds = ingest(data_files(d))
+        ds = ingest(data_files(d), skip_non_reports=True)
     if compact:
         ds.panel = compact_panel(ds.panel)
     return ds

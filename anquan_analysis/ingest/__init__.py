@@ -19,7 +19,8 @@ cli            ``anquan ingest``
 
 A unit reported twice for one period (anywhere in the input): identical figures keep
 the first row and reject the later ones as "duplicate of row N (identical)"; different
-figures reject every copy, each naming the others.  口径=累计 rows are converted to
+figures reject every copy, with one reason per group naming the count and the first
+rows.  口径=累计 rows are converted to
 in-period figures per unit and indicator (``cumulative_to_period``).  Totals rows are
 reconciled against the sum of their units (``Dataset.reconciliation``); the units'
 figures are kept either way.

@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .. import limits
 from ..dataset import Dataset
+from ..text import printable
 from .core import ingest
 
 
@@ -36,40 +38,70 @@ def run_command(args) -> int:
     ds.save(args.output)
     for line in summary_lines(ds):
         print(line)
-    print(f"wrote {Path(args.output) / 'panel.parquet'} and rejects.csv")
+    print(printable(f"wrote {Path(args.output) / 'panel.parquet'} and rejects.csv"))
     return 0
 
 
+def _where(file, sheet) -> str:
+    return Path(file).name + (f" [{sheet}]" if isinstance(sheet, str) and sheet else "")
+
+
 def summary_lines(ds: Dataset) -> list[str]:
-    """The lines ``anquan ingest`` prints."""
+    """The lines ``anquan ingest`` prints, each safe for a terminal (``text.printable``:
+    a control character in a file, sheet or unit name is shown escaped, not run).
+    Skipped files and sheets get one line each; likely aliases are printed up to
+    ``limits.PRINTED_ALIASES`` (all are in unit_aliases.csv)."""
     lines = []
     s = ds.summary
     for r in s.itertuples():
-        where = Path(r.file).name + (f" [{r.sheet}]" if isinstance(r.sheet, str) and r.sheet else "")
+        where = _where(r.file, r.sheet)
         if r.note:
             lines.append(f"{where}: {r.note}")
             continue
+        layout = getattr(r, "format", "")
         lines.append(f"{where} ({r.kind}): {r.rows_read} rows read, {r.rows_clean} clean "
                      f"({r.rows_empty} empty), {r.rows_rejected} rejected "
                      f"({r.rows_duplicate_identical} identical duplicates), "
-                     f"{r.rows_totals} totals rows, {r.reject_records} reject records")
+                     f"{r.rows_totals} totals rows, {r.reject_records} reject records"
+                     + (f"; read as {layout}" if isinstance(layout, str) and layout else ""))
     lines.append(f"total: {int(s['rows_read'].sum())} rows read, {int(s['rows_clean'].sum())} clean, "
                  f"{int(s['rows_rejected'].sum())} rejected; {len(ds.panel)} figures in the panel, "
                  f"{len(ds.rejects)} reject records")
-    for r in ds.unit_aliases.itertuples():
-        if r.kind == "applied":
-            lines.append(f"unit alias applied: {r.name} → {r.unit} ({r.rows} rows)")
-        else:
-            lines.append(f"likely alias (not merged): {r.name!r} ~ {r.unit!r} ({r.distance} edit); "
-                         "if they are one unit, add the pair to unit_aliases.csv")
+    lines += alias_lines(ds.unit_aliases)
     for r in ds.unknown_columns.itertuples():
-        sheet = f" [{r.sheet}]" if isinstance(r.sheet, str) and r.sheet else ""
-        lines.append(f"unknown column: {Path(r.file).name}{sheet} {r.column!r}: {r.reason}")
+        lines.append(f"unknown column: {_where(r.file, r.sheet)} {r.column!r}: {r.reason}")
     rc = ds.reconciliation
     if len(rc):
         for r in rc[rc["status"] == "mismatch"].itertuples():
-            sheet = f" [{r.sheet}]" if isinstance(r.sheet, str) and r.sheet else ""
-            lines.append(f"reconciliation mismatch: {Path(r.file).name}{sheet} row {r.row} "
+            lines.append(f"reconciliation mismatch: {_where(r.file, r.sheet)} row {r.row} "
                          f"{r.period} {r.indicator}: stated {r.stated:g}, units sum "
                          f"{r.sum_of_units:g}, difference {r.difference:g}")
+    return [printable(line) for line in lines]
+
+
+def alias_lines(table) -> list[str]:
+    """The lines for the unit alias table: names cleaned of control characters,
+    aliases applied, likely aliases (at most ``limits.PRINTED_ALIASES``), and what was
+    left out."""
+    lines, likely = [], 0
+    for r in table.itertuples():
+        if r.kind == "cleaned":
+            lines.append(f"unit name cleaned: {r.name} → {r.unit!r} (control characters "
+                         f"removed; {r.rows} rows)")
+        elif r.kind == "applied":
+            lines.append(f"unit alias applied: {r.name} → {r.unit} ({r.rows} rows)")
+        elif r.kind == "likely":
+            likely += 1
+            if likely <= limits.PRINTED_ALIASES:
+                lines.append(f"likely alias (not merged): {r.name!r} ~ {r.unit!r} ({r.distance} "
+                             "edit); if they are one unit, add the pair to unit_aliases.csv")
+        elif r.kind == "unlisted":
+            lines.append(f"… and {r.rows:,} more likely aliases, not listed (at most "
+                         f"{limits.MAX_ALIAS_PAIRS:,})")
+        elif r.kind == "unexamined":
+            lines.append(f"{r.rows:,} pairs of near-identical names not compared (such as "
+                         f"{r.name!r}: numbered units, too many to pair out)")
+    if likely > limits.PRINTED_ALIASES:
+        lines.append(f"… {likely - limits.PRINTED_ALIASES:,} more likely aliases in "
+                     "unit_aliases.csv")
     return lines

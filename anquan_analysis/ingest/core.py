@@ -4,8 +4,9 @@ The steps, each a function of DataFrames:
 
 1. read every sheet (``reading.read_inputs``): report rows and cells, exposure,
    ledger, rejects, unknown columns, one summary record per sheet;
-2. replace unit aliases (``aliases.apply_unit_aliases``), before duplicates are
-   looked for;
+2. remove control characters from unit names (``aliases.clean_unit_names``: reported
+   as kind ``cleaned``), then replace unit aliases (``aliases.apply_unit_aliases``),
+   before duplicates are looked for;
 3. the reports (``assemble_reports``): duplicates, unreadable figures, totals
    reconciled against their units, 累计 converted to in-period figures, duplicates
    across forms, the panel, the rejects and the summary;
@@ -20,8 +21,8 @@ from typing import NamedTuple
 import pandas as pd
 
 from .. import ledger as ledger_mod
-from ..aliases import (ALIAS_COLUMNS, apply_unit_aliases, default_alias_table, likely_aliases,
-                       load_unit_aliases)
+from ..aliases import (ALIAS_COLUMNS, apply_unit_aliases, clean_unit_names, default_alias_table,
+                       likely_aliases, load_unit_aliases)
 from ..dataset import (EXPOSURE_COLUMNS, LEDGER_COLUMNS, LEDGER_COUNT_COLUMNS, REJECT_COLUMNS,
                        Dataset, empty_panel, empty_rejects)
 from ._frames import concat_frames, reject_frame
@@ -36,11 +37,13 @@ from .summary import SUMMARY_COLUMNS, sheet_summary
 
 
 def ingest(paths, *, sheet=None, deadline_day=24, campaign_start=None, campaign_end=None,
-           aliases="default") -> Dataset:
+           aliases="default", skip_non_reports: bool = False) -> Dataset:
     """Read report, exposure and ledger tables into one validated ``Dataset``.
 
-    ``paths``: files or folders (a folder means its .csv/.xlsx/.xls files); ``sheet``:
-    read only that sheet of each workbook.  ``deadline_day``, ``campaign_start`` and
+    ``paths``: files or folders (a folder means its .csv/.xlsx/.xls files, as
+    ``reading.folder_files`` chooses them; a file of a folder that holds no report is
+    skipped, as is any file with ``skip_non_reports``: each skipped file has a summary
+    record with a note); ``sheet``: read only that sheet of each workbook.  ``deadline_day``, ``campaign_start`` and
     ``campaign_end`` go to ``ledger.effective_counts``.  ``aliases``: the unit alias
     table (a CSV path or a DataFrame with alias, unit), ``"default"`` for
     ``data/raw/unit_aliases.csv`` when it exists, None for none; aliases are replaced
@@ -55,18 +58,21 @@ def ingest(paths, *, sheet=None, deadline_day=24, campaign_start=None, campaign_
     """
     alias_map = load_unit_aliases(default_alias_table() if isinstance(aliases, str)
                                   and aliases == "default" else aliases)
-    parts = read_inputs(paths, sheet)
+    parts = read_inputs(paths, sheet, skip_non_reports=skip_non_reports)
 
-    rows, renamed_rows = _rename_units(
-        concat_frames([p.rows for p in parts], ROW_COLUMNS), alias_map, ("unit", "parent"))
+    rows, cleaned_rows = _clean_units(concat_frames([p.rows for p in parts], ROW_COLUMNS),
+                                      ("unit", "parent"))
+    rows, renamed_rows = _rename_units(rows, alias_map, ("unit", "parent"))
     cells = concat_frames([p.cells for p in parts], ["file", "sheet"] + CELL_COLUMNS)
     sheet_rejects = [r for p in parts for r in p.rejects]
     reports = assemble_reports(rows, cells, sheet_rejects, [p.summary for p in parts])
 
-    exposure, renamed_exposure = _rename_units(
-        _stack([p.exposure for p in parts], EXPOSURE_COLUMNS), alias_map, ("unit",))
-    ledger, renamed_ledger = _rename_units(
-        _stack([p.ledger for p in parts], LEDGER_COLUMNS), alias_map, ("unit",))
+    exposure, cleaned_exposure = _clean_units(_stack([p.exposure for p in parts],
+                                                     EXPOSURE_COLUMNS), ("unit",))
+    exposure, renamed_exposure = _rename_units(exposure, alias_map, ("unit",))
+    ledger, cleaned_ledger = _clean_units(_stack([p.ledger for p in parts], LEDGER_COLUMNS),
+                                          ("unit",))
+    ledger, renamed_ledger = _rename_units(ledger, alias_map, ("unit",))
     # A ledger sheet read, even with every row rejected, gets its (empty) counts.
     counts = (ledger_mod.effective_counts(ledger, deadline_day=deadline_day,
                                           campaign_start=campaign_start,
@@ -74,7 +80,8 @@ def ingest(paths, *, sheet=None, deadline_day=24, campaign_start=None, campaign_
               if any(p.ledger is not None for p in parts)
               else pd.DataFrame(columns=LEDGER_COUNT_COLUMNS))
     names = pd.concat([reports.panel["unit"], *(t["unit"] for t in (exposure, ledger) if len(t))])
-    unit_aliases = _unit_alias_table(renamed_rows + renamed_exposure + renamed_ledger, names)
+    unit_aliases = _unit_alias_table(cleaned_rows + cleaned_exposure + cleaned_ledger,
+                                     renamed_rows + renamed_exposure + renamed_ledger, names)
     unknown = pd.DataFrame([u for p in parts for u in p.unknown],
                            columns=UNKNOWN_COLUMNS).astype("str")
 
@@ -190,13 +197,33 @@ def _rename_units(frame: pd.DataFrame, alias_map: dict[str, str],
     return frame.assign(**renamed), done
 
 
-def _unit_alias_table(replaced: list[pd.DataFrame], names: pd.Series) -> pd.DataFrame:
-    """``ALIAS_COLUMNS``: the names replaced (kind ``applied``, rows summed over every
-    table), then the likely aliases among ``names`` that the table did not cover."""
-    replaced = [r for r in replaced if len(r)]
-    applied = (pd.concat(replaced).groupby(["name", "unit"], as_index=False)["rows"].sum()
-               .assign(kind="applied", distance=pd.NA) if replaced else None)
-    parts = [d for d in (applied, likely_aliases(names)) if d is not None and len(d)]
+def _clean_units(frame: pd.DataFrame,
+                 columns: tuple[str, ...]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """``frame`` with control characters removed from the names in ``columns``, and
+    what was cleaned (``aliases.clean_unit_names``: name, unit, rows; one frame per
+    column).  Does not modify ``frame``."""
+    if frame.empty:
+        return frame, []
+    cleaned, done = {}, []
+    for c in columns:
+        if c in frame.columns:
+            cleaned[c], changed = clean_unit_names(frame[c])
+            done.append(changed)
+    return frame.assign(**cleaned), done
+
+
+def _unit_alias_table(cleaned: list[pd.DataFrame], replaced: list[pd.DataFrame],
+                      names: pd.Series) -> pd.DataFrame:
+    """``ALIAS_COLUMNS``: the names cleaned of control characters (kind ``cleaned``)
+    and replaced by the alias table (kind ``applied``), rows summed over every table,
+    then the likely aliases among ``names`` that the table did not cover."""
+    def summed(frames, kind):
+        frames = [r for r in frames if len(r)]
+        return (pd.concat(frames).groupby(["name", "unit"], as_index=False)["rows"].sum()
+                .assign(kind=kind, distance=pd.NA) if frames else None)
+
+    parts = [d for d in (summed(cleaned, "cleaned"), summed(replaced, "applied"),
+                         likely_aliases(names)) if d is not None and len(d)]
     return (pd.concat(parts, ignore_index=True)[ALIAS_COLUMNS] if parts
             else pd.DataFrame(columns=ALIAS_COLUMNS))
 

@@ -2,8 +2,11 @@
 
 Identical copies keep the first (in input order) and reject the later ones as
 "duplicate of row N (identical)" (``rows_duplicate_identical``); copies with
-different figures are all rejected, each naming the others, because there is no
-telling which is right.  Three keys are checked:
+different figures are all rejected, because there is no telling which is right, with
+one reason per group naming how many copies there are and the first
+``limits.NAMED_DUPLICATES`` of them.  Linear in the number of rows: a group of 60,000
+copies gives 60,000 rejects sharing one reason, not 60,000 lists of 59,999 rows.
+Three keys are checked:
 
 * report rows: (unit, period) for a wide row, (unit, period, indicator) for a long
   row (``report_row_duplicates``);
@@ -19,53 +22,59 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import limits
 from ..dataset import REJECT_COLUMNS
 from ._frames import reject_frame
 
 _ROW_KEY = ["file", "sheet", "row"]
 
 
-def _where(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
-    """How a row names another: 'row N', 'sheet S row N' or 'file F row N'."""
-    same_file = a["file"].to_numpy() == b["file"].to_numpy()
-    same_sheet = same_file & (a["sheet"].fillna("").to_numpy() == b["sheet"].fillna("").to_numpy())
-    row = "row " + b["row"].astype(str).to_numpy()
-    name = b["file"].map(lambda f: Path(f).name).to_numpy()
-    out = np.where(same_sheet, row, np.where(same_file, "sheet " + b["sheet"].fillna("").to_numpy()
-                                             + " " + row, "file " + name + " " + row))
-    return pd.Series(out, index=a.index)
+def _positions(dup: pd.DataFrame, group: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """How each row is named within its group, and whether its group lies in one
+    sheet: ``N`` (one sheet), ``sheet S row N`` (one file), ``file F row N``."""
+    sheet = dup["sheet"].fillna("").astype("str")
+    file = dup["file"].astype("str")
+    n_files = file.groupby(group).transform("nunique")
+    one_sheet = (file + "\x1f" + sheet).groupby(group).transform("nunique").eq(1)
+    row = dup["row"].astype("int64").astype("str")
+    name = file.map(lambda f: Path(f).name)
+    where = np.where(one_sheet, row, np.where(n_files > 1, "file " + name + " row " + row,
+                                              "sheet " + sheet + " row " + row))
+    return pd.Series(where, index=dup.index), one_sheet
 
 
 def flag_duplicates(records: pd.DataFrame, key: list[str], what: str) -> pd.DataFrame:
     """The rejects for records repeating a key.  ``records`` has file, sheet, row, seq
     (input order), the key columns and ``signature`` (the figures as comparable text).
     Identical copies: every copy after the first is rejected as "duplicate of row N
-    (identical)"; copies that differ: every copy is rejected, naming the others.
+    (identical)"; copies that differ: every copy is rejected with the group's one
+    reason, "reported K times with different figures: row 2, row 5, … (K copies)".
     Returns REJECT_COLUMNS plus ``identical`` (bool).  Does not modify ``records``."""
-    dup = records[records.duplicated(key, keep=False)].sort_values("seq")
+    dup = records[records.duplicated(key, keep=False)].sort_values("seq", kind="stable")
     if dup.empty:
         return pd.DataFrame({c: pd.Series(dtype="str") for c in REJECT_COLUMNS}
                             | {"identical": pd.Series(dtype="bool")})
-    dup = dup.assign(_id=np.arange(len(dup)), _k=dup[key].astype(str).agg("\x1f".join, axis=1))
-    grp = dup.groupby("_k", sort=False)
-    same = grp["signature"].transform("nunique").eq(1)
-    is_first = dup["seq"].eq(grp["seq"].transform("min"))
-    # every copy paired with every other copy of its key
-    pairs = dup.merge(dup[["_k", "_id", "file", "sheet", "row"]], on="_k", suffixes=("", "_o"))
-    pairs = pairs[pairs["_id"] != pairs["_id_o"]]
-    other = pairs[["file_o", "sheet_o", "row_o"]].set_axis(["file", "sheet", "row"], axis=1)
-    pairs["where"] = _where(pairs, other).to_numpy()
-    names = pairs.groupby("_id")["where"].agg(", ".join)
-    first_name = pairs.merge(dup.loc[is_first, ["_k", "_id"]].rename(columns={"_id": "_first"}),
-                             on="_k")
-    first_name = first_name[first_name["_id_o"] == first_name["_first"]].set_index("_id")["where"]
-    ident = dup[same & ~is_first]
+    group = dup.groupby(key, sort=False, dropna=False).ngroup()
+    by_group = dup.groupby(group, sort=False)
+    same = by_group["signature"].transform("nunique").eq(1)
+    count = by_group["seq"].transform("size")
+    where, one_sheet = _positions(dup, group)
+    rank = by_group.cumcount()
+    head = rank.eq(0)
+    first = (np.where(one_sheet, "row ", "") + where)[head].set_axis(group[head])
+    shown = where[rank.lt(limits.NAMED_DUPLICATES)].groupby(
+        group[rank.lt(limits.NAMED_DUPLICATES)], sort=False).agg(", ".join)
+    n = count.groupby(group, sort=False).first()
+    single = one_sheet.groupby(group, sort=False).first()
+    listing = (np.where(single, "rows ", "") + shown
+               + np.where(n > limits.NAMED_DUPLICATES, ", …", ""))
+    reason = (f"{what}重复且数据不一致 (reported " + n.astype("str") + " times with different "
+              "figures: " + listing + ")")
+    ident = dup[same & rank.gt(0)]
     out_ident = reject_frame(ident, "单位", ident[key[0]],
-                             "duplicate of " + ident["_id"].map(first_name) + " (identical)")
+                             "duplicate of " + group[ident.index].map(first) + " (identical)")
     diff = dup[~same]
-    out_diff = reject_frame(diff, "单位", diff[key[0]],
-                            f"{what}重复且数据不一致 (reported more than once with different "
-                            "figures): also " + diff["_id"].map(names))
+    out_diff = reject_frame(diff, "单位", diff[key[0]], group[diff.index].map(reason))
     return pd.concat([out_ident.assign(identical=True), out_diff.assign(identical=False)])
 
 

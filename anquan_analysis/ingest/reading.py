@@ -9,18 +9,28 @@ Each sheet (or CSV file) is classified by its header row, found below any title 
 
 Empty and hidden sheets of a workbook, and sheets with no recognisable header in a
 workbook where other sheets have one, are skipped with a note in the summary.
+
+A folder is read as an office keeps it (``folder_files``, the one rule that
+``assessment.folder.data_files`` applies too): lock files, hidden and temporary files,
+files that are not tables, special files and links out of the folder are skipped, and
+a file of the folder that turns out to hold no report (``errors.NotAReport``: a
+README.txt, a memo, an empty file) is skipped too; each skipped file gets one line
+(a summary record with a note).  A file named on its own is an error instead.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 from .. import ledger as ledger_mod
-from ..errors import InputError
-from ..tables import CSV_SUFFIXES, EXCEL_SUFFIXES, RawSheet, find_header_row, read_raw
+from ..dataset import REJECT_COLUMNS
+from ..errors import InputError, NotAReport
+from ..tables import (CSV_SUFFIXES, EXCEL_SUFFIXES, RawSheet, find_header_row, not_a_regular_file,
+                      read_raw)
 from .exposure import exposure_sheet
 from .headers import EXPECTED_HEADERS, HEADER_ALIASES, header_labels, is_known, map_columns
 from .sheets import report_sheet
@@ -58,38 +68,110 @@ class SheetPart:
         return self.summary["kind"] == ""
 
 
-def expand_paths(paths) -> list[Path]:
-    """The files to read: each path, or a folder's .csv/.xlsx/.xls files in name order
-    (lock files ``~$…`` and hidden files left out).  Raises InputError for a folder
-    without such files and ValueError for no paths at all."""
+INPUT_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES
+
+
+def skip_reason(path: Path, folder: Path) -> str | None:
+    """Why a file found in ``folder`` is not read, as the note of its one line; None
+    when it is read as a possible report.  Lock files (Excel's ``~$…``,
+    LibreOffice's ``.~lock.…#``), hidden files, temporary and backup files, files
+    whose extension is not a table's, FIFOs, devices and sockets, and symbolic links
+    to anything outside the folder are skipped."""
+    name = path.name
+    if name.startswith("~$"):
+        return "Excel lock file (~$), skipped"
+    if name.startswith(".~lock.") or name.endswith("#"):
+        return "LibreOffice lock file, skipped"
+    if name.startswith("."):
+        return "hidden file, skipped"
+    if name.endswith("~") or path.suffix.lower() in (".tmp", ".bak", ".swp"):
+        return "temporary or backup file, skipped"
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return "broken symbolic link, skipped"
+        if not target.is_relative_to(folder.resolve()):
+            return f"refused: a symbolic link to {target}, outside the folder"
+    try:
+        what = not_a_regular_file(os.stat(path).st_mode)
+    except OSError as err:
+        return f"cannot read ({err.strerror}), skipped"
+    if what is not None:
+        return f"refused: {what}, not a file"
+    if path.suffix.lower() not in INPUT_SUFFIXES:
+        return f"not a table file ({path.suffix or 'no extension'}), skipped"
+    return None
+
+
+def folder_files(folder) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(the files of ``folder`` to read, in name order; the others, each with why it is
+    skipped: ``skip_reason``).  Sub-folders are not entered."""
+    folder = Path(folder)
+    read, skipped = [], []
+    for f in sorted(folder.iterdir()):
+        if f.is_dir() and not f.is_symlink():
+            continue
+        why = skip_reason(f, folder)
+        if why is None:
+            read.append(f)
+        else:
+            skipped.append((f, why))
+    return read, skipped
+
+
+def expand_paths(paths) -> list[tuple[Path, str | None, bool]]:
+    """The files to read: (path, None, from a folder) for each path given and each file
+    that ``folder_files`` reads from a folder given, and (path, why, True) for each
+    file of a folder that it skips.  Raises InputError for a folder without a file to
+    read and ValueError for no paths at all."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     out = []
     for p in map(Path, paths):
         if p.is_dir():
-            files = sorted(f for f in p.iterdir() if f.suffix.lower() in EXCEL_SUFFIXES | CSV_SUFFIXES
-                           and not f.name.startswith(("~$", ".")))
+            files, skipped = folder_files(p)
             if not files:
-                raise InputError(p, "folder holds no .csv or .xlsx file")
-            out += files
+                raise InputError(p, "folder holds no .csv or .xlsx file"
+                                 + (f" ({len(skipped)} other files skipped)" if skipped else ""))
+            out += [(f, None, True) for f in files] + [(f, why, True) for f, why in skipped]
         else:
-            out.append(p)
+            out.append((p, None, False))
     if not out:
         raise ValueError("ingest: no input paths given")
     return out
 
 
-def read_inputs(paths, sheet: str | None = None) -> list[SheetPart]:
+def read_inputs(paths, sheet: str | None = None, *,
+                skip_non_reports: bool = False) -> list[SheetPart]:
     """Every sheet of every file of ``paths`` (``expand_paths``), in input order; per
-    file, the sheets read, then the skipped ones.  ``sheet``: read only that sheet of
-    each workbook.  Raises InputError as ``read_file``."""
+    file, the sheets read, then the skipped ones; then one record per file skipped.
+    A file of a folder (or any file, with ``skip_non_reports``) that holds no report
+    (``errors.NotAReport``) is skipped with its reason.  Raises InputError as
+    ``read_file``, or when every file was skipped."""
     parts: list[SheetPart] = []
+    skipped: list[SheetPart] = []
     seq = 0
-    for path in expand_paths(paths):
-        file_parts = read_file(path, sheet, seq)
-        seq += sum(p.seq_used for p in file_parts)
-        parts += file_parts
-    return parts
+    for path, why, from_folder in expand_paths(paths):
+        if why is None:
+            try:
+                file_parts = read_file(path, sheet, seq)
+            except NotAReport as err:
+                if not (from_folder or skip_non_reports):
+                    raise
+                why = f"not a report ({err.reason}), skipped"
+            else:
+                seq += sum(p.seq_used for p in file_parts)
+                parts += file_parts
+                continue
+        skipped.append(SheetPart({"file": str(path), "sheet": pd.NA, "kind": "", "note": why}))
+    if not parts:
+        raise InputError(", ".join(sorted({str(Path(p.summary["file"]).parent)
+                                           for p in skipped})) or "input",
+                         "no report in the files given: " + "; ".join(
+                             f"{Path(p.summary['file']).name}: {p.summary['note']}"
+                             for p in skipped[:5]) + (" …" if len(skipped) > 5 else ""))
+    return parts + skipped
 
 
 def read_file(path: Path, sheet: str | None, seq0: int) -> list[SheetPart]:
@@ -112,20 +194,46 @@ def read_file(path: Path, sheet: str | None, seq0: int) -> list[SheetPart]:
         if all(n["note"].startswith("empty") for n in notes):
             what = "file is empty" if len(sheets) <= 1 and sheet is None else (
                 f"sheet {sheet!r} is empty" if sheet else "every sheet is empty")
-            raise InputError(path, what)
+            raise NotAReport(path, what)
         hidden = [n["sheet"] for n in notes if n["note"].startswith("hidden")]
         if hidden:
             raise InputError(path, "the only sheets with data are hidden ("
                              + ", ".join(hidden) + "); unhide one or name it with --sheet")
-        raise InputError(path, "no recognisable header in the first 20 rows; " + EXPECTED_HEADERS,
-                         sheet=sheet)
+        raise NotAReport(path, "no recognisable header in the first 20 rows; " + EXPECTED_HEADERS
+                         + _as_read(sheets[0]), sheet=sheet)
     if sum(p.data_rows for p in used) == 0:
-        raise InputError(path, "a header but no data rows below it", sheet=sheet)
+        raise NotAReport(path, "a header but no data rows below it", sheet=sheet)
     return used + [p for p in parts if p.skipped]
 
 
+def _as_read(raw: RawSheet) -> str:
+    """How a text file was read, for a message about its header: encoding, delimiter
+    and line ends (a semicolon-separated file read with commas has no header)."""
+    return f" (read as {raw.layout})" if raw.layout else ""
+
+
+def _bad_rows(raw: RawSheet, h: int) -> tuple[RawSheet, pd.DataFrame]:
+    """For an exposure or ledger sheet: ``raw`` with the rows of ``raw.bad_rows``
+    below the header blanked (so that its parser skips them), and one reject per such
+    row.  InputError when the header row itself is one of them."""
+    bad = {r: why for r, why in raw.bad_rows.items() if r >= h}
+    if h in bad:
+        raise InputError(raw.file, bad[h], sheet=raw.sheet, row=h)
+    if not bad:
+        return raw, pd.DataFrame(columns=REJECT_COLUMNS)
+    cells = raw.cells.copy()
+    rows = sorted(bad)
+    values = [",".join(v for v in cells.loc[r] if v is not None)[:200] for r in rows]
+    cells.loc[rows] = None
+    rejects = pd.DataFrame({"file": raw.file, "sheet": raw.sheet, "row": rows,
+                            "column": "(整行)", "value": values,
+                            "reason": [bad[r] for r in rows]})[REJECT_COLUMNS]
+    return replace(raw, cells=cells), rejects
+
+
 def _skipped(raw: RawSheet, note: str) -> SheetPart:
-    return SheetPart({"file": raw.file, "sheet": raw.sheet, "kind": "", "note": note})
+    return SheetPart({"file": raw.file, "sheet": raw.sheet, "kind": "", "note": note,
+                      "format": raw.layout})
 
 
 def read_sheet(raw: RawSheet, sheet: str | None, seq0: int) -> SheetPart:
@@ -138,31 +246,37 @@ def read_sheet(raw: RawSheet, sheet: str | None, seq0: int) -> SheetPart:
     h = find_header_row(raw, is_known)
     if h is None:
         return _skipped(raw, "no recognisable header, skipped")
-    base = {"file": raw.file, "sheet": raw.sheet}
+    base = {"file": raw.file, "sheet": raw.sheet, "format": raw.layout}
     labels, h_last = header_labels(raw, h)
     if ledger_mod.is_ledger_header(labels):
-        rows, rej = ledger_mod.parse_ledger_sheet(raw, h)
-        n_rej = rej["row"].nunique() if len(rej) else 0
+        clean, bad = _bad_rows(raw, h)
+        rows, rej = ledger_mod.parse_ledger_sheet(clean, h)
+        n_rej = (rej["row"].nunique() if len(rej) else 0) + len(bad)
         return SheetPart({**base, "kind": "ledger", "header_row": h,
                           "rows_read": len(rows) + n_rej, "rows_clean": len(rows),
                           "rows_empty": 0, "rows_rejected": n_rej,
                           "rows_duplicate_identical": 0, "rows_totals": 0,
-                          "reject_records": len(rej), "note": ""},
-                         ledger=rows, rejects=(rej,), data_rows=len(rows) + n_rej)
+                          "reject_records": len(rej) + len(bad), "note": ""},
+                         ledger=rows, rejects=(rej, bad), data_rows=len(rows) + n_rej)
     roles, unknown = map_columns(labels, raw.file, raw.sheet)
     if "unit" not in roles:
         raise InputError(raw.file, "no unit column (expected one of "
-                         + ", ".join(HEADER_ALIASES["unit"]) + ")", sheet=raw.sheet)
+                         + ", ".join(HEADER_ALIASES["unit"]) + ")" + _as_read(raw),
+                         sheet=raw.sheet)
     if "enterprises" in roles:
-        exp, rej, stats = exposure_sheet(raw, h_last, roles, seq0)
+        clean, bad = _bad_rows(raw, h_last)
+        exp, rej, stats = exposure_sheet(clean, h_last, roles, seq0)
+        stats = {**stats, "rows_read": stats["rows_read"] + len(bad),
+                 "rows_rejected": stats["rows_rejected"] + len(bad)}
+        rej = [*rej, bad]
         return SheetPart({**base, "kind": "exposure", "header_row": h, **stats,
                           "reject_records": int(sum(len(r) for r in rej)), "note": ""},
                          exposure=exp, rejects=tuple(rej), unknown=tuple(unknown),
                          data_rows=stats["rows_read"], seq_used=stats["rows_read"])
     long_form = "indicator_name" in roles and "value" in roles
     if not long_form and not roles["indicators"]:
-        raise InputError(raw.file, "no indicator column recognised; " + EXPECTED_HEADERS,
-                         sheet=raw.sheet)
+        raise NotAReport(raw.file, "no indicator column recognised; " + EXPECTED_HEADERS
+                         + _as_read(raw), sheet=raw.sheet)
     rows, cells, rej = report_sheet(raw, h_last, roles, seq0, long_form)
     return SheetPart({**base, "kind": "long" if long_form else "reports", "header_row": h},
                      rows=rows, cells=cells, rejects=tuple(rej), unknown=tuple(unknown),

@@ -22,9 +22,9 @@ import pandas as pd
 
 from ..catalogue import resolve_indicator, resolve_unit_type
 from ..errors import InputError
-from ..periods import find_period, parse_period
+from ..periods import dotted_period_doubt, find_period, parse_period
 from ..tables import RawSheet
-from ..text import normalise_label, normalise_name
+from ..text import CONTROL_CHARS, normalise_label, normalise_name, strip_controls
 from ._frames import reject_frame, text_column
 from .cells import long_cells, wide_cells
 
@@ -42,8 +42,9 @@ ROW_COLUMNS = ["file", "sheet", "row", "unit", "is_total", "total_kind", "seq", 
 
 
 def is_total(names: pd.Series) -> pd.Series:
-    """True where a (normalised) label names a totals row (合计, 小计, 全区 …)."""
-    return names.fillna("").str.match(TOTAL_LABEL)
+    """True where a (normalised) label names a totals row (合计, 小计, 全区 …), control
+    characters aside (合\x07计 is 合计)."""
+    return names.fillna("").str.replace(CONTROL_CHARS, "", regex=True).str.match(TOTAL_LABEL)
 
 
 def sheet_period(raw: RawSheet, header_row: int) -> str | None:
@@ -73,6 +74,15 @@ def _parse_periods(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     return texts.map(ok).astype("str"), texts.map(bad).astype("str")
 
 
+def _row_text(body: pd.DataFrame) -> pd.Series:
+    """Each row's cells as one text (the value of a whole-row reject), at most 200
+    characters."""
+    texts = body.astype("str").fillna("")
+    joined = texts.apply(lambda r: ",".join(r).rstrip(","), axis=1) if len(body.columns) \
+        else pd.Series("", index=body.index)
+    return joined.str.slice(0, 200).astype("str")
+
+
 def _mark(rows: pd.DataFrame, mask: pd.Series, reason, column: str, value) -> pd.DataFrame:
     """``rows`` with the rows of ``mask`` rejected whole (reject, reject_column,
     reject_value): the first reason wins.  Does not modify ``rows``."""
@@ -91,21 +101,25 @@ def _kept_rows(raw: RawSheet, body: pd.DataFrame, roles: dict, fig_pos: list, se
                long_form: bool) -> pd.DataFrame:
     """One record per data or totals row of ``body`` (blank and note rows dropped):
     file, sheet, row, unit, is_total, total_kind, seq (input order from ``seq0``),
-    block (小计 blocks), form, and empty reject columns."""
+    block (小计 blocks), form, and empty reject columns.  A row of ``raw.bad_rows`` is
+    a data row whatever it holds (it is rejected whole).  A unit name made only of
+    control characters is no unit name."""
     unit_txt = text_column(body, roles.get("unit"))
     period_txt = text_column(body, roles.get("period"))
     figures = body[fig_pos].notna() if fig_pos else pd.DataFrame(index=body.index)
     has_fig = figures.any(axis=1) if fig_pos else pd.Series(False, index=body.index)
     nonblank = unit_txt.notna() | period_txt.notna() | has_fig
     unit = unit_txt.map(normalise_name, na_action="ignore").astype("str")
+    unit = unit.mask(unit.map(strip_controls, na_action="ignore") == "")
+    bad = pd.Series(body.index.isin(list(raw.bad_rows)), index=body.index)
     # 合计 is often typed in the 序号 column, spanning it and a blank unit cell.
     label_cols = [c for c in body.columns if c not in set(fig_pos)]
     labels_total = pd.Series(False, index=body.index)
     for c in label_cols:
         labels_total |= is_total(body[c].map(normalise_name, na_action="ignore").astype("str"))
-    total = is_total(unit) | (unit.isna() & labels_total)
+    total = (is_total(unit) | (unit.isna() & labels_total)) & ~bad
     unit = unit.mask(total & unit.isna(), "合计")
-    note = unit.fillna("").str.match(NOTE_LABEL) & ~has_fig
+    note = unit.fillna("").str.match(NOTE_LABEL) & ~has_fig & ~bad
     keep = (nonblank | total) & ~note
     rows = pd.DataFrame({"file": raw.file, "sheet": raw.sheet or "",  # "" for CSV: group keys must not be NA
                          "row": body.index.astype("int64"),
@@ -152,8 +166,20 @@ def report_sheet(raw: RawSheet, h_last: int, roles: dict, seq0: int,
     keep = body.index.isin(rows.index)
     period_txt = text_column(body, roles.get("period"))
 
-    # period: the column, else the sheet's title / name
+    # A row of another encoding than the file's, or cut short, is rejected first.
+    if raw.bad_rows:
+        in_bad = rows["row"].isin(list(raw.bad_rows))
+        rows = _mark(rows, in_bad, rows["row"].map(raw.bad_rows).astype("str"), "(整行)",
+                     _row_text(body.loc[rows.index]))
+
+    # period: the column, else the sheet's title / name; a dotted 2024.1 that may be
+    # October is refused, never guessed (``periods.dotted_period_doubt``)
     per, per_err = _parse_periods(period_txt[keep])
+    pos = roles.get("period")
+    numeric = ([(r, pos) in raw.dotted_numbers for r in per.index]
+               if pos is not None and raw.dotted_numbers else False)
+    doubt = dotted_period_doubt(period_txt[keep], numeric=numeric, text_file=bool(raw.layout))
+    per, per_err = per.mask(doubt.notna()), per_err.mask(doubt.notna(), doubt)
     fallback = sheet_period(raw, h_last) if per.isna().any() else None
     if "period" not in roles and fallback is None:
         raise InputError(file, "no period column (期间/时间/月份/报送期间/period) and no period "

@@ -7,7 +7,9 @@ Per sheet, ``rows_read == rows_clean + rows_rejected`` where
 * rejected: nothing of the row is in the panel and it has at least one reject record
   (no unit name, an unreadable period or 口径, duplicates, or every figure bad).
 
-Skipped sheets (empty, hidden, no recognisable header) have a row with a ``note``.
+Skipped sheets (empty, hidden, no recognisable header) and skipped files of a folder
+have a row with a ``note``.  ``format`` says how a text file was read (encoding,
+delimiter, line ends; "" for a workbook).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import pandas as pd
 
 SUMMARY_COLUMNS = ["file", "sheet", "kind", "header_row", "rows_read", "rows_clean", "rows_empty",
                    "rows_rejected", "rows_duplicate_identical", "rows_totals", "reject_records",
-                   "note"]
+                   "note", "format"]
+_COUNTS = SUMMARY_COLUMNS[4:-2]
 
 
 def sheet_summary(rows: pd.DataFrame, panel: pd.DataFrame, rejects: pd.DataFrame,
@@ -65,6 +68,7 @@ def sheet_summary(rows: pd.DataFrame, panel: pd.DataFrame, rejects: pd.DataFrame
 def summary_frame(sheets: list[dict]) -> pd.DataFrame:
     """The records as ``SUMMARY_COLUMNS``, counts as int64 (0 where not given)."""
     df = pd.DataFrame(sheets, columns=SUMMARY_COLUMNS)
-    for c in SUMMARY_COLUMNS[3:-1]:
+    for c in ["header_row", *_COUNTS]:
         df[c] = df[c].fillna(0).astype("int64")
+    df["format"] = df["format"].fillna("").astype("str")
     return df
