@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..dataset import require_columns
 from ..findings import CHECK_FAMILIES, CHECK_ZH
 from ..periods import months_in
 
@@ -51,9 +52,7 @@ def _blank(s: pd.Series) -> pd.Series:
 
 
 def _flagged(findings: pd.DataFrame, min_severity: str) -> pd.DataFrame:
-    for col in ("check", "unit", "severity"):
-        if col not in findings.columns:
-            raise ValueError(f"score: findings missing column {col!r}")
+    require_columns(findings, ["check", "unit", "severity"], "score: findings")
     if min_severity not in _RANK:
         raise ValueError(f"min_severity must be one of {list(_RANK)}, got {min_severity!r}")
     keep = findings["severity"].map(_RANK) <= _RANK[min_severity]
@@ -86,9 +85,7 @@ def _compatible(pairs: pd.DataFrame) -> pd.Series:
 
 
 def _truth_table(truth: pd.DataFrame) -> pd.DataFrame:
-    for col in ("kind", "unit"):
-        if col not in truth.columns:
-            raise ValueError(f"score: truth missing column {col!r}")
+    require_columns(truth, ["kind", "unit"], "score: truth")
     t = truth.copy()
     for col in ("indicator", "period", "group"):
         if col not in t.columns:
