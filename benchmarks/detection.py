@@ -63,6 +63,10 @@ def _status_lines() -> list[str]:
     none = st.loc[st["present"] == "", "kind"].tolist()
     lines.append("kinds the current checks cannot detect at all (no detector present): "
                  + ("、".join(none) if none else "none"))
+    own = st.loc[~st["own_present"]]
+    lines.append("kinds whose own check is not in the package yet (found, if at all, only "
+                 "through other checks' findings): "
+                 + ("、".join(f"{r.kind} ({r.own})" for r in own.itertuples()) or "none"))
     return lines
 
 

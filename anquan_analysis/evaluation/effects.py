@@ -165,12 +165,6 @@ def poisson_binomial_sf(p: np.ndarray, k) -> np.ndarray:
     return np.take_along_axis(tail, kk[..., None], axis=-1)[..., 0].clip(0.0, 1.0)
 
 
-def log_beta_ratio(a, b, n) -> np.ndarray:
-    """log [B(a + n, b) / B(a, b)]: the log-probability that all ``n`` of n trials
-    succeed when the success probability is Beta(a, b) (E ρⁿ)."""
-    return special.betaln(np.asarray(a, float) + n, b) - special.betaln(a, b)
-
-
 def nb_residue_prob(shape, p, residue, base: int) -> np.ndarray:
     """P(X ≡ residue (mod base)) for X negative binomial (scipy's n = ``shape``, p),
     exactly, by the discrete Fourier transform of the probability generating function

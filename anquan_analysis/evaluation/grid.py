@@ -172,7 +172,7 @@ def cell_row(result: CellResult) -> dict:
     null false-alarm shares as 'checks/oracle'."""
     rt = recall_table(result)
     c = result.counts
-    row = {"cell": result.cell.label, "cities": result.cities}
+    row = {"cell": result.cell.label, "districts": result.cities}
     for kind in KINDS:
         r = rt.loc[kind]
         row[SHORT[kind]] = ("—" if not r["planted"] > 0 else
@@ -216,14 +216,16 @@ def targets(result: CellResult) -> list[tuple[str, bool, str]]:
 
 def detector_status(available=None) -> pd.DataFrame:
     """Per kind: its detectors, those the package has now (``CHECK_FAMILIES`` by
-    default) and those it does not."""
+    default) and those it does not; ``own`` is the kind's own check (the first
+    detector) and ``own_present`` whether the package has it."""
     have = set(CHECK_FAMILIES if available is None else available)
     rows = []
     for kind in KINDS:
         det = DETECTORS[kind]
         rows.append({"kind": kind, "detectors": "、".join(det),
                      "present": "、".join(c for c in det if c in have),
-                     "absent": "、".join(c for c in det if c not in have)})
+                     "absent": "、".join(c for c in det if c not in have),
+                     "own": det[0], "own_present": det[0] in have})
     return pd.DataFrame(rows)
 
 
