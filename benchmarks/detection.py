@@ -81,9 +81,10 @@ def _target_summary(results) -> list[str]:
     out = []
     for name, g in df.groupby("target", sort=False):
         missed = g.loc[~g["met"]]
-        word = "met" if missed.empty else "MISSED"
-        line = f"TARGET {name}: {word} in {len(g) - len(missed) if missed.empty else len(missed)}/{len(g)} strong cells"
-        out.append(line)
+        if missed.empty:
+            out.append(f"TARGET {name}: met in {len(g)}/{len(g)} strong cells")
+        else:
+            out.append(f"TARGET {name}: MISSED in {len(missed)}/{len(g)} strong cells")
         for r in missed.itertuples():
             out.append(f"    MISSED {r.cell}: {r.figures}")
     return out
@@ -94,7 +95,8 @@ def _pooled(results) -> pd.DataFrame:
     for res in results:
         rt = recall_table(res)[["planted", "checks", "oracle"]]
         frames.append(rt.assign(strength=res.cell.strength).reset_index())
-    df = pd.concat(frames).groupby(["strength", "kind"], sort=False)[["planted", "checks", "oracle"]].sum()
+    cols = ["planted", "checks", "oracle"]
+    df = pd.concat(frames).groupby(["strength", "kind"], sort=False)[cols].sum()
     df["recall"] = (df["checks"] / df["planted"]).round(2)
     df["oracle_recall"] = (df["oracle"] / df["planted"]).round(2)
     return df

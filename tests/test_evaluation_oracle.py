@@ -91,7 +91,8 @@ def test_zero_and_low_reporter_p_values_are_the_negative_binomial_tails(poisson_
         unit = d.truth.loc[d.truth["kind"] == kind, "unit"].iloc[0]
         row = d.units.set_index("unit").loc[unit]
         mu = row["enterprises"] * TYPE_TABLE.loc[row["unit_type"], "major_rate"] * 12
-        y = int(d.panel.query("unit == @unit and indicator == 'major_hazards_found'")["value"].sum())
+        rows = d.panel.query("unit == @unit and indicator == 'major_hazards_found'")
+        y = int(rows["value"].sum())
         # NB(k = 4, p = k / (k + μ)) by hand: P(Y ≤ y)
         hand = sum(math.exp(math.lgamma(4 + j) - math.lgamma(4) - math.lgamma(j + 1)
                             + 4 * math.log(4 / (4 + mu)) + j * math.log(mu / (4 + mu)))

@@ -137,4 +137,5 @@ def test_detector_status_names_what_is_missing():
     assert st.loc["coordinated_group", "absent"] == "matching_series、identical_values"
     assert st.loc["surge", "present"] == "" and st.loc["surge", "absent"] == "surge"
     assert st.loc["coordinated_group", "own"] == "matching_series"
-    assert not st.loc["coordinated_group", "own_present"] and st.loc["last_digit_heaping", "own_present"]
+    assert not st.loc["coordinated_group", "own_present"]
+    assert st.loc["last_digit_heaping", "own_present"]

@@ -32,9 +32,9 @@ indicators and periods the anomaly is about: that is what the scorer matches.
 
 Anomalies are planted where they mean something: a pinned rectification rate in a
 unit with at least 30 hazards in the window, a low reporter in a unit that should find
-at least 6 major hazards a year (15 for a low self-report share), a flat line in an indicator that varies by at least
-a standard deviation of 1.4, heaping in a figure of at least 20.  Where no unit
-qualifies the unit closest to qualifying is taken.
+at least 6 major hazards a year (15 for a low self-report share), a flat line in an
+indicator whose standard deviation is at least 1.4, heaping in a figure of at least 20.
+Where no unit qualifies the unit closest to qualifying is taken.
 """
 
 from __future__ import annotations
@@ -218,8 +218,8 @@ def _units(rng, n_units, shares, effect) -> pd.DataFrame:
     types = _type_counts(n_units, shares)
     tt = TYPE_TABLE.loc[types]
     n = len(types)
-    ent = np.maximum(3, np.round(tt["enterprises_median"].to_numpy()
-                                 * np.exp(rng.normal(0, 1, n) * tt["enterprises_sigma"].to_numpy())))
+    log_spread = rng.normal(0, 1, n) * tt["enterprises_sigma"].to_numpy()
+    ent = np.maximum(3, np.round(tt["enterprises_median"].to_numpy() * np.exp(log_spread)))
     u = {name: effect.draw(rng, n) for name in
          ("hazard", "inspect", "principal", "worker", "drill", "penalty")}
     minimum_only = rng.random(n) < MINIMUM_ONLY_SHARE

@@ -227,7 +227,8 @@ def _persons_options(ctx) -> dict:
     return {"principal_training_persons":
             (1 + ctx.col("principal_extra")) * ctx.col("principal_persons"),
             "worker_training_persons":
-            np.where(ctx.col("worker_mean") >= 2, ctx.col("worker_mean") * ctx.col("worker_persons"), 0)}
+            np.where(ctx.col("worker_mean") >= 2,
+                     ctx.col("worker_mean") * ctx.col("worker_persons"), 0)}
 
 
 def _heaping(kind, base, count_key):
@@ -235,7 +236,8 @@ def _heaping(kind, base, count_key):
         opts = _persons_options(ctx)
         best = np.maximum(*opts.values())
         for i in ctx.pick(size, best, best >= 20):
-            names = [k for k, x in opts.items() if x[i] >= 20] or [max(opts, key=lambda k: opts[k][i])]
+            names = ([k for k, x in opts.items() if x[i] >= 20]
+                     or [max(opts, key=lambda k: opts[k][i])])
             indicator = names[int(ctx.r_plan.integers(len(names)))]
             sessions = indicator.replace("persons", "sessions")
             months = ctx.months(ctx.S[count_key], "random")

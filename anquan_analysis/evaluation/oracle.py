@@ -222,8 +222,9 @@ def _heaping(base, kind):
         for ind in PERSONS_INDICATORS:
             sessions = d.values[ind.replace("persons", "sessions")].astype(float)
             persons = d.values[ind]
-            col = "principal_persons" if ind.startswith("principal") else "worker_persons"
-            shape_1 = PRINCIPAL_PERSONS_SHAPE if ind.startswith("principal") else WORKER_PERSONS_SHAPE
+            principal = ind.startswith("principal")
+            col = "principal_persons" if principal else "worker_persons"
+            shape_1 = PRINCIPAL_PERSONS_SHAPE if principal else WORKER_PERSONS_SHAPE
             mean = sessions * (p.units[col].to_numpy()[:, None] - 1)
             shape = np.maximum(shape_1 * sessions, 1e-9)
             pnb = shape / (shape + np.maximum(mean, 1e-12))
@@ -305,8 +306,8 @@ def row_equal_prob(d: District, idx) -> np.ndarray:
     modelled here (rectified counts, fines) only makes the bound larger."""
     p = d.params
     u = p.units.iloc[idx]
-    prob = _split_agreement(true_pmf(p, "major_hazards_found", _kmax(d, "major_hazards_found", idx), idx),
-                            u["self_report"].to_numpy())
+    major = true_pmf(p, "major_hazards_found", _kmax(d, "major_hazards_found", idx), idx)
+    prob = _split_agreement(major, u["self_report"].to_numpy())
     for ind in ("general_hazards_found", "units_inspected", "safety_meetings", "penalties"):
         f = true_pmf(p, ind, _kmax(d, ind, idx), idx)
         prob *= pair_products(f)
