@@ -17,10 +17,12 @@ from .errors import InputError
 
 # name, module, help
 COMMANDS = [
-    ("ingest", "anquan_analysis.ingest", "read office tables into a validated panel"),
+    ("ingest", "anquan_analysis.ingest.cli", "read office tables into a validated panel"),
     ("check", "anquan_analysis.checks.cli", "run the anomaly checks and write the findings"),
-    ("assess", "anquan_analysis.assess", "run the per-period assessment notebook"),
-    ("audit", "anquan_analysis.bulletin", "pull the figures out of a bulletin and audit its arithmetic"),
+    ("assess", "anquan_analysis.notebook_runs", "run the per-period assessment notebook"),
+    ("bulletin", "anquan_analysis.bulletin_docx",
+     "write a period's 通报 as a Word document in the official layout"),
+    ("audit", "anquan_analysis.audit.cli", "pull the figures out of a bulletin and audit its arithmetic"),
 ]
 
 

@@ -154,17 +154,6 @@ class Dataset:
         return cls(**kw)
 
 
-def wide(panel: pd.DataFrame, *, index=("unit", "unit_type", "parent", "period")) -> pd.DataFrame:
-    """The panel as one row per unit and period, one column per indicator (NaN where
-    not reported).  Does not modify ``panel``."""
-    idx = list(index)
-    out = panel.pivot_table(index=idx, columns="indicator", values="value", aggfunc="sum",
-                            dropna=False, observed=True)
-    out = out.dropna(how="all").reset_index()
-    out.columns.name = None
-    return out
-
-
 # Text columns of a panel that repeat a few values over many rows.
 PANEL_KEY_COLUMNS = ["unit", "unit_type", "parent", "period", "indicator", "source_file",
                      "source_sheet"]

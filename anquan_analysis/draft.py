@@ -1,136 +1,353 @@
-"""Drafting the 存在的主要问题 paragraph of a bulletin from the findings table alone.
+"""Drafting 二、存在的主要问题 of a bulletin from the findings table alone, in the
+bulletins' own register.
 
-The paragraph follows the seeds' register: numbered points 一是…二是…三是…, each
-opening with the aspect it looks from (从排查数量上看 …), naming the units and their
-figures.  What each check says is kept as data (``DRAFT_TEMPLATES``); the code only
-fills the templates, so a new check needs a new row, not new code.
+What the seeds do, and this module does:
 
-Template fields:
+* numbered points (一是…二是…, or （一）… with a short heading in the Word
+  document), each opening with the aspect it looks from (从排查数量上看 …), naming
+  the units and their figures;
+* periods as a bulletin writes them: 2024年第三季度, 9月, 截至9月底 — never the
+  canonical 2024Q3 or 2024-09;
+* what peers predict as 按监管企业数测算应约17项; no 期望值, no p- or q-value, no
+  test statistic (they stay in the findings table);
+* only what the data can say: a rate pinned at 100 % "需核实", never "与实际进度不符";
+* each unit named once per point: a unit that reported "0" is not listed again among
+  the low ones (``unless``);
+* the points in order of severity (an alert before a warning), then in the usual
+  order of the aspects.
 
-=================== =========================================================
-``{who}``           the units, e.g. ``区发展改革委、区教委等5个单位``
-``{indicator}``     the Chinese name of the findings' (most frequent) indicator
-``{figures}``       each named unit's observed figure: ``区教委【0项】、区林业局【1项】``
-``{figures_vs_exp}`` the same with the expectation: ``区教委【0项，期望值4.2项】``
-``{message}``       the message of the first finding (group-level checks)
-=================== =========================================================
+What each check says is kept as data (``DRAFT_TEMPLATES``, ``ASPECTS``); the code only
+fills the templates.  Template fields:
+
+==================== ===============================================================
+``{who}``            the units: ``区教委`` or ``区教委、区林业局等5个单位``
+``{indicator}``      the Chinese name of the findings' (most frequent) indicator
+``{period}``         the period as a bulletin writes it (2024年第三季度)
+``{when}``           ``截至9月底累计`` when the check looks at the campaign to date, else
+                     ``{period}``
+``{window}``         zero_report: ``连续3个季度`` (or per unit, ``分别…``)
+``{values}``         the named units' figures: ``为26项`` / ``分别为26项、3项``
+``{norms}``          what peers predict: ``应约45项`` / ``分别应约45项、12项``
+``{peer_rate}``      pinned_rate: ``，同类单位平均约为81%`` (empty without a figure)
+``{usual_share}``    last_digit: ``，按其数值范围一般约为22%`` (empty without a figure)
+``{figures}``        unit and figure: ``区住房城乡建委69.7%、区交通局54.2%``
+``{repeat}``         not_reported: ``，其中区侨办已连续2个季度未报送`` (``，均已连续…``
+                     when it is true of every unit named)
+``{message}``        the first finding's message, in the register (``plain``)
+``{messages}``       the first two messages, in the register, joined by ；
+==================== ===============================================================
 """
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from .catalogue import indicator_name, indicator_unit
-from .findings import FINDINGS_COLUMNS
+from .findings import CHECK_ZH, FINDINGS_COLUMNS
+from .periods import period_bounds, period_freq, period_name_zh
 
-# One row per check: the bulletin order, the aspect (checks sharing an aspect are one
-# numbered point), how its figures read (count in the indicator's unit, or a share
-# as a percentage) and the sentence.
+ASPECTS = pd.DataFrame(
+    [
+        ("reporting", 1, "从报送情况上看", "部分单位未按要求报送调度数据"),
+        ("quantity", 2, "从排查数量上看", "部分单位排查数量明显偏低"),
+        ("credibility", 3, "从数据真实性上看", "部分数据的真实性需核实"),
+        ("rhythm", 4, "从报送节奏上看", "个别单位存在集中上报的情况"),
+        ("sectors", 5, "从行业领域上看", "行业领域分布不平衡"),
+        ("source", 6, "从数据来源上看", "企业自查发现占比偏低"),
+        ("quality", 7, "从数据质量上看", "部分报表填报不规范"),
+    ],
+    columns=["aspect", "order", "opening", "heading"],
+)
+
+# One row per check: its aspect (checks sharing an aspect are one point), how its
+# figures read (a count in the indicator's unit, a share as a percentage, days), the
+# check whose units it leaves out within the point, and the sentence.
 DRAFT_TEMPLATES = pd.DataFrame(
     [
-        ("low_outlier", 1, "从排查数量上看", "count",
-         "{who}{indicator}显著低于同类单位，其中{figures_vs_exp}"),
-        ("zero_report", 2, "从零报送情况上看", "count", "{who}{indicator}为“0”"),
-        ("underdispersion", 3, "从数据可信度上看", "count", "{message}"),
-        ("identical_values", 3, "从数据可信度上看", "count",
-         "{who}报送的各项指标数据完全相同，存在相互“保持平衡”的嫌疑"),
-        ("repeated_value", 3, "从数据可信度上看", "count",
-         "{who}{indicator}连续多期填报同一数值，其中{figures}"),
-        ("last_digit", 3, "从数据可信度上看", "share",
-         "{who}填报数据尾数为0或5的占比明显偏高，其中{figures_vs_exp}"),
-        ("benford", 3, "从数据可信度上看", "count", "{who}填报数据首位数字分布偏离正常规律"),
-        ("pinned_rate", 3, "从数据可信度上看", "share",
-         "{who}整改率长期保持在100%附近，其中{figures}，与隐患整改的实际进度不符"),
-        ("surge", 4, "从报送节奏上看", "count",
-         "{who}{indicator}本期突增，其中{figures_vs_exp}，存在突击上报的情况"),
-        ("group_shift", 4, "从报送节奏上看", "count", "{message}"),
-        ("sector_concentration", 5, "从行业领域上看", "share", "{message}"),
-        ("low_self_report", 6, "从数据来源上看", "share",
-         "{who}企业自查发现重大事故隐患占比偏低，其中{figures}，企业主体责任落实不到位"),
-        ("rule_violation", 7, "从数据质量上看", "count",
-         "{who}填报数据不符合指标间的逻辑关系（如{message}），数据把关不严"),
+        ("not_reported", "reporting", "count", "", "{who}{period}未报送调度数据{repeat}"),
+        ("late_report", "reporting", "days", "", "{messages}"),
+        ("unlisted_unit", "reporting", "count", "", "{who}不在单位名册中，需核对单位名称"),
+        ("zero_report", "quantity", "count", "",
+         "{who}{indicator}{window}报送为“0”，按监管企业数测算{norms}"),
+        ("low_outlier", "quantity", "count", "zero_report",
+         "{who}{when}{indicator}{values}，按监管企业数测算{norms}，明显低于同类单位水平"),
+        ("pinned_rate", "credibility", "share", "",
+         "{who}重大事故隐患整改率各期均为100%{peer_rate}，需核实整改是否真实到位"),
+        ("identical_values", "credibility", "count", "", "{messages}，需核实是否相互照抄"),
+        ("underdispersion", "credibility", "count", "", "{messages}，需核实"),
+        ("repeated_value", "credibility", "count", "", "{messages}，需核实是否如实填报"),
+        ("last_digit", "credibility", "share", "",
+         "{who}填报数据尾数为0或5的占比偏高（{figures}{usual_share}），需核实是否存在估报、凑整"),
+        ("benford", "credibility", "count", "",
+         "{who}填报数据的首位数字分布与一般规律偏离较大，需核实数据来源"),
+        ("surge", "rhythm", "count", "",
+         "{who}{period}{indicator}{values}，按此前各期水平{norms}，增幅明显，需核实是否集中突击上报"),
+        ("group_shift", "rhythm", "count", "", "{messages}，需核实"),
+        ("sector_concentration", "sectors", "share", "", "{messages}"),
+        ("low_self_report", "source", "count", "",
+         "{who}{when}企业自查发现重大事故隐患{values}，按同类单位占比测算{norms}，企业自查自报仍有差距"),
+        ("rule_violation", "quality", "count", "",
+         "{who}填报数据不符合指标间的逻辑关系（如{message}），需核实更正"),
     ],
-    columns=["check", "order", "aspect", "figure", "template"],
+    columns=["check", "aspect", "figure", "unless", "template"],
 )
+
+# Rewording of the checks' messages: their statistical words in the bulletins' own.
+REPLACEMENTS = (
+    ("按监管企业数应约", "按监管企业数测算应约"),
+    ("按同类单位水平应约", "按监管企业数测算应约"),
+    ("显著偏低", "明显偏低"),
+    ("显著偏高", "明显偏高"),
+    ("存在整体阶跃", "前后变化明显"),
+    ("小于计数的随机波动", "明显小于正常波动"),
+)
+# A clause or bracket holding one of these is a test's figure, left to the findings table.
+_STATISTIC = re.compile(r"[pq]\s*[=＝<≤]|χ|MAD|HHI|自由度|期望|概率|中位线|均值|z\s*=|τ")
+_BRACKET = re.compile(r"（[^（）]*）|\([^()]*\)")
+_CLAUSE_SEP = re.compile(r"([，；：,;:])")
+_CANONICAL = re.compile(r"\d{4}(?:Q[1-4]|H[12]|-\d{2})(?![\d-])")
+_SINCE = re.compile(r"截至(\d{4}(?:Q[1-4]|H[12]|-\d{2}))(?![\d-])")
+_ZERO_RUN = re.compile(r"(\d{4}(?:Q[1-4]|-\d{2}))(?:至(\d{4}(?:Q[1-4]|-\d{2})))?连续(\d+)期")
+# What must never reach the draft; a sentence holding it falls back to a plain one.
+FORBIDDEN = re.compile(r"期望值|[pq]\s*[=＝]|\d{4}Q[1-4]|\d{4}-\d{2}|χ|HHI|MAD")
 
 _NUMERALS = "一二三四五六七八九十"
 _SEVERITY_RANK = {"alert": 0, "warning": 1, "info": 2}
+_PERIOD_WORD = {"M": "个月", "Q": "个季度"}
 
 
-def _fmt(value: float, figure: str, unit: str) -> str:
+# ----------------------------------------------------------------- periods
+def month_end(period: str) -> str:
+    """``截至9月底``: the end of ``period`` as the bulletins write the campaign to date."""
+    return f"截至{period_bounds(period)[1].month}月底"
+
+
+def period_text(period: str, reference: str | None = None) -> str:
+    """A canonical period as a bulletin writes it: 2024年第三季度, 2024年上半年;
+    a month as ``9月`` within ``reference``'s year, ``2023年12月`` outside it."""
+    if period_freq(period) == "M" and reference is not None and period[:4] == reference[:4]:
+        return f"{int(period[5:7])}月"
+    return period_name_zh(period)
+
+
+def plain(text: str, reference: str) -> str:
+    """A check's message in the bulletins' register: canonical periods written out
+    (``截至2024Q3累计`` → ``截至9月底累计``), brackets and clauses holding a test's
+    figures (p=, χ², 期望, 概率 …) left out, statistical words reworded
+    (``REPLACEMENTS``).  No final full stop."""
+    t = str(text).strip().rstrip("。；;. ")
+    t = _BRACKET.sub(lambda m: "" if _STATISTIC.search(m.group(0)) else m.group(0), t)
+    parts = _CLAUSE_SEP.split(t)
+    clauses, seps = parts[0::2], parts[1::2] + [""]
+    kept = [(c, s) for c, s in zip(clauses, seps) if c and not _STATISTIC.search(c)]
+    dropped = len(kept) < len([c for c in clauses if c])
+    t = "".join(c + s for c, s in kept).rstrip("，；：,;:")
+    if dropped:  # a colon that introduced the test's figures now introduces nothing
+        t = t.replace("：", "，").replace(":", "，")
+    for old, new in REPLACEMENTS:
+        t = t.replace(old, new)
+    t = _SINCE.sub(lambda m: month_end(m.group(1)), t)
+    return _CANONICAL.sub(lambda m: period_text(m.group(0), reference), t)
+
+
+# ----------------------------------------------------------------- figures
+def _number(value: float, unit: str = "") -> str:
     if pd.isna(value):
         return "—"
-    if figure == "share":
-        # Shares may arrive as fractions (0.089) or percentages (8.9).
-        pct = value * 100 if abs(value) <= 1 else value
-        return f"{pct:.1f}%"
-    text = f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    v = float(value)
+    text = f"{v:.0f}" if v.is_integer() or abs(v) >= 10 else f"{v:.1f}"
     return text + unit
 
 
-def _who(units: list[str], n: int, max_units: int) -> str:
+def _share(value: float, digits: int = 1) -> str:
+    if pd.isna(value):
+        return "—"
+    pct = value * 100 if abs(value) <= 1 else value  # a fraction (0.089) or a percentage
+    return f"{pct:.{digits}f}%".replace(".0%", "%")
+
+
+def _listed(prefix: str, items: list[str]) -> str:
+    """``为26项`` for one, ``分别为26项、3项`` for several, one figure when all agree."""
+    if not items:
+        return ""
+    if len(set(items)) == 1:
+        return f"{prefix}{items[0]}" if len(items) == 1 else f"均{prefix}{items[0]}"
+    return f"分别{prefix}" + "、".join(items)
+
+
+def _who(units: list[str], max_units: int) -> str:
     names = "、".join(units[:max_units])
-    return names if n == 1 else f"{names}等{n}个单位"
+    return names if len(units) <= max_units else f"{names}等{len(units)}个单位"
 
 
-def _sentence(group: pd.DataFrame, template: pd.Series, max_units: int) -> str:
+def _zero_window(message: str, statistic: float, period: str) -> str:
+    """Where a unit's run of zeros lies, from the zero_report message (its first and
+    last period) and statistic (its length)."""
+    m = _ZERO_RUN.search(str(message))
+    k = int(statistic) if pd.notna(statistic) else (int(m.group(3)) if m else 1)
+    last = (m.group(2) or m.group(1)) if m else period
+    if last == period or m is None:
+        word = _PERIOD_WORD.get(period_freq(period), "期")
+        return f"连续{k}{word}" if k >= 2 else period_text(period)
+    first = m.group(1)
+    span = period_text(first, period) + ("" if first == last else "至" + period_text(last, period))
+    return span
+
+
+def _fields(group: pd.DataFrame, figure: str, period: str, max_units: int) -> dict:
     by_unit = group.dropna(subset=["unit"]).drop_duplicates("unit")
     units = by_unit["unit"].astype(str).tolist()
     shown = by_unit.head(max_units)
     code = group["indicator"].dropna().mode()
     code = str(code.iloc[0]) if len(code) else ""
-    name = indicator_name(code) if code else "填报数据"
-    figs, figs_exp = [], []
-    for row in shown.itertuples():
-        unit = indicator_unit(row.indicator) if pd.notna(row.indicator) else ""
-        obs = _fmt(row.observed, template.figure, unit)
-        figs.append(f"{row.unit}【{obs}】")
-        exp = ("" if pd.isna(row.expected)
-               else f"，期望值{_fmt(row.expected, template.figure, unit)}")
-        figs_exp.append(f"{row.unit}【{obs}{exp}】")
-    message = str(group["message"].iloc[0]).rstrip("。；;. ")
-    return template.template.format(
-        who=_who(units, len(units), max_units) if units else "", indicator=name,
-        figures="、".join(figs), figures_vs_exp="、".join(figs_exp), message=message)
+    unit = indicator_unit(code) if code else ""
+    if figure == "share":
+        values = [_share(v) for v in shown["observed"]]
+        norms = [_share(v) for v in shown["expected"]]
+    elif figure == "days":
+        values = [f"迟报{_number(v)}天" for v in shown["observed"]]
+        norms = []
+    else:
+        values = [_number(v, unit) for v in shown["observed"]]
+        norms = [_number(v, unit) for v in shown["expected"]]
+    # one message per set of units it names: A与B完全相同 and B与A完全相同 are one
+    named_units = set(group["unit"].dropna().astype(str))
+    messages = {}
+    for m in group["message"].dropna().astype(str):
+        m = plain(m, period)
+        if m:
+            messages.setdefault(frozenset(u for u in named_units if u in m) or m, m)
+    messages = list(messages.values())
+    more = f"；另有{len(messages) - 2}处类似情况" if len(messages) > 2 else ""
+    windows = [_zero_window(m, s, period) for m, s in zip(shown["message"], shown["statistic"])]
+    word = _PERIOD_WORD.get(period_freq(period), "期")
+    streaks = [(u, int(s)) for u, s in zip(shown["unit"], shown["statistic"])
+               if pd.notna(s) and s >= 2]
+    repeat = ""
+    if streaks:
+        if len({k for _, k in streaks}) == 1 and len(streaks) == len(units):
+            repeat = f"，{'均' if len(units) > 1 else ''}已连续{streaks[0][1]}{word}未报送"
+        elif len({k for _, k in streaks}) == 1:
+            repeat = f"，其中{'、'.join(u for u, _ in streaks)}已连续{streaks[0][1]}{word}未报送"
+        else:
+            repeat = "，其中" + "、".join(f"{u}已连续{k}{word}" for u, k in streaks) + "未报送"
+    since = "截至" in str(group["message"].iloc[0]) if len(group) else False
+    first = shown["expected"].dropna()
+    first = _share(first.iloc[0], digits=0) if figure == "share" and len(first) else ""
+    return {
+        "who": _who(units, max_units), "indicator": indicator_name(code) if code else "填报数据",
+        "period": period_text(period), "when": month_end(period) + "累计" if since
+        else period_text(period),
+        "window": windows[0] if len(set(windows)) == 1 else "分别" + "、".join(windows),
+        "values": _listed("为", values), "norms": "" if all(n == "—" for n in norms) else _listed("应约", norms),
+        "peer_rate": f"，同类单位平均约为{first}" if first else "",
+        "usual_share": f"，按其数值范围一般约为{first}" if first else "",
+        "figures": "、".join(f"{u}{v}" for u, v in zip(shown["unit"].astype(str), values)),
+        "repeat": repeat, "message": messages[0] if messages else "",
+        "messages": "；".join(messages[:2]) + more,
+    }
 
 
-def draft_items(findings: pd.DataFrame, *, min_severity: str = "warning",
-                max_units: int = 5) -> pd.DataFrame:
+# "，按监管企业数测算" with nothing after it: no unit named had a peer figure
+_EMPTY_NORM = re.compile(r"，按[^，；（）]*?(?:测算|水平)(?=[，；]|$)")
+
+
+def _sentence(group: pd.DataFrame, template: pd.Series, period: str, max_units: int) -> str:
+    text = template.template.format(**_fields(group, template.figure, period, max_units))
+    text = _EMPTY_NORM.sub("", text)
+    if FORBIDDEN.search(text) or not text.strip("，；"):
+        # a message the rewording could not bring into the register: say only what it is
+        units = group["unit"].dropna().astype(str).drop_duplicates().tolist()
+        who = _who(units, max_units) if units else "部分单位"
+        text = f"{who}存在“{CHECK_ZH.get(template.name, template.name)}”的情况，需核实"
+    return text
+
+
+# ----------------------------------------------------------------- the draft
+def draft_items(findings: pd.DataFrame, *, period: str | None = None,
+                min_severity: str = "warning", max_units: int = 8) -> pd.DataFrame:
     """The numbered points of 存在的主要问题, one row per aspect with findings at
-    ``min_severity`` or worse, in bulletin order.  Within a check, findings are
-    ranked by severity then q-value then p-value, and the first ``max_units`` units
-    are named.  Columns: number (一是 …), aspect, checks (tuple of check ids), text.
-    ``findings`` is not modified."""
+    ``min_severity`` or worse, the most severe point first (then the order of
+    ``ASPECTS``).  Within a check, findings are ranked by severity, q-value, p-value;
+    the first ``max_units`` units are named and the rest counted.  ``period``: the
+    period assessed (default: the findings' most frequent period).
+
+    Columns: number (一是 …), aspect, heading (the point in a few words), severity
+    (the point's most severe), checks (tuple of check ids), units (tuple, every unit
+    the point names or counts), body (the sentences), text (opening + body, as
+    ``draft_problems`` joins them).  ``findings`` is not modified."""
     missing = [c for c in FINDINGS_COLUMNS if c not in findings.columns]
     if missing:
         raise ValueError(f"draft_items: missing column {missing[0]!r}")
-    limit = _SEVERITY_RANK[min_severity]
+    columns = ["number", "aspect", "heading", "severity", "checks", "units", "body", "text"]
+    if period is None:
+        mode = findings["period"].dropna().mode()
+        period = str(mode.iloc[0]) if len(mode) else None
     rank = findings["severity"].map(_SEVERITY_RANK)
-    templates_pos = DRAFT_TEMPLATES[["check", "order"]].assign(_tpl=range(len(DRAFT_TEMPLATES)))
-    kept = (findings.loc[rank <= limit].assign(_rank=rank)
-            .merge(templates_pos, on="check", how="inner")
-            .sort_values(["order", "_tpl", "_rank", "q_value", "p_value", "observed"],
+    tpl = DRAFT_TEMPLATES.assign(_tpl=range(len(DRAFT_TEMPLATES)))
+    kept = (findings.loc[rank <= _SEVERITY_RANK[min_severity]].assign(_rank=rank)
+            .merge(tpl[["check", "aspect", "_tpl"]], on="check", how="inner")
+            .sort_values(["_tpl", "_rank", "q_value", "p_value", "observed"],
                          kind="stable", na_position="last"))
-    rows = []
+    if kept.empty or period is None:
+        return pd.DataFrame(columns=columns)
     templates = DRAFT_TEMPLATES.set_index("check")
-    for order, block in kept.groupby("order", sort=True):
-        parts = [_sentence(g, templates.loc[check], max_units)
-                 for check, g in block.groupby("check", sort=False)]
-        aspect = templates.loc[block["check"].iloc[0], "aspect"]
-        rows.append({"aspect": aspect, "checks": tuple(block["check"].unique()),
-                     "text": f"{aspect}，" + "；".join(parts) + "。"})
-    out = pd.DataFrame(rows, columns=["aspect", "checks", "text"])
+    aspects = ASPECTS.set_index("aspect")
+    rows = []
+    for aspect, block in kept.groupby("aspect", sort=False):
+        parts, named = [], {}
+        for check, g in block.groupby("check", sort=False):
+            unless = templates.loc[check, "unless"]
+            if unless:  # units another check of this point already names
+                other = set(block.loc[block["check"] == unless, "unit"].dropna())
+                g = g.loc[~g["unit"].isin(other)]
+                if g.empty:
+                    continue
+            parts.append(_sentence(g, templates.loc[check], period, max_units))
+            named.update(dict.fromkeys(g["unit"].dropna().astype(str)))
+        if not parts:
+            continue
+        severity = int(block["_rank"].min())
+        opening = aspects.loc[aspect, "opening"]
+        body = "；".join(parts) + "。"
+        rows.append({"aspect": aspect, "heading": aspects.loc[aspect, "heading"],
+                     "severity": {v: k for k, v in _SEVERITY_RANK.items()}[severity],
+                     "checks": tuple(block["check"].unique()), "units": tuple(named),
+                     "body": body, "text": f"{opening}，{body}",
+                     "_order": (severity, aspects.loc[aspect, "order"])})
+    out = pd.DataFrame(rows)
+    out = out.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
     out.insert(0, "number", [f"{_NUMERALS[i]}是" if i < len(_NUMERALS) else f"第{i + 1}点"
                              for i in range(len(out))])
-    return out
+    return out[columns]
 
 
-def draft_problems(findings: pd.DataFrame, *, min_severity: str = "warning",
-                   max_units: int = 5) -> str:
+NOTHING = "本期调度数据各项检查未发现需要重点关注的问题。"
+
+
+def draft_problems(findings: pd.DataFrame, *, period: str | None = None,
+                   min_severity: str = "warning", max_units: int = 8) -> str:
     """The 存在的主要问题 paragraph: the points of ``draft_items`` joined as
-    ``一是从排查数量上看，…。二是…``; a one-line statement when nothing reaches
+    ``一是从排查数量上看，…。二是…`` (桂林's form); ``NOTHING`` when nothing reaches
     ``min_severity``."""
-    items = draft_items(findings, min_severity=min_severity, max_units=max_units)
+    items = draft_items(findings, period=period, min_severity=min_severity, max_units=max_units)
     if items.empty:
-        return "本期调度数据各项检查未发现需要重点关注的问题。"
+        return NOTHING
     return "".join(items["number"] + items["text"])
+
+
+def key_problems(findings: pd.DataFrame, *, period: str | None = None,
+                 min_severity: str = "warning", max_units: int = 3) -> str:
+    """One sentence for the top of a report: the points' headings and whom they name,
+    most severe first: ``本期需重点关注：一是部分单位排查数量明显偏低（区市场监管局、
+    白鹤镇等5个单位）；二是…。``"""
+    items = draft_items(findings, period=period, min_severity=min_severity, max_units=max_units)
+    if items.empty:
+        return NOTHING
+    parts = []
+    for r in items.itertuples():
+        who = f"（{_who(list(r.units), max_units)}）" if r.units else ""
+        parts.append(f"{r.number}{r.heading}{who}")
+    return "本期需重点关注：" + "；".join(parts) + "。"

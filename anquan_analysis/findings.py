@@ -1,11 +1,13 @@
 """The one findings table that every check returns (design.md), and the shared
-machinery for it: Benjamini–Hochberg adjustment and severity from adjusted p-values.
+machinery for it: severity from adjusted p-values (Benjamini–Hochberg is in
+``checks._stats``).
 
 Columns, in order:
 
 ========== ===========================================================
 check      stable id of the check (``low_outlier``, ``zero_report`` …)
-family     the check's family (outliers, balance, trends, consistency, sectors)
+family     the check's family (outliers, balance, trends, consistency, sectors,
+           reporting)
 unit       the reporting unit; missing when the finding is about a group
 unit_type  the unit's type (county, town, department, soe); may be missing
 period     canonical period (``2024-04``, ``2024Q2``); missing if pooled
@@ -55,12 +57,23 @@ CHECK_FAMILIES = {
     "pinned_rate": "balance",
     "rule_violation": "consistency",
 }
+# Checks of the reporting itself against the office's roster of units (roster.py):
+# who sent nothing, who sent late, which names are not on the roster.  They need the
+# roster or the reports' dates, not the panel alone, so ``checks.run_checks`` does not
+# run them: ``assessment.assess_dataset`` appends them when the data folder has them.
+REPORTING_CHECKS = {
+    "not_reported": "reporting",
+    "late_report": "reporting",
+    "unlisted_unit": "reporting",
+}
+ALL_CHECK_FAMILIES = {**CHECK_FAMILIES, **REPORTING_CHECKS}
 FAMILY_ZH = {
     "outliers": "末位与零报送",
     "balance": "数据可信度",
     "trends": "突击上报",
     "consistency": "数据质量",
     "sectors": "行业与来源",
+    "reporting": "报送情况",
 }
 CHECK_ZH = {
     "low_outlier": "排查数显著偏低",
@@ -76,6 +89,9 @@ CHECK_ZH = {
     "rule_violation": "逻辑关系错误",
     "low_self_report": "企业自查占比偏低",
     "sector_concentration": "行业领域分布集中",
+    "not_reported": "未报送",
+    "late_report": "迟报",
+    "unlisted_unit": "不在单位名册",
 }
 
 
@@ -104,26 +120,11 @@ def make_findings(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(data)
     family = out["family"]
     if family.isna().any():
-        out["family"] = family.where(family.notna(), out["check"].map(CHECK_FAMILIES)).astype("str")
+        out["family"] = family.where(family.notna(), out["check"].map(ALL_CHECK_FAMILIES)).astype("str")
     bad = set(out["severity"].dropna().unique()) - set(SEVERITIES)
     if bad:
         raise ValueError(f"unknown severity {sorted(bad)}; expected one of {SEVERITIES}")
     return out[FINDINGS_COLUMNS]
-
-
-def bh_adjust(p_values) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (q-values); NaN p-values stay NaN and
-    do not count as tests."""
-    p = np.asarray(p_values, dtype="float64")
-    q = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        # imported here: scipy.stats takes about a second to import, and the command
-        # line and report code that read this module's tables never need it
-        from scipy import stats
-
-        q[ok] = stats.false_discovery_control(np.clip(p[ok], 0.0, 1.0), method="bh")
-    return q
 
 
 def severity_from_q(q_values, *, alert: float = 0.01, warning: float = 0.05) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from .text import normalise_name
@@ -191,3 +192,74 @@ def period_name_zh(period: str) -> str:
     if freq == "H":
         return f"{year}年{'上' if period[-1] == '1' else '下'}半年"
     return f"{year}年"
+
+
+# ------------------------------------------------------------------------ windows
+def window(periods, period=None, *, cumulative: bool = True) -> np.ndarray:
+    """Which of ``periods`` (canonical, any frequency) lie in the window of an
+    assessment: every period when ``period`` is None; with ``cumulative`` (截至…累计)
+    every period ending on or before ``period``'s last day; otherwise the periods
+    lying inside ``period`` (a quarter's months and the quarter itself).
+
+    A window can hold periods of several frequencies (a unit's months and another
+    unit's quarter).  Where one unit gave both for the same indicator, ``nested``
+    decides which figure counts, so that nothing is counted twice.
+
+    Parameters
+    ----------
+    periods : sequence of str
+        Canonical periods (``parse_period``'s forms).
+    period : str or None
+        The assessed period.
+    cumulative : bool
+        Campaign to date (True) or the period alone (False).
+
+    Returns
+    -------
+    numpy.ndarray of bool, one per period.
+    """
+    names = list(periods)
+    if period is None:
+        return np.ones(len(names), dtype=bool)
+    start, end = _bounds(period)
+    out = np.empty(len(names), dtype=bool)
+    for k, p in enumerate(names):
+        first, last = _bounds(p)
+        out[k] = last <= end if cumulative else (first >= start and last <= end)
+    return out
+
+
+_RANK = {"M": 0, "Q": 1, "H": 2, "Y": 3}
+
+
+def nested(periods) -> np.ndarray:
+    """``finer[j, k]``: period j is of a finer frequency than period k and lies inside
+    it (2024-02 in 2024Q1, 2024Q1 in 2024H1 and in 2024).
+
+    The rule for figures given at two frequencies: **the finer figure counts**.
+    Where a unit reported both its months and its quarter for the same indicator,
+    the months are summed and the quarterly figure is left out, even when one of the
+    months is missing (the quarter cannot be split to fill it); a quarter counts
+    only where the unit gave none of its months.  Every window, total and level
+    change of the package reads figures through this rule (``panel.Panel``).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n, n).
+    """
+    names = list(periods)
+    n = len(names)
+    rank = np.array([_RANK[period_freq(p)] for p in names], dtype=np.int64)
+    b = [_bounds(p) for p in names]
+    out = np.zeros((n, n), dtype=bool)
+    if len(set(rank.tolist())) < 2:
+        return out
+    for j in range(n):
+        for k in range(n):
+            out[j, k] = rank[j] < rank[k] and b[j][0] >= b[k][0] and b[j][1] <= b[k][1]
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _bounds(period: str):
+    return period_bounds(period)

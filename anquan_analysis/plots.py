@@ -92,7 +92,7 @@ def _type_legend(ax, types) -> None:
 def _funnel_on_ax(ax, df: pd.DataFrame, label_limit: str, max_labels: int) -> None:
     """One peer group's funnel: points O/E against E, and the 95% and 99.8% limits
     (``checks.outliers.funnel_limits`` with the group's τ²) as smooth curves."""
-    from .checks.outliers import funnel_limits
+    from .checks._stats import funnel_limits
 
     df = df.loc[df["expected"] > 0].sort_values("expected")
     exp = df["expected"].to_numpy(dtype=float)

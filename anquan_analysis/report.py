@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import indicator_name, unit_type_name
-from .findings import CHECK_FAMILIES, CHECK_ZH, FAMILY_ZH, FINDINGS_COLUMNS, SEVERITY_ZH
+from .findings import (ALL_CHECK_FAMILIES, CHECK_FAMILIES, CHECK_ZH, FAMILY_ZH, FINDINGS_COLUMNS,
+                       SEVERITY_ZH)
 # One rule against formula injection for every output: a leading apostrophe.
 from .io import (atomic_path, fixed_timestamp, make_xlsx_deterministic, neutralise_formulas,
                  write_text_atomic)
@@ -80,7 +81,7 @@ def findings_summary(findings: pd.DataFrame) -> pd.DataFrame:
         counts = pd.concat([counts, more])
     counts = counts.fillna(0).astype("int64")
     out = pd.DataFrame({
-        "类别": [FAMILY_ZH.get(CHECK_FAMILIES.get(c, ""), "其他") for c in counts.index],
+        "类别": [FAMILY_ZH.get(ALL_CHECK_FAMILIES.get(c, ""), "其他") for c in counts.index],
         "检查项目": [CHECK_ZH.get(c, c) for c in counts.index],
         "预警": counts["alert"].to_numpy(), "关注": counts["warning"].to_numpy(),
         "提示": counts["info"].to_numpy(),

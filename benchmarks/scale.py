@@ -6,11 +6,11 @@ panel (1,500 units × 36 months × 40 indicators), a national panel (50,000 unit
 
   ingest       ``Dataset.load`` of the panel written as parquet (pyarrow)
   floor        one vectorised pass: sum of every indicator by unit type and period
-  indicators   the indicators module's main tables (see ``INDICATOR_STAGE``)
-  cube         ``cube.build_cube(panel, P)``: the dense unit × indicator × period array
-               the checks share (``run_checks`` builds it once per run)
-  <check>      every check on its own, sharing that cube, then each family's total
-  run_checks   the whole suite from scratch (its own cube included),
+  panel        ``panel.Panel.build(frame)``: the dense unit × indicator × period array
+               every table and check reads (the assessment and ``run_checks`` build it once)
+  indicators   the indicators module's main tables on that panel (``INDICATOR_STAGE``)
+  <check>      every check on its own, on that panel, then each family's total
+  run_checks   the whole suite from scratch (its own panel included),
                ``checks.run_checks(dataset, period=P)``
 
 then the ledger to effective counts, and, on a slice of the national panel, a
@@ -45,7 +45,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loop_reference  # noqa: E402  (a sibling script, not part of the package)
 
-from anquan_analysis import cube as cube_mod  # noqa: E402
+from anquan_analysis.panel import Panel  # noqa: E402
 from anquan_analysis import indicators as ind  # noqa: E402
 from anquan_analysis.checks import CHECKS, run_checks  # noqa: E402
 from anquan_analysis.dataset import Dataset  # noqa: E402
@@ -197,26 +197,24 @@ def run_scale(name: str, n_units: int, args, workdir: Path) -> dict:
     with Stage(f"[{name}] floor (groupby-sum type × period × ind.)") as s:
         floor(panel)
     out["floor"] = s.seconds
+    with Stage(f"[{name}] cube (Panel.build, shared by the tables and checks)") as s:
+        pv = Panel.build(panel)
+    out["cube"] = s.seconds
+    print(f"  [{name}] cube {pv.shape[0]:,} × {pv.shape[1]} × {pv.shape[2]}, "
+          f"{mb(pv.values.nbytes)}", flush=True)
     t_ind = 0.0
-    for label, fn in INDICATOR_STAGE.items():
+    for label, fn in INDICATOR_STAGE.items():  # on the panel, as the assessment reads them
         with Stage(f"[{name}] indicators: {label}") as s:
-            fn(panel, exposure, period)
+            fn(pv, exposure, period)
         t_ind += s.seconds
-    figure(f"[{name}] indicators (total)", t_ind)
+    figure(f"[{name}] indicators (total)", t_ind)  # on the built panel
     out["indicators"] = t_ind
     per_family = dict.fromkeys(FAMILIES, 0.0)
-    with cube_mod.shared():
-        with Stage(f"[{name}] cube (build_cube, shared by the checks)") as s:
-            cube = cube_mod.panel_cube(panel, period)
-        out["cube"] = s.seconds
-        print(f"  [{name}] cube {cube.shape[0]:,} × {cube.shape[1]} × {cube.shape[2]}, "
-              f"{mb(cube.values.nbytes)}", flush=True)
-        for check_id, family in CHECK_FAMILIES.items():
-            with Stage(f"[{name}] check {family}.{check_id}") as s:
-                CHECKS[check_id](panel, exposure=exposure, ledger_counts=ds.ledger_counts,
-                                 period=period)
-            per_family[family] += s.seconds
-        del cube
+    for check_id, family in CHECK_FAMILIES.items():
+        with Stage(f"[{name}] check {family}.{check_id}") as s:
+            run_checks(ds, period=period, checks=[check_id], panel=pv)
+        per_family[family] += s.seconds
+    del pv
     for family, seconds in per_family.items():
         figure(f"[{name}] family {family}", seconds)
     out["families"] = per_family
@@ -246,7 +244,8 @@ def run_slice(ds: Dataset, n_slice: int, period: str) -> dict:
             ("low_outlier", lambda: loop_reference.low_outlier_loop(panel, exposure, period=period)),
             ("repeated_value", lambda: loop_reference.repeated_value_loop(panel, period=period))):
         with Stage(f"[slice] library {check_id}") as lib:
-            found = CHECKS[check_id](panel, exposure=exposure, period=period)
+            found = CHECKS[check_id](panel, period=period, **(
+                {"exposure": exposure} if check_id == "low_outlier" else {}))
         with Stage(f"[slice] per-unit loop {check_id}") as lp:
             ref = loop()
         loop_reference.assert_same(ref, found, check_id)

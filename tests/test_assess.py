@@ -14,8 +14,9 @@ import pytest
 
 from anquan_analysis import assessment as A
 from anquan_analysis import config
-from anquan_analysis.assess import configure_parser, plan_periods, run_command, run_period
+from anquan_analysis.notebook_runs import configure_parser, plan_periods, run_command, run_period
 from anquan_analysis.dataset import PANEL_COLUMNS, Dataset, compact_panel
+from anquan_analysis.panel import as_panel
 from anquan_analysis.findings import CHECK_FAMILIES, FAMILY_ZH
 
 SECTIONS = ["一、总体进展", "二、排名", "三、末位与零报送", "四、数据可信度", "五、突击上报",
@@ -39,20 +40,27 @@ TINY = _panel([
 
 # ------------------------------------------------------------------------- levels
 def test_quarter_level_sums_months_and_keeps_quarterly_rows():
-    q = A.to_level(TINY, "quarter").sort_values(["unit", "period"]).reset_index(drop=True)
-    assert list(q.columns) == PANEL_COLUMNS
+    q = as_panel(TINY).at_level("quarter").to_frame()
     assert q[["unit", "period", "value", "approx"]].values.tolist() == [
         ["乙局", "2024Q1", 1.0, False], ["乙局", "2024Q2", 4.0, False],
         ["甲镇", "2024Q1", 5.0, True], ["甲镇", "2024Q2", 5.0, False]]
     assert TINY["period"].tolist()[0] == "2024-01"  # input untouched
 
 
+def test_quarter_level_counts_a_unit_that_gave_months_and_the_quarter_once():
+    both = pd.concat([TINY, _panel([("甲镇", "town", "2024Q1", "major_hazards_found", 9.0,
+                                     False)])], ignore_index=True)
+    q = as_panel(both).at_level("quarter").to_frame().set_index(["unit", "period"])["value"]
+    assert q[("甲镇", "2024Q1")] == 5.0  # its months, not 5 + 9
+    assert q[("乙局", "2024Q2")] == 4.0  # a quarter without months counts
+
+
 def test_month_level_keeps_only_months():
-    m = A.to_level(TINY, "month")
-    assert sorted(m["period"].unique()) == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    m = as_panel(TINY).at_level("month")
+    assert m.periods.tolist() == ["2024-01", "2024-02", "2024-03", "2024-04"]
     assert A.available_periods(TINY, "quarter") == ["2024Q1", "2024Q2"]
     with pytest.raises(ValueError, match="level"):
-        A.to_level(TINY, "year")
+        as_panel(TINY).at_level("year")
 
 
 def test_a_period_without_data_names_the_periods_that_exist():
@@ -74,7 +82,7 @@ def test_plan_all_runs_quarters_then_months():
 
 def test_data_files_skip_the_answer_key_and_the_messy_copy(tmp_path):
     for name in ("reports_clean.csv", "reports_messy.xlsx", "exposure.csv", "ledger.csv",
-                 "truth.csv", "README.md"):
+                 "truth.csv", "README.md", "单位名册.csv", "anquan.toml", "report_dates.csv"):
         (tmp_path / name).write_text("x")
     assert [p.name for p in A.data_files(tmp_path)] == ["exposure.csv", "ledger.csv",
                                                        "reports_clean.csv"]
@@ -144,7 +152,7 @@ def test_assess_unknown_period_lists_the_periods(tmp_path, capsys):
 
 def test_the_kernel_started_first_is_shut_down_when_the_request_is_invalid(tmp_path,
                                                                            monkeypatch):
-    import anquan_analysis.assess as AS
+    import anquan_analysis.notebook_runs as AS
 
     started, stopped = [], []
     monkeypatch.setattr(AS, "start_kernel", lambda nb=None: started.append(object()) or started[-1])
@@ -185,6 +193,7 @@ def test_notebook_records_the_library_figures(quarter_report, bundled):
     assert recorded["findings_per_check"] == expected["findings_per_check"]
     assert set(recorded["alerts_per_check"]) >= set(CHECK_FAMILIES)
     assert recorded["draft"].startswith("一是") or recorded["draft"].startswith("本期")
+    assert (folder / "bulletin.docx").is_file()
 
 
 def test_html_report_shows_every_section_with_figures(quarter_report):
@@ -332,7 +341,7 @@ def test_assess_office_files_ingests_once_and_gives_the_notebook_a_dataset(tmp_p
 
 
 def test_a_kernel_given_to_run_period_is_shut_down(tmp_path):
-    from anquan_analysis.assess import start_kernel
+    from anquan_analysis.notebook_runs import start_kernel
 
     data = tmp_path / "data"
     Dataset(panel=TINY).save(data)
@@ -358,8 +367,8 @@ def test_heatmap_rows_are_the_flagged_units_then_the_largest():
         dict(check="pinned_rate", unit="丁", severity="alert", message="m"),
         dict(check="low_outlier", unit="甲", severity="alert", message="m"),  # not this family
     ]))
-    a = A.Assessment(dataset=Dataset(panel=panel), period="2024-02", level="month",
-                     findings=findings, funnel=pd.DataFrame())
+    a = A.Assessment(dataset=Dataset(panel=panel), panel=as_panel(panel), period="2024-02",
+                     level="month", findings=findings, funnel=pd.DataFrame())
     # balance findings, most severe first (丁 alert, 乙 warning), then by total: 甲 18, 丙 11
     assert A.heatmap_units(a, max_units=3) == (["丁", "乙", "甲"], ["丁", "乙"])
     assert A.heatmap_units(a, max_units=10) == (["丁", "乙", "甲", "丙"], ["丁", "乙"])
@@ -392,7 +401,7 @@ def test_a_started_kernel_has_loaded_the_notebook_modules_and_bound_nothing(tmp_
     # exec_lines errors are only logged by the kernel, so look inside it
     from jupyter_core.utils import run_sync
 
-    from anquan_analysis.assess import shutdown_kernel, start_kernel
+    from anquan_analysis.notebook_runs import shutdown_kernel, start_kernel
 
     km = start_kernel(_recording_notebook(tmp_path / "nb.ipynb"))
     assert km is not None
@@ -403,7 +412,7 @@ def test_a_started_kernel_has_loaded_the_notebook_modules_and_bound_nothing(tmp_
         out = []
         run_sync(kc.execute_interactive)(
             "import sys; print(sorted(m for m in sys.modules if m.startswith("
-            "'anquan_analysis.checks.') and m.count('.') == 2)); "
+            "'anquan_analysis.checks.') and m.count('.') == 2 and '._' not in m)); "
             "print(sorted(k for k in globals() if not k.startswith('_') and k not in "
             "('In', 'Out', 'get_ipython', 'exit', 'quit', 'open', 'sys')))",
             output_hook=lambda msg: out.append(msg["content"].get("text", "")), timeout=60)

@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from anquan_analysis import indicators as I
+from anquan_analysis.checks import _stats as S
 from anquan_analysis.checks import outliers as O
 
 X = [100, 200, 50, 400, 150, 100]
@@ -54,34 +55,34 @@ def test_funnel_defaults_by_hand():
 
 
 def test_exact_limits_and_zero_probability_without_overdispersion():
-    lo, hi = O.funnel_limits([6.0], 0.0, level=0.95)
+    lo, hi = S.funnel_limits([6.0], 0.0, level=0.95)
     assert lo[0] == pytest.approx(2.201894253490851, abs=1e-9)
     assert hi[0] == pytest.approx(13.059474022518685, abs=1e-9)
-    lo, hi = O.funnel_limits([6.0], 0.0, level=0.998)
+    lo, hi = S.funnel_limits([6.0], 0.0, level=0.998)
     assert lo[0] == pytest.approx(1.1071046602556396, abs=1e-9)
-    assert O.zero_probability([3.0])[0] == pytest.approx(np.exp(-3.0))
-    assert O.count_cdf([2.0], [4.0])[0] == pytest.approx(stats.poisson.cdf(2, 4.0))
+    assert S.zero_probability([3.0])[0] == pytest.approx(np.exp(-3.0))
+    assert S.count_cdf([2.0], [4.0])[0] == pytest.approx(stats.poisson.cdf(2, 4.0))
     # a unit effect makes a low count less surprising
-    assert O.count_cdf([0.0], [10.0], 0.05)[0] > np.exp(-10.0)
+    assert S.count_cdf([0.0], [10.0], 0.05)[0] > np.exp(-10.0)
 
 
 def test_winsor_consistency_factor():
     # E[clip(Z, ±1.2816)²] = 0.8 − 2·1.2816·φ(1.2816) + 0.2·1.2816² (module docstring)
     c = stats.norm.ppf(0.9)
-    assert O.winsor_consistency(0.1) == pytest.approx(0.8 - 2 * c * stats.norm.pdf(c) + 0.2 * c * c)
-    assert O.winsor_consistency(0.1) == pytest.approx(0.6787, abs=1e-4)
-    assert O.winsor_consistency(0.2) == pytest.approx(0.4121, abs=1e-4)
+    assert S.winsor_consistency(0.1) == pytest.approx(0.8 - 2 * c * stats.norm.pdf(c) + 0.2 * c * c)
+    assert S.winsor_consistency(0.1) == pytest.approx(0.6787, abs=1e-4)
+    assert S.winsor_consistency(0.2) == pytest.approx(0.4121, abs=1e-4)
     z, s = [-2.0, -1.0, 0.0, 0.5, 1.0, 3.0], [0.1] * 6
-    phi, _ = O.dispersion(z, s, winsor=0.2)
-    phi_c, tau2_c = O.dispersion(z, s, winsor=0.2, consistent=True)
-    assert phi_c == pytest.approx(phi / O.winsor_consistency(0.2))
+    phi, _ = S.dispersion(z, s, winsor=0.2)
+    phi_c, tau2_c = S.dispersion(z, s, winsor=0.2, consistent=True)
+    assert phi_c == pytest.approx(phi / S.winsor_consistency(0.2))
     assert tau2_c == pytest.approx((6 * phi_c - 5) / (600 - 6 * 100 ** 2 / 600))
 
 
 def test_dispersion_needs_two_values_and_exact_z_of_a_zero():
-    assert O.dispersion([1.0], [0.5]) == (pytest.approx(np.nan, nan_ok=True), 0.0)
+    assert S.dispersion([1.0], [0.5]) == (pytest.approx(np.nan, nan_ok=True), 0.0)
     # a 0 against E = 4 is worth Φ⁻¹(½·e⁻⁴), not 2(√0 − √4) = −4
-    assert O.exact_z([0.0], [4.0])[0] == pytest.approx(stats.norm.ppf(0.5 * np.exp(-4.0)))
+    assert S.exact_z([0.0], [4.0])[0] == pytest.approx(stats.norm.ppf(0.5 * np.exp(-4.0)))
 
 
 def _district(seed=3, n=40, months=6):
@@ -125,7 +126,7 @@ def test_zero_report_run_of_zero_months():
     # the whole window at 0: p is exactly P(X = 0) over the window
     ft = O.funnel_table(panel, exposure=exposure).set_index("unit")
     assert f.loc["T00", "p_value"] == pytest.approx(
-        O.zero_probability([ft.loc["T00", "expected"]], ft.loc["T00", "tau2"])[0], rel=1e-9)
+        S.zero_probability([ft.loc["T00", "expected"]], ft.loc["T00", "tau2"])[0], rel=1e-9)
 
 
 def test_period_windows():
@@ -221,14 +222,14 @@ def test_low_outlier_and_zero_report_same_on_shuffled_unsorted_categorical_panel
 def test_count_cdf_is_scipys_poisson_cdf():
     o = np.array([-1.0, 0.0, 0.0, 2.0, 2.7, 40.0, 3.0])
     e = np.array([2.0, 0.5, 4.0, 4.0, 4.0, 35.0, np.nan])
-    w = O._GH_W.sum()
-    got = O.count_cdf(o, e, 0.0)
+    w = S.GH_W.sum()
+    got = S.count_cdf(o, e, 0.0)
     assert got[0] == 0.0 and np.isnan(got[-1])
     assert got[:-1] == pytest.approx(stats.poisson.cdf(np.floor(o[:-1]), e[:-1]) * w, rel=1e-15)
     # with a unit effect: the quadrature average, node by node
-    mu = 4.0 * np.clip(1 + np.sqrt(0.2) * O._GH_X, 0, None) ** 2
-    assert O.count_cdf(2.0, 4.0, 0.2) == pytest.approx(
-        (stats.poisson.cdf(2, mu) * O._GH_W).sum(), rel=1e-15)
+    mu = 4.0 * np.clip(1 + np.sqrt(0.2) * S.GH_X, 0, None) ** 2
+    assert S.count_cdf(2.0, 4.0, 0.2) == pytest.approx(
+        (stats.poisson.cdf(2, mu) * S.GH_W).sum(), rel=1e-15)
 
 
 def test_zero_run_probability_equals_zero_probability():
@@ -236,7 +237,7 @@ def test_zero_run_probability_equals_zero_probability():
     e_win = rng.uniform(0.0, 30.0, (6, 12))
     e_win[0, :2] = 0.0  # no expectation: NaN, as zero_probability gives
     tau2 = np.array([0.0, 0.0, 0.05, 0.05, 0.4, 2.0])
-    ref = O.zero_probability(e_win, tau2[:, None])
+    ref = S.zero_probability(e_win, tau2[:, None])
     got = O._zero_run_probability(e_win, tau2)
     assert np.isnan(got[0, :2]).all() and np.isnan(ref[0, :2]).all()
     assert got[1] == pytest.approx(np.exp(-e_win[1]), rel=1e-13)

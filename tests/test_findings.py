@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from anquan_analysis import findings as F
+from anquan_analysis.checks._stats import bh_adjust
 
 
 def test_make_findings_orders_columns_and_fills_family():
@@ -23,11 +24,11 @@ def test_make_findings_rejects_unknown_severity():
 
 def test_bh_adjust_by_hand():
     # p sorted: 0.01, 0.02, 0.03, 0.04 (m=4): p*m/rank = .04, .04, .04, .04 -> monotone .04 each
-    q = F.bh_adjust([0.04, 0.01, np.nan, 0.03, 0.02])
+    q = bh_adjust([0.04, 0.01, np.nan, 0.03, 0.02])
     assert q[1] == pytest.approx(0.04) and q[0] == pytest.approx(0.04)
     assert np.isnan(q[2])
     # 0.001, 0.2 with m=2: 0.002, 0.2
-    assert F.bh_adjust([0.2, 0.001]) == pytest.approx([0.2, 0.002])
+    assert bh_adjust([0.2, 0.001]) == pytest.approx([0.2, 0.002])
 
 
 def test_severity_from_q():

@@ -1,6 +1,6 @@
 """findings.xlsx (Chinese headers, sheets, no formula injection), the HTML export
 (code hidden, images embedded, nothing fetched from the network), the reports
-index, and the drafted 存在的主要问题 paragraph on a hand-made findings table."""
+index (the drafted 存在的主要问题: test_draft.py)."""
 
 import base64
 import io
@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 from anquan_analysis import plots  # noqa: F401 - CJK font for the test figure
-from anquan_analysis.draft import DRAFT_TEMPLATES, draft_items, draft_problems
 from anquan_analysis.findings import CHECK_FAMILIES, FAMILY_ZH, make_findings
 from anquan_analysis.io import safe_cell
 from anquan_analysis.report import (FINDINGS_HEADERS_ZH, findings_summary, notebook_to_html,
@@ -149,40 +148,6 @@ def test_index_links_every_period_in_time_order(tmp_path):
     assert 'href="2024Q2/findings.xlsx"' in html
     assert "&lt;2024Q2&gt;" in html and "<2024Q2>" not in html
     assert "<td>61</td>" in html
-
-
-# -------------------------------------------------------------------------- draft
-def test_draft_paragraph_in_the_seeds_register():
-    text = draft_problems(_findings())
-    assert text == (
-        "一是从排查数量上看，区发展改革委、区教委等2个单位重大事故隐患排查数显著低于同类单位，"
-        "其中区发展改革委【0项，期望值2.3项】、区教委【1项，期望值4.1项】。"
-        f"二是从零报送情况上看，{INJECTION}重大事故隐患排查数为“0”。"
-        "三是从数据可信度上看，各镇街重大事故隐患排查数的离散程度仅为计数噪声的0.31倍；"
-        "木洞镇整改率长期保持在100%附近，其中木洞镇【100.0%】，与隐患整改的实际进度不符。"
-        "四是从报送节奏上看，花溪街道重大事故隐患排查数本期突增，其中花溪街道【43项，期望值23项】，"
-        "存在突击上报的情况。")
-
-
-def test_draft_names_at_most_max_units_and_counts_all():
-    rows = [dict(check="zero_report", unit=f"单位{i}", period="2024-05",
-                 indicator="major_hazards_found", observed=0, severity="alert", q_value=i / 100,
-                 message="零") for i in range(7)]
-    items = draft_items(make_findings(pd.DataFrame(rows)), max_units=3)
-    assert items["text"].tolist() == ["从零报送情况上看，单位0、单位1、单位2等7个单位重大事故隐患排查数为“0”。"]
-    assert items["number"].tolist() == ["一是"]
-
-
-def test_draft_with_nothing_to_report():
-    f = _findings()
-    assert draft_problems(f.loc[f["severity"] == "info"]) == "本期调度数据各项检查未发现需要重点关注的问题。"
-    # info findings count when asked for
-    assert draft_problems(f.loc[f["severity"] == "info"], min_severity="info").startswith(
-        "一是从排查数量上看，区林业局重大事故隐患排查数显著低于同类单位")
-
-
-def test_every_check_has_a_template():
-    assert set(DRAFT_TEMPLATES["check"]) == set(CHECK_FAMILIES)
 
 
 def test_findings_xlsx_cells_typed_escaped_and_wrapped(tmp_path):

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from anquan_analysis import cli
-from anquan_analysis.checks import CHECKS, get_check, run_checks, summarise
+from anquan_analysis.checks import CHECKS, run_checks, summarise
 from anquan_analysis.dataset import Dataset
 from anquan_analysis.findings import CHECK_FAMILIES, FINDINGS_COLUMNS
 from anquan_analysis.synth import make_city
@@ -20,11 +20,12 @@ def city():
     return c, Dataset(panel=c.panel, exposure=c.exposure, ledger=c.ledger)
 
 
-def test_registry_lists_every_check_family():
-    assert list(CHECKS) == list(CHECKS.keys()) and set(CHECKS) == set(CHECK_FAMILIES)
-    assert CHECKS["low_outlier"].__name__ == "low_outlier"
-    with pytest.raises(KeyError, match="unknown check"):
-        get_check("nonsense")
+def test_registry_is_a_plain_dict_of_every_check_family():
+    assert type(CHECKS) is dict and list(CHECKS) == list(CHECK_FAMILIES)
+    assert all(fn.__name__ == check_id for check_id, fn in CHECKS.items())
+    with pytest.raises(ValueError, match="unknown check"):
+        run_checks(Dataset(panel=pd.DataFrame(columns=["unit", "period", "indicator", "value"])),
+                   checks=["nonsense"])
 
 
 def test_run_checks_finds_the_injected_anomalies(city):
@@ -64,6 +65,8 @@ def test_options_reach_one_check_and_unknown_options_fail(city):
     assert len(loose) > len(strict) > 0
     with pytest.raises(ValueError, match="unknown check"):
         run_checks(ds, checks=["low_outlier"], info_p=0.5)
+    with pytest.raises(TypeError, match="no_such"):  # a threshold the check does not have
+        run_checks(ds, checks=["surge"], surge={"no_such": 1})
     s = summarise(strict)
     assert list(s.columns) == ["check", "info", "warning", "alert", "total"]
     assert s["total"].sum() == len(strict)

@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from anquan_analysis import catalogue, synth
+from anquan_analysis.synth.calibration import RATE_MAJOR, STEP
+from anquan_analysis.synth.district import QUIET_SECTORS
 from anquan_analysis.dataset import EXPOSURE_COLUMNS, LEDGER_COLUMNS, PANEL_COLUMNS
 from anquan_analysis.ledger import effective_counts
 
@@ -73,6 +75,13 @@ def test_tables_have_the_contract_columns(city):
     tot = city.exposure.loc[city.exposure["sector"] == ""].set_index("unit")["enterprises"]
     parts = city.exposure.loc[city.exposure["sector"] != ""].groupby("unit")["enterprises"].sum()
     pd.testing.assert_series_equal(tot.sort_index(), parts.sort_index(), check_names=False)
+
+
+def test_the_city_reports_catalogue_indicators_in_the_order_of_its_files():
+    assert len(synth.CITY_INDICATORS) == len(set(synth.CITY_INDICATORS)) == 24
+    assert set(synth.CITY_INDICATORS) <= set(catalogue.INDICATORS["code"])
+    header = pd.read_csv(BUNDLE / "reports_clean.csv", nrows=0).columns
+    assert list(header[4:]) == [catalogue.indicator_name(c) for c in synth.CITY_INDICATORS]
 
 
 def test_deterministic_in_seed():
@@ -148,8 +157,8 @@ def test_injected_hazard_anomalies_by_construction(city):
     expo = city.exposure.loc[city.exposure["sector"] == ""].set_index("unit")["enterprises"]
     for u in truth_units(city, "zero_report"):
         assert found.loc[u].eq(0).all() and expo[u] >= expo.median() * 3
-    month = np.linspace(0.9, 1.1, 12) * np.where(np.arange(12) >= 8, synth._STEP, 1.0)
-    need = 30.0 / (synth._RATE_MAJOR * month.sum())     # 30 expected a year at normal effort
+    month = np.linspace(0.9, 1.1, 12) * np.where(np.arange(12) >= 8, STEP, 1.0)
+    need = 30.0 / (RATE_MAJOR * month.sum())     # 30 expected a year at normal effort
     for u in truth_units(city, "low_outlier"):
         assert expo[u] >= need - 1 and found.loc[u].sum() <= 6
     for u in truth_units(city, "pinned_rate"):
@@ -213,10 +222,10 @@ def test_sector_concentration_in_the_ledger(city, plain):
     by_sector = counts.groupby("sector")["found"].sum()
     share = by_sector[["建筑施工", "工贸"]].sum() / by_sector.sum()
     assert 0.72 <= share <= 0.88
-    assert by_sector.reindex(synth._QUIET_SECTORS, fill_value=0).eq(0).all()
+    assert by_sector.reindex(QUIET_SECTORS, fill_value=0).eq(0).all()
     plain_counts, _ = _ledger_figures(plain)
     plain_sector = plain_counts.groupby("sector")["found"].sum()
-    assert plain_sector.reindex(synth._QUIET_SECTORS, fill_value=0).sum() > 0
+    assert plain_sector.reindex(QUIET_SECTORS, fill_value=0).sum() > 0
 
 
 def test_make_panel_small():

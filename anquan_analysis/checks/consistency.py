@@ -17,30 +17,27 @@ period's own hazards.  ``monotone`` needs the figures *as typed*: pass them as
 rule is not checked.  Cumulative series restart each calendar year unless
 ``reset_yearly=False``.
 
-The le/sum/requires rules read the panel's cube (``cube.panel_cube``): one
-unit × period slice per indicator a rule names, a boolean mask of the breaches,
-and text only for the rows reported (their figures formatted once per distinct
-value, the messages joined by pyarrow).
+The le/sum/requires rules read each named indicator's [unit, period] slice of the
+panel's series (``panel.Panel.series``) and report the cells that break them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from .. import catalogue
-from ..cube import panel_cube
-from ..findings import empty_findings, figure_text, make_findings
-from ..periods import period_freq, period_sort_key
 from ..dataset import require_columns
-from .. import _codes
+from ..findings import empty_findings, figure_text, make_findings
+from ..panel import Panel, as_panel
+from ..periods import period_freq, period_sort_key
 
 CHECK = "rule_violation"
 # Units whose figures are measured, not counted: a small mismatch can be rounding.
 _MEASURED_UNITS = {"万元", "公里"}
 _REQUIRED = ("unit", "period", "indicator", "value")
+# Figures equal up to this relative difference are equal (sums of 万元 figures typed to
+# two decimals differ from their total only by rounding of the binary fractions).
+_EPS = 1e-9
 
 
 def _name(code: str) -> str:
@@ -96,28 +93,28 @@ def _check_monotone(cumulative: pd.DataFrame, rule, reset_yearly: bool,
     return out
 
 
-def _texts(values: np.ndarray) -> pa.Array:
+def _texts(values: np.ndarray) -> np.ndarray:
     """``figure_text`` of each value, formatted once per distinct value (figures repeat)."""
     if not len(values):
-        return pa.array([], pa.string())
+        return np.zeros(0, dtype=object)
     uniq, inverse = np.unique(values, return_inverse=True)
-    return pa.array([figure_text(v) for v in uniq], pa.string()).take(pa.array(inverse.ravel()))
+    return np.array([figure_text(v) for v in uniq], dtype=object)[inverse.ravel()]
 
 
-def _join(*parts) -> pa.Array:
-    """Row-wise concatenation of pyarrow string arrays and constant strings."""
-    return pc.binary_join_element_wise(*parts, "")
+def _join(*parts) -> np.ndarray:
+    """Row-wise concatenation of text arrays and constant strings."""
+    out = np.asarray(parts[0], dtype=object)
+    for part in parts[1:]:
+        out = out + (part if isinstance(part, str) else np.asarray(part, dtype=object))
+    return out
 
 
 class _Cells:
-    """The assessed cells of the panel's cube: per indicator a [unit, period] slice
-    (all periods, or only ``period``), in the value column's precision (float32
-    figures are compared in float32, as the long panel's group-by sums were).
-    Slices are copied when a rule asks for them, not kept: with every period at
-    national scale each is 14 MB, and the rules name some 25 indicators."""
+    """The assessed cells: per indicator a [unit, period] slice of the series up to
+    ``period`` (``Panel.series``), all its periods or only ``period``."""
 
-    def __init__(self, panel: pd.DataFrame, period):
-        self.cube = cube = panel_cube(panel, period)
+    def __init__(self, panel: Panel, period):
+        self.cube = cube = panel.series(period)
         if period is None:
             self.cols = slice(None)
             self.col_pos = np.arange(len(cube.periods))
@@ -125,20 +122,18 @@ class _Cells:
             t = cube.period_index(period)
             self.cols = slice(0, 0) if t is None else slice(t, t + 1)
             self.col_pos = np.zeros(0, np.int64) if t is None else np.array([t])
-        self.dtype = _codes.sum_dtype(panel)
         self.where = {c: i for i, c in enumerate(cube.indicators)}
         self._present: dict = {}
 
     def present(self, code: str) -> bool:
-        """A figure of ``code`` was reported in an assessed period (the long panel
-        has a column for it)."""
+        """A figure of ``code`` was reported in an assessed period."""
         if code not in self._present:
             self._present[code] = code in self.where and bool(
                 (~np.isnan(self.cube.values[:, self.where[code], self.cols])).any())
         return self._present[code]
 
     def get(self, code: str) -> np.ndarray:
-        return self.cube.values[:, self.where[code], self.cols].astype(self.dtype)
+        return self.cube.values[:, self.where[code], self.cols]
 
     def approx(self, code: str, r: np.ndarray, c: np.ndarray) -> np.ndarray:
         """Typed as approximate, at the cells (r, c)."""
@@ -175,7 +170,7 @@ def _le(cells: _Cells, rule, head, rel_tol) -> dict | None:
         return None
     a, b = cells.get(lhs), cells.get(rhs)
     with np.errstate(invalid="ignore"):
-        bad = ~np.isnan(a) & ~np.isnan(b) & (a > b + 1e-9)
+        bad = ~np.isnan(a) & ~np.isnan(b) & (a > b + _EPS * np.maximum(1.0, np.abs(b)))
     r, c = np.nonzero(bad)
     if not len(r):
         return None
@@ -200,10 +195,11 @@ def _sum(cells: _Cells, rule, head, rel_tol) -> dict | None:
     s[~any_part] = np.nan
     complete = np.logical_and.reduce([~np.isnan(v) for v in part_vals]) \
         & (len(parts) == len(rule.lhs))
+    tol = _EPS * np.maximum(1.0, np.abs(total))
     # A part missing: only parts already above the total prove an error.
     with np.errstate(invalid="ignore"):
         bad = ~np.isnan(total) & ~np.isnan(s) & (
-            (complete & (np.abs(s - total) > 1e-9)) | (~complete & (s > total + 1e-9)))
+            (complete & (np.abs(s - total) > tol)) | (~complete & (s > total + tol)))
     r, c = np.nonzero(bad)
     if not len(r):
         return None
@@ -211,8 +207,8 @@ def _sum(cells: _Cells, rule, head, rel_tol) -> dict | None:
     soft = _soft(cells, [*parts, rule.rhs], [t, *[v[r, c] for v in part_vals]], s - t, t,
                  r, c, rel_tol)
     joined = "与".join(_name(p) for p in rule.lhs)
-    lead = pa.array(np.where(comp, joined + "之和(", "已报的" + joined + "之和("), pa.string())
-    verb = pa.array(np.where(comp, ")不等于", ")超过"), pa.string())
+    lead = np.where(comp, joined + "之和(", "已报的" + joined + "之和(").astype(object)
+    verb = np.where(comp, ")不等于", ")超过").astype(object)
     msg = _join(head(r, c), lead, _texts(s), verb, f"{_name(rule.rhs)}(", _texts(t),
                 f")：{rule.description_zh}")
     return _rows(r, c, rule.rhs, s, t, np.where(comp, t, np.nan), t, soft, msg)
@@ -233,16 +229,15 @@ def _requires(cells: _Cells, rule, head) -> dict | None:
     return _rows(r, c, lhs, a, b, np.nan, np.nan, False, msg)
 
 
-def _cube_findings(panel: pd.DataFrame, period, rules, rel_tol) -> pd.DataFrame | None:
-    """The le, sum and requires rules on the cube: the findings' rows (without
-    check, family, p and q), sorted by period, unit and rule."""
+def _cube_findings(panel: Panel, period, rules, rel_tol) -> pd.DataFrame | None:
+    """The le, sum and requires rules: the findings' rows (without check, family, p
+    and q), sorted by period, unit and rule."""
     cells = _Cells(panel, period)
     cube = cells.cube
-    units_pa, periods_pa = pa.array(cube.units, pa.string()), pa.array(cube.periods, pa.string())
     col_pos = cells.col_pos
 
     def head(r, c):  # unit + period, as the messages start
-        return _join(units_pa.take(pa.array(r)), periods_pa.take(pa.array(col_pos[c])))
+        return cube.units[r] + cube.periods[col_pos[c]]
 
     found = []
     for k, rule in enumerate(rules.itertuples(index=False)):  # over the catalogue, not units
@@ -261,66 +256,74 @@ def _cube_findings(panel: pd.DataFrame, period, rules, rel_tol) -> pd.DataFrame 
     cat = lambda key: np.concatenate([f[key] for _, f in found])  # noqa: E731
     which = np.concatenate([np.full(len(f["r"]), k) for k, f in found])
     r, c = cat("r"), cat("c")
-    # the old order: period, unit and rule id as text, then the rule table's order;
-    # axis positions are text order already
+    # sorted by period, unit and rule id as text, then the rule table's order
     rule_text = rules["rule"].astype("str").to_numpy(dtype=object)
     rank = np.empty(len(rule_text), dtype=np.int64)
     rank[np.argsort(rule_text, kind="stable")] = np.arange(len(rule_text))
     order = np.lexsort((which, rank[which], r, col_pos[c]))
-    r, c = r[order], c[order]
-    msg = pa.concat_arrays([f["message"] for _, f in found]).take(pa.array(order))
-    which = which[order]
-    observed, expected = cat("observed")[order], cat("expected")[order]
-    indicator = np.full(len(rule_text), "", dtype=object)
+    indicator = np.array([""] * len(rule_text), dtype=object)
     for k, f in found:
         indicator[k] = f["indicator"]
-
-    def take(names, idx) -> pd.Series:  # text by integer code: no str object per row
-        return pd.Series(pa.array(names, pa.string(), from_pandas=True).take(pa.array(idx)),
-                         dtype="str")
-
+    r, c, which = r[order], c[order], which[order]
+    observed, expected = cat("observed")[order], cat("expected")[order]
     out = pd.DataFrame({
-        "unit": take(cube.units, r), "period": take(cube.periods, col_pos[c]),
-        "indicator": take(indicator, which), "observed": observed, "expected": expected,
+        "unit": pd.Series(cube.units[r], dtype="str"),
+        "period": pd.Series(cube.periods[col_pos[c]], dtype="str"),
+        "indicator": pd.Series(indicator[which], dtype="str"),
+        "observed": observed, "expected": expected,
         "lower": cat("lower")[order], "upper": cat("upper")[order],
-        "severity": take(np.array(["alert", "warning"], dtype=object),
-                         cat("soft")[order].astype(np.int64)),
-        "message": pd.Series(msg, dtype="str"), "statistic": observed - expected,
-        "rule": take(rule_text, which),
+        "severity": np.where(cat("soft")[order], "warning", "alert"),
+        "message": pd.Series(cat("message")[order], dtype="str"),
+        "statistic": observed - expected, "rule": pd.Series(rule_text[which], dtype="str"),
     })
-    if "unit_type" in panel.columns:
-        out["unit_type"] = take(_codes.first_row_text(panel, "unit_type", cube.units), r)
+    types = panel.unit_type[panel.unit_index(cube.units)]
+    out["unit_type"] = pd.Series(types[r], dtype="str")
     return out
 
 
-def rule_violation(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+def rule_violation(panel, *, period=None,
                    cumulative_panel: pd.DataFrame | None = None, rules: pd.DataFrame | None = None,
                    rel_tol: float = 0.01, reset_yearly: bool = True) -> pd.DataFrame:
     """Every breach of the catalogue's arithmetic rules, one row per rule × unit × period.
 
-    Deterministic: no null model, ``p_value`` is NaN.  Severity ``alert`` for
-    arithmetic that cannot be true; ``warning`` where a tolerance could explain it
-    (a figure typed as approximate, or a 万元/公里 figure off by at most ``rel_tol``).
-    A ``le`` or ``requires`` rule is tested only where both figures were reported
-    (a missing figure is not a zero); a ``sum`` rule where the total and all parts
-    were reported, or where the reported parts already exceed the total.
+    Parameters
+    ----------
+    panel : DataFrame or Panel
+        The figures (in-period).  Not modified.
+    period : str, optional
+        Keep findings of this period only (``monotone`` still reads the period
+        before); None: every period.
+    cumulative_panel : DataFrame, optional
+        The cumulative (累计) figures as typed, for ``monotone``; None skips it.
+    rules : DataFrame, optional
+        A rule table like ``catalogue.RULES`` (default: the catalogue's).
+    rel_tol : float
+        Relative tolerance for rounding of measured figures (万元, 公里).
+    reset_yearly : bool
+        Cumulative series restart every January.
 
-    panel             long panel (unit, period, indicator, value; approx, unit_type optional)
-    period            keep findings of this period only (the previous period is still
-                      used by ``monotone``); None = all periods
-    cumulative_panel  the cumulative (累计) figures as typed, for ``monotone``; None skips it
-    rules             rule table like ``catalogue.RULES`` (default: the catalogue's)
-    rel_tol           relative tolerance for rounding of measured figures (default 1%)
-    reset_yearly      cumulative series restart every January (default True)
+    Returns
+    -------
+    Findings: observed = the left-hand side (or the sum of the parts, or the
+    cumulative figure), expected = the right-hand side (or the total, or the previous
+    cumulative figure), upper/lower = the bound broken, statistic = observed −
+    expected; p_value and q_value blank.  Severity ``alert`` for arithmetic that
+    cannot be true, ``warning`` where a tolerance could explain it (a figure typed
+    as approximate, or a 万元/公里 figure off by at most ``rel_tol``).
 
-    Returns the findings schema: observed = lhs (or the sum of parts, or the
-    cumulative figure), expected = rhs (or the total, or the previous cumulative
-    figure), upper/lower = the bound broken, statistic = observed − expected.
-    ``exposure`` and ``ledger_counts`` are accepted for the common signature and
-    not used.  Inputs are not modified.
+    Notes
+    -----
+    Deterministic: no null model.  A ``le`` or ``requires`` rule is tested only where
+    both figures were reported (a missing figure is not a zero); a ``sum`` rule where
+    the total and all parts were reported, or where the reported parts already
+    exceed the total.
     """
-    require_columns(panel, _REQUIRED, "panel")
+    if isinstance(panel, pd.DataFrame):
+        require_columns(panel, _REQUIRED, "panel")
     rules = catalogue.RULES if rules is None else rules
+    named = {c for r in rules.itertuples(index=False) if r.kind != "monotone"
+             for c in (*r.lhs, r.rhs)}
+    panel = as_panel(panel, sorted(named))
     # The le/sum/requires rules compare figures of one report: with period=P only
     # P's cells can break them (monotone reads its own cumulative panel).
     out = _cube_findings(panel, period, rules, rel_tol) \
@@ -334,8 +337,8 @@ def rule_violation(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, pe
                     mono.append(f if period is None else f[f["period"] == period])
         mono = [f for f in mono if len(f)]
     if mono:  # rare: merge with the cube's rows in the same order as before
-        if "unit_type" in panel.columns:
-            mono = [f.assign(unit_type=_codes.first_row_text(panel, "unit_type", f["unit"])) for f in mono]
+        types = pd.Series(panel.unit_type, index=pd.Index(panel.units, dtype=object))
+        mono = [f.assign(unit_type=f["unit"].map(types)) for f in mono]
         out = pd.concat(([out] if out is not None else []) + mono, ignore_index=True)
         out = out.sort_values(["period", "unit", "rule"], key=lambda s: s.astype(str),
                               kind="stable")

@@ -13,27 +13,39 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..findings import bh_adjust, empty_findings, make_findings, severity_from_q
-from ..indicators import in_window, sector_shares, units_of, window_sums
-from .. import _codes
-from .outliers import _GH_W, _GH_X, ALL_PEERS, _peer_key, count_cdf, exact_z, _require, _require_panel, _window_label, dispersion, fmt
+from ..dataset import require_columns as _require
+from ..findings import empty_findings, make_findings, severity_from_q
+from ..indicators import in_window, sector_shares, window_sums
+from ..panel import Panel, as_panel
+from ._peers import ALL_PEERS, peer_groups
+from ._stats import GH_W, GH_X, bh_adjust, count_cdf, dispersion, exact_z
+from ._wording import fmt, window_label
 
 _SOURCE_CODES = ["major_hazards_found_dept", "major_hazards_found_enterprise", "major_hazards_found"]
 
 
-def _with_ledger(panel: pd.DataFrame, ledger_counts) -> pd.DataFrame:
+_PANEL = ["unit", "unit_type", "period", "indicator", "value"]
+
+
+def _read(panel, what: str, indicators=None) -> Panel:
+    if isinstance(panel, pd.DataFrame):
+        _require(panel, _PANEL, what)
+    return as_panel(panel, indicators)
+
+
+def _with_ledger(panel: Panel, ledger_counts) -> Panel:
     """The panel, or, when it has no hazard-source figures, the ledger's effective
-    counts as panel rows (unit types taken from the panel)."""
-    if panel["indicator"].isin(_SOURCE_CODES[:2]).any() or ledger_counts is None \
+    counts as a panel (unit types taken from the panel)."""
+    if panel.has(_SOURCE_CODES[0]) or panel.has(_SOURCE_CODES[1]) or ledger_counts is None \
             or len(ledger_counts) == 0:
         return panel
     from ..ledger import ledger_panel
     lp = ledger_panel(ledger_counts)
-    types = units_of(panel).set_index("unit")["unit_type"] if len(panel) else pd.Series(dtype=str)
-    return lp.assign(unit_type=lp["unit"].map(types))
+    types = pd.Series(panel.unit_type, index=pd.Index(panel.units, dtype=object))
+    return as_panel(lp.assign(unit_type=lp["unit"].map(types)))
 
 
-def self_report_table(panel: pd.DataFrame, *, ledger_counts=None, period=None,
+def self_report_table(panel, *, ledger_counts=None, period=None,
                       cumulative: bool = True, min_peers: int = 5, winsor: float = 0.2,
                       z_method: str = "exact") -> pd.DataFrame:
     """One row per unit with hazard-source figures in the window: unit, unit_type,
@@ -48,8 +60,7 @@ def self_report_table(panel: pd.DataFrame, *, ledger_counts=None, period=None,
     binomial mid-p, or ``sqrt``: arcsine differences over s), as in
     ``outliers.funnel_table``.  p_low = P(X ≤ observed) averaged over θ (exact
     binomial when τ² = 0)."""
-    src = _with_ledger(panel, ledger_counts)
-    _require_panel(src, "low_self_report")
+    src = _with_ledger(_read(panel, "low_self_report", _SOURCE_CODES), ledger_counts)
     t = window_sums(src, _SOURCE_CODES, period=period, cumulative=cumulative)
     by_source = t["major_hazards_found_dept"] + t["major_hazards_found_enterprise"]
     n = by_source.fillna(t["major_hazards_found"])
@@ -59,7 +70,9 @@ def self_report_table(panel: pd.DataFrame, *, ledger_counts=None, period=None,
     if t.empty:
         return pd.DataFrame(columns=["unit", "unit_type", "peer", "enterprise", "found", "share",
                                      "expected_share", "z", "p_low", "phi", "tau2"])
-    peer = _peer_key(t, pd.Series(True, index=t.index), min_peers)
+    code, names = peer_groups(t["unit_type"].to_numpy(dtype=object), np.ones(len(t), bool),
+                              min_peers)
+    peer = pd.Series(names[code], index=t.index)
     sums = t.groupby(peer)[["enterprise", "found"]].sum()
     sums.loc[ALL_PEERS] = t[["enterprise", "found"]].sum()
     # the peers' pooled share without the unit itself (as the count funnel's rate)
@@ -84,11 +97,11 @@ def self_report_table(panel: pd.DataFrame, *, ledger_counts=None, period=None,
     z = (np.arcsin(np.sqrt(share)) - target) / np.sqrt(s ** 2 + tau2)
     # the unit's true share: arcsine-scale normal around the peers' (as the funnel's
     # additive τ²), averaged by Gauss–Hermite quadrature; τ² = 0 gives the binomial
-    angle = np.clip(target.to_numpy()[:, None] + np.sqrt(tau2.to_numpy())[:, None] * _GH_X,
+    angle = np.clip(target.to_numpy()[:, None] + np.sqrt(tau2.to_numpy())[:, None] * GH_X,
                     0.0, np.pi / 2)
     cdf = stats.binom.cdf(t["enterprise"].to_numpy()[:, None], t["found"].to_numpy()[:, None],
                           np.sin(angle) ** 2)
-    p_low = (cdf * _GH_W).sum(axis=1)
+    p_low = (cdf * GH_W).sum(axis=1)
     # a peer group where nobody self-reports (p0 = 0) cannot show anyone low
     p_low = np.where(p0 > 0, np.clip(p_low, 0.0, 1.0), np.nan)
     return pd.DataFrame({
@@ -102,27 +115,55 @@ def _pct(x: float) -> str:
     return f"{100 * x:.2f}%"
 
 
-def low_self_report(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+def low_self_report(panel, *, ledger_counts=None, period=None,
                     cumulative: bool = True, min_peers: int = 5, winsor: float = 0.2,
                     z_method: str = "exact", min_found: int = 5,
                     overall_floor: float = 0.2, alert: float = 0.01, warning: float = 0.05,
                     info_p: float = 0.05) -> pd.DataFrame:
     """Units whose enterprises self-report a share of major hazards far below their
-    peers' (null model in ``self_report_table``).  Tested: units with at least
-    ``min_found`` hazards (fewer can never be significant); BH across them; ``info``
-    for raw p < ``info_p`` not significant after adjustment.  Also one ``info`` row for all
-    units together when their pooled self-reported share is below ``overall_floor``
-    (descriptive, as the bulletin states it: 桂林 "企业自查上报占比仅为8.86%").
-    Source figures come from the panel, or from ``ledger_counts`` when the panel has
-    none.  Window as in ``outliers.funnel_table``.  Inputs are not modified."""
-    tab = self_report_table(panel, ledger_counts=ledger_counts, period=period,
+    peers' (桂林 2024H1: 7 of 79 = 8.86 %: enterprises are not doing their own checks).
+
+    Parameters
+    ----------
+    panel : DataFrame or Panel
+        The figures (major hazards found by departments and by enterprises).
+    ledger_counts : DataFrame, optional
+        The hazard ledger's effective counts, used when the panel has no source split.
+    period : str, optional
+        The window, as in ``outliers.funnel_table``.
+    cumulative, min_peers, winsor, z_method
+        As in ``self_report_table``.
+    min_found : int
+        Test only units with at least this many hazards (fewer can never be
+        significant).
+    overall_floor : float
+        Also one ``info`` row for all units together when their pooled share is below
+        this (descriptive, as the bulletin states it).
+    alert, warning : float
+        Severity from the Benjamini–Hochberg q-value across tested units.
+    info_p : float
+        Units with raw p below this, not significant after adjustment, are ``info``.
+
+    Returns
+    -------
+    Findings: observed = the unit's self-reported count, expected = its peers'
+    share × its hazards, statistic = the arcsine z-score, p_value = P(X ≤ observed);
+    the overall row has observed = the total self-reported, statistic = the share.
+
+    Notes
+    -----
+    Null model (``self_report_table``): the self-reported count is Binomial(found,
+    θ), the unit's share θ varying around its peers' pooled share with a between-unit
+    variance τ² on the arcsine-√ scale (FunnelPlotR's proportion funnel).
+    """
+    pv = _read(panel, "low_self_report", _SOURCE_CODES)
+    tab = self_report_table(pv, ledger_counts=ledger_counts, period=period,
                             cumulative=cumulative, min_peers=min_peers, winsor=winsor,
                             z_method=z_method)
     if tab.empty:
         return empty_findings()
-    labels = pd.Series(panel["period"].dropna().unique()).astype("str")  # not per row
-    periods = sorted(labels[in_window(labels, period, cumulative=cumulative)])
-    where = _window_label(period, cumulative, periods)
+    periods = [str(q) for q in pv.periods[pv.window(period, cumulative=cumulative)]]
+    where = window_label(period, cumulative, periods)
     p = tab["p_low"].where(tab["found"] >= min_found)
     q = bh_adjust(p)
     f = tab.assign(q=q, sev=severity_from_q(q, alert=alert, warning=warning))
@@ -181,50 +222,71 @@ def _sector_counts(ledger_counts: pd.DataFrame, period, cumulative: bool):
     return rows, pos[s_code], sectors, pd.Series(by_sector, index=pd.Index(sectors, name="sector"))
 
 
-def sector_concentration(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+def sector_concentration(panel, *, exposure=None, ledger_counts=None, period=None,
                          cumulative: bool = True, top2_info: float = 0.6, winsor: float = 0.2,
                          min_expected: float = 5.0,
                          per_unit: bool = False, unit_types=("county", "town"),
                          min_found: int = 5, min_peers: int = 5,
                          n_sim: int = 4000, seed: int = 0, alert: float = 0.01,
                          warning: float = 0.05, info_p: float = 0.05) -> pd.DataFrame:
-    """Hazards piled into one or two sectors while others report 0, from
-    ``ledger_counts`` (per unit, month and sector); nothing without it.
+    """Hazards piled into one or two sectors while others report 0 (巴南 2023: 建筑施工
+    + 工贸 = 80 %, 文旅、养老、医疗、教育 at 0), from the hazard ledger; nothing without it.
 
-    For all units together (one row, unit blank): null model — each sector's
-    hazards are Poisson with mean total × its share of the enterprises supervised
-    (``exposure`` rows with a sector), with a between-sector effect τ² as in the
-    unit funnel (``sector_funnel``); each sector expected at least ``min_expected``
-    gets its lower-tail p.  The row's p-value is their Fisher combination
-    (−2 Σ log p against χ²(2k)), a global test of "no sector falls short of its
-    exposure", and its severity comes from that p.  Fisher rather than the smallest
-    BH q (Simes), because the anomaly is many sectors low together (巴南: five
-    sectors at 0), where Simes is weakest; the sectors' counts share a fixed total,
-    so their lower tails are negatively dependent, which makes Fisher's χ²
-    reference conservative (on ``synth.make_city`` without anomalies, seeds 0–9,
-    no district row reached p < 0.05; with them, all ten did, against eight with
-    the smallest q).  The sectors significantly low by themselves (BH q <
-    ``warning``) are named.
-    The row names the two largest sectors, their share, the sectors significantly
-    low and those at 0 (巴南: 建筑施工 + 工贸 = 80%, 文旅、养老 … 0).  It is returned
-    when the combined p is below ``warning`` or the two largest hold at least
-    ``top2_info`` (then ``info``; always ``info`` without sector exposure).
+    Parameters
+    ----------
+    panel : DataFrame or Panel
+        The figures; read only for the unit types and the period labels.
+    exposure : DataFrame, optional
+        Enterprises supervised, with rows per sector: the sectors' exposure mix.
+    ledger_counts : DataFrame, optional
+        Effective counts per unit, month and sector (``ledger.effective_counts``).
+    period : str, optional
+        The window (``indicators.in_window``); None: the whole ledger.
+    cumulative : bool
+        Campaign to date (True) or the period alone.
+    top2_info : float
+        The all-units row is returned as ``info`` when the two largest sectors hold
+        at least this share, even when not significant.
+    winsor : float
+        Winsorising of the sectors' z-scores for their between-sector τ².
+    min_expected : float
+        A sector is tested only when expected to hold at least this many hazards.
+    per_unit : bool
+        Also test each unit of ``unit_types`` (territorial units) with at least
+        ``min_found`` hazards.  Off by default: in a district every town files most
+        hazards under 工贸 and 建筑施工, the group's pattern, not a unit's anomaly.
+    unit_types, min_found, min_peers
+        The per-unit test's units, its minimum hazards, and the smallest type that is
+        a peer group of its own.
+    n_sim, seed : int
+        Simulations of the per-unit HHI (seeded, reproducible).
+    alert, warning : float
+        Severity from the combined p (all units) or the BH q-value (per unit).
+    info_p : float
+        Per-unit rows with raw p below this, not significant after adjustment, are
+        ``info``.
 
-    With ``per_unit=True``, also per unit of ``unit_types`` (territorial units; a department or company answers
-    for one sector by design) with at least ``min_found`` hazards in the window:
-    null model — its hazards fall into sectors independently with the probabilities
-    of its own sector exposure mix (``exposure`` rows with a sector) or, without it,
-    of its peers' pooled sector mix.  Statistic: the Herfindahl index Σ share²; p =
-    P(HHI ≥ observed) under the multinomial, by ``n_sim`` simulations (seeded,
-    reproducible).  BH across units.  Off by default: in a district every town
-    files most hazards under 工贸 and 建筑施工, which is the group's pattern, not a
-    unit's anomaly.
+    Returns
+    -------
+    Findings.  All units (unit blank): observed = the two largest sectors' share,
+    statistic = the HHI, p_value = the Fisher combination of the sectors' lower-tail
+    p-values; the message names the two largest sectors, those significantly low and
+    those at 0.  Per unit: observed = its HHI, expected = the HHI its exposure mix
+    predicts, statistic = its two largest sectors' share.
 
-    The ledger is reduced by integer codes (its distinct periods and sectors judged
-    once); the group row reads only the sector totals, the panel is read only for
-    the per-unit rows' unit types, and the simulations are drawn in blocks, so
-    memory stays bounded whatever ``n_sim``."""
-    _require_panel(panel, "sector_concentration")
+    Notes
+    -----
+    All units: each sector's hazards are Poisson with mean total × its share of the
+    enterprises supervised, with a between-sector effect τ² as in the unit funnel
+    (``sector_funnel``).  The row's p is the Fisher combination (−2 Σ log p against
+    χ²(2k)), a global test of "no sector falls short of its exposure", chosen over
+    the smallest BH q (Simes) because the anomaly is many sectors low together, where
+    Simes is weakest; the counts share a fixed total, so their lower tails are
+    negatively dependent, which makes Fisher's reference conservative.  Per unit: its
+    hazards fall into sectors independently with the probabilities of its own sector
+    exposure mix (or its peers' pooled mix); p = P(HHI ≥ observed) by simulation.
+    """
+    pv = _read(panel, "sector_concentration", indicators=[])
     if ledger_counts is None or len(ledger_counts) == 0:
         return empty_findings()
     rows, sector_pos, sectors, by_sector = _sector_counts(ledger_counts, period, cumulative)
@@ -243,12 +305,15 @@ def sector_concentration(panel: pd.DataFrame, *, exposure=None, ledger_counts=No
         out = [f for f in findings if f is not None and len(f)]
         return make_findings(pd.concat(out, ignore_index=True)) if out else empty_findings()
     counts = _unit_sector_table(ledger_counts, rows, sector_pos, by_sector.index, sectors)
-    types = pd.Series(_codes.unit_types(panel, counts.index), index=counts.index, name="unit_type")
+    at = pv.unit_index(counts.index)
+    types = pd.Series(np.where(at >= 0, pv.unit_type[np.maximum(at, 0)], np.nan),
+                      index=counts.index, name="unit_type", dtype=object)
     territorial = counts.loc[types.isin(list(unit_types)).to_numpy()]
     sel = territorial.loc[territorial.sum(axis=1) >= min_found]
     if len(sel):
-        peer = _peer_key(types.loc[territorial.index].rename("unit_type").to_frame(),
-                         pd.Series(True, index=territorial.index), min_peers)
+        code, names = peer_groups(types.loc[territorial.index].to_numpy(dtype=object),
+                                  np.ones(len(territorial), dtype=bool), min_peers)
+        peer = pd.Series(names[code], index=territorial.index)
         peer_mix = territorial.groupby(peer).sum()
         peer_mix.loc[ALL_PEERS] = territorial.sum()
         # the peers' mix without the unit itself, so a unit cannot set its own norm
@@ -262,7 +327,7 @@ def sector_concentration(panel: pd.DataFrame, *, exposure=None, ledger_counts=No
             mix = own.where(has_own, mix)
         pi = mix.div(mix.sum(axis=1), axis=0).to_numpy()
         findings.append(_unit_rows(sel, pi, types.loc[sel.index], period, cumulative, n_sim,
-                                   seed, alert, warning, info_p, panel))
+                                   seed, alert, warning, info_p, pv))
     out = [f for f in findings if f is not None and len(f)]
     return make_findings(pd.concat(out, ignore_index=True)) if out else empty_findings()
 
@@ -328,8 +393,8 @@ def _unit_rows(sel, pi, types, period, cumulative, n_sim, seed, alert, warning, 
     top2 = np.take_along_axis(o, order[:, :2], axis=1).sum(axis=1) / n
     zeros = (o == 0) & (pi > 0)
     # the label lists the panel's periods only for the whole panel (period None)
-    periods = [] if period is not None else sorted(panel["period"].unique())
-    where = _window_label(period, cumulative, periods)
+    periods = [] if period is not None else [str(q) for q in panel.periods]
+    where = window_label(period, cumulative, periods)
     f = pd.DataFrame({"unit": sel.index, "n": n, "hhi": hhi, "exp": exp_hhi, "p": p, "q": q,
                       "top": _names(top, np.take_along_axis(o, order[:, :2], axis=1)),
                       "top2": top2,

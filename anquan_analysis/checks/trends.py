@@ -13,10 +13,12 @@ import pandas as pd
 from scipy import stats
 
 from ..catalogue import indicator_name, indicator_unit, unit_type_name
-from ..findings import bh_adjust, empty_findings, make_findings, severity_from_q
-from .. import _codes
-from ..periods import sort_periods
-from .outliers import _require_panel, fmt
+from ..dataset import require_columns
+from ..findings import empty_findings, make_findings, severity_from_q
+from ..panel import as_panel
+from ..periods import window
+from ._stats import bh_adjust
+from ._wording import fmt
 
 # Indicators counted as events (hazards, accidents): Poisson limits; others use XmR.
 _EVENT_UNITS = {"项", "处", "起"}
@@ -25,37 +27,17 @@ _D2 = 1.128
 _D2_MEDIAN = 0.954  # median moving range ÷ this estimates sigma (Wheeler)
 
 
-def _window_rows(panel: pd.DataFrame, indicator: str, period):
-    """The rows of ``indicator`` in the window (periods ending on or before
-    ``period``, of any frequency, as ``in_window(…, cumulative=True)``; all when
-    None) and their period's position in ``months`` (the window's periods with a row
-    of the indicator, in time order).  Returns rows, position, months."""
-    rows = _codes.positions(panel["indicator"], [indicator])
-    t, names = _codes.sorted_text_codes(panel["period"], rows)
-    months = sort_periods(names[_codes.inside(names, period, cumulative=True)])
-    pos = np.full(len(names) + 1, -1, dtype=np.int64)  # the last entry maps code -1
-    where = {p: i for i, p in enumerate(names)}
-    pos[[where[m] for m in months]] = np.arange(len(months))
-    pos = pos[t]
-    keep = pos >= 0
-    return rows[keep], pos[keep], months
-
-
-def _unit_period_matrix(panel: pd.DataFrame, indicator: str, period):
-    """Units × periods of ``indicator`` over the window (NaN where not reported;
-    duplicate rows summed, a blank as 0, as a pivot-table sum): the matrix, the
-    units (text order) and the periods (time order)."""
-    rows, m, months = _window_rows(panel, indicator, period)
-    u, units = _codes.sorted_text_codes(panel["unit"], rows)
-    ok = u >= 0
-    u, m, rows = u[ok], m[ok], rows[ok]
-    n_u, n_m = len(units), len(months)
-    flat = u * n_m + m
-    v = np.nan_to_num(_codes.values_at(panel["value"], rows))
-    x = np.bincount(flat, weights=v, minlength=n_u * n_m)
-    x = x.astype(_codes.sum_dtype(panel)).astype(np.float64)
-    x[np.bincount(flat, minlength=n_u * n_m) == 0] = np.nan
-    return x.reshape(n_u, n_m), units, months
+def _unit_period_matrix(panel, indicator: str, period):
+    """Units × periods of ``indicator`` over the window up to ``period`` (of any
+    frequency, nested as ``periods.nested``; NaN where not reported), for the units
+    and periods with a figure of it: the matrix, the units' positions on the panel's
+    unit axis, and the periods (time order)."""
+    figs, periods = panel.figures([indicator], period, cumulative=True)
+    x = figs[:, 0, :]
+    has = ~np.isnan(x)
+    u = np.flatnonzero(has.any(axis=1))
+    t = np.flatnonzero(has.any(axis=0))
+    return x[u][:, t], u, [str(p) for p in periods[t]]
 
 
 def _test_columns(months, period, min_history: int) -> np.ndarray:
@@ -63,7 +45,7 @@ def _test_columns(months, period, min_history: int) -> np.ndarray:
     ``period`` with at least ``min_history`` periods before them."""
     idx = np.arange(len(months))
     ok = idx >= (min_history if period is not None else 0)
-    return ok & _codes.inside(months, period, cumulative=False)
+    return ok & window(months, period, cumulative=False)
 
 
 def _poisson_surge(x: np.ndarray, peer_tot: np.ndarray, baseline: str, *, both_sides: bool,
@@ -137,36 +119,64 @@ def _xmr_surge(x: np.ndarray, test: np.ndarray | None = None):
     return mean, mean + 3 * sigma, stat, p
 
 
-def surge(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+def _read(panel, indicator, what):
+    if isinstance(panel, pd.DataFrame):
+        require_columns(panel, ["unit", "unit_type", "period", "indicator", "value"], what)
+    return as_panel(panel, [indicator])
+
+
+def surge(panel, *, period=None,
           indicator: str = "major_hazards_found", method: str = "auto", baseline: str = "group",
           min_history: int = 3, min_total: float = 10, min_count: float = 3,
           min_ratio: float = 2.0,
           alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
-    """A unit's figure in a period far above its own history.
+    """A unit's figure in a period far above its own history (突击上报).
 
-    ``method='poisson'`` (default for event counts 项/处/起, ``'auto'``): null model
-    — the unit's counts are Poisson with a constant share of the total of all other
-    units (``baseline='group'``, so a step of the whole group is not a unit's surge; see
-    ``group_shift``) or a constant mean (``baseline='own'``); the exact conditional
-    binomial test of the tested period against the unit's other periods: the
-    earlier ones when ``period`` is given (history before it), every other period
-    of the panel when ``period`` is None (a retrospective review).
-    ``method='xmr'`` (default for other indicators): individuals chart on the unit's
-    own history, statistic (x − mean)/σ̂ with σ̂ = mean moving range ÷ 1.128.
+    Parameters
+    ----------
+    panel : DataFrame or Panel
+        The figures.  Not modified.
+    period : str, optional
+        Test the periods inside ``period`` against the earlier ones; None: every
+        period against every other (a retrospective review).
+    indicator : str
+        The indicator followed (default 重大事故隐患排查数).
+    method : {"auto", "poisson", "xmr"}
+        ``poisson`` for event counts (项/处/起; what ``auto`` picks for them), ``xmr``
+        (an individuals chart) for other indicators.
+    baseline : {"group", "own"}
+        Poisson only: the unit's share of all other units' total (a step of the
+        whole group is then not a unit's surge, see ``group_shift``), or a constant
+        mean of its own.
+    min_history : int
+        A tested period needs at least this many earlier periods.
+    min_total : float
+        Poisson only: test units with at least this many counts over the tested and
+        reference periods.
+    min_count, min_ratio : float
+        Poisson only: report a period only when its figure is at least ``min_count``
+        and ``min_ratio`` × expected (an increase worth an analyst's time).
+    alert, warning : float
+        Severity from the Benjamini–Hochberg q-value over every tested unit-period;
+        a row is returned when q < ``warning``.
 
-    For ``poisson`` only units with at least ``min_total`` counts over the tested and
-    reference periods are tested, and a row also needs the figure to be at least ``min_count`` and
-    ``min_ratio`` × expected (an increase worth an analyst's time).
-    Tested: with ``period``, the periods in it that have at least ``min_history``
-    earlier periods; without, every period (the panel needs more than
-    ``min_history`` periods).  BH across all tested unit-periods; a row is returned
-    when q < ``warning``.  Inputs are not modified.
+    Returns
+    -------
+    Findings, one row per unit and period: observed = the figure, expected = what
+    the unit's history predicts, upper = the 99.9 % limit (poisson) or the 3σ limit
+    (xmr), statistic = observed/expected (poisson) or the chart's z (xmr).
 
-    Computed on the unit × period matrix of the one indicator (its rows picked from
-    the long panel by code); scipy's tails are evaluated only on the tested cells,
-    the limits only on the reported ones."""
-    _require_panel(panel, "surge")
-    x, units, months = _unit_period_matrix(panel, indicator, period)
+    Notes
+    -----
+    ``poisson``: the unit's counts are Poisson with a constant share of the total of
+    all other units (or a constant mean); given the total N of the reference
+    periods plus the tested one, the tested count is Binomial(N, G_t / (ΣG_ref +
+    G_t)), G the other units' totals: the exact conditional test.  ``xmr``: the
+    statistic (x − mean)/σ̂ of the earlier values, σ̂ = mean moving range ÷ 1.128,
+    against the normal upper tail.
+    """
+    pv = _read(panel, indicator, "surge")
+    x, u, months = _unit_period_matrix(pv, indicator, period)
     if len(months) <= min_history:
         return empty_findings()
     if method == "auto":
@@ -206,7 +216,7 @@ def surge(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None
         upper_rc, stat_rc = upper[r, c], stat[r, c]
     name, unit = indicator_name(indicator), indicator_unit(indicator)
     f = pd.DataFrame({
-        "check": "surge", "unit": units[r], "unit_type": _codes.unit_types(panel, units[r]),
+        "check": "surge", "unit": pv.units[u[r]], "unit_type": pv.unit_type[u[r]],
         "period": np.array(months, dtype=object)[c],
         "indicator": indicator, "observed": obs_rc, "expected": exp_rc,
         "lower": np.nan, "upper": upper_rc, "statistic": stat_rc, "p_value": p[r, c],
@@ -308,50 +318,60 @@ def step_test(values, *, min_segment: int = 2) -> dict:
             "statistic": float(stat), "p": p}
 
 
-def group_shift(panel: pd.DataFrame, *, exposure=None, ledger_counts=None, period=None,
+def group_shift(panel, *, period=None,
                 indicator: str = "major_hazards_found", min_periods: int = 8, min_peers: int = 5,
                 alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
-    """A whole group's step after a date: Anhøj's run rules on the monthly total of
-    each unit type (with at least ``min_peers`` units) and of all units, over every
-    period up to ``period``.
+    """A whole group's step after a date (a district-wide jump, 巴南's September).
 
-    Null model: no shift, so each point falls above or below the median like a fair
-    coin toss; the rules signal a run longer than round(log2 n + 3) or fewer
-    crossings than the 5th percentile of Binomial(n − 1, 0.5) (Anhøj 2015).  Run
-    rules are slow to see a step late in a short series (four high months out of
-    twelve), so the best single step is also tested (``step_test``).  p = 2 × the
-    smaller of: 2 × the smaller exact run/crossing tail probability, and the step
-    test's p; BH across the groups.  A row is returned when the rules signal or
-    q < ``warning`` (severity from q; a signal with q ≥ ``warning`` is ``info``).
-    The row's period is the first period after the best step, observed and expected
-    the mean after and before it.  Needs ``min_periods`` periods."""
-    _require_panel(panel, "group_shift")
-    rows, m, months = _window_rows(panel, indicator, period)
+    Parameters
+    ----------
+    panel : DataFrame or Panel
+        The figures.  Not modified.
+    period : str, optional
+        Use every period up to ``period`` (all when None).
+    indicator : str
+        The indicator followed (default 重大事故隐患排查数).
+    min_periods : int
+        Needs at least this many periods.
+    min_peers : int
+        A unit type is a group of its own when it has at least this many units;
+        all units together are always a group.
+    alert, warning : float
+        Severity from the Benjamini–Hochberg q-value across the groups.
+
+    Returns
+    -------
+    Findings, one row per group whose rules signal or whose q < ``warning`` (a
+    signal with q ≥ ``warning`` is ``info``); unit blank, unit_type the group
+    (blank for all units), period = the first period after the best step,
+    observed/expected = the mean after/before it, statistic = the longest run.
+
+    Notes
+    -----
+    Null model: no shift, so each monthly total falls above or below the median like
+    a fair coin toss; Anhøj's rules signal a run longer than round(log2 n + 3) or
+    fewer crossings than the 5th percentile of Binomial(n − 1, 0.5) (Anhøj 2015).
+    Run rules are slow to see a step late in a short series, so the best single step
+    is also tested (``step_test``).  p = 2 × the smaller of 2 × the smaller exact
+    run/crossing tail probability and the step test's p (Bonferroni).
+    """
+    pv = _read(panel, indicator, "group_shift")
+    x, u, months = _unit_period_matrix(pv, indicator, period)
     if len(months) < min_periods:
         return empty_findings()
-    # groups: the unit type as text, a missing type as '' (never a group of its own)
-    t, names = _codes.sorted_text_codes(panel["unit_type"], rows)
-    labels, gid = np.unique(np.append(names, "").astype(str), return_inverse=True)
-    gid = gid[t]  # code -1 (missing) picks the appended ''
-    u, unit_names = _codes.sorted_text_codes(panel["unit"], rows)
-    seen = np.zeros((len(labels), len(unit_names)), dtype=bool)
-    seen[gid[u >= 0], u[u >= 0]] = True
-    n_units = seen.sum(axis=1)
-    present = np.bincount(gid, minlength=len(labels)) > 0
-    keep = [k for k in range(len(labels))
-            if present[k] and labels[k] and n_units[k] >= min_peers]
-    n_m = len(months)
-    v = np.nan_to_num(_codes.values_at(panel["value"], rows))
-    flat = gid * n_m + m
-    sums = np.bincount(flat, weights=v, minlength=len(labels) * n_m).reshape(-1, n_m)
-    count = np.bincount(flat, minlength=len(labels) * n_m).reshape(-1, n_m)
-    sums[count == 0] = np.nan
-    # one row per group (≤ 5) and all units; sums rounded as a group-by sum of the
-    # value column rounds them
-    dt = _codes.sum_dtype(panel)
-    values = np.vstack([sums[keep], np.bincount(m, weights=v, minlength=n_m)[None, :]])
-    values = values.astype(dt).astype(np.float64)
-    series = pd.DataFrame(values, index=[str(labels[k]) for k in keep] + ["all"], columns=months)
+    # groups: the unit's type ('' where it has none: never a group of its own)
+    types = pv.peer_type()[u]
+    labels = sorted(set(types) - {""})
+    size = {g: int((types == g).sum()) for g in labels}
+    keep = [g for g in labels if size[g] >= min_peers]
+    x0 = np.nan_to_num(x)
+
+    def total(m):
+        """Monthly total of the units in ``m`` (NaN in a month none of them reported)."""
+        return np.where(np.isnan(x[m]).all(axis=0), np.nan, x0[m].sum(axis=0))
+
+    values = np.vstack([total(types == g) for g in keep] + [x0.sum(axis=0)])
+    series = pd.DataFrame(values, index=keep + ["all"], columns=months)
     rows = []
     for g, vals in series.iterrows():  # one row per group (≤ 5), not per unit
         a = anhoej(vals.to_numpy())

@@ -2,7 +2,7 @@
 
 * ``figures``: the methods notebook's tables and pictures on ``synth.make_city``;
 * ``districts`` (with ``effects`` and ``inject``): benchmark districts written apart
-  from ``synth.py`` and the checks, with knobs, ground truth and null twins;
+  from ``synth`` and the checks, with knobs, ground truth and null twins;
 * ``oracle``: tests with the true generating parameters, per kind;
 * ``score``: the one scorer of detection (checks or oracle against the truth);
 * ``grid``: the benchmark grid of ``benchmarks/detection.py``.

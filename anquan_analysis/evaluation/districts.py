@@ -1,4 +1,4 @@
-"""Synthetic districts for the detection benchmark, written apart from ``synth.py``
+"""Synthetic districts for the detection benchmark, written apart from ``synth``
 and from the checks (issue 12), with knobs, injected anomalies, their ground truth and
 a null twin.
 

@@ -1,6 +1,6 @@
 """Between-unit effects and the count distributions of the benchmark districts.
 
-Written apart from ``synth.py`` and from the checks (issue 12): these are the generating
+Written apart from ``synth`` and from the checks (issue 12): these are the generating
 laws of ``districts.py`` and the exact distributions the oracle (``oracle.py``) uses.
 
 A unit's monthly count of an indicator with month-to-month noise is Poisson given a

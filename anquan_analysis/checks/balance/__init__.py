@@ -13,8 +13,8 @@ benford           first digits far from Benford's law on figures spanning magnit
 pinned_rate       hazards rectified at 100%, more often than the peers' rate allows
 ================= ===============================================================
 
-Common conventions (docs/CONTRACTS.md): every check takes the long panel and
-keyword thresholds, returns ``findings.make_findings``; ``period=P`` reports on P
+Common conventions (docs/CONTRACTS.md): every check takes the panel (a long frame
+or a ``panel.Panel``) and keyword thresholds, returns ``findings.make_findings``; ``period=P`` reports on P
 using the history up to P; p-values are Benjamini–Hochberg adjusted within the
 check before severity (alert q < 0.01, warning q < 0.05).  Only noteworthy rows are
 returned: warnings, alerts, and ``info`` rows whose raw p-value is below ``info_p``.
@@ -23,12 +23,12 @@ Peers are units of the same ``unit_type``.  Inputs are never modified.
 
 from __future__ import annotations
 
-from ._common import BENFORD_P, _bh_of, _tarone_bh  # noqa: F401
-from ._dispersion import _pair_tests, underdispersion  # noqa: F401
-from ._identical import _tie_chance, identical_values  # noqa: F401
-from ._repeats import repeated_value  # noqa: F401
-from ._digits import _heap_share, benford, first_digit, last_digit  # noqa: F401
-from ._pinned import ALL_RECTIFICATION_PAIRS, RECTIFICATION_PAIRS, pinned_rate  # noqa: F401
+from .digits import benford, first_digit, last_digit
+from .dispersion import underdispersion
+from .identical import identical_values
+from .pinned import ALL_RECTIFICATION_PAIRS, RECTIFICATION_PAIRS, pinned_rate
+from .repeats import repeated_value
 
 __all__ = ["underdispersion", "identical_values", "repeated_value", "last_digit",
-           "benford", "pinned_rate", "first_digit"]
+           "benford", "pinned_rate", "first_digit", "RECTIFICATION_PAIRS",
+           "ALL_RECTIFICATION_PAIRS"]

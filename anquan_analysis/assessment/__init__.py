@@ -1,0 +1,34 @@
+"""One period's assessment, as the notebook ``period_assessment.ipynb`` shows it.
+
+==============  ===========================================================
+folder          which files of a data folder are inputs; reading them
+period          the period model: levels, ``Assessment``, ``assess_dataset``
+sections        the table of each section of the report, and its headline
+record          summary.json and findings.xlsx
+display         tables and paragraphs in a notebook, the plot style
+==============  ===========================================================
+
+The notebook only calls these and shows the results (``anquan assess`` runs it for
+each period: ``notebook_runs``).
+"""
+
+from .display import close_figures, notebook_setup, show, show_text, text_html
+from .folder import data_files, read_data_dir, read_periods, resolve_path
+from .period import (KEY_INDICATOR, Assessment, PeriodNotFound, assess_dataset,
+                     available_periods, ledger_counts_to_level, require_period,
+                     run_assessment)
+from .record import save_outputs, summary
+from .sections import (findings_table, headline, heatmap_units, history, progress_table,
+                       ranking_table, rejects_table, sector_summary, sector_table,
+                       source_table, top_unit)
+
+__all__ = [
+    "close_figures", "notebook_setup", "show", "show_text", "text_html",
+    "data_files", "read_data_dir", "read_periods", "resolve_path",
+    "KEY_INDICATOR", "Assessment", "PeriodNotFound", "assess_dataset", "available_periods",
+    "ledger_counts_to_level", "require_period", "run_assessment",
+    "save_outputs", "summary",
+    "findings_table", "headline", "heatmap_units", "history", "progress_table",
+    "ranking_table", "rejects_table", "sector_summary", "sector_table", "source_table",
+    "top_unit",
+]

@@ -1,0 +1,83 @@
+"""A data folder as an office keeps it: which files are inputs, and the dataset they hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import config
+from ..dataset import Dataset, compact_panel
+from ..roster import REPORT_DATES_FILE, ROSTER_FILES
+
+# Files of the bundled synthetic city that are not office inputs, or that repeat
+# another file's figures: truth.csv is the generator's answer key; reports_messy.xlsx
+# holds the same figures as reports_clean.csv, typed the way offices type them.
+SKIP_FILES = {"truth.csv", "readme.md"}
+# The office's own files beside its reports: the roster of units, the reports' dates
+# kept for an ingested dataset (roster.py).  anquan.toml and the reports folder are
+# not CSV/XLSX files and are never read as data.
+SKIP_FILES |= {name.lower() for name in (*ROSTER_FILES, REPORT_DATES_FILE)}
+ALTERNATES = {"reports_messy.xlsx": "reports_clean.csv"}
+INPUT_SUFFIXES = {".csv", ".xlsx", ".xlsm", ".xls"}
+
+
+def resolve_path(path) -> Path:
+    """``path`` as given if it exists (absolute, or relative to the working folder),
+    else relative to the project root (so notebooks run from ``notebooks/`` find
+    ``data/raw/…``)."""
+    p = Path(path)
+    if p.is_absolute() or p.exists():
+        return p
+    return config.ROOT / p
+
+
+def data_files(data_dir) -> list[Path]:
+    """The input files of a data folder, sorted: every CSV/XLSX except the answer
+    key and any file whose clean alternate is present (see ``ALTERNATES``)."""
+    d = resolve_path(data_dir)
+    if not d.is_dir():
+        raise FileNotFoundError(f"data folder not found: {d}")
+    files = {f.name: f for f in d.iterdir()
+             if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES and not f.name.startswith(".")}
+    keep = [f for name, f in files.items()
+            if name.lower() not in SKIP_FILES and ALTERNATES.get(name) not in files]
+    if not keep:
+        raise FileNotFoundError(f"no CSV or Excel files in {d}")
+    return sorted(keep)
+
+
+def read_data_dir(data_dir, *, compact: bool = True) -> Dataset:
+    """The dataset of a folder: ``Dataset.load`` if it holds an ingested dataset
+    (``panel.parquet``, as ``anquan ingest --output`` writes), else ``ingest.ingest``
+    over ``data_files(data_dir)``.  The panel's repeated text columns are made
+    categorical here, once (``dataset.compact_panel``; the same values), read straight
+    from the parquet file's dictionaries where there is one; ``compact=False`` keeps
+    them as text."""
+    d = resolve_path(data_dir)
+    if (d / "panel.parquet").is_file():
+        # the unit alias report of a province lists some 20,000 near-duplicate pairs
+        # that no assessment shows
+        ds = Dataset.load(d, categorical=compact, skip=("unit_aliases",) if compact else ())
+    else:
+        from ..ingest import ingest
+
+        ds = ingest(data_files(d))
+    if compact:
+        ds.panel = compact_panel(ds.panel)
+    return ds
+
+
+def read_periods(data_dir) -> pd.Series:
+    """The distinct periods of a data folder's panel, all that planning a run needs:
+    of an ingested dataset only the ``period`` column is read (as its parquet
+    dictionary); raw files are ingested."""
+    d = resolve_path(data_dir)
+    if (d / "panel.parquet").is_file():
+        col = pd.read_parquet(d / "panel.parquet", columns=["period"],
+                              read_dictionary=["period"])["period"]
+        periods = col.cat.categories[np.unique(col.cat.codes[col.cat.codes >= 0])]
+    else:
+        periods = pd.unique(read_data_dir(d).panel["period"].dropna())
+    return pd.Series(periods, name="period", dtype="str")

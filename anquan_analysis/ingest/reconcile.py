@@ -1,0 +1,71 @@
+"""Totals rows (合计, 小计, 全区 …) against the sum of their units.
+
+A totals row never enters the panel; each of its figures is compared with the sum of
+the same indicator over the units of its sheet and period (for 小计, over the units
+of its block since the previous 小计).  Figures are compared as typed, before 累计
+conversion, and the units' figures are kept whatever the outcome.  The result is
+``Dataset.reconciliation``; ``status`` says how each figure compares.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+RECONCILIATION_COLUMNS = ["file", "sheet", "row", "period", "indicator", "stated", "sum_of_units",
+                          "difference", "status"]
+
+
+def empty_reconciliation() -> pd.DataFrame:
+    """A reconciliation table with no rows (RECONCILIATION_COLUMNS)."""
+    return pd.DataFrame(columns=RECONCILIATION_COLUMNS)
+
+
+def reconcile_totals(rows: pd.DataFrame, total_cells: pd.DataFrame,
+                     unit_cells: pd.DataFrame) -> pd.DataFrame:
+    """Each figure of each totals row against the sum of its units.
+
+    Parameters
+    ----------
+    rows : every report row (file, sheet, row, is_total, total_kind, block, period).
+    total_cells : the figures of the totals rows (file, sheet, row, period,
+        indicator, value, approx, error).
+    unit_cells : the accepted figures of the units (file, sheet, row, period,
+        indicator, value), as typed.
+
+    Returns
+    -------
+    DataFrame with RECONCILIATION_COLUMNS: file, sheet, row, period (a totals row
+    without a period of its own stands for its sheet's one period), indicator,
+    stated, sum_of_units (0 where no unit gave the indicator), difference (stated −
+    sum), status: ``ok``, ``mismatch``, ``approx`` (the stated figure is approximate),
+    ``unreadable`` or ``no period``.  Sorted by file, sheet, row, indicator.  Does
+    not modify its inputs.
+    """
+    tot = rows[rows["is_total"]]
+    if tot.empty:
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in RECONCILIATION_COLUMNS})
+    tc = total_cells.merge(tot[["file", "sheet", "row", "block", "total_kind"]],
+                           on=["file", "sheet", "row"], how="inner")
+    sheet_per = (rows[~rows["is_total"]].groupby(["file", "sheet"], dropna=False)["period"]
+                 .agg(lambda p: p.dropna().iloc[0] if p.dropna().nunique() == 1 else pd.NA))
+    fill = tc.set_index(["file", "sheet"]).index.map(sheet_per.to_dict().get)
+    tc["period"] = tc["period"].fillna(pd.Series(fill, index=tc.index, dtype="str"))
+    u = unit_cells.merge(rows[["file", "sheet", "row", "block"]], on=["file", "sheet", "row"])
+    by_sheet = u.groupby(["file", "sheet", "period", "indicator"], dropna=False)["value"].sum()
+    by_block = u.groupby(["file", "sheet", "period", "block", "indicator"], dropna=False)["value"].sum()
+    k_sheet = pd.MultiIndex.from_frame(tc[["file", "sheet", "period", "indicator"]])
+    k_block = pd.MultiIndex.from_frame(tc[["file", "sheet", "period", "block", "indicator"]])
+    s_sheet = by_sheet.reindex(k_sheet).fillna(0.0).to_numpy()
+    s_block = by_block.reindex(k_block).fillna(0.0).to_numpy()
+    sums = np.where(tc["total_kind"].eq("小计").fillna(False), s_block, s_sheet)
+    stated = tc["value"].to_numpy(dtype="float64")
+    diff = stated - sums
+    status = np.select(
+        [tc["error"].notna(), tc["period"].isna(), tc["approx"].astype(bool),
+         np.isclose(stated, sums, rtol=1e-9, atol=1e-6)],
+        ["unreadable", "no period", "approx", "ok"], "mismatch")
+    out = pd.DataFrame({"file": tc["file"], "sheet": tc["sheet"], "row": tc["row"],
+                        "period": tc["period"], "indicator": tc["indicator"], "stated": stated,
+                        "sum_of_units": sums, "difference": diff, "status": status})
+    return out.sort_values(["file", "sheet", "row", "indicator"]).reset_index(drop=True)

@@ -1,0 +1,139 @@
+"""Every section table of the report, on a hand-made district whose figures are worked
+out by hand in the comments: a table that swaps 本期 and 上期, or sums the wrong
+units, fails here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from anquan_analysis import assessment as A
+from anquan_analysis.dataset import LEDGER_COUNT_COLUMNS, REJECT_COLUMNS, Dataset
+
+MONTHS = ["2024-01", "2024-02", "2024-03"]
+FIGURES = {  # unit: (type, {indicator: Jan, Feb, Mar})
+    "甲镇": ("town", {"major_hazards_found": (2, 3, 5), "major_hazards_rectified": (1, 3, 4),
+                      "major_hazards_found_dept": (2, 2, 4),
+                      "major_hazards_found_enterprise": (0, 1, 1),
+                      "principal_training_sessions": (1, 1, 2)}),
+    "乙镇": ("town", {"major_hazards_found": (1, 0, 4), "major_hazards_rectified": (1, 0, 3),
+                      "major_hazards_found_dept": (1, 0, 3),
+                      "major_hazards_found_enterprise": (0, 0, 1),
+                      "principal_training_sessions": (0, 1, 1)}),
+    "丙局": ("department", {"major_hazards_found": (0, 2, 6),
+                            "major_hazards_rectified": (0, 2, 6),
+                            "major_hazards_found_dept": (0, 2, 5),
+                            "major_hazards_found_enterprise": (0, 0, 1),
+                            "fines": (None, None, 1.5)}),
+}
+
+
+def _dataset() -> Dataset:
+    rows = [(u, t, m, ind, float(v)) for u, (t, figs) in FIGURES.items()
+            for ind, vals in figs.items() for m, v in zip(MONTHS, vals) if v is not None]
+    panel = pd.DataFrame(rows, columns=["unit", "unit_type", "period", "indicator", "value"])
+    panel = panel.assign(parent="区", approx=False, source_file="t.csv", source_sheet=None,
+                         source_row=range(2, len(panel) + 2))
+    exposure = pd.DataFrame({"unit": ["甲镇", "乙镇", "丙局"], "sector": "",
+                             "enterprises": [100.0, 50.0, 200.0]})
+    ledger = pd.DataFrame([("甲镇", "2024-03", "工贸", 3), ("甲镇", "2024-03", "建筑施工", 2),
+                           ("乙镇", "2024-03", "工贸", 4), ("丙局", "2024-03", "消防", 6)],
+                          columns=["unit", "period", "sector", "found"])
+    ledger = ledger.reindex(columns=LEDGER_COUNT_COLUMNS, fill_value=0)
+    rejects = pd.DataFrame([("a.csv", None, 3, "x", "?", "数值无法识别"),
+                            ("a.csv", None, 4, "x", "?", "数值无法识别"),
+                            ("/in/b.xlsx", "S", 7, "y", "", "缺少单位")], columns=REJECT_COLUMNS)
+    return Dataset(panel=panel, exposure=exposure, ledger_counts=ledger, rejects=rejects)
+
+
+@pytest.fixture(scope="module")
+def march():
+    return A.assess_dataset(_dataset(), "2024-03", "month")
+
+
+def test_progress_table_this_period_last_period_and_to_date(march):
+    t = A.progress_table(march).set_index("指标")
+    # found: Mar 5+4+6 = 15, Feb 3+0+2 = 5, Jan–Mar 10+5+8 = 23
+    assert t.loc["重大事故隐患排查数", ["本期", "上期", "增减", "增幅(%)", "累计"]].tolist() == \
+        [15, 5, 10, 200.0, 23]
+    # rectified: Mar 4+3+6 = 13, Feb 3+0+2 = 5, Jan–Mar 8+4+8 = 20
+    assert t.loc["重大事故隐患整改数", ["本期", "上期", "增减", "增幅(%)", "累计"]].tolist() == \
+        [13, 5, 8, 160.0, 20]
+    assert t.loc["企业自查发现重大事故隐患", ["本期", "上期", "累计"]].tolist() == [3, 1, 4]
+    # sessions: Mar 2+1, Feb 1+1, Jan–Mar 4+2; growth 50 %
+    assert t.loc["主要负责人安全教育培训场次", ["本期", "上期", "增幅(%)", "累计"]].tolist() == \
+        [3, 2, 50.0, 6]
+    fines = t.loc["罚款"]
+    assert fines["本期"] == 1.5 and np.isnan(fines["上期"]) and fines["累计"] == 1.5
+    assert t.loc["重大事故隐患排查数", "计量单位"] == "项"
+
+
+def test_progress_table_of_a_quarter_has_no_previous_quarter():
+    q = A.assess_dataset(_dataset(), "2024Q1", "quarter")
+    t = A.progress_table(q).set_index("指标")
+    assert t.loc["重大事故隐患排查数", "本期"] == 23 and np.isnan(t.loc["重大事故隐患排查数", "上期"])
+    assert t.loc["重大事故隐患排查数", "累计"] == 23
+
+
+def test_ranking_table_expected_counts_from_the_other_units_rate(march):
+    r = A.ranking_table(march).set_index("单位")
+    # to date: 甲 10, 乙 5, 丙 8 with 100, 50, 200 enterprises; every unit's peers are all
+    # the others (no type has 5 units): 甲 13/250·100 = 5.2, 乙 18/300·50 = 3, 丙 15/150·200 = 20
+    assert r["排查数"].tolist() == [10, 5, 8]
+    assert r["期望值"].tolist() == [5.2, 3.0, 20.0]
+    assert r["实际/期望"].tolist() == [1.92, 1.67, 0.4]
+    assert r["排名"].tolist() == [1, 2, 3]
+    assert r["按数量排名"].tolist() == [1, 3, 2]
+    assert r["单位类型"].tolist() == ["镇街", "镇街", "部门"]
+    assert r["监管企业数"].tolist() == [100.0, 50.0, 200.0]
+
+
+def test_source_table_by_unit_type_and_in_total(march):
+    s = A.source_table(march).set_index("单位类型")
+    # March: towns 4+3 by departments, 1+1 by enterprises; 丙局 5 and 1
+    assert s.loc["镇街", ["部门检查发现", "企业自查发现", "合计", "企业自查占比(%)"]].tolist() == \
+        [7, 2, 9, 22.22]
+    assert s.loc["部门", ["部门检查发现", "企业自查发现", "合计", "企业自查占比(%)"]].tolist() == \
+        [5, 1, 6, 16.67]
+    assert s.loc["合计", ["部门检查发现", "企业自查发现", "合计", "企业自查占比(%)"]].tolist() == \
+        [12, 3, 15, 20.0]
+
+
+def test_sector_tables_shares_zeros_and_concentration(march):
+    t = A.sector_table(march).set_index("sector")
+    assert t.loc[["工贸", "消防", "建筑施工"], "found"].tolist() == [7, 6, 2]
+    assert t.loc[["工贸", "消防", "建筑施工"], "share"].round(4).tolist() == [0.4667, 0.4, 0.1333]
+    assert t["found"].sum() == 15 and (t.drop(index=["工贸", "消防", "建筑施工"])["found"] == 0).all()
+    s = A.sector_summary(march).iloc[0]
+    assert s["重大事故隐患合计"] == 15 and s["占比最高的两个行业领域"] == "工贸、消防"
+    assert s["两者合计占比(%)"] == 86.7
+    assert s["集中度HHI"] == round((7 ** 2 + 6 ** 2 + 2 ** 2) / 15 ** 2, 3)   # 0.396
+    assert "工贸" not in s["为0的行业领域"] and "矿山" in s["为0的行业领域"]
+
+
+def test_rejects_table_counts_rows_per_file_and_reason(march):
+    r = A.rejects_table(march)
+    assert r.values.tolist() == [["a.csv", "数值无法识别", 2], ["b.xlsx", "缺少单位", 1]]
+
+
+def test_headline_and_summary(march):
+    f = march.findings
+    alerts, warnings = int((f["severity"] == "alert").sum()), int((f["severity"] == "warning").sum())
+    assert A.headline(march) == (
+        "2024年3月，3个单位报送调度数据，共排查重大事故隐患15项（上期5项，增加10项），整改13项。"
+        f"各项检查共发现预警{alerts}条、关注{warnings}条，详见以下各节及附表。")
+    s = A.summary(march)
+    assert (s["units_reporting"], s["hazards_found"], s["months"]) == (3, 15.0, ["2024-03"])
+    assert s["findings_total"] == len(f) and s["alerts_total"] == alerts
+
+
+def test_findings_table_filters_by_family_and_check(march):
+    rows = pd.DataFrame([dict(check="zero_report", unit="乙镇", severity="alert", message="m1"),
+                         dict(check="surge", unit="甲镇", severity="warning", message="m2"),
+                         dict(check="low_outlier", unit="丙局", severity="info", message="m3")])
+    from anquan_analysis.findings import make_findings
+    a = A.Assessment(dataset=march.dataset, panel=march.panel, period="2024-03", level="month",
+                     findings=make_findings(rows), funnel=march.funnel)
+    assert A.findings_table(a, family="outliers")["单位"].tolist() == ["乙镇", "丙局"]
+    assert A.findings_table(a, checks=["surge"])["说明"].tolist() == ["m2"]
