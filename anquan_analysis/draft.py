@@ -80,6 +80,8 @@ DRAFT_TEMPLATES = pd.DataFrame(
         ("repeated_value", "credibility", "count", "", "{messages}，需核实是否如实填报"),
         ("last_digit", "credibility", "share", "",
          "{who}填报数据尾数为0或5的占比偏高（{figures}{usual_share}），需核实是否存在估报、凑整"),
+        ("round_number", "credibility", "count", "",
+         "{who}填报的{indicator}整十、整百的数值明显偏多，需核实是否存在估报、凑数"),
         ("benford", "credibility", "count", "",
          "{who}填报数据的首位数字分布与一般规律偏离较大，需核实数据来源"),
         ("surge", "rhythm", "count", "",

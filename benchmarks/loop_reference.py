@@ -183,6 +183,49 @@ def _position(p: str) -> tuple[str, int]:
     return f, int(p[:4]) * _PER_YEAR[f] + within
 
 
+def _group_floor(series: list[list[float]], min_units: int, unit_share: float, mass: float,
+                 below: float):
+    """The mandated minimum of one group's series (each a unit's whole figures), or
+    None: see ``checks.balance.floors.mandated_minimum``."""
+    smallest = [min(v for v in values if v > 0) for values in series
+                if any(v > 0 for v in values)]
+    if len(smallest) < min_units:
+        return None
+    counts: dict[float, int] = {}
+    for v in smallest:
+        counts[v] = counts.get(v, 0) + 1
+    m = min(counts, key=lambda v: (-counts[v], v))
+    if counts[m] < unit_share * len(smallest):
+        return None
+    positive = [v for values in series for v in values if v > 0]
+    whole = [v for values in series for v in values if v >= 0]
+    if sum(v == m for v in positive) < mass * len(positive):
+        return None
+    if sum(v < m for v in whole) > below * len(whole):
+        return None
+    return m
+
+
+def _floors(figures: dict, unit_type: dict, min_units: int = 5, unit_share: float = 0.5,
+            mass: float = 0.3, below: float = 0.1) -> dict:
+    """(unit, indicator, frequency) -> mandated minimum, for the series that have one:
+    the floor of the unit's type when at least ``min_units`` of its units have a
+    positive figure, else that of all units."""
+    groups: dict[tuple, list] = {}
+    for (unit, ind, f), values in figures.items():
+        groups.setdefault((unit_type[unit], ind, f), []).append(values)
+        groups.setdefault(("*", ind, f), []).append(values)
+    out = {}
+    for (unit, ind, f), values in figures.items():
+        own = groups[(unit_type[unit], ind, f)]
+        if sum(any(v > 0 for v in vs) for vs in own) < min_units:
+            own = groups[("*", ind, f)]
+        floor = _group_floor(own, min_units, unit_share, mass, below)
+        if floor is not None:
+            out[(unit, ind, f)] = floor
+    return out
+
+
 def repeated_value_loop(panel: pd.DataFrame, *, period=None, min_run: int = 3,
                         min_ratio: float = 0.1, info_p: float = 1e-3, alert: float = 0.01,
                         warning: float = 0.05) -> pd.DataFrame:
@@ -194,11 +237,13 @@ def repeated_value_loop(panel: pd.DataFrame, *, period=None, min_run: int = 3,
     freqs = {p: _position(p) for p in panel["period"].unique()}
     measured = {i: catalogue.indicator_unit(i) in _MEASURED_UNITS
                 for i in panel["indicator"].unique()}
-    candidates = []  # one per series: the longest positive run and the series' figures
-    n_tested = 0
+    every = {}  # (unit, indicator, frequency) -> the series' points
+    names: dict[tuple[str, int], str] = {}
+    unit_type = {}
     for unit, rows in panel.groupby("unit", sort=True, observed=True):
+        types = rows["unit_type"].dropna()
+        unit_type[unit] = str(types.iloc[0]) if len(types) else ""
         figures: dict[tuple[str, str], dict[int, float]] = {}
-        names: dict[tuple[str, int], str] = {}
         for p, ind, v in zip(rows["period"], rows["indicator"], rows["value"]):
             if measured[ind]:
                 continue
@@ -209,27 +254,34 @@ def repeated_value_loop(panel: pd.DataFrame, *, period=None, min_run: int = 3,
             series[pos] = series.get(pos, 0.0) + v
             names[(f, pos)] = p
         for (ind, f), series in figures.items():
-            points = [(pos, v) for pos, v in sorted(series.items()) if v % 1 == 0]
-            if not points:
-                continue
-            values = [v for _, v in points]
-            if len(points) >= min_run:
-                n_tested += 1
-            best = None  # (length, start index, end index)
-            i = 0
-            while i < len(points):
-                j = i
-                while (j + 1 < len(points) and points[j + 1][1] == points[i][1]
-                       and points[j + 1][0] == points[j][0] + 1):
-                    j += 1
-                last = names[(f, points[j][0])]
-                if points[i][1] > 0 and (period is None or last == period):
-                    if best is None or j - i + 1 >= best[0]:
-                        best = (j - i + 1, i, j)
-                i = j + 1
-            if best is None or len(points) < min_run:
-                continue
-            candidates.append((unit, ind, values, best))
+            every[(unit, ind, f)] = [(pos, v) for pos, v in sorted(series.items()) if v % 1 == 0]
+    floors = _floors({k: [v for _, v in pts] for k, pts in every.items()}, unit_type)
+    candidates = []  # one per series: the longest positive run and the series' figures
+    n_tested = 0
+    for (unit, ind, f), points in every.items():
+        if not points:
+            continue
+        values = [v for _, v in points]
+        if len(points) >= min_run:
+            n_tested += 1
+        floor = floors.get((unit, ind, f))
+        best = None  # (length, start index, end index)
+        i = 0
+        while i < len(points):
+            j = i
+            while (j + 1 < len(points) and points[j + 1][1] == points[i][1]
+                   and points[j + 1][0] == points[j][0] + 1):
+                j += 1
+            last = names[(f, points[j][0])]
+            # a run at the mandated minimum is what a quota looks like: not tested
+            if (points[i][1] > 0 and points[i][1] != floor
+                    and (period is None or last == period)):
+                if best is None or j - i + 1 >= best[0]:
+                    best = (j - i + 1, i, j)
+            i = j + 1
+        if best is None or len(points) < min_run:
+            continue
+        candidates.append((unit, ind, values, best))
     p_values, keep = [], []
     for unit, ind, values, (length, i, j) in candidates:
         n = len(values)

@@ -161,7 +161,7 @@ def test_annex_holds_every_unit_and_names_the_silent_ones(document, office):
     assert header[:3] == ["排名", "单位", "单位类型"] and header[3] == "本期\n（项）"
     rows = [[c.text for c in row.cells] for row in table.rows[1:]]
     units = [r[1] for r in rows]
-    in_period = set(office.panel.loc[office.panel["period"] == PERIOD, "unit"].astype(str))
+    in_period = set(office.frame.loc[office.frame["period"] == PERIOD, "unit"].astype(str))
     assert in_period <= set(units) and len(units) == len(set(units))
     assert set(office.roster["unit"]) <= set(units)
     by_unit = {r[1]: r for r in rows}

@@ -1,6 +1,8 @@
 """Tests of the balance (data credibility) checks.  Hand-computed figures come from
 tests/reference/balance_reference_values.py (closed forms, standard library only)."""
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -112,6 +114,8 @@ def test_last_digit_binomial_tail_by_hand():
     rows = [("甲镇", "town", f"{2023 + i // 12}-{i % 12 + 1:02d}", "units_inspected", v)
             for i, v in enumerate(heaped + other)]
     f = balance.last_digit(panel(rows), info_p=1.0)
+    # one indicator: tested once, as that indicator (named)
+    assert f["indicator"].item() == "units_inspected"
     assert f["statistic"].item() == 12 and f["expected"].item() == pytest.approx(0.2)
     assert f["p_value"].item() == pytest.approx(0.00010172876515704845, rel=1e-9)
     assert f["observed"].item() == pytest.approx(0.6)
@@ -136,7 +140,7 @@ def test_pinned_rate_binomial_tail_by_hand():
         rows += [("甲镇", "town", m, "major_hazards_found", 2), ("甲镇", "town", m, "major_hazards_rectified", 2)]
         rows += [("乙镇", "town", m, "major_hazards_found", 10), ("乙镇", "town", m, "major_hazards_rectified", 8)]
         rows += [("丙镇", "town", m, "major_hazards_found", 10), ("丙镇", "town", m, "major_hazards_rectified", 8)]
-    f = balance.pinned_rate(panel(rows), info_p=1.0)
+    f = balance.pinned_rate(panel(rows), model="binomial", info_p=1.0)
     assert list(f["unit"]) == ["甲镇"]
     assert f["expected"].item() == pytest.approx(0.8)
     assert f["p_value"].item() == pytest.approx(0.10737418240000006, rel=1e-12)
@@ -169,8 +173,12 @@ def test_schema_no_mutation_and_missing_column():
 
 # --------------------------------------------------------------------- synthetic city
 
+# The synthetic city's pinned units found 45–51 hazards among peers whose honest
+# rates spread over 68–93%: under the city's own model all of them rectified is a
+# one-in-500 event, which the binomial (ρⁿ ≈ 1e-5) finds and the default
+# beta-binomial, with the spread at its 80% bound (p ≈ 0.04), mostly does not.
 KINDS = {"underdispersion": balance.underdispersion, "identical_values": balance.identical_values,
-         "pinned_rate": balance.pinned_rate,
+         "pinned_rate": functools.partial(balance.pinned_rate, model="binomial"),
          "repeated_value": balance.repeated_value, "last_digit": balance.last_digit,
          "benford": balance.benford}
 
@@ -188,6 +196,9 @@ def test_synthetic_city_recall_and_false_alarms(seed):
     for fn in KINDS.values():
         f = fn(quiet.panel)
         assert (f["severity"] == "info").all()
+    # the default never flags a clean unit either
+    f = balance.pinned_rate(city.panel)
+    assert not set(f.loc[f["severity"] != "info", "unit"]) & clean
 
 
 # ------------------------------------------------- identical_values / pinned_rate on the cube
@@ -280,37 +291,32 @@ def _pinned_panel(skip_last=False):
     return panel(rows)
 
 
-def test_pinned_cube_beta_binomial_between_units_by_hand():
+def test_pinned_cube_binomial_by_hand():
     # 甲's peers found 80 (60 without the largest other, ≥ 50) and rectified
-    # 16 + 18 + 14 + 17 = 65: ρ = 0.8125.  Rates of the five units (all ≥ 10 found):
-    # 1, .8, .9, .7, .85, variance .0125; binomial part .85 × .15 / 20 = .006375;
-    # between = .006125, concentration ρ(1 − ρ)/between − 1, a = ρc, b = (1 − ρ)c.
+    # 16 + 18 + 14 + 17 = 65: ρ = 0.8125.  Four peers below 100% are too few to
+    # estimate the spread between units: the default is then the binomial too.
     rho = 65 / 80
-    conc = rho * (1 - rho) / (0.0125 - 0.85 * 0.15 / 20) - 1
-    a, b = rho * conc, (1 - rho) * conc
-    beta_binomial = np.prod([(a + k) / (a + b + k) for k in range(20)])  # B(a+20,b)/B(a,b)
-    plain = balance.pinned_rate(_pinned_panel(), info_p=1.0)
-    spread = balance.pinned_rate(_pinned_panel(), info_p=1.0, between_units=True)
-    for f, p in ((plain, rho ** 20), (spread, beta_binomial)):
+    for f in (balance.pinned_rate(_pinned_panel(), info_p=1.0, model="binomial"),
+              balance.pinned_rate(_pinned_panel(), info_p=1.0)):
         assert list(f["unit"]) == ["甲镇"] and f["indicator"].item() == "major_hazards_rectified"
         assert f["expected"].item() == pytest.approx(rho, rel=1e-12)
         assert f["statistic"].item() == 20 and f["observed"].item() == 1.0
-        assert f["p_value"].item() == pytest.approx(p, rel=1e-9)
-    assert spread["p_value"].item() > plain["p_value"].item()
-    assert "甲镇2024-01至2024-04重大事故隐患排查数20项、整改20项" in plain["message"].item()
-    assert "按同类单位整改率81.2%计" in plain["message"].item()
+        assert f["p_value"].item() == pytest.approx(rho ** 20, rel=1e-9)
+    assert "甲镇2024-01至2024-04重大事故隐患排查数20项、整改20项" in f["message"].item()
+    with pytest.raises(ValueError, match="model"):
+        balance.pinned_rate(_pinned_panel(), model="poisson")
 
 
 def test_pinned_cube_span_and_period_use_months_with_both_figures():
     # 甲 leaves rectified blank in April: pooled over January–March (15 of 15), and
     # not reported for April, which was not at 100% (no figure).
     p = _pinned_panel(skip_last=True)
-    f = balance.pinned_rate(p, info_p=1.0)
+    f = balance.pinned_rate(p, model="binomial", info_p=1.0)
     assert list(f["unit"]) == ["甲镇"] and f["statistic"].item() == 15
     assert "甲镇2024-01至2024-03重大事故隐患排查数15项、整改15项" in f["message"].item()
     assert f["p_value"].item() == pytest.approx((65 / 80) ** 15, rel=1e-9)
     assert balance.pinned_rate(p, period=MONTHS[3], info_p=1.0).empty
-    at_march = balance.pinned_rate(p, period=MONTHS[2], info_p=1.0)
+    at_march = balance.pinned_rate(p, period=MONTHS[2], model="binomial", info_p=1.0)
     assert list(at_march["period"]) == [MONTHS[2]]
     # up to March the peers found 60 (45 without the largest): all other units' rate
     rho = (12 + 14 + 10 + 13) / 60
@@ -543,6 +549,7 @@ def test_digits_equal_figures_count_once_whatever_the_row_order():
     cases = {"a first": lambda t: True, "b first": lambda t: False, "mixed": lambda t: t < 6}
     for name, first_a in cases.items():
         f = balance.last_digit(panel(rows(first_a)), info_p=1.0)
+        f = f[f["indicator"].isna()]   # the pooled test (each indicator has its own)
         # ending in 0 or 5: 10; 15, 400; 700; 10; 250; 900; 10; 500; 15, 300; 10
         assert f["statistic"].item() == 12, name
         assert f["expected"].item() == pytest.approx((12 * e_a + 6 * 0.2) / 18, rel=1e-9), name

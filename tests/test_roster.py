@@ -156,7 +156,7 @@ def test_anquan_assess_writes_the_bulletin_with_the_roster(office_dir, tmp_path)
 
     import docx
 
-    from anquan_analysis.assess import configure_parser, run_command
+    from anquan_analysis.notebook_runs import configure_parser, run_command
 
     p = argparse.ArgumentParser()
     configure_parser(p)

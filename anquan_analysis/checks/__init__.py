@@ -30,6 +30,7 @@ CHECKS = {
     "identical_values": balance.identical_values,
     "repeated_value": balance.repeated_value,
     "last_digit": balance.last_digit,
+    "round_number": balance.round_number,
     "benford": balance.benford,
     "pinned_rate": balance.pinned_rate,
     "rule_violation": consistency.rule_violation,

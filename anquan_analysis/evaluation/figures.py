@@ -107,6 +107,11 @@ def check_figure(check: str, ds: Dataset, findings: pd.DataFrame, truth: pd.Data
         shift = _first_period(truth, check)
         n_before = sum(p < shift for p in total["period"]) if shift else None
         return plots.unit_series(total, "全区", indicator, baseline_periods=n_before, title=title)
+    if check == "round_number":  # nothing injected for it: the first series it found
+        f = findings.loc[(findings["check"] == check) & (findings["severity"] != "info")]
+        unit, ind = ((f["unit"].iloc[0], f["indicator"].iloc[0]) if len(f)
+                     else (panel["unit"].iloc[0], "worker_training_persons"))
+        return plots.unit_series(panel, unit, ind, title=f"{CHECK_ZH[check]}：{unit}")
     if check in ("last_digit", "benford"):
         unit = injected[0]
         own = panel.loc[panel["unit"] == unit, "value"]

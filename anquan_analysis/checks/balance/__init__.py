@@ -8,7 +8,8 @@ signature of figures that were written down rather than counted:
 underdispersion   a peer group's figures closer together than Poisson noise allows
 identical_values  two units reporting the same vector of figures in one period
 repeated_value    one unit reporting the same figure period after period
-last_digit        heaping on final digits 0 and 5
+last_digit        heaping on final digits 0 and 5, per unit and per indicator
+round_number      one indicator's figures heaped on multiples of 10, 50 or 100
 benford           first digits far from Benford's law on figures spanning magnitudes
 pinned_rate       hazards rectified at 100%, more often than the peers' rate allows
 ================= ===============================================================
@@ -28,7 +29,8 @@ from .dispersion import underdispersion
 from .identical import identical_values
 from .pinned import ALL_RECTIFICATION_PAIRS, RECTIFICATION_PAIRS, pinned_rate
 from .repeats import repeated_value
+from .rounding import round_number
 
 __all__ = ["underdispersion", "identical_values", "repeated_value", "last_digit",
-           "benford", "pinned_rate", "first_digit", "RECTIFICATION_PAIRS",
+           "round_number", "benford", "pinned_rate", "first_digit", "RECTIFICATION_PAIRS",
            "ALL_RECTIFICATION_PAIRS"]

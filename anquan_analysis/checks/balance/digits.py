@@ -13,9 +13,11 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from ... import catalogue
 from ...panel import as_panel
 from ...findings import empty_findings, figure_text, make_findings, severity_from_q
 from .common import finish
+from .multiples import series_stats
 
 # Benford first-digit probabilities, digits 1..9.
 BENFORD_P = np.log10(1.0 + 1.0 / np.arange(1, 10))
@@ -161,38 +163,75 @@ def heap_share(mean, var, min_value: float, flat_sd: float = 25.0) -> np.ndarray
 
 
 def last_digit(panel, *, period=None,
-               min_value: float = 10, min_n: int = 10, share: float = 0.2,
-               info_p: float = 1e-3, alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
-    """Heaping on final digits 0 and 5, per unit.
+               min_value: float = 10, min_n: int = 10, min_series_n: int = 8,
+               share: float = 0.2, info_p: float = 1e-3, alert: float = 0.01,
+               warning: float = 0.05) -> pd.DataFrame:
+    """Heaping on final digits 0 and 5, per unit and per (unit, indicator).
 
-    A unit's integer figures ≥ ``min_value`` on count indicators, pooled over all
-    indicators and the periods up to P (figures typed as approximate excluded; a
-    figure equal to another of the same report counted once).
-    Null model: final digits uniform, so a figure ends in 0 or 5 with probability
-    ``share`` = 0.2 (the reference of election forensics) — except on series too
-    narrow for the digits to be flat (sd ≤ 25), where cutting at ``min_value`` makes
-    small round numbers (10, 15) more likely: there the figure's chance is taken
-    from a normal with the series' own mean and variance (``heap_share``), never
-    below 0.2.  Exact one-sided binomial tail P(K ≥ k | n, mean chance), which is
-    conservative for the Poisson-binomial.  Units with fewer than ``min_n``
-    figures are not tested.
+    Parameters
+    ----------
+    panel : DataFrame or Panel
+        The long panel (``dataset.PANEL_COLUMNS``) or a ``panel.Panel``; not modified.
+    period : str, optional
+        Test the figures of P's frequency up to P and report with period = P; None
+        tests every period (period left blank).
+    min_value : float
+        Figures below it are not tested.
+    min_n : int
+        A unit with fewer figures (pooled over its indicators) is not tested pooled.
+    min_series_n : int
+        A (unit, indicator) with fewer figures is not tested on its own.
+    share : float
+        The chance of a final 0 or 5 when the digits are flat, 0.2.
+    info_p : float
+        Rows that are neither warning nor alert are returned only below this raw p.
+    alert, warning : float
+        q-value thresholds of the severities.
 
-    A series' mean and variance are those of all its figures up to P (of every
-    frequency when ``period`` is None); of equal figures in one report, the one of
-    the first indicator (by code) is counted, with its own series' chance.
+    Returns
+    -------
+    DataFrame of ``findings.FINDINGS_COLUMNS``.  Two kinds of row, adjusted
+    together (Benjamini–Hochberg over every unit and every (unit, indicator)
+    tested): a unit pooled over its indicators (``indicator`` blank), and one
+    indicator of a unit (``indicator`` its code, named in the message), so that a
+    single heaped indicator is not diluted by the unit's honest ones.  ``period``
+    = P (blank when None), ``observed`` the share ending in 0 or 5, ``expected`` the
+    share expected, ``upper`` its 95% binomial upper bound, ``statistic`` the count k.
+    A unit whose figures all come from one indicator is tested once, as that
+    indicator.
 
-    One row per flagged unit: period = P (blank when pooled over all periods),
-    observed = the share ending in 0/5, expected = the share expected,
-    upper = its 95% binomial upper bound, statistic = the count k.
+    Notes
+    -----
+    The figures tested are integers ≥ ``min_value`` on count indicators, up to P
+    (approximate figures excluded).  Null model: final digits uniform, so a figure
+    ends in 0 or 5 with probability ``share`` = 0.2 (the reference of election
+    forensics) — except on series too narrow for the digits to be flat (sd ≤ 25),
+    where cutting at ``min_value`` makes small round numbers (10, 15) more likely:
+    there the figure's chance is taken from a normal with the series' own mean and
+    variance (``heap_share``), never below 0.2.  Exact one-sided binomial tail
+    P(K ≥ k | n, mean chance), which is conservative for the Poisson-binomial of
+    the pooled test (exact for one indicator, whose figures share one chance).
+
+    Pooled, a figure equal to another of the same report is counted once, for
+    the first indicator (by code), with its own series' chance.  A series' mean and
+    variance are those of all its figures up to P (of every frequency when
+    ``period`` is None).
     """
     cube = as_panel(panel).series(period)
     is_count = cube.count_indicators()
     if not cube.values.size or not is_count.any():
         return empty_findings()
     n_u, n_i, n_t = cube.shape
+    # every series with a figure that counts: its own test, and the chance of its
+    # figures in the pooled test (computed once per series)
+    ser = series_stats(cube, min_value, (5,))
+    if not len(ser["u"]):
+        return empty_findings()
+    ser_key = ser["u"] * n_i + ser["i"]
+    ser_e = np.maximum(heap_share(ser["mean"], ser["var"], min_value), share)
     n_fig = np.zeros(n_u, dtype=np.int64)
     n_heap = np.zeros(n_u, dtype=np.int64)
-    series = []   # per block: unit, indicator, figures counted, mean, variance
+    counted_keys, counted_k = [], []   # per block: series counted pooled, figures counted
     for a, b in _blocks(cube):
         v = cube.values[a:b]
         with np.errstate(invalid="ignore"):
@@ -212,50 +251,58 @@ def last_digit(panel, *, period=None,
         unit = np.repeat(np.arange(b - a), per_unit)
         n_fig[a:b] = per_unit
         n_heap[a:b] = np.bincount(unit, weights=value % 5 == 0, minlength=b - a)
-        ind = which
-        counted = np.bincount(unit * n_i + ind, minlength=(b - a) * n_i)
-        uu, ii = np.divmod(np.flatnonzero(counted), n_i)
-        # mean and variance (ddof 1) of every figure of the series counted
-        rows = v[uu, ii]
-        reported = ~np.isnan(rows)
-        n = np.count_nonzero(reported, axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mu = np.where(reported, rows, 0.0).sum(axis=1) / n
-            dev = np.where(reported, rows - mu[:, None], 0.0)
-            var = np.einsum("kt,kt->k", dev, dev) / (n - 1)
-        series.append((uu + a, counted[uu * n_i + ii], mu, var))
-    tested = np.flatnonzero(n_fig >= max(min_n, 1))
-    if not len(tested):
-        return empty_findings()
-    su, k, mu, var = (np.concatenate(x) for x in zip(*series))
-    use = np.isin(su, tested)
-    su, k, mu, var = su[use], k[use], mu[use], var[use]
-    # The chance depends on the series only: computed once per series counted.
-    e = np.maximum(heap_share(mu, var, min_value), share)
-    pos = np.searchsorted(tested, su)
-    n = n_fig[tested]
-    # the mean chance over the unit's figures, as the floor plus the mean excess:
-    # units whose figures all have the floor get it exactly (and equal p-values)
-    expected = share + np.bincount(pos, weights=k * (e - share), minlength=len(tested)) / n
-    stat = n_heap[tested]
-    p = stats.binom.sf(stat - 1, n, expected)
+        counted = np.bincount(unit * n_i + which, minlength=(b - a) * n_i)
+        nz = np.flatnonzero(counted)
+        counted_keys.append(nz + a * n_i)
+        counted_k.append(counted[nz])
+    # a unit with one series: its pooled test is that series' test
+    one_series = np.bincount(ser["u"], minlength=n_u) == 1
+    tested = np.flatnonzero((n_fig >= max(min_n, 1)) & ~one_series)
+    p_pool = expected = stat = n = np.zeros(0)
+    if len(tested):
+        keys, k = np.concatenate(counted_keys), np.concatenate(counted_k)
+        su = keys // n_i
+        use = np.isin(su, tested)
+        su, keys, k = su[use], keys[use], k[use]
+        e = ser_e[np.searchsorted(ser_key, keys)]
+        pos = np.searchsorted(tested, su)
+        n = n_fig[tested]
+        # the mean chance over the unit's figures, as the floor plus the mean excess:
+        # units whose figures all have the floor get it exactly (and equal p-values)
+        expected = share + np.bincount(pos, weights=k * (e - share), minlength=len(tested)) / n
+        stat = n_heap[tested]
+        p_pool = stats.binom.sf(stat - 1, n, expected)
+    on_own = np.flatnonzero(ser["n"] >= max(min_series_n, 1))
+    s_n, s_k, s_e = ser["n"][on_own], ser["k"][on_own, 0], ser_e[on_own]
+    p_own = stats.binom.sf(s_k - 1, s_n, s_e)
+    p = np.concatenate([p_pool, p_own])
     q = bh_adjust(p)
     keep = (q < max(alert, warning)) | (p < info_p)
     if not keep.any():
         return empty_findings()
-    units, n, stat, expected, p, q = (x[keep] for x in (tested, n, stat, expected, p, q))
+    units = np.concatenate([tested, ser["u"][on_own]])
+    ind = np.concatenate([np.full(len(tested), -1), ser["i"][on_own]])
+    n = np.concatenate([n, s_n])
+    stat = np.concatenate([stat, s_k])
+    expected = np.concatenate([expected, s_e])
+    units, ind, n, stat, expected, p, q = (
+        x[keep] for x in (units, ind, n, stat, expected, p, q))
     observed = stat / n
+    indicator = np.where(ind >= 0, cube.indicators[np.maximum(ind, 0)], None)
     out = pd.DataFrame({
         "unit": cube.units[units], "unit_type": cube.unit_type[units],
+        "indicator": pd.array(indicator, dtype="str"),
         "statistic": stat, "expected": expected, "p_value": p, "q_value": q,
         "observed": observed,
         "upper": stats.binom.isf(0.05, n, expected) / n,
         "period": period if period is not None else np.nan})
     low = figure_text(min_value)
+    names = ["" if i is None else catalogue.indicator_name(i) for i in indicator]
     out["message"] = [
-        f"{un}报送的{nn}个不小于{low}的数值中，尾数为0或5的有{int(kk)}个，占{o * 100:.1f}%，"
-        f"按其数值范围应约为{ex * 100:.0f}%，p={p_text(pv)}"
-        for un, nn, kk, o, ex, pv in zip(out["unit"], n, stat, observed, expected, p)]
+        f"{un}{name}报送的{nn}个不小于{low}的数值中，尾数为0或5的有{int(kk)}个，"
+        f"占{o * 100:.1f}%，按其数值范围应约为{ex * 100:.0f}%，p={p_text(pv)}"
+        for un, name, nn, kk, o, ex, pv in zip(out["unit"], names, n, stat, observed,
+                                               expected, p)]
     return finish(out, "last_digit", info_p=info_p, alert=alert, warning=warning)
 
 

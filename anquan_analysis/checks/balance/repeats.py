@@ -17,6 +17,7 @@ from ... import catalogue
 from ...panel import as_panel
 from ...findings import empty_findings, figure_text
 from .common import finish
+from . import floors
 from .._wording import p_text
 from .._stats import bh_of_smallest
 
@@ -107,12 +108,14 @@ def _log_sum_powers(m, r, lv, lo, sizes) -> np.ndarray:
     return _segment_logsumexp(terms, starts)
 
 
-def _run_lengths(v: np.ndarray, valid: np.ndarray, follows: np.ndarray, end=None):
+def _run_lengths(v: np.ndarray, valid: np.ndarray, follows: np.ndarray, end=None,
+                 floor=None):
     """Runs of equal positive figures along the last axis of ``v`` (rows × periods;
     ``valid`` marks the figures of the series, ``follows`` the periods directly
-    after the one before).  Returns (length, last period) per row: of the longest
-    run, the latest when equal, or with ``end`` of the run ending there (length 0
-    when there is no positive figure at ``end``)."""
+    after the one before), leaving out runs at the row's ``floor`` (NaN: none).
+    Returns (length, last period) per row: of the longest run, the latest when
+    equal, or with ``end`` of the run ending there (length 0 when there is no
+    positive figure at ``end``, or it is at the floor)."""
     n_t = v.shape[-1]
     small = np.int16 if n_t * (n_t + 2) < 2 ** 15 else np.int64
     idx = np.arange(n_t, dtype=small)
@@ -125,6 +128,8 @@ def _run_lengths(v: np.ndarray, valid: np.ndarray, follows: np.ndarray, end=None
     start = np.where(same, small(0), idx)
     np.maximum.accumulate(start, axis=-1, out=start)
     positive = valid & (v > 0)
+    if floor is not None:
+        positive &= v != floor[..., None]
     if end is not None:
         length = np.where(positive[..., end], end - start[..., end] + 1, 0)
         return length.astype(np.int64), np.full(length.shape, end, dtype=np.int64)
@@ -135,11 +140,13 @@ def _run_lengths(v: np.ndarray, valid: np.ndarray, follows: np.ndarray, end=None
     return best // n_t, best % n_t
 
 
-def _series_runs(cube, period, min_run: int, keep_len: int):
+def _series_runs(cube, period, min_run: int, keep_len: int, floor_options: dict | None):
     """The run to test in every series of count indicators (unit × indicator ×
     frequency): the longest run of equal positive integer figures in consecutive
     periods (the latest when equal), or with ``period`` the run ending at it.
     Figures that are not integers are left out of the series, as if not reported.
+    With ``floor_options`` (``floors.mandated_minimum``'s options), runs at the unit's
+    mandated minimum are not candidates.
 
     Returns (a dict of arrays, one entry per run of length ≥ ``keep_len`` in a
     series of at least ``min_run`` figures, and the number of series with at least
@@ -164,6 +171,8 @@ def _series_runs(cube, period, min_run: int, keep_len: int):
         t_axis = cols  # local period → position on the cube's period axis
         if n_t == cube.shape[2] and (n_t < 2 or (np.diff(cols) == 1).all()):
             cols = slice(None)  # the whole axis in order: a view, no copy
+        floor = (floors.mandated_minimum(cube, cols, **floor_options)
+                 if floor_options is not None else np.full((n_u, n_i), np.nan))
         step = max(1, _BLOCK_CELLS // max(1, n_i * n_t))
         frac = np.empty((min(step, n_u), n_i, n_t))
         valid = np.empty(frac.shape, dtype=bool)
@@ -183,13 +192,15 @@ def _series_runs(cube, period, min_run: int, keep_len: int):
             if end is not None:
                 # only series with a positive figure at P (repeating the one before
                 # it when runs of one are not wanted) can have a run ending there
-                hit = tested & ok[:, :, end] & (v[:, :, end] > 0)
+                fl = floor[u0:u0 + nb]
+                hit = tested & ok[:, :, end] & (v[:, :, end] > 0) & (v[:, :, end] != fl)
                 if keep_len > 1:
                     hit &= follows[end] & (v[:, :, end] == v[:, :, end - 1])
                 uu, ii = np.nonzero(hit)
-                length, last = _run_lengths(v[uu, ii], ok[uu, ii], follows, end)
+                length, last = _run_lengths(v[uu, ii], ok[uu, ii], follows, end,
+                                            floor=fl[uu, ii])
             else:
-                length, last = _run_lengths(v, ok, follows)
+                length, last = _run_lengths(v, ok, follows, floor=floor[u0:u0 + nb])
                 sel = tested & (length >= keep_len)
                 uu, ii = np.nonzero(sel)
                 length, last = length[uu, ii], last[uu, ii]
@@ -208,10 +219,45 @@ def _series_runs(cube, period, min_run: int, keep_len: int):
 
 
 def repeated_value(panel, *, period=None,
-                   min_run: int = 3, min_ratio: float = 0.1, info_p: float = 1e-3,
+                   min_run: int = 3, min_ratio: float = 0.1, mandated_minimum: bool = True,
+                   floor_min_units: int = 5, floor_unit_share: float = 0.5,
+                   floor_mass: float = 0.3, floor_below: float = 0.1, info_p: float = 1e-3,
                    alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
     """One unit reporting the same positive figure in consecutive periods.
 
+    Parameters
+    ----------
+    panel : DataFrame or Panel
+        The long panel (``dataset.PANEL_COLUMNS``) or a ``panel.Panel``; not modified.
+    period : str, optional
+        Test the runs that end at P (figures of P's frequency up to P); None tests
+        the longest run of every series.
+    min_run : int
+        Runs shorter than this are tested but not reported; series with fewer
+        figures are not tested.
+    min_ratio : float
+        The smallest variance/mean ratio the null may take (see Notes).
+    mandated_minimum : bool
+        Leave out runs at the indicator's mandated minimum (see Notes); False tests
+        every run.
+    floor_min_units, floor_unit_share, floor_mass, floor_below : int, float, float, float
+        How a mandated minimum is recognised (``floors.mandated_minimum``: peers
+        needed, share of units whose smallest figure it is, share of the positive
+        figures at it, largest share of the figures below it).
+    info_p : float
+        Rows that are neither warning nor alert are returned only below this raw p.
+    alert, warning : float
+        q-value thresholds of the severities.
+
+    Returns
+    -------
+    DataFrame of ``findings.FINDINGS_COLUMNS``, one row per series found:
+    ``indicator`` its indicator, ``period`` the run's last period, ``observed``
+    the repeated value, ``expected`` the series mean μ, ``statistic`` the run
+    length L, ``p_value`` and ``q_value``.
+
+    Notes
+    -----
     For each unit and count indicator, the longest run of equal positive values
     in consecutive periods (with ``period=P``: the run ending at P), length L in a
     series of T periods.  Null model: the unit's figures are independent draws with
@@ -226,15 +272,27 @@ def repeated_value(panel, *, period=None,
     A series is one unit's integer figures on one indicator in the periods of one
     frequency (figures that are not whole numbers are left out of it).
 
-    Rows: period = the run's last period, observed = the repeated value,
-    expected = μ, statistic = L.
+    A run at the indicator's mandated minimum is not a candidate (the longest run
+    at any other value is tested): one session or one meeting every month is what
+    a quota looks like, and an honest unit doing the minimum reports it month after
+    month.  The minimum is read from the peers' figures of that frequency
+    (``floors.mandated_minimum``): the commonest of the units' smallest positive
+    figures, when it is the smallest figure of at least ``floor_unit_share`` of
+    the units of the type (at least ``floor_min_units`` of them, else all units),
+    at least ``floor_mass`` of their positive figures, and no more than
+    ``floor_below`` of their figures (zeros included) are below it.  No Poisson
+    count passes as a floor; "1 plus a few" (1 + Poisson(λ ≤ 1.2)) does.  A flat
+    line at any other value is still tested.
     """
     cube = as_panel(panel).series(period)
     if not cube.values.size:
         return empty_findings()
     # Runs of one figure have p = 1: they cannot lower another run's q (BH), so
     # they are left out unless min_run asks to report them.
-    runs, n_tests = _series_runs(cube, period, min_run, keep_len=1 if min_run <= 1 else 2)
+    floor_options = (dict(min_units=floor_min_units, unit_share=floor_unit_share,
+                          mass=floor_mass, below=floor_below) if mandated_minimum else None)
+    runs, n_tests = _series_runs(cube, period, min_run, keep_len=1 if min_run <= 1 else 2,
+                                 floor_options=floor_options)
     if runs is None:
         return empty_findings()
     # the order the runs had as one row per series: by length, then series
