@@ -169,3 +169,12 @@ def test_oracle_rarely_flags_honest_units():
         flagged += o.loc[(o["severity"] != "info") & o["unit"].notna(), "unit"].nunique()
         units += 50
     assert flagged / units <= 0.01
+
+
+def test_bh_by_hand():
+    """q_(i) = min over j ≥ i of p_(j)·m/j; NaN is not a test."""
+    from anquan_analysis.evaluation.oracle import bh_adjust
+    q = bh_adjust([0.01, 0.04, np.nan, 0.03, 0.5])
+    # sorted 0.01, 0.03, 0.04, 0.5 (m = 4): 0.04, 0.06 → 0.0533, 0.0533, 0.5
+    assert q[[0, 1, 3, 4]] == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.5])
+    assert np.isnan(q[2])
