@@ -157,3 +157,30 @@ def test_hostile_benchmark_prints_every_case_with_time_and_memory():
     assert outcome["hidden_part_5MB_blank.xlsx"] == "ok"
     assert re.search(r"FIGURE largest peak for an input under 1 MB: " + NUMBER
                      + r" MB \(\S+\) \| target ≤ 1024 MB: (met|MISSED)", out)
+
+
+def test_detection_grid_quick_prints_every_cell_kind_and_target():
+    """benchmarks/detection.py --quick: two cells of the grid, checks beside the oracle."""
+    done = subprocess.run([sys.executable, str(BENCH / "detection.py"), "--quick"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    assert re.search(r"machine: \d+ CPUs", out)
+    assert "cannot detect at all" in out and "own check is not in the package yet" in out
+    assert re.search(r"\[1/2\]  50 gamma4 +20% strong: \d+ districts", out)
+    assert re.search(r"\[2/2\]  30 lognormal +10% mild: \d+ districts", out)
+    header = next(line for line in out.splitlines() if line.split()[:2] == ["cell", "districts"])
+    for col in ("group", "low", "zero", "surge", "self", "ident", "flat", "digit", "round",
+                "pinned", "rule", "step", "clean FA", "null FA"):
+        assert col in header
+    # every cell line: recall as checks/oracle, false alarms as checks/oracle
+    rows = [line for line in out.splitlines() if re.match(r"\s+\d+ (gamma|lognormal)", line)]
+    assert len(rows) == 2
+    for line in rows:
+        assert len(re.findall(r"\d\.\d\d/\d\.\d\d", line)) >= 10
+        assert len(re.findall(r"\d+\.\d%/\d+\.\d%", line)) == 2
+    targets = re.findall(r"^TARGET (.+): (met|MISSED) in \d+/1 strong cells", out, re.M)
+    names = {t[0] for t in targets}
+    assert {"clean units flagged ≤ 3 %", "null-city units flagged ≤ 1 %",
+            "coordinated_group recall ≥ 0.9", "pinned_rate recall ≥ 0.95 × oracle"} <= names
+    assert re.search(r"FIGURE detection grid: 2 cells, \d+ districts", out)

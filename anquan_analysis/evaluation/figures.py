@@ -1,82 +1,24 @@
-"""How well each check finds what was injected into a synthetic city (methods.ipynb).
-
-Scoring, per check id, on a ``synth.make_city`` city whose ``truth`` names every
-injected anomaly by the check id that should find it:
-
-* detection rate: of the units injected with that kind, the share the check flags
-  (any finding at ``min_severity`` or worse for the unit, in any period); a kind
-  injected for the whole district (no unit) counts as detected when the check
-  raises any finding at that severity;
-* false-alarm rate: of the clean units (no truth row of any kind), the share the
-  check flags.
-
-``check_figure`` draws one picture per check that shows what the check looks at.
+"""The methods notebook's tables and pictures on a ``synth.make_city`` city: its
+Dataset, the scores of ``score.score_checks`` in Chinese, the rates as bars, and
+``check_figure``, one picture per check that shows what the check looks at.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .catalogue import indicator_name
-from .dataset import Dataset
-from .findings import CHECK_FAMILIES, CHECK_ZH
-
-_RANK = {"alert": 0, "warning": 1, "info": 2}
-
+from ..catalogue import indicator_name
+from ..dataset import Dataset
+from ..findings import CHECK_ZH
+from .score import _blank
 
 def city_dataset(city) -> Dataset:
     """A ``Dataset`` of a synthetic city (panel, exposure, ledger and its effective
     counts), as ingest would give from its bundled files."""
-    from .ledger import effective_counts
+    from ..ledger import effective_counts
 
     return Dataset(panel=city.panel, exposure=city.exposure, ledger=city.ledger,
                    ledger_counts=effective_counts(city.ledger))
-
-
-def _blank(s: pd.Series) -> pd.Series:
-    return s.isna() | (s.astype(str).str.strip() == "")
-
-
-def score_checks(findings: pd.DataFrame, truth: pd.DataFrame, units, *,
-                 min_severity: str = "warning") -> pd.DataFrame:
-    """Detection and false-alarm rates per check (see the module docstring).
-    ``units`` lists every unit of the city.  Columns: check, 检查项目, injected (units,
-    or 1 for a district-wide kind), detected, detection_rate, clean_units,
-    false_alarms, false_alarm_rate, missed (names, '、'-joined)."""
-    for col in ("check", "unit", "severity"):
-        if col not in findings.columns:
-            raise ValueError(f"score_checks: findings missing column {col!r}")
-    for col in ("kind", "unit"):
-        if col not in truth.columns:
-            raise ValueError(f"score_checks: truth missing column {col!r}")
-    flagged = findings.loc[findings["severity"].map(_RANK) <= _RANK[min_severity]]
-    unit_truth = truth.loc[~_blank(truth["unit"])]
-    dirty = set(unit_truth["unit"])
-    clean = sorted(set(units) - dirty)
-    hits = flagged.loc[~_blank(flagged["unit"])][["check", "unit"]].drop_duplicates()
-    want = unit_truth[["kind", "unit"]].drop_duplicates().rename(columns={"kind": "check"})
-    found = want.merge(hits.assign(hit=True), on=["check", "unit"], how="left")
-    found["hit"] = found["hit"].fillna(False).astype(bool)
-    per = found.groupby("check").agg(injected=("unit", "size"), detected=("hit", "sum"))
-    per["missed"] = found.loc[~found["hit"]].groupby("check")["unit"].agg("、".join)
-    # District-wide kinds: one injection, detected if the check said anything.
-    group_kinds = set(truth.loc[_blank(truth["unit"]), "kind"]) - set(per.index)
-    any_hit = set(flagged["check"])
-    for kind in sorted(group_kinds):
-        per.loc[kind, ["injected", "detected"]] = [1, int(kind in any_hit)]
-    false = hits.loc[hits["unit"].isin(clean)].groupby("check").size()
-    out = pd.DataFrame(index=[c for c in CHECK_FAMILIES])
-    out = out.join(per).join(false.rename("false_alarms"))
-    out[["injected", "detected", "false_alarms"]] = (
-        out[["injected", "detected", "false_alarms"]].fillna(0).astype("int64"))
-    out["detection_rate"] = out["detected"] / out["injected"].where(out["injected"] > 0)
-    out["clean_units"] = len(clean)
-    out["false_alarm_rate"] = out["false_alarms"] / max(len(clean), 1)
-    out["missed"] = out["missed"].fillna("")
-    out = out.rename_axis("check").reset_index()
-    out.insert(1, "检查项目", out["check"].map(CHECK_ZH))
-    return out[["check", "检查项目", "injected", "detected", "detection_rate", "clean_units",
-                "false_alarms", "false_alarm_rate", "missed"]]
 
 
 def scores_zh(scores: pd.DataFrame) -> pd.DataFrame:
@@ -126,9 +68,9 @@ def _first_period(truth: pd.DataFrame, check: str):
 def check_figure(check: str, ds: Dataset, findings: pd.DataFrame, truth: pd.DataFrame):
     """One figure showing what ``check`` looks at on the synthetic city, with the
     injected units marked.  ``findings`` are the checks' results on ``ds``."""
-    from . import indicators, plots
-    from .checks.outliers import funnel_table
-    from .periods import sort_periods
+    from .. import indicators, plots
+    from ..checks.outliers import funnel_table
+    from ..periods import sort_periods
 
     panel = ds.panel
     injected = _units_of(truth, check)
