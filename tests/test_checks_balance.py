@@ -208,14 +208,14 @@ def test_schema_no_mutation_and_missing_column():
 
 # --------------------------------------------------------------------- synthetic city
 
-# synth's "underdispersion" towns agree a figure within ±1 all year: a coordinated
-# group, found by matching_series since issue 12 (underdispersion names groups
-# only, with no unit, and needs a tightening against the group's own past).
+# synth's coordinated towns agree a figure within ±1 all year (truth kind
+# matching_series; underdispersion names groups only, with no unit, and needs a
+# tightening against the group's own past).
 # The synthetic city's pinned units found 45–51 hazards among peers whose honest
 # rates spread over 68–93%: under the city's own model all of them rectified is a
 # one-in-500 event, which the binomial (ρⁿ ≈ 1e-5) finds and the default
 # beta-binomial, with the spread at its 80% bound (p ≈ 0.04), mostly does not.
-KINDS = {"underdispersion": balance.matching_series, "identical_values": balance.identical_values,
+KINDS = {"matching_series": balance.matching_series, "identical_values": balance.identical_values,
          "pinned_rate": functools.partial(balance.pinned_rate, model="binomial"),
          "repeated_value": balance.repeated_value, "last_digit": balance.last_digit,
          "benford": balance.benford}

@@ -172,6 +172,7 @@ def test_bundled_drafts_hold_no_statistics_and_no_codes(bundled, period, level):
 def test_bundled_quarter_names_its_zero_reporters(bundled):
     a = A.assess_dataset(bundled, "2024Q3", "quarter")
     text = draft_problems(a.findings, period="2024Q3")
+    # the four injected low and zero reporters, and no clean unit (梨园镇 is a pinned-rate
+    # unit, low by chance under the old additive model, not under the gamma funnel)
     assert ("一是从排查数量上看，区市场监管局、区消防救援支队、白鹤镇、高峰镇重大事故隐患排查数"
-            "连续3个季度报送为“0”，按监管企业数测算分别应约17项、17项、14项、14项；梨园镇截至9月底"
-            "累计重大事故隐患排查数为26项，按监管企业数测算应约45项，明显低于同类单位水平。") in text
+            "连续3个季度报送为“0”，按监管企业数测算分别应约21项、21项、10项、10项。") in text

@@ -76,7 +76,12 @@ def test_progress_table_of_a_quarter_has_no_previous_quarter():
     assert t.loc["重大事故隐患排查数", "累计"] == 23
 
 
-def test_ranking_table_expected_counts_from_the_other_units_rate(march):
+def test_ranking_table_expected_counts_from_the_other_units_rate():
+    # the report's funnel follows low_outlier's options: here the pooled rate of the
+    # other units (model sqrt-normal), which can be worked by hand
+    march = A.assess_dataset(_dataset(), "2024-03", "month",
+                             thresholds={"low_outlier": {"model": "sqrt-normal"}})
+    assert (march.funnel["model"] == "sqrt-normal").all()
     r = A.ranking_table(march).set_index("单位")
     # to date: 甲 10, 乙 5, 丙 8 with 100, 50, 200 enterprises; every unit's peers are all
     # the others (no type has 5 units): 甲 13/250·100 = 5.2, 乙 18/300·50 = 3, 丙 15/150·200 = 20

@@ -138,7 +138,7 @@ def test_plain_ledger_reproduces_the_panel(plain):
 
 def test_truth_lists_every_kind_with_disjoint_units(city):
     kinds = set(city.truth["kind"])
-    assert kinds == {"low_outlier", "zero_report", "underdispersion", "identical_values",
+    assert kinds == {"low_outlier", "zero_report", "matching_series", "identical_values",
                      "repeated_value", "last_digit", "benford", "pinned_rate", "surge",
                      "group_shift", "rule_violation", "low_self_report",
                      "sector_concentration", "total_mismatch"}
@@ -185,7 +185,7 @@ def test_injected_hazard_anomalies_by_construction(city):
 def test_injected_balance_anomalies_by_construction(city):
     w = wide(city)
     inspected = w["units_inspected"].unstack()
-    group = truth_units(city, "underdispersion")
+    group = truth_units(city, "matching_series")
     assert len(group) == 6
     spread = inspected.loc[group].max() - inspected.loc[group].min()
     assert (spread <= 2).all()

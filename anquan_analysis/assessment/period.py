@@ -7,6 +7,7 @@ the checks, the funnel and every section table.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -149,7 +150,12 @@ def assess_dataset(ds: Dataset, period: str, level: str, thresholds: dict | None
                 "months_after": settings.report_deadline_months_after})
         findings = concat_findings([findings, reporting_findings(
             pv.to_frame(), period, roster=roster, report_dates=report_dates, options=extra)])
-    funnel = funnel_table(pv, indicator=KEY_INDICATOR, exposure=lv.exposure, period=period)
+    # the funnel of the report is the one low_outlier judges: the same model and options
+    takes = inspect.signature(funnel_table).parameters
+    same = {k: v for k, v in thresholds.get("low_outlier", {}).items()
+            if k in takes and k not in ("indicator", "exposure", "period")}
+    funnel = funnel_table(pv, indicator=KEY_INDICATOR, exposure=lv.exposure, period=period,
+                          **same)
     return Assessment(dataset=lv, panel=pv, period=period, level=level, findings=findings,
                       funnel=funnel, thresholds=thresholds, roster=roster, settings=settings)
 

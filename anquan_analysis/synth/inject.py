@@ -80,7 +80,7 @@ def inject_figures(rng, v, truth, units, periods, n_months, shift_at, *, low, ze
     agreed = np.round(np.median(v[under, :, k], axis=0))
     v[under, :, k] = agreed[None, :] + rng.integers(-1, 2, size=(len(under), n_months))
     for i in under:
-        truth.append(("underdispersion", names[i], "", "units_inspected",
+        truth.append(("matching_series", names[i], "", "units_inspected",
                       "与其他5个镇街每月部门检查家次相差不超过1（保持平衡）"))
 
     # One town copies the other's whole row in four consecutive months.

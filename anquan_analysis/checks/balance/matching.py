@@ -164,6 +164,8 @@ def _peer_groups(cube, group_by, max_group_units) -> np.ndarray:
     gid = gid.astype(np.intp)
     if "unit_type" in group_by:
         gid[cube.unit_type == ""] = -1
+    if not (gid >= 0).any():  # no unit with a type: no peer group
+        return gid
     size = np.bincount(gid[gid >= 0], minlength=int(gid.max()) + 1 if len(gid) else 0)
     big = (gid >= 0) & (size[np.maximum(gid, 0)] > max_group_units)
     if big.any() and "parent" not in group_by:
