@@ -236,6 +236,12 @@ def unit_period_heatmap(panel: pd.DataFrame, indicator: str = "major_hazards_fou
     else:
         grid = grid.reindex(list(dict.fromkeys(str(u) for u in units)))
     grid = grid.head(max_units)
+    if not grid.notna().to_numpy().any():  # nothing to colour: say so, do not fail
+        fig, ax = _axes(ax, (6, 2.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"本期数据未包含{indicator_name(indicator)}", ha="center", va="center")
+        ax.set_title(title or f"各单位{indicator_name(indicator)}")
+        return fig
     fig, ax = _axes(ax, (min(3 + 0.6 * grid.shape[1], 14), max(3.0, 0.22 * len(grid) + 1.5)))
     if annot is None:
         annot = grid.size <= 800

@@ -196,3 +196,14 @@ def test_seaborn_style_keeps_the_cjk_font_and_grid():
     assert matplotlib.rcParams["font.sans-serif"][0] == plots.CJK_FONT_NAME
     assert matplotlib.rcParams["axes.grid"] is True
     assert matplotlib.colors.to_hex(matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][0]) == "#4c72b0"
+
+
+def test_heatmap_of_an_indicator_the_data_lacks_says_so_instead_of_failing():
+    # issue 16: tables without 重大事故隐患排查数 crashed the report's heatmap
+    import pandas as pd
+    from anquan_analysis import plots
+    panel = pd.DataFrame({"unit": ["甲"], "period": ["2024-01"], "indicator": ["drills"],
+                          "value": [3.0]})
+    fig = plots.unit_period_heatmap(panel, "major_hazards_found")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["本期数据未包含重大事故隐患排查数"]

@@ -84,8 +84,10 @@ def check_figure(check: str, ds: Dataset, findings: pd.DataFrame, truth: pd.Data
     if check in ("zero_report", "underdispersion", "matching_series"):
         f = findings.loc[findings["check"] == check, "unit"].dropna()
         units = list(dict.fromkeys(injected + list(f)))
-        if check == "underdispersion":  # the injected towns among all their peers
-            types = set(panel.loc[panel["unit"].isin(injected), "unit_type"])
+        if check == "underdispersion":  # the coordinated towns among all their peers
+            towns = _units_of(truth, "matching_series") or injected
+            indicator = _indicator_of(truth, "matching_series", indicator)
+            types = set(panel.loc[panel["unit"].isin(towns), "unit_type"])
             units = list(panel.loc[panel["unit_type"].isin(types), "unit"].unique())
         sub = panel.loc[panel["unit"].isin(units)]
         return plots.unit_period_heatmap(sub, indicator, title=title)
