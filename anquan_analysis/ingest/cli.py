@@ -38,6 +38,12 @@ def run_command(args) -> int:
                 campaign_start=args.campaign_start, campaign_end=args.campaign_end,
                 aliases=aliases)
     ds.save(args.output)
+    from ..provenance import build_provenance, write_provenance
+
+    first = Path(args.paths[0])
+    # no clock: the same files give the same bytes (the assessment stamps its own time)
+    write_provenance(build_provenance(first if first.is_dir() else first.parent, ds.summary,
+                                      read_at=""), args.output)
     for line in summary_lines(ds):
         print(line)
     for line in draft_mapping_lines(args.paths, ds.unknown_columns):
