@@ -105,8 +105,8 @@ def build_provenance(data_dir, summary: pd.DataFrame, *, skipped=(),
     files = []
     if summary is not None and len(summary):
         s = summary.assign(file=summary["file"].astype("str"),
-                           kind=summary["kind"].fillna("").astype("str"),
-                           note=summary["note"].fillna("").astype("str"))
+                           kind=summary["kind"].astype("str").fillna(""),
+                           note=summary["note"].astype("str").fillna(""))
         for name, g in s.groupby("file", sort=False):
             path = Path(name)
             read = g[g["kind"] != ""]
