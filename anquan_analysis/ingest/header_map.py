@@ -42,7 +42,7 @@ IGNORE = frozenset({"不读", "忽略", "ignore", "-"})
 MIN_SCORE = 60.0
 # Candidates within this many points of the best are close enough for the header's
 # unit to choose between them (主要负责人培训 scores the same against 场次 and 人次).
-UNIT_MARGIN = 12.0
+UNIT_MARGIN = 15.0
 
 
 @lru_cache(maxsize=1)
@@ -74,8 +74,9 @@ def suggest_indicator(label, unit: str | None = None, *,
 
     Notes
     -----
-    Scores are rapidfuzz's ``WRatio`` over every Chinese name and alias of the
-    catalogue, the best per indicator; ties are broken by the catalogue's order, so
+    Scores are rapidfuzz's ``WRatio`` of the label, and of the label joined with its
+    unit, against every Chinese name and alias of the catalogue, the best per
+    indicator; ties are broken by the catalogue's order, so
     the suggestion is deterministic.
     """
     from rapidfuzz import fuzz, process
@@ -86,8 +87,10 @@ def suggest_indicator(label, unit: str | None = None, *,
     if not key:
         return None
     names, codes = _choices()
-    hits = process.extract(key, names, scorer=fuzz.WRatio, score_cutoff=MIN_SCORE,
-                           limit=None)
+    # the unit joined to the name is a phrasing too (主要负责人培训 + 人次)
+    hits = [h for q in dict.fromkeys([key, key + unit if unit else key])
+            for h in process.extract(q, names, scorer=fuzz.WRatio, score_cutoff=MIN_SCORE,
+                                     limit=None)]
     best: dict[str, float] = {}
     for _, score, i in hits:
         if codes[i] != exclude:
