@@ -43,6 +43,9 @@ MIN_SCORE = 60.0
 # Candidates within this many points of the best are close enough for the header's
 # unit to choose between them (主要负责人培训 scores the same against 场次 and 人次).
 UNIT_MARGIN = 15.0
+# No catalogue name is longer than 20 characters: a longer header is no indicator's
+# name (and a hostile one of 30,000 characters is not compared at all).
+MAX_LABEL = 40
 
 
 @lru_cache(maxsize=1)
@@ -79,13 +82,18 @@ def suggest_indicator(label, unit: str | None = None, *,
     indicator; ties are broken by the catalogue's order, so
     the suggestion is deterministic.
     """
-    from rapidfuzz import fuzz, process
-
     from .headers import strip_prefix
 
     key = strip_prefix(normalise_label(label))
-    if not key:
+    if not key or len(key) > MAX_LABEL:
         return None
+    return _suggest(key, unit, exclude)
+
+
+@lru_cache(maxsize=4096)
+def _suggest(key: str, unit: str | None, exclude: str | None) -> tuple[str, float] | None:
+    from rapidfuzz import fuzz, process
+
     names, codes = _choices()
     # the unit joined to the name is a phrasing too (主要负责人培训 + 人次)
     hits = [h for q in dict.fromkeys([key, key + unit if unit else key])
