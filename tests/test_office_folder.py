@@ -262,6 +262,7 @@ def test_assess_on_the_office_folder(assessed, office):
     assert wb.sheetnames[-1] == "数据来源"
     shas = {c.value for row in wb["数据来源"].iter_rows() for c in row}
     assert sept["sha256"] in shas
+    assert ">data</td>" in (d / "reports" / "index.html").read_text("utf-8")  # the index names it
     lists = sorted(p.name for p in (out / "问题清单").iterdir())
     flagged = pd.read_excel(out / "findings.xlsx", sheet_name=None, header=2,
                             engine="openpyxl")
