@@ -345,7 +345,7 @@ def bulletin_from_assessment(a, path, *, settings: Settings | None = None,
     settings = settings or a.settings or Settings()
     code = settings.key_indicator_code()
     funnel = a.funnel
-    if code != "major_hazards_found":
+    if code != getattr(a, "key_indicator", "major_hazards_found"):
         from .checks.outliers import funnel_table
 
         funnel = funnel_table(a.panel, indicator=code, exposure=a.dataset.exposure,
@@ -369,11 +369,15 @@ def configure_parser(p) -> None:
 
     p.add_argument("--period", action="append", required=True,
                    help="period (2024-09, 2024Q3, 2024年三季度 …); repeatable")
-    p.add_argument("--data", default=str(config.SYNTH_DIR),
+    p.add_argument("--data", default=None,
                    help="data folder: reports, exposure, ledger, and optionally 单位名册.csv "
-                        "and anquan.toml (default: bundled data)")
-    p.add_argument("--output", default=str(config.REPORTS),
-                   help="reports folder: writes <output>/<period>/bulletin.docx")
+                        f"and anquan.toml (default: the bundled demonstration data, {config.SYNTH_DIR})")
+    p.add_argument("--output", default=None,
+                   help="reports folder: writes <output>/<period>/bulletin.docx (default: "
+                        "<data>/reports; the bundled data's: the project's reports/)")
+    p.add_argument("--key-indicator", default=None,
+                   help="the indicator the annex ranks on (code or Chinese name; default: "
+                        "anquan.toml's key_indicator, else major_hazards_found)")
 
 
 def run_command(args) -> int:
@@ -381,17 +385,24 @@ def run_command(args) -> int:
     from .periods import parse_period, period_freq
     from .roster import unlisted_units
 
+    from .provenance import default_folders
+    from .settings import check_key_indicator
+
+    data, output, notes = default_folders(args.data, args.output)
+    for line in notes:
+        print(f"anquan bulletin: {line}", file=sys.stderr)
+    key = check_key_indicator(args.key_indicator) if args.key_indicator else None
     levels = {"M": "month", "Q": "quarter"}
     for text in args.period:
         period = parse_period(text)
         if period_freq(period) not in levels:
             print(f"anquan bulletin: {text!r}: only months and quarters", file=sys.stderr)
             return 2
-        a = run_assessment(args.data, period, levels[period_freq(period)])
+        a = run_assessment(data, period, levels[period_freq(period)], key_indicator=key)
         if a.roster is not None:
             for r in unlisted_units(a.frame, a.roster, period).itertuples():
                 hint = f" (likely {r.likely!r} of the roster)" if isinstance(r.likely, str) else ""
                 print(f"  unit {r.unit!r} is not on the roster{hint}", file=sys.stderr)
-        path = bulletin_from_assessment(a, Path(args.output) / period / BULLETIN_FILE)
+        path = bulletin_from_assessment(a, Path(output) / period / BULLETIN_FILE)
         print(f"wrote {path}")
     return 0

@@ -61,6 +61,12 @@ class Panel:
     approx : numpy.ndarray of bool or None
         Same shape: the figure was typed as approximate (``17万余``); None when no
         figure was.
+    months : numpy.ndarray of uint8 or None
+        Same shape, for a panel at quarter level (``at_level``): which months of the
+        quarter the figure is made of, bit m for its (m+1)-th month (0b101: the first
+        and the third; a quarterly figure covers all three); None where each figure
+        is one period's own.  Two figures of a unit's quarter compare only when they
+        cover the same months (``checks.consistency``).
     """
 
     units: np.ndarray
@@ -71,12 +77,14 @@ class Panel:
     values: np.ndarray
     approx: np.ndarray | None = None
     _memo: dict = field(default_factory=dict, repr=False)
+    months: np.ndarray | None = None
 
     def __post_init__(self):
         # read-only, so that views handed to one reader cannot change another's figures
         self.values.flags.writeable = False
-        if self.approx is not None:
-            self.approx.flags.writeable = False
+        for a in (self.approx, self.months):
+            if a is not None:
+                a.flags.writeable = False
 
     # ----------------------------------------------------------------- building
     @classmethod
@@ -239,21 +247,31 @@ class Panel:
         quarters = sorted({str(pd.Period(p, freq="M").asfreq("Q")) if period_freq(p) == "M"
                            else p for p in sub.periods}, key=period_bounds)
         values = np.full(sub.shape[:2] + (len(quarters),), np.nan)
+        months = np.zeros(values.shape, dtype=np.uint8)
         approx = np.zeros(values.shape, dtype=bool) if sub.approx is not None else None
         for k, q in enumerate(quarters):
-            values[:, :, k] = sub.totals(sub.indicators, q, cumulative=False)
+            v, inside = sub.figures(sub.indicators, q, cumulative=False)
+            counts = ~np.isnan(v)
+            values[:, :, k] = np.where(counts.any(axis=2), np.nansum(v, axis=2), np.nan)
+            where = {p: j for j, p in enumerate(sub.periods)}
+            for j, p in enumerate(inside):  # a quarterly figure covers its three months
+                bits = (np.uint8(1 << ((int(p[5:7]) - 1) % 3)) if period_freq(p) == "M"
+                        else np.uint8(0b111) if sub.months is None
+                        else sub.months[:, :, where[p]])
+                months[:, :, k] |= np.where(counts[:, :, j], bits, np.uint8(0))
             if approx is not None:
                 t = sub.window(q, cumulative=False)
                 approx[:, :, k] = sub.approx[:, :, t].any(axis=2)
         return Panel(units=self.units, unit_type=self.unit_type, parent=self.parent,
                      indicators=self.indicators, periods=np.asarray(quarters, dtype=object),
-                     values=values, approx=approx)
+                     values=values, approx=approx, months=months)
 
     def _take_periods(self, t: np.ndarray) -> "Panel":
         approx = None if self.approx is None else self.approx[:, :, t]
+        months = None if self.months is None else self.months[:, :, t]
         return Panel(units=self.units, unit_type=self.unit_type, parent=self.parent,
                      indicators=self.indicators, periods=self.periods[t],
-                     values=self.values[:, :, t], approx=approx)
+                     values=self.values[:, :, t], approx=approx, months=months)
 
     # ------------------------------------------------------------------ a frame
     def to_frame(self) -> pd.DataFrame:
@@ -295,7 +313,7 @@ class Cube:
     here, with ``unit_type`` and ``parent`` as text ('' where missing, never a group
     of its own), ``period_freq`` (M/Q/H/Y per period), ``period_pos`` (position on
     the frequency's time line: year × periods a year + index) and ``period`` (the P
-    it was cut for, or None)."""
+    it was cut for, or None) and ``months`` (as ``Panel.months``, or None)."""
 
     units: np.ndarray
     unit_type: np.ndarray
@@ -308,6 +326,7 @@ class Cube:
     approx: np.ndarray | None
     period: str | None = None
     _memo: dict = field(default_factory=dict, repr=False)
+    months: np.ndarray | None = None
 
     @classmethod
     def of(cls, panel: Panel, t: np.ndarray, period) -> "Cube":
@@ -323,6 +342,7 @@ class Cube:
         if panel.approx is not None:
             approx = _take_axis(panel.approx, t, 2)[u][:, i]
             approx = approx if approx.any() else None
+        months = None if panel.months is None else _take_axis(panel.months, t, 2)[u][:, i]
         text = lambda a: np.where(pd.isna(a[u]), "", a[u]).astype(object)  # noqa: E731
         periods = panel.periods[t]
         return cls(units=panel.units[u], unit_type=text(panel.unit_type),
@@ -330,7 +350,7 @@ class Cube:
                    periods=periods,
                    period_freq=np.array([period_freq(p) for p in periods], dtype=object),
                    period_pos=np.array([_position(p) for p in periods], dtype=np.int64),
-                   values=v, approx=approx, period=period)
+                   values=v, approx=approx, period=period, months=months)
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -149,3 +149,70 @@ def load_settings(data_dir) -> Settings:
     defaults."""
     path = Path(data_dir) / SETTINGS_FILE
     return read_settings(path) if path.is_file() else Settings()
+
+
+def check_key_indicator(text: str) -> str:
+    """The catalogue code of a key indicator given on the command line (a code or a
+    Chinese name); InputError naming ``--key-indicator`` otherwise."""
+    try:
+        return replace(Settings(), key_indicator=text).key_indicator_code()
+    except InputError:
+        raise InputError("--key-indicator", f"{text!r} is not an indicator of the catalogue "
+                         "(a code such as major_hazards_found, or its Chinese name)") from None
+
+
+def parse_threshold(text: str) -> tuple[str, str, object]:
+    """``check.param=value`` (``--threshold low_outlier.alert=0.05``) as (check id,
+    keyword, value): the value read as TOML (numbers, true/false, "text"; a bare word
+    is text).  InputError naming ``--threshold`` for another form or an unknown check."""
+    from .findings import CHECK_FAMILIES, REPORTING_CHECKS
+
+    head, sep, value = text.partition("=")
+    check, dot, key = head.strip().partition(".")
+    if not (sep and dot and check and key.strip() and value.strip()):
+        raise InputError("--threshold", f"{text!r}: expected check.param=value, such as "
+                         "low_outlier.alert=0.05")
+    if check not in CHECK_FAMILIES and check not in REPORTING_CHECKS:
+        raise InputError("--threshold", f"{check!r} is not a check; checks: "
+                         + ", ".join(sorted({*CHECK_FAMILIES, *REPORTING_CHECKS})))
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()
+    return check, key.strip(), parsed
+
+
+def thresholds_from_args(items) -> dict:
+    """{check: {param: value}} of repeated ``--threshold check.param=value``; an
+    option the check does not take is an InputError naming ``--threshold``."""
+    import inspect
+
+    from .checks import CHECKS
+
+    out: dict = {}
+    for text in items or ():
+        check, key, value = parse_threshold(text)
+        if check in CHECKS:
+            params = inspect.signature(CHECKS[check]).parameters
+            takes = [n for n, p in params.items() if p.kind == p.KEYWORD_ONLY
+                     and n not in ("period", "exposure", "ledger_counts")]
+            if key not in params and not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+                raise InputError("--threshold", f"{check} has no option {key!r}; its options: "
+                                 + ", ".join(takes))
+        out.setdefault(check, {})[key] = value
+    return out
+
+
+def with_key_indicator(text: str, key_indicator: str) -> str:
+    """The text of an anquan.toml with ``key_indicator`` set (the command line's
+    ``--key-indicator`` over the file's): its own top-level key_indicator line
+    removed, the new one first (top-level keys precede the tables)."""
+    import json
+    import re
+
+    lines = text.splitlines()
+    first_table = next((i for i, line in enumerate(lines) if line.lstrip().startswith("[")),
+                       len(lines))
+    kept = [line for i, line in enumerate(lines)
+            if i >= first_table or not re.match(r"\s*key_indicator\s*=", line)]
+    return f"key_indicator = {json.dumps(key_indicator)}\n" + "\n".join(kept) + "\n"

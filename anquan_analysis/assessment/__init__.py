@@ -4,7 +4,8 @@
 folder          which files of a data folder are inputs; reading them
 period          the period model: levels, ``Assessment``, ``assess_dataset``
 sections        the table of each section of the report, and its headline
-record          summary.json and findings.xlsx
+record          summary.json, findings.xlsx, 问题清单/ (one workbook per unit)
+quality         the 数据质量 tables: coverage (indicator × month), unknown headers, corrections
 display         tables and paragraphs in a notebook, the plot style
 ==============  ===========================================================
 
@@ -15,8 +16,8 @@ each period: ``notebook_runs``).
 from .display import close_figures, notebook_setup, show, show_text, text_html
 from .folder import data_files, read_data_dir, read_periods, resolve_path, skipped_files
 from .period import (KEY_INDICATOR, Assessment, PeriodNotFound, assess_dataset,
-                     available_periods, ledger_counts_to_level, require_period,
-                     run_assessment)
+                     available_periods, ledger_counts_to_level, merge_thresholds,
+                     require_period, run_assessment)
 from .record import save_outputs, summary
 from .sections import (findings_table, headline, heatmap_units, history, progress_table,
                        ranking_table, rejects_table, sector_summary, sector_table,
@@ -26,7 +27,7 @@ __all__ = [
     "close_figures", "notebook_setup", "show", "show_text", "text_html",
     "data_files", "read_data_dir", "read_periods", "resolve_path", "skipped_files",
     "KEY_INDICATOR", "Assessment", "PeriodNotFound", "assess_dataset", "available_periods",
-    "ledger_counts_to_level", "require_period", "run_assessment",
+    "ledger_counts_to_level", "merge_thresholds", "require_period", "run_assessment",
     "save_outputs", "summary",
     "findings_table", "headline", "heatmap_units", "history", "progress_table",
     "ranking_table", "rejects_table", "sector_summary", "sector_table", "source_table",

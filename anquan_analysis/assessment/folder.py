@@ -9,16 +9,12 @@ import pandas as pd
 
 from .. import config
 from ..dataset import Dataset, compact_panel
-from ..roster import REPORT_DATES_FILE, ROSTER_FILES
-
 # Files of the bundled synthetic city that are not office inputs, or that repeat
 # another file's figures: truth.csv is the generator's answer key; reports_messy.xlsx
-# holds the same figures as reports_clean.csv, typed the way offices type them.
+# holds the same figures as reports_clean.csv, typed the way offices type them.  The
+# office's own files (roster, column mapping, report dates) are left out by the rule
+# of every folder (``ingest.reading.skip_reason``).
 SKIP_FILES = {"truth.csv", "readme.md"}
-# The office's own files beside its reports: the roster of units, the reports' dates
-# kept for an ingested dataset (roster.py).  anquan.toml and the reports folder are
-# not CSV/XLSX files and are never read as data.
-SKIP_FILES |= {name.lower() for name in (*ROSTER_FILES, REPORT_DATES_FILE)}
 ALTERNATES = {"reports_messy.xlsx": "reports_clean.csv"}
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from ..dataset import LEDGER_COUNT_COLUMNS, Dataset
 from ..panel import LEVELS, Panel, as_panel
 from ..periods import period_freq, period_name_zh, sort_periods, to_quarter
-from .folder import read_data_dir, resolve_path
+from .folder import read_data_dir, resolve_path, skipped_files
 
 KEY_INDICATOR = "major_hazards_found"
 
@@ -96,6 +96,13 @@ class Assessment:
         The office's roster of units (``roster.ROSTER_COLUMNS``), None without one.
     settings : settings.Settings or None
         The office's settings, None for the defaults.
+    key_indicator : str
+        The indicator units are ranked on (the funnel's): ``--key-indicator``, else
+        the settings' ``key_indicator``, else ``KEY_INDICATOR``.
+    provenance : dict or None
+        Where the data came from (``provenance.build_provenance``): the data folder,
+        each file with its SHA-256 and row counts, the package version; None when
+        not known (a dataset built in memory).
     """
 
     dataset: Dataset
@@ -107,6 +114,8 @@ class Assessment:
     thresholds: dict = field(default_factory=dict)
     roster: pd.DataFrame | None = None
     settings: object = None
+    key_indicator: str = KEY_INDICATOR
+    provenance: dict | None = None
 
     @property
     def period_zh(self) -> str:
@@ -121,13 +130,16 @@ class Assessment:
 
 def assess_dataset(ds: Dataset, period: str, level: str, thresholds: dict | None = None,
                    *, roster: pd.DataFrame | None = None, report_dates: pd.DataFrame | None = None,
-                   settings=None) -> Assessment:
+                   settings=None, key_indicator: str | None = None,
+                   provenance: dict | None = None) -> Assessment:
     """Bring ``ds`` to ``level``, check that ``period`` has data (``PeriodNotFound``
     otherwise), run every check for the period (``checks.run_checks``, options
-    from ``thresholds``) and the funnel table of the key indicator, all on one
-    panel.  With a ``roster`` or ``report_dates`` the reporting findings
+    from ``thresholds``) and the funnel table of the key indicator (``key_indicator``,
+    else the settings', else ``KEY_INDICATOR``), all on one panel.  With a
+    ``roster`` or ``report_dates`` the reporting findings
     (``roster.reporting_findings``: 未报送, 迟报, names not on the roster) are
-    appended; their options are the ``thresholds`` of those check ids."""
+    appended; their options are the ``thresholds`` of those check ids.
+    ``provenance`` is kept on the result as it is."""
     from ..checks import run_checks
     from ..checks.outliers import funnel_table
     from ..findings import REPORTING_CHECKS, concat_findings
@@ -154,17 +166,34 @@ def assess_dataset(ds: Dataset, period: str, level: str, thresholds: dict | None
     takes = inspect.signature(funnel_table).parameters
     same = {k: v for k, v in thresholds.get("low_outlier", {}).items()
             if k in takes and k not in ("indicator", "exposure", "period")}
-    funnel = funnel_table(pv, indicator=KEY_INDICATOR, exposure=lv.exposure, period=period,
+    if key_indicator is None:
+        key_indicator = settings.key_indicator_code() if settings is not None else KEY_INDICATOR
+    funnel = funnel_table(pv, indicator=key_indicator, exposure=lv.exposure, period=period,
                           **same)
     return Assessment(dataset=lv, panel=pv, period=period, level=level, findings=findings,
-                      funnel=funnel, thresholds=thresholds, roster=roster, settings=settings)
+                      funnel=funnel, thresholds=thresholds, roster=roster, settings=settings,
+                      key_indicator=key_indicator, provenance=provenance)
 
 
-def run_assessment(data_dir, period: str, level: str, thresholds: dict | None = None
-                   ) -> Assessment:
+def merge_thresholds(*layers: dict | None) -> dict:
+    """The checks' options of several layers (the settings file's, then the command
+    line's), a later layer's keyword winning over an earlier one's for the same
+    check: {check id: {keyword: value}}.  The layers are not modified."""
+    out: dict = {}
+    for layer in layers:
+        for check, options in (layer or {}).items():
+            out[check] = {**out.get(check, {}), **dict(options)}
+    return out
+
+
+def run_assessment(data_dir, period: str, level: str, thresholds: dict | None = None,
+                   *, key_indicator: str | None = None) -> Assessment:
     """``assess_dataset`` over the files of ``data_dir``, with the office's settings
-    (``anquan.toml``: its thresholds under the ones given), roster and report dates
-    when the folder has them."""
+    (``anquan.toml``: its thresholds under the ones given, keyword by keyword;
+    its key indicator unless ``key_indicator`` is given), roster and report dates
+    when the folder has them, and the provenance of the data (kept in the folder by
+    ``anquan assess`` or ``anquan ingest --output``, else computed here)."""
+    from ..provenance import build_provenance, load_provenance
     from ..roster import load_report_dates, load_roster
     from ..settings import load_settings
 
@@ -172,6 +201,14 @@ def run_assessment(data_dir, period: str, level: str, thresholds: dict | None = 
         raise ValueError(f"level must be one of {sorted(LEVELS)}, not {level!r}")
     d = resolve_path(data_dir)
     settings = load_settings(d)
-    merged = {**settings.thresholds, **(thresholds or {})}
-    return assess_dataset(read_data_dir(d), period, level, merged, roster=load_roster(d),
-                          report_dates=load_report_dates(d), settings=settings)
+    if key_indicator is not None:
+        settings = replace(settings, key_indicator=key_indicator)
+    merged = merge_thresholds(settings.thresholds, thresholds)
+    ds = read_data_dir(d)
+    prov = load_provenance(d)
+    if prov is None:
+        raw = not (d / "panel.parquet").is_file()
+        prov = build_provenance(d, ds.summary, skipped=skipped_files(d) if raw else ())
+    return assess_dataset(ds, period, level, merged, roster=load_roster(d),
+                          report_dates=load_report_dates(d), settings=settings,
+                          key_indicator=settings.key_indicator_code(), provenance=prov)

@@ -82,8 +82,9 @@ def ingest(paths, *, sheet=None, deadline_day=24, campaign_start=None, campaign_
     names = pd.concat([reports.panel["unit"], *(t["unit"] for t in (exposure, ledger) if len(t))])
     unit_aliases = _unit_alias_table(cleaned_rows + cleaned_exposure + cleaned_ledger,
                                      renamed_rows + renamed_exposure + renamed_ledger, names)
-    unknown = pd.DataFrame([u for p in parts for u in p.unknown],
-                           columns=UNKNOWN_COLUMNS).astype("str")
+    unknown = pd.DataFrame([u for p in parts for u in p.unknown], columns=UNKNOWN_COLUMNS)
+    unknown = unknown.astype({c: "str" for c in UNKNOWN_COLUMNS if c != "score"}
+                             | {"score": "float64"})
 
     # A CSV has no sheet: "" inside (group keys), missing outside.
     return Dataset(panel=_missing_sheet(reports.panel, "source_sheet"),
@@ -118,11 +119,18 @@ def assemble_reports(rows: pd.DataFrame, cells: pd.DataFrame, sheet_rejects: lis
     rows, cells = _typed(rows, cells)
     rows_ok = rows[~rows["is_total"] & rows["reject"].isna()]
     cells_ok = cells[~cells["is_total"] & cells["reject"].isna()]
-    dups, cells_ok = report_row_duplicates(rows_ok, cells_ok)
-    unreadable = cells_ok[cells_ok["error"].notna()]
-    figures = cells_ok[cells_ok["error"].isna() & cells_ok["value"].notna()]
-    # Reconciliation uses the units' figures as typed, before 累计 conversion.
-    reconciliation = reconcile_totals(rows, cells[cells["is_total"]], figures)
+    dups, kept = report_row_duplicates(rows_ok, cells_ok)
+    unreadable = kept[kept["error"].notna()]
+    figures = kept[kept["error"].isna() & kept["value"].notna()]
+    # Reconciliation uses the units' figures as typed, before 累计 conversion; a row
+    # superseded by a correction still counts in its own sheet's 合计.
+    sup = dups.loc[dups["superseded"], ["file", "sheet", "row"]] if len(dups) else dups
+    old = cells_ok.merge(sup.astype({"row": "int64"}), on=["file", "sheet", "row"]) \
+        if len(sup) else cells_ok.iloc[:0]
+    old = old[old["error"].isna() & old["value"].notna()]
+    reconciliation = reconcile_totals(rows, cells[cells["is_total"]],
+                                      pd.concat([figures, old], ignore_index=True)
+                                      if len(old) else figures)
     converted = cumulative_to_period(figures)
     fell = converted[converted["error"].notna()]
     cross, in_period = cross_form_duplicates(converted[converted["error"].isna()])
