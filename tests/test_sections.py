@@ -137,3 +137,25 @@ def test_findings_table_filters_by_family_and_check(march):
                      findings=make_findings(rows), funnel=march.funnel)
     assert A.findings_table(a, family="outliers")["单位"].tolist() == ["乙镇", "丙局"]
     assert A.findings_table(a, checks=["surge"])["说明"].tolist() == ["m2"]
+
+
+def test_a_unit_without_type_is_other_in_the_source_table_and_untyped_in_the_ranking():
+    ds = _dataset()
+    extra = pd.DataFrame({"unit": "戊站", "unit_type": None, "period": "2024-03",
+                          "indicator": ["major_hazards_found", "major_hazards_found_dept",
+                                        "major_hazards_found_enterprise"],
+                          "value": [1.0, 1.0, 0.0], "parent": "区"})
+    ds.panel = pd.concat([ds.panel, extra], ignore_index=True)
+    ds.exposure = pd.concat([ds.exposure, pd.DataFrame({"unit": ["戊站"], "sector": [""],
+                                                        "enterprises": [10.0]})])
+    a = A.assess_dataset(ds, "2024-03", "month")
+    s = A.source_table(a)
+    assert s["单位类型"].tolist() == ["部门", "镇街", "其他", "合计"]  # never "nan"
+    s = s.set_index("单位类型")
+    cols = ["部门检查发现", "企业自查发现", "合计", "企业自查占比(%)"]
+    # 戊站: 1 found by departments, none self-reported: 0 %
+    assert s.loc["其他", cols].tolist() == [1, 0, 1, 0.0]
+    # total: 7+5+1 by departments, 3 by enterprises, 16 in all: 18.75 %
+    assert s.loc["合计", cols].tolist() == [13, 3, 16, 18.75]
+    r = A.ranking_table(a).set_index("单位")
+    assert pd.isna(r.loc["戊站", "单位类型"]) and r.loc["甲镇", "单位类型"] == "镇街"
