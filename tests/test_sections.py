@@ -298,3 +298,52 @@ def test_summary_counts_every_check_and_the_alerts():
     assert {k: v for k, v in s["alerts_per_check"].items() if v} == {
         "zero_report": 1, "low_outlier": 1}
     assert s["thresholds"] == {}
+
+
+def _heatmap_assessment():
+    """Found in January and February: 甲 9+9 = 18, 乙 1+1 = 2, 丙 5+6 = 11, 丁 4+4 = 8;
+    戊 only drills; 己 only in March (after the period assessed)."""
+    rows = [(u, "town", p, "major_hazards_found", float(v))
+            for u, vals in (("甲", (9, 9)), ("乙", (1, 1)), ("丙", (5, 6)), ("丁", (4, 4)))
+            for p, v in zip(("2024-01", "2024-02"), vals)]
+    rows += [("戊", "town", "2024-02", "drills", 3.0),
+             ("己", "town", "2024-03", "major_hazards_found", 50.0)]
+    frame = pd.DataFrame(rows, columns=["unit", "unit_type", "period", "indicator", "value"])
+    findings = make_findings(pd.DataFrame([
+        dict(check="identical_values", unit="丙", severity="info", message="m"),
+        dict(check="repeated_value", unit="乙", severity="warning", message="m"),
+        dict(check="pinned_rate", unit="丁", severity="alert", message="m"),
+        dict(check="last_digit", unit="乙", severity="warning", message="m"),
+        dict(check="benford", unit=None, severity="alert", message="m"),      # no unit
+        dict(check="low_outlier", unit="甲", severity="alert", message="m"),  # outliers
+    ]))
+    return A.Assessment(dataset=Dataset(panel=frame), panel=as_panel(frame), period="2024-02",
+                        level="month", findings=findings, funnel=pd.DataFrame())
+
+
+def test_heatmap_units_flagged_by_severity_then_by_total_to_date():
+    a = _heatmap_assessment()
+    # balance findings with a unit, most severe first (丁 alert, 乙 warning, 丙 info);
+    # then the largest totals to February of the others: 甲 18 (己's 50 is in March,
+    # 戊 has no hazard figure)
+    assert A.heatmap_units(a) == (["丁", "乙", "丙", "甲"], ["丁", "乙", "丙"])
+    assert A.heatmap_units(a, max_units=2) == (["丁", "乙"], ["丁", "乙"])
+    assert A.heatmap_units(a, family="outliers") == (["甲", "丙", "丁", "乙"], ["甲"])
+    assert A.heatmap_units(a, indicator="drills") == (["丁", "乙", "丙", "戊"], ["丁", "乙", "丙"])
+
+
+def test_top_unit_is_the_first_unit_named_by_a_check():
+    a = _heatmap_assessment()
+    assert A.top_unit(a, "repeated_value") == "乙" and A.top_unit(a, "pinned_rate") == "丁"
+    assert A.top_unit(a, "benford") is None and A.top_unit(a, "surge") is None
+
+
+def test_history_stops_at_the_period_assessed():
+    a = _heatmap_assessment()
+    h = A.history(a, "major_hazards_found")
+    assert list(h.index) == list(range(8)) and set(h["period"]) == {"2024-01", "2024-02"}
+    assert h["value"].sum() == 39.0   # 18 + 2 + 11 + 8; 己's March 50 left out
+    every = A.history(a)
+    assert len(every) == 9 and every.loc[every["indicator"] == "drills", "unit"].tolist() == ["戊"]
+    january = replace(a, period="2024-01")
+    assert A.history(january)["value"].sum() == 19.0   # 9 + 1 + 5 + 4
