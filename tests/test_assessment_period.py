@@ -39,12 +39,13 @@ def _dataset() -> Dataset:
 # ------------------------------------------------------------------ periods
 @pytest.mark.parametrize("form", ["frame", "panel", "list"])
 def test_available_periods_at_each_level(form):
-    periods = ["2024-02", "2024-01", "2024Q1", "2024H1", "2024-04"]
+    periods = ["2024-02", "2024-01", "2024Q1", "2024H1", "2024-04", "2024Q3"]
     frame = pd.DataFrame({"unit": "A", "period": periods, "indicator": "drills", "value": 1.0})
     data = {"frame": frame, "panel": as_panel(frame), "list": periods}[form]
     assert A.available_periods(data, "month") == ["2024-01", "2024-02", "2024-04"]
-    # months and quarters give their quarter; a half-year is no quarter
-    assert A.available_periods(data, "quarter") == ["2024Q1", "2024Q2"]
+    # months and quarters give their quarter (2024Q3 has no month); a half-year is
+    # no quarter
+    assert A.available_periods(data, "quarter") == ["2024Q1", "2024Q2", "2024Q3"]
     with pytest.raises(ValueError, match="level"):
         A.available_periods(data, "year")
 
@@ -63,7 +64,7 @@ def test_require_period_names_the_right_level_and_the_periods_with_data():
         A.require_period(data, "2024-01", "quarter")
     with pytest.raises(A.PeriodNotFound, match="2024-05.*2024-01、2024-02、2024-04"):
         A.require_period(data, "2024-05", "month")
-    with pytest.raises(A.PeriodNotFound, match="（无）"):
+    with pytest.raises(A.PeriodNotFound, match="periods with data: （无）$"):
         A.require_period(["2024H1"], "2024-05", "month")
     with pytest.raises(ValueError, match="level"):
         A.require_period(data, "2024", "year")
@@ -183,7 +184,10 @@ def test_the_roster_and_report_dates_add_reporting_findings():
                          {"not_reported": {"alert_after": 4}, "late_report": {"deadline_day": 29}},
                          roster=_roster(), report_dates=_report_dates())
     assert _reporting(b) == [["not_reported", "戊站", "warning", 3.0]]
-    # without a roster, and with no report dates, no reporting finding
+    # a roster alone: who did not report; report dates alone: who reported late;
+    # neither (or no dates): no reporting finding
+    assert _reporting(A.assess_dataset(_dataset(), "2024-03", "month", roster=_roster())) == [
+        ["not_reported", "戊站", "alert", 3.0]]
     assert _reporting(A.assess_dataset(_dataset(), "2024-03", "month",
                                        report_dates=_report_dates().iloc[:0])) == []
     assert _reporting(A.assess_dataset(_dataset(), "2024-03", "month",

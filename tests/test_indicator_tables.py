@@ -43,6 +43,7 @@ def test_in_window_masks_a_period_column_and_never_a_missing_period():
     assert up_to_feb.name == "period"
     assert I.in_window(periods, "2024Q1", cumulative=False).tolist() == [True, False, True, True]
     assert I.in_window(periods, "2024-01", cumulative=False).tolist() == [True, False, False, False]
+    assert I.in_window(periods, "2024-03", cumulative=False).tolist() == [False, False, True, False]
     assert I.in_window(periods).tolist() == [True, False, True, True]
 
 
@@ -79,6 +80,10 @@ def test_exposure_by_unit_one_row_no_sector_column_and_a_missing_sector():
     assert one.values.tolist() == [["A", 30]]
     no_sector = I.exposure_by_unit(pd.DataFrame({"unit": ["B", "A"], "enterprises": [20, 10]}))
     assert no_sector.values.tolist() == [["A", 10], ["B", 20]]
+    assert list(no_sector.index) == [0, 1]
+    # a unit listed twice for all sectors: its rows summed, 10 + 5, as with sector rows
+    twice = I.exposure_by_unit(pd.DataFrame({"unit": ["A", "B", "A"], "enterprises": [10, 20, 5]}))
+    assert twice.values.tolist() == [["A", 15], ["B", 20]]
     # a missing sector is the all-sectors row, as '' is: A 150 (not 150 + 100);
     # B's only row is per sector and not a number ('—'): no exposure
     e = I.exposure_by_unit(pd.DataFrame({"unit": ["A", "A", "B"], "sector": [None, "工贸", "工贸"],
@@ -252,6 +257,14 @@ def test_rank_within_type_to_date_ties_means_and_a_unit_without_type():
     # D1 is exactly at the overall mean of 4: not below it
     assert r["overall_mean"].iloc[0] == 4.0
     assert r["below_overall_mean"][lambda s: s].index.tolist() == ["T3", "U"]
+
+
+def test_three_tied_units_share_the_best_rank():
+    p = _panel([(u, "town", "2024-01", "major_hazards_found", v)
+                for u, v in (("A", 5), ("B", 5), ("C", 5), ("D", 1))])
+    r = I.rank_within_type(p)
+    # 5, 5, 5 share rank 1 (not the average 2); 1 is fourth
+    assert r["rank"].tolist() == [1, 1, 1, 4] and r["overall_rank"].tolist() == [1, 1, 1, 4]
 
 
 def test_rank_within_type_in_one_period_and_over_everything():

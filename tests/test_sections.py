@@ -167,7 +167,7 @@ def test_progress_table_of_a_period_that_is_not_the_last(february):
 def test_ranking_table_ties_and_a_unit_without_expectation(march):
     funnel = pd.DataFrame({
         "unit": ["丁", "丙", "乙", "甲"], "unit_type": ["town", "department", "town", "town"],
-        "observed": [3.0, 10.0, 6.0, 10.0], "exposure": [np.nan, 80.0, 40.0, 100.0],
+        "observed": [10.0, 10.0, 6.0, 10.0], "exposure": [np.nan, 80.0, 40.0, 100.0],
         "expected": [np.nan, 12.25, 3.0, 5.2345], "ratio": [np.nan, 0.8163, 2.0, 1.9104],
         "z": [np.nan, -0.5, 1.234, 1.234]})
     r = A.ranking_table(replace(march, funnel=funnel))
@@ -177,7 +177,7 @@ def test_ranking_table_ties_and_a_unit_without_expectation(march):
     # 丁 has no expectation: unranked, last
     assert r["单位"].tolist() == ["甲", "乙", "丙", "丁"]
     assert r["排名"].tolist()[:3] == [1, 1, 3] and pd.isna(r["排名"].iloc[3])
-    assert r["按数量排名"].tolist() == [1, 3, 1, 4]  # 10, 6, 10, 3: the two 10s share 1
+    assert r["按数量排名"].tolist() == [1, 4, 1, 1]  # 10, 6, 10, 10: the three 10s share 1
     assert r["期望值"].tolist()[:3] == [5.2, 3.0, 12.2]
     assert r["偏离度z"].tolist()[:3] == [1.23, 1.23, -0.5]
     assert r["实际/期望"].tolist()[:3] == [1.91, 2.0, 0.82]
@@ -341,9 +341,30 @@ def test_top_unit_is_the_first_unit_named_by_a_check():
 def test_history_stops_at_the_period_assessed():
     a = _heatmap_assessment()
     h = A.history(a, "major_hazards_found")
+    assert list(h.columns) == ["unit", "unit_type", "parent", "period", "indicator", "value",
+                               "approx"]
     assert list(h.index) == list(range(8)) and set(h["period"]) == {"2024-01", "2024-02"}
     assert h["value"].sum() == 39.0   # 18 + 2 + 11 + 8; 己's March 50 left out
     every = A.history(a)
     assert len(every) == 9 and every.loc[every["indicator"] == "drills", "unit"].tolist() == ["戊"]
     january = replace(a, period="2024-01")
     assert A.history(january)["value"].sum() == 19.0   # 9 + 1 + 5 + 4
+
+
+def test_heatmap_units_keep_the_table_order_within_a_severity_and_names_within_a_total():
+    # 24 units U00…U23 found i mod 3 in February; the first 18 flagged by balance
+    # findings, alert and warning in turn
+    units = [f"U{i:02d}" for i in range(24)]
+    frame = pd.DataFrame({"unit": units, "unit_type": "town", "period": "2024-02",
+                          "indicator": "major_hazards_found",
+                          "value": [float(i % 3) for i in range(24)]})
+    findings = make_findings(pd.DataFrame([
+        dict(check="repeated_value", unit=u, severity=("alert", "warning")[i % 2], message="m")
+        for i, u in enumerate(units[:18])]))
+    a = A.Assessment(dataset=Dataset(panel=frame), panel=as_panel(frame), period="2024-02",
+                     level="month", findings=findings, funnel=pd.DataFrame())
+    rows, flagged = A.heatmap_units(a)
+    # the alerts in the table's order, then the warnings in the table's order
+    assert flagged == units[0:18:2] + units[1:18:2]
+    # the others by total (U20 and U23: 2; U19, U22: 1; U18, U21: 0), ties by name
+    assert rows == flagged + ["U20", "U23", "U19", "U22", "U18", "U21"]
