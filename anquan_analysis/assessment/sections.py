@@ -23,6 +23,12 @@ def _column(a: Assessment, period: str) -> int | None:
     return int(hit[0]) if len(hit) else None
 
 
+def _type_zh(unit_type: pd.Series) -> pd.Series:
+    """The Chinese name of each unit type; missing where the unit has none (shown as
+    —), never the text "nan"."""
+    return unit_type.map(unit_type_name, na_action="ignore")
+
+
 def reporting_units(a: Assessment, period: str | None = None) -> np.ndarray:
     """bool per unit of the panel: gave at least one figure in ``period`` (default the
     assessed period)."""
@@ -70,7 +76,7 @@ def ranking_table(a: Assessment) -> pd.DataFrame:
     return pd.DataFrame({
         "排名": f["z"].rank(ascending=False, method="min").astype("Int64").to_numpy(),
         "单位": f["unit"].to_numpy(),
-        "单位类型": f["unit_type"].map(unit_type_name).to_numpy(),
+        "单位类型": _type_zh(f["unit_type"]).to_numpy(),
         "排查数": f["observed"].to_numpy(), "监管企业数": f["exposure"].to_numpy(),
         "期望值": f["expected"].round(1).to_numpy(), "实际/期望": f["ratio"].round(2).to_numpy(),
         "偏离度z": f["z"].round(2).to_numpy(),
@@ -128,7 +134,7 @@ def source_table(a: Assessment) -> pd.DataFrame:
     s = self_report_share(a.panel, cumulative=False)
     units = pd.Index(a.panel.units[reporting_units(a)], dtype=object)
     s = s.loc[(s["period"] == a.period).to_numpy() & s["unit"].isin(units).to_numpy()]
-    s = s.assign(group=s["unit_type"].map(unit_type_name).fillna("其他"))
+    s = s.assign(group=_type_zh(s["unit_type"]).fillna("其他"))
     g = s.groupby("group", sort=False)[["found_dept", "found_enterprise", "found"]].sum()
     g.loc["合计"] = g.sum()
     share = (g["found_enterprise"] / g["found"].where(g["found"] > 0) * 100).round(2)
