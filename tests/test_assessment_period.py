@@ -102,10 +102,14 @@ def test_ledger_counts_to_level_sums_months_into_quarters_and_keeps_a_blank_sect
 
 
 # ------------------------------------------------------------ assess_dataset
+POOLED = {"low_outlier": {"model": "sqrt-normal"}}  # the other units' pooled rate: by hand
+
+
 def test_a_quarter_assessment_reads_the_quarter_everywhere():
-    a = A.assess_dataset(_dataset(), "2024Q1", "quarter", {"low_outlier": {"alert": 0.001}})
+    opts = {"low_outlier": {"alert": 0.001, "model": "sqrt-normal"}}
+    a = A.assess_dataset(_dataset(), "2024Q1", "quarter", opts)
     assert (a.period, a.level, a.period_zh) == ("2024Q1", "quarter", "2024年第一季度")
-    assert a.thresholds == {"low_outlier": {"alert": 0.001}}
+    assert a.thresholds == opts
     assert a.panel.periods.tolist() == ["2024Q1"]
     # the quarter's totals: 甲 2+3+5, 乙 1+0+4, 丙 0+2+6, and 丁's own figure
     f = a.funnel.set_index("unit")
@@ -124,7 +128,7 @@ def test_a_quarter_assessment_reads_the_quarter_everywhere():
 
 
 def test_a_month_assessment_leaves_out_a_figure_for_a_whole_quarter():
-    a = A.assess_dataset(_dataset(), "2024-03", "month")
+    a = A.assess_dataset(_dataset(), "2024-03", "month", POOLED)
     # 丁公司's quarter is no month: not in the funnel, and not in the others' rate
     f = a.funnel.set_index("unit")
     assert sorted(f.index) == sorted(["甲镇", "乙镇", "丙局"])
@@ -147,8 +151,8 @@ def test_the_funnel_and_the_checks_stop_at_the_period_assessed():
 
 
 def test_the_thresholds_reach_the_checks():
-    top2 = {"sector_concentration": {"top2_info": 1.01}}  # 7 of 7 in two sectors < 101 %
-    plain = A.assess_dataset(_dataset(), "2024-03", "month")
+    top2 = {**POOLED, "sector_concentration": {"top2_info": 1.01}}  # 7 of 7 in two < 101 %
+    plain = A.assess_dataset(_dataset(), "2024-03", "month", POOLED)
     high = A.assess_dataset(_dataset(), "2024-03", "month", top2)
     assert plain.findings["check"].tolist() == ["sector_concentration"]
     assert len(high.findings) == 0 and high.thresholds == top2
