@@ -111,8 +111,9 @@ def test_chengde_reader_notes(datasets):
     assert sorted(found[found == 0].index) == ["城市燃气", "道路交通"]
     violations = run_checks(ds)
     violations = violations[violations["check"] == "rule_violation"]
-    assert violations[["unit", "indicator", "observed"]].values.tolist() == [
-        ["非煤矿山", "general_hazards_rectified", 70.0]]
+    # 6 suspended of 2 inspected: the catalogue's rule suspensions ≤ units inspected (issue 16)
+    assert sorted(violations[["unit", "indicator", "observed"]].values.tolist()) == [
+        ["煤矿", "suspensions", 6.0], ["非煤矿山", "general_hazards_rectified", 70.0]]
 
 
 def test_chizhou_reader_notes(datasets):
@@ -130,9 +131,10 @@ def source_claims():
 def test_no_false_contradiction_on_any_corpus_source(source_claims):
     contradicted = {name: c.loc[c["status"] == "contradicted", "claim_type"].tolist()
                     for name, c in source_claims.items()}
-    # 巴南's three shares are computed on 155 where the text says 156: true contradictions.
-    assert contradicted == {name: (["share"] * 3 if name == "banan_2023" else [])
-                            for name in SOURCES}
+    # 巴南's three shares are computed on 155 where the text says 156, and 承德's 煤矿
+    # suspended 6 enterprises of the 2 it inspected: true contradictions.
+    true = {"banan_2023": ["share"] * 3, "chengde_2008_10": ["rule"]}
+    assert contradicted == {name: true.get(name, []) for name in SOURCES}
 
 
 def test_bozhou_source_lists_are_discrepancies_with_their_cause(source_claims):
@@ -150,7 +152,7 @@ def test_other_sources_agree_with_their_tables(source_claims):
         [6, 6, "verified"], [8, 8, "verified"]]
     chengde = source_claims["chengde_2008_10"]
     assert chengde.loc[chengde["status"] != "verified", ["stated", "status"]].values.tolist() == [
-        [70, "discrepancy"]]
+        [6, "contradicted"], [70, "discrepancy"]]
     chizhou = source_claims["chizhou_2020_07_transport"]
     yoy = chizhou[chizhou["claim_type"] == "yoy"]
     assert yoy["stated"].tolist() == [17.77, 21.42, 54.83]
