@@ -112,7 +112,8 @@ _BRACKET = re.compile(r"（[^（）]*）|\([^()]*\)")
 _CLAUSE_SEP = re.compile(r"([，；：,;:])")
 _CANONICAL = re.compile(r"\d{4}(?:Q[1-4]|H[12]|-\d{2})(?![\d-])")
 _SINCE = re.compile(r"截至(\d{4}(?:Q[1-4]|H[12]|-\d{2}))(?![\d-])")
-_ZERO_RUN = re.compile(r"(\d{4}(?:Q[1-4]|-\d{2}))(?:至(\d{4}(?:Q[1-4]|-\d{2})))?连续(\d+)期")
+_ZERO_RUN = re.compile(r"(\d{4}(?:Q[1-4]|-\d{2}))(?:至(\d{4}(?:Q[1-4]|-\d{2})))?(?:连续(\d+)期)?"
+                       r"[^，。；]*报送为0")
 # What must never reach the draft; a sentence holding it falls back to a plain one.
 FORBIDDEN = re.compile(r"期望值|[pq]\s*[=＝]|\d{4}Q[1-4]|\d{4}-\d{2}|χ|HHI|MAD")
 
@@ -189,7 +190,7 @@ def _zero_window(message: str, statistic: float, period: str) -> str:
     """Where a unit's run of zeros lies, from the zero_report message (its first and
     last period) and statistic (its length)."""
     m = _ZERO_RUN.search(str(message))
-    k = int(statistic) if pd.notna(statistic) else (int(m.group(3)) if m else 1)
+    k = int(statistic) if pd.notna(statistic) else (int(m.group(3)) if m and m.group(3) else 1)
     last = (m.group(2) or m.group(1)) if m else period
     if last == period or m is None:
         word = _PERIOD_WORD.get(period_freq(period), "期")
