@@ -215,13 +215,8 @@ def test_schema_no_mutation_and_missing_column():
 # rates spread over 68–93%: under the city's own model all of them rectified is a
 # one-in-500 event, which the binomial (ρⁿ ≈ 1e-5) finds and the default
 # beta-binomial, with the spread at its 80% bound (p ≈ 0.04), mostly does not.
-# The city pins major hazards only; with general hazards in the same Tarone–BH
-# family (the default since issue 16) the family is six times larger and the
-# weaker of seed 3's two pinned towns (36 of 36, p = 0.0036) falls below it, so recall
-# is measured on the pair that was injected.
 KINDS = {"matching_series": balance.matching_series, "identical_values": balance.identical_values,
-         "pinned_rate": functools.partial(balance.pinned_rate, model="binomial",
-                                          pairs=balance.MAJOR_PAIR),
+         "pinned_rate": functools.partial(balance.pinned_rate, model="binomial"),
          "repeated_value": balance.repeated_value, "last_digit": balance.last_digit,
          "benford": balance.benford}
 
