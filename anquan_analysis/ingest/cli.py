@@ -73,9 +73,15 @@ def summary_lines(ds: Dataset) -> list[str]:
     rc = ds.reconciliation
     if len(rc):
         for r in rc[rc["status"] == "mismatch"].itertuples():
+            more = ("; the total may include units not listed" if r.difference > 0
+                    else "; the units listed sum to more than the total")
             lines.append(f"reconciliation mismatch: {_where(r.file, r.sheet)} row {r.row} "
                          f"{r.period} {r.indicator}: stated {r.stated:g}, units sum "
-                         f"{r.sum_of_units:g}, difference {r.difference:g}")
+                         f"{r.sum_of_units:g}, difference {r.difference:g}{more}")
+        for r in rc[rc["status"] == "no units"].itertuples():
+            lines.append(f"reconciliation: {_where(r.file, r.sheet)} row {r.row} {r.period} "
+                         f"{r.indicator}: stated {r.stated:g}; no unit listed gives it "
+                         "(所列单位未报送分项)")
     return [printable(line) for line in lines]
 
 
