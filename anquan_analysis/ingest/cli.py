@@ -20,8 +20,9 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", default=str(DATA_PROCESSED),
                    help=f"folder for panel.parquet, rejects.csv and side tables (default {DATA_PROCESSED})")
     p.add_argument("--aliases", default="default",
-                   help="unit alias table, CSV with alias,unit (default: data/raw/unit_aliases.csv "
-                        "when present; 'none' for no table)")
+                   help="unit alias table, CSV with alias,unit (default: the table the data "
+                        "folder's anquan.toml names as unit_aliases; data/raw/unit_aliases.csv "
+                        "for the bundled sample; else none; 'none' for no table)")
     p.add_argument("--deadline-day", type=int, default=DEFAULT_REPORT_DEADLINE_DAY,
                    help="hazards must be reported by this day of the month (ledger)")
     p.add_argument("--campaign-start", help="first day of the campaign window (ledger), YYYY-MM-DD")
