@@ -9,14 +9,15 @@ import numpy as np
 
 from ..findings import CHECK_FAMILIES
 from ..periods import months_in
-from .period import KEY_INDICATOR, Assessment
+from .period import Assessment
 from .sections import period_total, reporting_units
 
 
 def summary(a: Assessment) -> dict:
     """The key figures of the assessment, as recorded in summary.json: period,
-    level, units reporting, hazards found in the period (sum of the key indicator
-    over units), and per check the number of findings and of alerts."""
+    level, units reporting, the key indicator and its sum over units in the period
+    (``hazards_found``, None without one), the checks not judged and why, and per
+    check the number of findings and of alerts."""
     f = a.findings
     checks = sorted(set(CHECK_FAMILIES) | set(f["check"].dropna()))
     per_check = f.groupby("check").size().reindex(checks, fill_value=0)
@@ -25,7 +26,12 @@ def summary(a: Assessment) -> dict:
         "period": a.period, "period_zh": a.period_zh, "level": a.level,
         "months": months_in(a.period),
         "units_reporting": int(reporting_units(a).sum()),
-        "hazards_found": float(np.nan_to_num(period_total(a, KEY_INDICATOR))),
+        "key_indicator": a.key_indicator,
+        "hazards_found": (float(np.nan_to_num(period_total(a, a.key_indicator)))
+                          if a.key_indicator else None),
+        # what the data could not support, and why (checks.unmet_needs)
+        "not_judged": ({str(c): str(m) for c, m in zip(a.unmet["check"], a.unmet["message"])}
+                       if len(a.unmet) else {}),
         "findings_total": int(len(f)), "alerts_total": int(alerts.sum()),
         "findings_per_check": {k: int(v) for k, v in per_check.items()},
         "alerts_per_check": {k: int(v) for k, v in alerts.items()},

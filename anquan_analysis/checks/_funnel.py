@@ -66,6 +66,7 @@ from ._stats import (GH_W, count_cdf, dispersion, effect_multiplier, exact_z,
                      nb_zero_probability)
 
 MODELS = ("gamma", "sqrt-normal", "funnelplotr")
+Z_LIMIT = float(-stats.norm.ppf(np.finfo(float).tiny))  # 37.5: a p-value's smallest normal score
 # each model's settings where the caller leaves them None
 _DEFAULTS = {
     "gamma": {"rate": "fitted", "leave_one_out": True, "winsor": 0.2, "z_method": "exact"},
@@ -276,7 +277,10 @@ def z_score(f: SimpleNamespace, at=slice(None)) -> np.ndarray:
     """The funnel's z-score at ``at``: the normal score of the NB mid-p (gamma), else
     the overdispersion-adjusted (√(O/E) − 1)/√(s² + τ²)."""
     if f.model == "gamma":
-        return nb_mid_z(f.o[at], f.e[at], f.shape[at])
+        # a tail below the smallest double (81 general hazards against 21,898
+        # expected) is the normal score of the smallest one, not −∞ (tables and
+        # workbooks take finite figures)
+        return np.clip(nb_mid_z(f.o[at], f.e[at], f.shape[at]), -Z_LIMIT, Z_LIMIT)
     with np.errstate(divide="ignore", invalid="ignore"):
         return (np.sqrt(f.o[at] / f.e[at]) - 1) / np.sqrt(f.s[at] ** 2 + f.tau2[at])
 
