@@ -208,7 +208,9 @@ def source_table(a: Assessment) -> pd.DataFrame:
     """来源结构: major hazards found by departments and self-reported by enterprises
     in the period, per unit type and in total, with the self-reported share (%).
 
-    A blank is not a 0: a part no unit reported stays blank and so does its share.
+    A blank is not a 0: a part no unit reported stays blank and so does its share;
+    the share is over the units that give both parts (企业自查 ÷ 部门 + 企业), 合计 over
+    every unit reporting the key count.
     When the units give no split but the 合计 row does (桂林: 72 by departments, 7 by
     enterprises, of 79), a last row "合计（合计行）" gives the 合计 row's own figures and
     share (8.86%).  Empty when neither gives a split."""
@@ -220,8 +222,13 @@ def source_table(a: Assessment) -> pd.DataFrame:
     s = s.assign(group=_type_names(s["unit_type"]))
     s["group"] = s["group"].where(s["group"] != "", "其他")
     cols = ["found_dept", "found_enterprise", "found"]
-    g = s.groupby("group", sort=False)[cols].sum(min_count=1)
-    g.loc["合计"] = s[cols].sum(min_count=1)
+    # the share is over the units that give both parts: a unit without a split is not
+    # a unit whose enterprises found 0
+    split = s["found_dept"].notna() & s["found_enterprise"].notna()
+    s = s.assign(_split=s["found_dept"].add(s["found_enterprise"]).where(split),
+                 _ent=s["found_enterprise"].where(split))
+    g = s.groupby("group", sort=False)[cols + ["_split", "_ent"]].sum(min_count=1)
+    g.loc["合计"] = s[cols + ["_split", "_ent"]].sum(min_count=1)
     stated = district_totals(a)
     split_rows = g[["found_dept", "found_enterprise"]].notna().any(axis=1)
     if not split_rows.any():
@@ -229,8 +236,9 @@ def source_table(a: Assessment) -> pd.DataFrame:
             return pd.DataFrame(columns=["单位类型", "部门检查发现", "企业自查发现", "合计",
                                          "企业自查占比(%)"])
         dept, ent = stated["major_hazards_found_dept"], stated["major_hazards_found_enterprise"]
-        g.loc["合计（合计行）"] = [dept, ent, stated.get("major_hazards_found", dept + ent)]
-    share = (g["found_enterprise"] / g["found"].where(g["found"] > 0) * 100).round(2)
+        g.loc["合计（合计行）"] = [dept, ent, stated.get("major_hazards_found", dept + ent),
+                                dept + ent, ent]
+    share = (g["_ent"] / g["_split"].where(g["_split"] > 0) * 100).round(2)
     return pd.DataFrame({"单位类型": g.index, "部门检查发现": g["found_dept"].to_numpy(),
                          "企业自查发现": g["found_enterprise"].to_numpy(),
                          "合计": g["found"].to_numpy(), "企业自查占比(%)": share.to_numpy()})
@@ -257,17 +265,20 @@ def district_rates(a: Assessment) -> pd.DataFrame:
     major hazards and the rectification rate of each finding count, from the units'
     figures (来源 各单位之和) and, where a 合计 row states them, from it (来源 合计行).
     A rate the units do not give (blank, not 0) comes from the 合计 row alone
-    (桂林: 7 / 79 = 8.86%; 巴南: (64 + 59) / 156 = 78.85%).  Columns 指标, 分子, 分母,
-    比率(%), 来源."""
+    (桂林: 7 / 79 = 8.86%; 巴南: (64 + 59) / 156 = 78.85%); the units' rate is over the
+    units that give both figures.  Columns 指标, 分子, 分母, 比率(%), 来源."""
     t = _column(a, a.period)
     stated = district_totals(a)
 
-    def units_sum(code):
-        i = a.panel.indicator_index([code])[0]
-        if t is None or i < 0:
-            return np.nan
-        v = a.panel.values[:, i, t]
-        return np.nan if np.isnan(v).all() else float(np.nansum(v))
+    def units_pair(num, den):
+        """Σ numerator and Σ denominator over the units that give both (a blank
+        numerator is not a 0)."""
+        i, j = a.panel.indicator_index([num, den])
+        if t is None or i < 0 or j < 0:
+            return np.nan, np.nan
+        n, d = a.panel.values[:, i, t], a.panel.values[:, j, t]
+        both = ~np.isnan(n) & ~np.isnan(d)
+        return (float(n[both].sum()), float(d[both].sum())) if both.any() else (np.nan, np.nan)
 
     def from_total(code, parts=()):
         if code in stated:
@@ -282,8 +293,8 @@ def district_rates(a: Assessment) -> pd.DataFrame:
         parts = ((f"{rect}_dept", f"{rect}_enterprise") if found == "major_hazards_found" else ())
         pairs.append((f"{indicator_name(found).replace('排查数', '')}整改率", rect, found, parts))
     for label, num, den, parts in pairs:
-        for source, n, d in (("各单位之和", units_sum(num), units_sum(den)),
-                             ("合计行", from_total(num, parts), from_total(den))):
+        for source, (n, d) in (("各单位之和", units_pair(num, den)),
+                               ("合计行", (from_total(num, parts), from_total(den)))):
             if np.isnan(n) or np.isnan(d) or d <= 0:
                 continue
             rows.append({"指标": label, "分子": n, "分母": d, "比率(%)": round(n / d * 100, 2),
