@@ -52,8 +52,12 @@ def _alias_file(data_dir) -> str | None:
     """The name of the dataset's alias table when it lies in the data folder itself
     (``aliases.dataset_alias_table``): the office's file, not a report."""
     from ..aliases import dataset_alias_table
+    from ..errors import InputError
 
-    table = dataset_alias_table(resolve_path(data_dir))
+    try:
+        table = dataset_alias_table(resolve_path(data_dir))
+    except InputError:  # a broken anquan.toml is reported where the settings are read
+        return None
     if table is None:
         return None
     return table.name if table.parent.resolve() == resolve_path(data_dir).resolve() else None
