@@ -316,3 +316,20 @@ def test_near_duplicates_need_more_than_shared_generic_words():
     assert pairs == {("应急局", "区应急局"), ("东温全镇", "东温泉镇")}
     assert not more_than_affixes("区民政局", "区财政局")
     assert more_than_affixes("区规划和自然资源局", "区规划和自然资原局")
+
+
+# ------------------------------------------------------------------ the 通报
+def test_the_bulletin_says_the_label_and_the_basis(tmp_path):
+    import docx
+
+    from anquan_analysis.bulletin_docx import bulletin_from_assessment
+
+    text = (f"{HEAD},重大事故隐患排查数\n" + "".join(
+        f"单位{i},县区,某市,2024-06,累计,{n}\n" for i, n in enumerate([10, 9, 1, 1, 0, 3])))
+    a = _assess(tmp_path, text, "2024-06")
+    path = bulletin_from_assessment(a, tmp_path / "bulletin.docx")
+    paras = [p.text for p in docx.Document(str(path)).paragraphs]
+    assert any(p.startswith("2024年1—6月累计，共有6个单位报送调度数据。") for p in paras)
+    assert any("说明：“测算应约”为按同类单位平均水平比较（未提供监管企业数），取同类单位中位数的"
+               "截至6月底累计数" in p for p in paras)
+    assert not any("本单位监管企业数" in p for p in paras)

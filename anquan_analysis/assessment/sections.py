@@ -246,8 +246,10 @@ def source_table(a: Assessment) -> pd.DataFrame:
 
 def district_totals(a: Assessment) -> dict[str, float]:
     """The 合计 rows' own figures for the period (stated, as ingest read them:
-    ``Dataset.reconciliation``), by indicator; one 合计 row's figure each (the first
-    file's, when several files state one)."""
+    ``Dataset.reconciliation``), by indicator: the largest totals row of each (a 小计 is
+    part of its 合计).  Empty when the totals rows inside the period belong to several
+    periods (a quarter's months): whether to add them or take the last depends on a
+    basis the totals do not keep."""
     rc = a.dataset.reconciliation
     if rc is None or len(rc) == 0 or "stated" not in rc.columns:
         return {}
@@ -256,8 +258,13 @@ def district_totals(a: Assessment) -> dict[str, float]:
     inside = dict(zip(names, window(names, a.period, cumulative=False))) if names else {}
     rc = rc.loc[per.map(lambda p: bool(inside.get(p, False))).to_numpy(dtype=bool)
                 & (rc["status"] != "unreadable").to_numpy()]
-    rc = rc.drop_duplicates("indicator")
-    return {str(k): float(v) for k, v in zip(rc["indicator"], rc["stated"]) if pd.notna(v)}
+    if rc["period"].nunique() != 1:
+        # months of a quarter each with its 合计: their sum or their last depends on the
+        # basis (当期 / 累计), which the totals do not keep; no district figure then
+        return {}
+    # a sheet's 小计 rows are parts of its 合计: the district's figure is the largest
+    best = rc.groupby("indicator")["stated"].max()
+    return {str(k): float(v) for k, v in best.items() if pd.notna(v)}
 
 
 def district_rates(a: Assessment) -> pd.DataFrame:
