@@ -310,6 +310,8 @@ _EMPTY_NORM = re.compile(r"，按[^，；（）]*?(?:测算|水平)(?=[，；]|$
 
 def _sentence(group: pd.DataFrame, template: pd.Series, period: str, max_units: int,
               label: str | None = None) -> str:
+    if "{who}" not in template.template:  # a template of the messages themselves
+        return _unit_sentence(group, template, period, max_units, label)
     whole = group.loc[group["unit"].isna()]
     named = group.loc[group["unit"].notna()]
     parts = []
