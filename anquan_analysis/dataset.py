@@ -35,6 +35,10 @@ EXPOSURE_COLUMNS = ["unit", "sector", "enterprises", "source_file", "source_row"
 # One row per hazard, cleaned (see ledger.py).
 LEDGER_COLUMNS = ["hazard_id", "unit", "sector", "found_date", "reported_date", "source",
                   "meets_standard", "status", "rectified_date", "source_file", "source_row"]
+# Figures typed as 累计 per period (ingest.cumulative): how many, and how many were the
+# first of their series while their period does not begin its year (a total since an
+# earlier start, not the period's own figure).
+CUMULATIVE_COLUMNS = ["period", "cells", "first_cells"]
 # Effective counts per unit, month and sector (see ledger.py).
 LEDGER_COUNT_COLUMNS = ["unit", "period", "sector", "reported", "found", "found_dept",
                         "found_enterprise", "rectified", "rectified_dept",
@@ -81,6 +85,7 @@ class Dataset:
     reconciliation totals rows (合计/总计/小计) against the sum of their units
     unknown_columns headers that did not map to the catalogue: file, sheet, column
     summary        rows read / clean / rejected per file and sheet
+    cumulative     figures typed as 累计 per period: cells, first_cells (CUMULATIVE_COLUMNS)
     unit_aliases   unit names cleaned of control characters (kind ``cleaned``), replaced by
                    the alias table (kind ``applied``) and near-duplicate names left apart
                    (kind ``likely``; ``unlisted`` and ``unexamined`` count what the caps left
@@ -97,6 +102,7 @@ class Dataset:
     unknown_columns: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     unit_aliases: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cumulative: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CUMULATIVE_COLUMNS))
 
     @property
     def periods(self) -> list[str]:
@@ -117,7 +123,7 @@ class Dataset:
         write_table_atomic(self.panel, d / "panel.parquet")
         write_table_atomic(self.rejects, d / "rejects.csv")
         for name in ("exposure", "ledger", "ledger_counts", "reconciliation",
-                     "unknown_columns", "summary", "unit_aliases"):
+                     "unknown_columns", "summary", "unit_aliases", "cumulative"):
             table = getattr(self, name)
             if table is not None and len(table.columns):
                 suffix = ".parquet" if name in ("ledger", "ledger_counts") else ".csv"
@@ -142,7 +148,7 @@ class Dataset:
             panel = pd.read_parquet(path)
         kw = {"panel": panel}
         for name in ("rejects", "exposure", "reconciliation", "unknown_columns", "summary",
-                     "unit_aliases"):
+                     "unit_aliases", "cumulative"):
             if name in skip:
                 continue
             p = d / f"{name}.csv"

@@ -52,7 +52,7 @@ class Settings:
     recipients: str = "各镇人民政府、街道办事处，区安委会各成员单位，区属国有公司"  # 主送
     scope: str = "全区"                              # 全区 / 全市 / 全县
     campaign: str = "安全生产治本攻坚三年行动"
-    key_indicator: str = "major_hazards_found"      # code or Chinese name
+    key_indicator: str = ""                         # code or Chinese name; '' = from the data
     opening: str = DEFAULT_OPENING
     requirements: tuple[str, ...] = DEFAULT_REQUIREMENTS  # 三、: one paragraph each
     issued: dt.date | None = None                   # 成文日期; None: the day it is written
@@ -61,6 +61,7 @@ class Settings:
     report_deadline_day: int = 24                   # reports due on this day …
     report_deadline_months_after: int = 0           # … of the month this many after the period's last
     thresholds: dict = field(default_factory=dict)  # {check id: {keyword: value}}
+    unit_aliases: str = ""                          # the dataset's alias table (alias,unit), relative to its folder
 
     def fill(self, text: str, **values) -> str:
         """``text`` with the placeholders filled from the settings and ``values``."""
@@ -76,10 +77,15 @@ class Settings:
         """The 发文字号 of a bulletin issued in ``year``."""
         return self.fill(self.doc_number, year=year, number=self.number)
 
-    def key_indicator_code(self) -> str:
-        """The key indicator as a catalogue code (a Chinese name is resolved)."""
+    def key_indicator_code(self) -> str | None:
+        """The key indicator as a catalogue code (a Chinese name is resolved); None
+        when the settings name none: the assessment then takes the first finding
+        count the data holds (``catalogue.FINDING_COUNTS``: 重大事故隐患排查数, else
+        一般隐患排查数 …)."""
         from .catalogue import INDICATORS, resolve_indicator
 
+        if not self.key_indicator:
+            return None
         if self.key_indicator in set(INDICATORS["code"]):
             return self.key_indicator
         code = resolve_indicator(self.key_indicator)

@@ -89,7 +89,8 @@ def city():
 @pytest.mark.parametrize("period", [None, "2024-10"])
 def test_loop_reference_low_outlier_equals_library(city, period):
     loop = loop_reference.low_outlier_loop(city.panel, city.exposure, period=period)
-    lib = low_outlier(city.panel, exposure=city.exposure, period=period, model="sqrt-normal")
+    lib = low_outlier(city.panel, exposure=city.exposure, period=period, model="sqrt-normal",
+                      indicator="major_hazards_found")  # the loop judges major hazards
     loop_reference.assert_same(loop, lib, "low_outlier")
     # the injected low outliers are flagged by both (not a vacuous equality)
     injected = set(city.truth.loc[city.truth["kind"] == "low_outlier", "unit"])
@@ -107,7 +108,8 @@ def test_loop_reference_repeated_value_equals_library(city, period):
 
 
 def test_assert_same_detects_a_difference(city):
-    lib = low_outlier(city.panel, exposure=city.exposure, model="sqrt-normal")
+    lib = low_outlier(city.panel, exposure=city.exposure, model="sqrt-normal",
+                      indicator="major_hazards_found")
     loop = loop_reference.low_outlier_loop(city.panel, city.exposure)
     with pytest.raises(AssertionError, match="disagree"):
         loop_reference.assert_same(loop.iloc[1:], lib, "low_outlier")

@@ -223,7 +223,7 @@ def test_a_unit_without_type_is_other_in_the_source_table_and_untyped_in_the_ran
     # total: 7+5+1 by departments, 3 by enterprises, 16 in all: 18.75 %
     assert s.loc["合计", cols].tolist() == [13, 3, 16, 18.75]
     r = A.ranking_table(a).set_index("单位")
-    assert pd.isna(r.loc["戊站", "单位类型"]) and r.loc["甲镇", "单位类型"] == "镇街"
+    assert r.loc["戊站", "单位类型"] == "" and r.loc["甲镇", "单位类型"] == "镇街"
 
 
 def test_rejects_table_without_rejects_and_with_a_reason_missing(march):
@@ -289,9 +289,9 @@ def test_summary_counts_every_check_and_the_alerts():
                 dict(check="not_reported", unit="C", severity="warning", message="m")])
     s = A.summary(a)
     assert list(s) == ["period", "period_zh", "level", "months", "units_reporting",
-                       "hazards_found", "findings_total", "alerts_total", "findings_per_check",
-                       "alerts_per_check", "thresholds", "key_indicator", "key_indicator_total",
-                       "bundled_data", "provenance", "generated"]
+                       "key_indicator", "hazards_found", "not_judged", "findings_total",
+                       "alerts_total", "findings_per_check", "alerts_per_check", "thresholds",
+                       "key_indicator_total", "bundled_data", "provenance", "generated"]
     assert (s["period"], s["period_zh"], s["level"], s["months"]) == (
         "2024-02", "2024年2月", "month", ["2024-02"])
     assert (s["units_reporting"], s["hazards_found"], s["findings_total"], s["alerts_total"]) == \

@@ -35,11 +35,28 @@ def data_files(data_dir) -> list[Path]:
     except the answer key and any file whose clean alternate is present (see
     ``ALTERNATES``)."""
     files = {f.name: f for f in _folder(data_dir)[0]}
+    aliases = _alias_file(data_dir)
     keep = [f for name, f in files.items()
-            if name.lower() not in SKIP_FILES and ALTERNATES.get(name) not in files]
+            if name.lower() not in SKIP_FILES and ALTERNATES.get(name) not in files
+            and name != aliases]
     if not keep:
         raise FileNotFoundError(f"no CSV or Excel files in {resolve_path(data_dir)}")
     return sorted(keep)
+
+
+def _alias_file(data_dir) -> str | None:
+    """The name of the dataset's alias table when it lies in the data folder itself
+    (``aliases.dataset_alias_table``): the office's file, not a report."""
+    from ..aliases import dataset_alias_table
+    from ..errors import InputError
+
+    try:
+        table = dataset_alias_table(resolve_path(data_dir))
+    except InputError:  # a broken anquan.toml is reported where the settings are read
+        return None
+    if table is None:
+        return None
+    return table.name if table.parent.resolve() == resolve_path(data_dir).resolve() else None
 
 
 def skipped_files(data_dir) -> list[tuple[Path, str]]:
@@ -71,9 +88,12 @@ def read_data_dir(data_dir, *, compact: bool = True) -> Dataset:
         # that no assessment shows
         ds = Dataset.load(d, categorical=compact, skip=("unit_aliases",) if compact else ())
     else:
+        from ..aliases import aliases_of
         from ..ingest import ingest
 
-        ds = ingest(data_files(d), skip_non_reports=True)
+        # the dataset's own alias table (anquan.toml's unit_aliases; the bundled
+        # sample's for the bundled sample), not the package's for every city
+        ds = ingest(data_files(d), skip_non_reports=True, aliases=aliases_of(d))
     if compact:
         ds.panel = compact_panel(ds.panel)
     return ds

@@ -11,16 +11,17 @@ import numpy as np
 
 from ..findings import CHECK_FAMILIES
 from ..periods import months_in
-from .period import KEY_INDICATOR, Assessment
+from .period import Assessment
 from .sections import period_total, reporting_units
 
 
 def summary(a: Assessment) -> dict:
     """The key figures of the assessment, as recorded in summary.json: period,
-    level, units reporting, major hazards found in the period (sum over units), the
-    key indicator and its sum, per check the number of findings and of alerts, the
-    provenance of the data (folder, files with SHA-256 and rows, package version,
-    when read) and when this summary was generated (``provenance.run_time``)."""
+    level, units reporting, the key indicator and its sum over units in the period
+    (``hazards_found``, None without one), the checks not judged and why, per check
+    the number of findings and of alerts, the provenance of the data (folder, files
+    with SHA-256 and rows, package version, when read) and when this summary was
+    generated (``provenance.run_time``)."""
     from ..provenance import run_time
 
     f = a.findings
@@ -31,13 +32,18 @@ def summary(a: Assessment) -> dict:
         "period": a.period, "period_zh": a.period_zh, "level": a.level,
         "months": months_in(a.period),
         "units_reporting": int(reporting_units(a).sum()),
-        "hazards_found": float(np.nan_to_num(period_total(a, KEY_INDICATOR))),
+        "key_indicator": a.key_indicator,
+        "hazards_found": (float(np.nan_to_num(period_total(a, a.key_indicator)))
+                          if a.key_indicator else None),
+        # what the data could not support, and why (checks.unmet_needs)
+        "not_judged": ({str(c): str(m) for c, m in zip(a.unmet["check"], a.unmet["message"])}
+                       if len(a.unmet) else {}),
         "findings_total": int(len(f)), "alerts_total": int(alerts.sum()),
         "findings_per_check": {k: int(v) for k, v in per_check.items()},
         "alerts_per_check": {k: int(v) for k, v in alerts.items()},
         "thresholds": a.thresholds,
-        "key_indicator": a.key_indicator,
-        "key_indicator_total": float(np.nan_to_num(period_total(a, a.key_indicator))),
+        "key_indicator_total": (float(np.nan_to_num(period_total(a, a.key_indicator)))
+                                if a.key_indicator else None),
         "bundled_data": bool(a.provenance and a.provenance.get("bundled")),
         "provenance": a.provenance,
         "generated": run_time(),

@@ -22,8 +22,9 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", default=str(DATA_PROCESSED),
                    help=f"folder for panel.parquet, rejects.csv and side tables (default {DATA_PROCESSED})")
     p.add_argument("--aliases", default="default",
-                   help="unit alias table, CSV with alias,unit (default: data/raw/unit_aliases.csv "
-                        "when present; 'none' for no table)")
+                   help="unit alias table, CSV with alias,unit (default: the table the data "
+                        "folder's anquan.toml names as unit_aliases; data/raw/unit_aliases.csv "
+                        "for the bundled sample; else none; 'none' for no table)")
     p.add_argument("--deadline-day", type=int, default=DEFAULT_REPORT_DEADLINE_DAY,
                    help="hazards must be reported by this day of the month (ledger)")
     p.add_argument("--campaign-start", help="first day of the campaign window (ledger), YYYY-MM-DD")
@@ -105,9 +106,15 @@ def summary_lines(ds: Dataset) -> list[str]:
     rc = ds.reconciliation
     if len(rc):
         for r in rc[rc["status"] == "mismatch"].itertuples():
+            more = ("; the total may include units not listed" if r.difference > 0
+                    else "; the units listed sum to more than the total")
             lines.append(f"reconciliation mismatch: {_where(r.file, r.sheet)} row {r.row} "
                          f"{r.period} {r.indicator}: stated {r.stated:g}, units sum "
-                         f"{r.sum_of_units:g}, difference {r.difference:g}")
+                         f"{r.sum_of_units:g}, difference {r.difference:g}{more}")
+        for r in rc[rc["status"] == "no units"].itertuples():
+            lines.append(f"reconciliation: {_where(r.file, r.sheet)} row {r.row} {r.period} "
+                         f"{r.indicator}: stated {r.stated:g}; no unit listed gives it "
+                         "(所列单位未报送分项)")
     return [printable(line) for line in lines]
 
 

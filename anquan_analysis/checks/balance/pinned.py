@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from ... import catalogue
 from ...panel import as_panel
-from ...findings import empty_findings, figure_text, severity_from_q
+from ...findings import empty_findings, figure_text, make_findings, severity_from_q
 from .common import finish
 from .._wording import p_text
 from .._stats import tarone_bh
@@ -17,11 +17,14 @@ from .rate_spread import all_rectified_chance, rate_concentration
 
 # ---------------------------------------------------------------------- pinned_rate
 
-# Major hazards only by default: general hazards are routinely rectified at 98–99%
-# (桂林: 518 of 526), so 100% there is weak evidence; pass both pairs to test them.
-RECTIFICATION_PAIRS = (("major_hazards_found", "major_hazards_rectified"),)
-ALL_RECTIFICATION_PAIRS = (("major_hazards_found", "major_hazards_rectified"),
-                           ("general_hazards_found", "general_hazards_rectified"))
+# Every finding count of the catalogue with its rectified count (issue 16: 亳州's
+# general hazards, rectified at 100% in every unit, were not looked at).  General
+# hazards are routinely rectified at 98–99% (桂林: 518 of 526): the beta-binomial
+# judges a unit at 100% against its peers' rate and spread, so a high peer rate makes
+# 100% weak evidence by itself.
+ALL_RECTIFICATION_PAIRS = tuple((f, catalogue.RECTIFIED_OF[f]) for f in catalogue.FINDING_COUNTS)
+RECTIFICATION_PAIRS = ALL_RECTIFICATION_PAIRS
+MAJOR_PAIR = (("major_hazards_found", "major_hazards_rectified"),)
 
 
 def _pair_totals(cube, j_found: int, j_rect: int, t_p):
@@ -46,6 +49,7 @@ def _pair_totals(cube, j_found: int, j_rect: int, t_p):
 
 def pinned_rate(panel, *, period=None,
                 pairs=RECTIFICATION_PAIRS, min_found: int = 1, min_peer_found: int = 50,
+                min_group_units: int = 3,
                 model: str = "beta_binomial", spread_level: float | None = 0.8,
                 min_spread_units: int = 5, info_p: float = 1e-3,
                 alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
@@ -59,7 +63,8 @@ def pinned_rate(panel, *, period=None,
         Pool the periods of P's frequency up to P and report a unit only if P
         itself was at 100%; None pools every period.
     pairs : sequence of (found, rectified) indicator codes
-        Default major hazards only (``ALL_RECTIFICATION_PAIRS`` adds general ones).
+        Default every finding count of the catalogue with its rectified count
+        (major, general and fire hazards; ``MAJOR_PAIR`` for major hazards only).
     min_found : int
         Units that found fewer hazards are not tested.
     min_peer_found : int
@@ -75,6 +80,10 @@ def pinned_rate(panel, *, period=None,
     min_spread_units : int
         Units below 100% needed to estimate the spread; with fewer the binomial is
         used.
+    min_group_units : int
+        When every unit of a pair is at 100% (no peer below it to compare with), a
+        row for the whole group if at least this many units found together at least
+        ``min_peer_found`` hazards.
     info_p : float
         Rows that are neither warning nor alert are returned only below this raw p.
     alert, warning : float
@@ -85,7 +94,9 @@ def pinned_rate(panel, *, period=None,
     DataFrame of ``findings.FINDINGS_COLUMNS``, one row per unit and pair at
     100%: ``indicator`` the rectified indicator, ``observed`` r/n (1.0),
     ``expected`` ρ, ``statistic`` n, ``p_value`` P(all n rectified), ``q_value``
-    (Tarone–BH over all pairs), ``period`` P or blank.
+    (Tarone–BH within the pair), ``period`` P or blank.  A pair at 100% in every
+    unit gives one row with unit blank: observed 1.0, statistic the units, expected,
+    p and q blank, severity ``warning``.
 
     Notes
     -----
@@ -118,10 +129,15 @@ def pinned_rate(panel, *, period=None,
     20); among peers spread over 68–93% (as in ``synth.py``) in 5 of 20 (oracle
     10, binomial 20).
 
+    When no unit is below 100% the peers' rate is 100% and no unit can be unusual
+    among them: there is no null model to test against, and the group row says that
+    every unit is at 100% (亳州 2023: general hazards, 122,002 found and all
+    rectified in all seven units), which a careful reader asks to verify.
+
     Units below 100% have p = 1.  The test is discrete, so BH runs over Tarone's
     family (``tarone_bh``): units whose smallest achievable p, P(all n), could
-    never be significant (few hazards) are not counted.  All pairs are adjusted
-    together.
+    never be significant (few hazards) are not counted.  Each pair is its own family
+    (see the comment where q is computed: one family drowned the major hazards).
     """
     if model not in ("beta_binomial", "binomial"):
         raise ValueError(f"model must be 'beta_binomial' or 'binomial', not {model!r}")
@@ -131,7 +147,7 @@ def pinned_rate(panel, *, period=None,
                if ok}
     t_p = cube.period_index(period) if period is not None else None
     type_code = pd.factorize(cube.unit_type)[0]
-    frames, at_ps = [], {}
+    frames, at_ps, groups = [], {}, []
     for found, rect in pairs:  # a loop over the catalogue's indicator pairs
         if found not in counted or rect not in counted:
             continue
@@ -168,13 +184,24 @@ def pinned_rate(panel, *, period=None,
             conc = float("inf")
         p_all = all_rectified_chance(u["n"], rho, conc)
         pinned = u["r"] >= u["n"]
+        if (pinned.all() and len(u) >= min_group_units and u["n"].sum() >= min_peer_found
+                and (period is None or at_p[keep].all())):
+            groups.append(_all_pinned(cube, found, rect, u, period))
         u = u.assign(indicator=rect, expected=rho, observed=u["r"] / u["n"], statistic=u["n"],
                      p_value=np.where(pinned, p_all, 1.0))
         frames.append(u.assign(_pinned=pinned, _p_min=p_all, _found=found))
+    group_rows = make_findings(pd.DataFrame(groups)) if groups else empty_findings()
     if not frames:
-        return empty_findings()
+        return group_rows
     out = pd.concat(frames, ignore_index=True)
-    out["q_value"] = tarone_bh(out["p_value"], out["_p_min"], alpha=warning)
+    # One Tarone–BH family per pair: every unit's hundreds of general hazards make its
+    # test "achievable", so a shared family is some ten times larger than the major
+    # hazards' alone and drowns them (the bundled city's pinned 区应急局, 67 of 67:
+    # q 0.011 alone, above 0.05 with general hazards in its family).
+    out["q_value"] = np.nan
+    for _, rows in out.groupby("_found", sort=False).groups.items():
+        out.loc[rows, "q_value"] = tarone_bh(out.loc[rows, "p_value"], out.loc[rows, "_p_min"],
+                                             alpha=warning)
     out = out[out["_pinned"]]
     if period is not None:
         at_p = np.zeros(len(out), dtype=bool)
@@ -186,19 +213,39 @@ def pinned_rate(panel, *, period=None,
     out = out[(severity_from_q(out["q_value"], alert=alert, warning=warning) != "info")
               | (out["p_value"] < info_p).to_numpy()]
     if out.empty:
-        return empty_findings()
+        return group_rows
     idx = out["_u"].to_numpy()
     text = {"unit": cube.units[idx], "unit_type": cube.unit_type[idx],
             "start": cube.periods[out["start"].to_numpy()],
             "end": cube.periods[out["end"].to_numpy()]}
     out = out.assign(**{k: pd.array(v, dtype="str") for k, v in text.items()})
-    out["message"] = (out["unit"] + out["start"] + "至" + out["end"]
+    one = (out["start"] == out["end"]).to_numpy()
+    span = pd.Series(np.where(one, out["end"], out["start"] + "至" + out["end"]), index=out.index,
+                     dtype="str")
+    every = pd.Series(np.where(one, "，整改率为100%", "，各期整改率均为100%"), index=out.index,
+                      dtype="str")
+    out["message"] = (out["unit"] + span
                       + out["_found"].map(catalogue.indicator_name) + out["n"].map(figure_text)
-                      + "项、整改" + out["r"].map(figure_text) + "项，各期整改率均为100%；按同类单位整改率"
+                      + "项、整改" + out["r"].map(figure_text) + "项" + every + "；按同类单位整改率"
                       + (out["expected"] * 100).map(lambda x: f"{x:.1f}")
                       + ("%及单位间差异计" if model == "beta_binomial" else "%计")
                       + "，全部整改的概率为" + out["p_value"].map(p_text))
     out["period"] = period if period is not None else np.nan
-    return finish(out.drop(columns=["_u", "n", "r", "start", "end", "_pinned", "_p_min",
+    rows = finish(out.drop(columns=["_u", "n", "r", "start", "end", "_pinned", "_p_min",
                                      "_found"]),
-                   "pinned_rate", info_p=info_p, alert=alert, warning=warning)
+                  "pinned_rate", info_p=info_p, alert=alert, warning=warning)
+    return pd.concat([group_rows, rows], ignore_index=True) if len(group_rows) else rows
+
+
+def _all_pinned(cube, found: str, rect: str, u: pd.DataFrame, period) -> dict:
+    """The group row of a pair at 100% in every unit (``u``: the units tested)."""
+    first, last = cube.periods[int(u["start"].min())], cube.periods[int(u["end"].max())]
+    span = str(last) if first == last else f"{first}至{last}"
+    n = u["n"].sum()
+    text = (f"全部{len(u)}个单位{span}{catalogue.indicator_name(found)}共{figure_text(n)}项，"
+            f"{catalogue.indicator_name(rect)}{figure_text(u['r'].sum())}项，每个单位的整改率均为100%，"
+            "没有整改率低于100%的单位可作比较，需核实整改是否真实到位。")
+    return {"check": "pinned_rate", "unit": np.nan, "unit_type": np.nan,
+            "period": period if period is not None else np.nan, "indicator": rect,
+            "observed": 1.0, "expected": np.nan, "statistic": float(len(u)),
+            "severity": "warning", "message": text}
