@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from ..dataset import LEDGER_COUNT_COLUMNS, Dataset
+from ..dataset import ANALYSIS_COLUMNS, LEDGER_COUNT_COLUMNS, Dataset
 from ..panel import LEVELS, Panel, as_panel
 from ..periods import period_freq, period_name_zh, sort_periods, to_quarter
 from .folder import read_data_dir, resolve_path
@@ -173,5 +173,8 @@ def run_assessment(data_dir, period: str, level: str, thresholds: dict | None = 
     d = resolve_path(data_dir)
     settings = load_settings(d)
     merged = {**settings.thresholds, **(thresholds or {})}
-    return assess_dataset(read_data_dir(d), period, level, merged, roster=load_roster(d),
+    # the source columns (file, sheet, row) are a third of a panel's memory and no
+    # part of an assessment reads them
+    return assess_dataset(read_data_dir(d, columns=ANALYSIS_COLUMNS), period, level, merged,
+                          roster=load_roster(d),
                           report_dates=load_report_dates(d), settings=settings)
