@@ -42,7 +42,8 @@ def _figure(out: str, label: str) -> float:
 
 
 def test_every_stage_printed_with_a_time_and_memory(smoke_output):
-    labels = ["ingest from parquet (Dataset.load)", "floor (groupby-sum type × period × ind.)",
+    labels = ["ingest from parquet (Dataset.load)", "true floor (bincount type × period × ind.)",
+              "peer: pandas group-by (categorical, in memory)",
               "indicators (total)", "run_checks (whole suite)"]
     labels += [f"check {family}.{check}" for check, family in CHECK_FAMILIES.items()]
     labels += [f"family {family}" for family in set(CHECK_FAMILIES.values())]
@@ -61,7 +62,7 @@ def test_every_stage_printed_with_a_time_and_memory(smoke_output):
 
 
 def test_every_ratio_and_target_printed(smoke_output):
-    ratios = ["province: full suite / floor", "national: full suite / floor",
+    ratios = ["province: run_checks / true floor", "national: run_checks / true floor",
               "national: peak memory / panel size", "slice: loop / library, low_outlier",
               "slice: loop / library, repeated_value"]
     for label in ratios:
@@ -70,6 +71,14 @@ def test_every_ratio_and_target_printed(smoke_output):
         assert m, f"no ratio {label!r}"
         assert float(m.group(1).replace(",", "")) > 0
         assert re.search(r"[≤≥] " + NUMBER, m.group(2))
+    assert re.search(r"RATIO national: run_checks / true floor\s+" + NUMBER + r" ×\s+target ≤ 8$",
+                     smoke_output, re.M)
+    # DuckDB and Polars are optional (the bench extra): timed where installed, else said
+    assert re.search(r"RATIO national: pandas group-by / true floor\s+" + NUMBER
+                     + r" ×\s+target none \(a peer\)", smoke_output)
+    for engine in ("DuckDB", "Polars"):
+        assert re.search(rf"RATIO national: {engine} / true floor\s+(" + NUMBER
+                         + r" ×\s+target none \(a peer\)|not installed)", smoke_output)
     assert re.search(r"FIGURE national run_checks " + NUMBER + r" s \| target ≤ 60 s", smoke_output)
     assert re.search(r"FIGURE ledger 20,000 rows to effective counts " + NUMBER
                      + r" s \| target ≤ 10 s", smoke_output)
