@@ -98,7 +98,9 @@ class _Names:
 
     def codes(self, values: pd.Series) -> np.ndarray:
         codes, uniques = pd.factorize(values, use_na_sentinel=False)
-        names = pd.Index(uniques).astype("object").fillna("").astype("str")
+        # a few thousand distinct names per batch: looked up one by one, as text
+        names = np.asarray(pd.Index(uniques).astype("object").fillna("").astype("str"),
+                           dtype=object).tolist()
         ids = np.array([self.where.setdefault(n, len(self.where)) for n in names], np.int64)
         return ids[codes] if len(ids) else np.zeros(0, np.int64)
 
@@ -115,49 +117,89 @@ class _Partial:
     of counts per flag."""
 
     keys: np.ndarray
-    counts: np.ndarray  # int32 [keys, flags]
+    counts: np.ndarray  # int32 [flags, keys]: each flag's counts contiguous
 
 
 _MONTH_SPAN = 1 << 12   # months since 1970 fit in 12 bits up to the year 2311
 _SECTOR_SPAN = 1 << 8   # sectors fit in 8 bits (the catalogue has 19)
+_FLAG_BITS = len(FLAGS)  # a row's flags as one small integer below the key
 
 
 def _partial(units: np.ndarray, months: np.ndarray, sectors: np.ndarray, flags) -> _Partial:
-    key = (units * _MONTH_SPAN + months) * _SECTOR_SPAN + sectors
-    group, keys = pd.factorize(key, sort=True)
-    counts = np.empty((len(keys), len(FLAGS)), dtype=np.int32)
+    """The batch's counts by one sort: each row's key (unit, month, sector; 36 bits)
+    with its flags packed below it (11 bits), sorted, so that equal rows are runs
+    and the rows of one key are neighbours; a flag's count per key is then the sum
+    over the key's runs of run length × flag."""
+    packed = (units * _MONTH_SPAN + months) * _SECTOR_SPAN + sectors
+    packed <<= _FLAG_BITS
     for j, name in enumerate(FLAGS):
-        counts[:, j] = np.bincount(group, weights=flags[name], minlength=len(keys))
-    return _Partial(keys, counts)
+        packed |= flags[name].astype(np.int64) << j
+    packed.sort()
+    if not len(packed):
+        return _Partial(np.zeros(0, np.int64), np.zeros((len(FLAGS), 0), np.int32))
+    runs = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
+    length = np.diff(np.r_[runs, len(packed)]).astype(np.int32)
+    entry = packed[runs]
+    key = entry >> _FLAG_BITS
+    firsts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    counts = np.empty((len(FLAGS), len(firsts)), dtype=np.int32)
+    for j in range(len(FLAGS)):
+        counts[j] = np.add.reduceat(length * ((entry >> j) & 1).astype(np.int32), firsts)
+    return _Partial(key[firsts], counts)
 
 
 def _merge(parts: list[_Partial]) -> _Partial:
-    """The partial counts of several batches added key by key."""
+    """The partial counts of several batches added key by key.  Each part's keys
+    are sorted, so the stable sort of their concatenation only merges runs."""
     if len(parts) == 1:
         return parts[0]
     keys = np.concatenate([p.keys for p in parts])
-    counts = np.concatenate([p.counts for p in parts])
     order = np.argsort(keys, kind="stable")
-    keys, counts = keys[order], counts[order]
+    keys = keys[order]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    return _Partial(keys[starts], np.add.reduceat(counts, starts, axis=0))
+    total = np.empty((len(FLAGS), len(starts)), dtype=np.int32)
+    for j in range(len(FLAGS)):  # one flag at a time: no copy of the whole table
+        total[j] = np.add.reduceat(np.concatenate([p.counts[j] for p in parts])[order], starts)
+    return _Partial(keys[starts], total)
+
+
+def _ranks(names: np.ndarray) -> np.ndarray:
+    """Each name's position in the sort order of the names."""
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[np.argsort(names, kind="stable")] = np.arange(len(names))
+    return rank
+
+
+def _text(names, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``names[codes]`` as a str array, each distinct name converted once."""
+    return pd.array(np.asarray(names, dtype=object), dtype="str").take(codes)
 
 
 def _table(total: _Partial, units: np.ndarray, sectors: np.ndarray) -> pd.DataFrame:
-    """The counts as LEDGER_COUNT_COLUMNS (+ EXTRA), sorted by unit, month, sector names."""
-    u = total.keys // (_MONTH_SPAN * _SECTOR_SPAN)
-    m = (total.keys // _SECTOR_SPAN) % _MONTH_SPAN
-    s = total.keys % _SECTOR_SPAN
-    unit = units[u]
-    sector = sectors[s]
-    period = np.asarray(m.astype("datetime64[M]").astype("str"), dtype=object)
-    order = np.lexsort((sector, m, unit))
-    out = {"unit": pd.array(unit[order], dtype="str"),
-           "period": pd.array(period[order], dtype="str"),
-           "sector": pd.array(sector[order], dtype="str")}
-    for j, name in enumerate(FLAGS):
-        out[name] = total.counts[order, j].astype(np.int64)
-    return pd.DataFrame(out)[LEDGER_COUNT_COLUMNS + EXTRA_COUNT_COLUMNS]
+    """The counts as LEDGER_COUNT_COLUMNS (+ EXTRA), sorted by unit, month, sector names.
+
+    Sorted on one integer key of the names' ranks (not on text); the text columns
+    are built from the distinct names by their codes, and the counts form one
+    integer block filled a slice of rows at a time, so that a national ledger's
+    tens of millions of rows are never held twice."""
+    keys = total.keys
+    u = keys // (_MONTH_SPAN * _SECTOR_SPAN)
+    m = (keys // _SECTOR_SPAN) % _MONTH_SPAN
+    s = keys % _SECTOR_SPAN
+    u_rank, s_rank = _ranks(units), _ranks(sectors)
+    order = np.argsort((u_rank[u] * _MONTH_SPAN + m) * _SECTOR_SPAN + s_rank[s], kind="stable")
+    u, m, s = u[order], m[order], s[order]
+    month_codes, months = pd.factorize(m, sort=True)
+    period = np.asarray(months.astype("datetime64[M]").astype("str"), dtype=object)
+    counts = np.empty((len(FLAGS), len(order)), dtype=np.int64)
+    for j in range(len(FLAGS)):
+        counts[j] = total.counts[j][order]
+    # [flags, rows] is the layout of a pandas block: the frame takes it as it is
+    out = pd.DataFrame(counts.T, columns=FLAGS, copy=False)
+    out.insert(0, "sector", _text(sectors, s))
+    out.insert(0, "period", _text(period, month_codes))
+    out.insert(0, "unit", _text(units, u))
+    return out[LEDGER_COUNT_COLUMNS + EXTRA_COUNT_COLUMNS]
 
 
 def _check(ledger: pd.DataFrame) -> None:
@@ -198,28 +240,50 @@ def effective_counts(ledger: pd.DataFrame, *, deadline_day: int = 24, campaign_s
     return _table(part, units.names(), sectors.names())
 
 
+def _batches(paths, columns, batch_rows: int):
+    """The rows of parquet files ``paths`` in order, as pandas frames of about
+    ``batch_rows`` rows (parquet hands out record batches no longer than a row
+    group: they are gathered up to ``batch_rows``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    held, n = [], 0
+    for path in paths:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns):
+            held.append(batch)
+            n += batch.num_rows
+            if n >= batch_rows:
+                yield pa.Table.from_batches(held).to_pandas()
+                held, n = [], 0
+    if held:
+        yield pa.Table.from_batches(held).to_pandas()
+
+
 def effective_counts_parquet(path, *, deadline_day: int = 24, campaign_start=None,
                              campaign_end=None, batch_rows: int = 4_000_000) -> pd.DataFrame:
     """``effective_counts`` of a ledger stored as parquet (LEDGER_COLUMNS, as
     ``Dataset.save`` writes ``ledger.parquet``), read ``batch_rows`` rows at a time
-    and only the columns counting needs.  Memory is bounded by one batch and the
-    partial counts (one row per unit × month × sector seen), not by the ledger.
-    The same table as ``effective_counts`` of the whole ledger."""
-    import pyarrow.parquet as pq
+    and only the columns counting needs.  ``path`` is one file or a list of files
+    (one ledger in parts, read in that order).  Memory is bounded by one batch and
+    the partial counts (one row per unit × month × sector seen), not by the ledger.
+    The same table as ``effective_counts`` of the whole ledger.
 
+    Each batch is reduced to its keys at once; the partial counts are added up
+    as they come, a part with the one before it whenever that one is no more than
+    twice its size, so that each key is merged a logarithmic number of times
+    rather than once per batch."""
     start, end = _day_or_none(campaign_start), _day_or_none(campaign_end)
     units, sectors = _Names(), _Names()
     parts: list[_Partial] = []
-    source = pq.ParquetFile(path)
-    for batch in source.iter_batches(batch_size=batch_rows, columns=NEEDED):
-        chunk = batch.to_pandas()
+    paths = [path] if isinstance(path, (str, bytes)) or not hasattr(path, "__iter__") else path
+    for chunk in _batches(paths, NEEDED, batch_rows):
         _check(chunk)
         months, flags = _row_flags(chunk, deadline_day, start, end)
         parts.append(_partial(units.codes(chunk["unit"]), months,
                               sectors.codes(chunk["sector"]), flags))
         del chunk, flags
-        if len(parts) >= 4:  # keep the partials few: add them up as they come
-            parts = [_merge(parts)]
+        while len(parts) > 1 and len(parts[-2].keys) <= 2 * len(parts[-1].keys):
+            parts[-2:] = [_merge(parts[-2:])]
     if not parts:
         return effective_counts(pd.DataFrame({c: pd.Series(dtype="object") for c in NEEDED}))
     return _table(_merge(parts), units.names(), sectors.names())
