@@ -193,3 +193,22 @@ def test_detection_grid_quick_prints_every_cell_kind_and_target():
     assert {"clean units flagged ≤ 3 %", "null-city units flagged ≤ 1 %",
             "coordinated_group recall ≥ 0.9", "pinned_rate recall ≥ 0.95 × oracle"} <= names
     assert re.search(r"FIGURE detection grid: 2 cells, \d+ districts", out)
+
+
+def test_ledger_benchmark_prints_every_path_the_figure_and_the_limits(tmp_path):
+    """benchmarks/ledger.py at a smoke size: every path prints a time and a peak (or
+    "not installed"), they agree with the package (the script asserts it), and the
+    FIGURE and LIMIT lines are printed."""
+    cmd = [sys.executable, str(BENCH / "ledger.py"), "--rows", "30000", "--part-rows", "10000",
+           "--units", "200", "--sizes", "10000", "--workdir", str(tmp_path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    for rows in ("10,000", "30,000"):
+        for label in ("numpy, in memory", "numpy, streamed", "DuckDB SQL", "Polars lazy query"):
+            assert re.search(rf"\[{rows} rows\] {re.escape(label)}.*(" + NUMBER
+                             + r" s\s+peak\s+" + NUMBER + " GB|not installed)", out), (rows, label)
+        assert re.search(rf"\[{rows} rows\] every path: the same [\d,]+ rows", out)
+    assert re.search(r"FIGURE ledger 30,000 rows: " + NUMBER + r" s, peak " + NUMBER
+                     + r" GB \| target ≤ 60 s, ≤ 6 GB: (met|MISSED)", out)
+    assert re.search(r"LIMIT numpy, streamed \(effective_counts_parquet\): ", out)
