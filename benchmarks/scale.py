@@ -163,21 +163,26 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, int]:
     return codes, len(names)
 
 
-def floor(panel: pd.DataFrame) -> np.ndarray:
+def floor(panel: pd.DataFrame, step: int = 1 << 20) -> np.ndarray:
     """The true floor: every indicator summed by unit type and period in one pass
     over the integer codes, ``np.bincount`` of the combined code
-    (type × period × indicator) weighted by the value.  Slot 0 of the type axis
-    holds the units without a type."""
+    (type × period × indicator) weighted by the value, a million rows at a time
+    (the key and the float64 weights ``bincount`` makes stay in cache; on the
+    whole panel at once they are 1.4 GB of new memory, three times slower).  Slot 0
+    of the type axis holds the units without a type."""
     (ut, n_ut), (t, n_t), (i, n_i) = (_codes(panel[c]) for c in
                                       ("unit_type", "period", "indicator"))
-    key = ut.astype(np.int32)  # 4 × 36 × 40 keys: small integers, built in place
-    key += 1
-    key *= n_t
-    key += t
-    key *= n_i
-    key += i
-    return np.bincount(key, weights=panel["value"].to_numpy(),
-                       minlength=(n_ut + 1) * n_t * n_i)
+    value = panel["value"].to_numpy()
+    out = np.zeros((n_ut + 1) * n_t * n_i)
+    for a in range(0, len(value), step):
+        key = ut[a:a + step].astype(np.intp)
+        key += 1
+        key *= n_t
+        key += t[a:a + step]
+        key *= n_i
+        key += i[a:a + step]
+        out += np.bincount(key, weights=value[a:a + step], minlength=len(out))
+    return out
 
 
 def floor_pandas(panel: pd.DataFrame) -> pd.Series:
