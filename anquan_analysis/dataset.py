@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 PANEL_COLUMNS = ["unit", "unit_type", "parent", "period", "indicator", "value", "approx",
@@ -120,7 +121,9 @@ class Dataset:
         from .io import write_table_atomic
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        write_table_atomic(self.panel, d / "panel.parquet")
+        # categorical keys are written in text order, the order every reader numbers
+        # them in, so that no reader has to renumber tens of millions of codes
+        write_table_atomic(keys_in_text_order(self.panel), d / "panel.parquet")
         write_table_atomic(self.rejects, d / "rejects.csv")
         for name in ("exposure", "ledger", "ledger_counts", "reconciliation",
                      "unknown_columns", "summary", "unit_aliases", "cumulative"):
@@ -130,22 +133,43 @@ class Dataset:
                 write_table_atomic(table, d / f"{name}{suffix}")
 
     @classmethod
-    def load(cls, directory, *, categorical: bool = False,
-             skip: tuple[str, ...] = ()) -> "Dataset":
-        """Read a directory written by ``save``.  ``categorical``: the panel's text key
-        columns (``PANEL_KEY_COLUMNS``) read as categoricals, each parquet dictionary
-        decoded once rather than one string per row (a quarter of the time).  ``skip``:
-        side tables not to read."""
+    def load(cls, directory, *, categorical: bool = False, skip: tuple[str, ...] = (),
+             columns=None) -> "Dataset":
+        """Read a directory written by ``save``.
+
+        Parameters
+        ----------
+        directory : str or Path
+            Folder holding ``panel.parquet`` and the side tables.
+        categorical : bool
+            The panel's text key columns (``PANEL_KEY_COLUMNS``) read as categoricals,
+            each parquet dictionary decoded once rather than one string per row (a
+            quarter of the time), with their categories in text order (the order
+            ``Panel.build`` numbers them in).
+        skip : tuple of str
+            Side tables not to read.
+        columns : list of str, optional
+            Panel columns to read (those the file has), e.g. ``ANALYSIS_COLUMNS``,
+            all that the indicators and checks read: a national panel's source
+            columns are a third of its memory.  Default every column.
+
+        Returns
+        -------
+        Dataset
+        """
+        import pyarrow.parquet as pq
+
         from .io import restore_formulas
         d = Path(directory)
         path = d / "panel.parquet"
+        names = pq.read_schema(path).names
+        cols = None if columns is None else [c for c in names if c in set(columns)]
         if categorical:
-            import pyarrow.parquet as pq
-            names = pq.read_schema(path).names
-            panel = pd.read_parquet(path, read_dictionary=[c for c in PANEL_KEY_COLUMNS
-                                                           if c in names])
+            keys = [c for c in PANEL_KEY_COLUMNS if c in names and (cols is None or c in cols)]
+            panel = keys_in_text_order(pd.read_parquet(path, columns=cols, read_dictionary=keys),
+                                       keys)
         else:
-            panel = pd.read_parquet(path)
+            panel = pd.read_parquet(path, columns=cols)
         kw = {"panel": panel}
         for name in ("rejects", "exposure", "reconciliation", "unknown_columns", "summary",
                      "unit_aliases", "cumulative"):
@@ -165,6 +189,23 @@ class Dataset:
 # Text columns of a panel that repeat a few values over many rows.
 PANEL_KEY_COLUMNS = ["unit", "unit_type", "parent", "period", "indicator", "source_file",
                      "source_sheet"]
+# The panel columns ``Panel.build`` reads: all that the indicators and checks use.
+ANALYSIS_COLUMNS = ["unit", "unit_type", "parent", "period", "indicator", "value", "approx"]
+
+
+def keys_in_text_order(panel: pd.DataFrame, columns=PANEL_KEY_COLUMNS) -> pd.DataFrame:
+    """``panel`` with the categories of its categorical ``columns`` in the sort order
+    of their text (the same values; the codes renumbered once).  Other columns, and
+    categoricals already in that order, are kept as they are.  Returns a new frame
+    (the input itself when nothing moves); ``panel`` is not modified."""
+    todo = {}
+    for c in columns:
+        if c in panel.columns and isinstance(panel[c].dtype, pd.CategoricalDtype):
+            cats = panel[c].cat.categories
+            text = cats.astype("str")
+            if not text.is_monotonic_increasing:
+                todo[c] = panel[c].cat.reorder_categories(cats[np.argsort(text, kind="stable")])
+    return panel.assign(**todo) if todo else panel
 
 
 def compact_panel(panel: pd.DataFrame) -> pd.DataFrame:

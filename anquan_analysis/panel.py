@@ -108,6 +108,9 @@ class Panel:
         Panel
         """
         require_columns(frame, ("unit", "period", "indicator", "value"), "panel")
+        grid = build.grid_layout(frame) if indicators is None else None
+        if grid is not None:  # laid out as ingest writes it: no scatter needed
+            return cls._from_grid(frame, grid)
         # With ``indicators``, the rows of those indicators are picked first (by code)
         # and everything after reads only them: the axes are then the units and
         # periods that have a row of them.
@@ -145,6 +148,38 @@ class Panel:
                    unit_type=build.first_known(u.codes, col("unit_type"), n_u, at),
                    parent=build.first_known(u.codes, col("parent"), n_u, at),
                    indicators=ind_names, periods=t.names, values=values, approx=approx)
+
+    @classmethod
+    def _from_grid(cls, frame: pd.DataFrame, grid: "build.Grid") -> "Panel":
+        """``build`` of a frame laid out as a grid (``_panel_build.grid_layout``): the
+        same panel, the axes read from one block of rows and the values moved into
+        place by a reshape, a permutation and a transpose."""
+        u = build.used_only(build.sorted_codes(frame["unit"], build.grid_rows(grid, "units")))
+        t = build.in_time_order(build.sorted_codes(frame["period"],
+                                                   build.grid_rows(grid, "periods")))
+        i = build.sorted_codes(frame["indicator"], build.grid_rows(grid, "indicators"))
+        value = frame["value"]
+        v = (value.to_numpy(dtype="float64", na_value=np.nan)
+             if not isinstance(value.dtype, np.dtype) else value.to_numpy())
+        values = build.grid_values(v, grid, u.codes, t.codes, i.codes)
+        blank = np.isnan(v).any()
+        held = ~np.isnan(values).all(axis=(0, 2)) if blank else np.ones(len(i.names), bool)
+        approx = None
+        if "approx" in frame.columns:
+            a = frame["approx"].fillna(False).to_numpy(dtype=bool)
+            if a.any():
+                approx = build.grid_values(a, grid, u.codes, t.codes, i.codes, dtype=bool)
+                if blank:
+                    approx &= ~np.isnan(values)
+                approx = approx[:, held] if approx.any() else None
+        if not held.all():  # an indicator with no figure at all is not an axis entry
+            values = values[:, held]
+        col = lambda c: frame[c] if c in frame.columns else None  # noqa: E731
+        n_u = len(u.names)
+        return cls(units=u.names,
+                   unit_type=build.first_known_grid(grid, u.codes, col("unit_type"), n_u),
+                   parent=build.first_known_grid(grid, u.codes, col("parent"), n_u),
+                   indicators=i.names[held], periods=t.names, values=values, approx=approx)
 
     # --------------------------------------------------------------------- axes
     @property

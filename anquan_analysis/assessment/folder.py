@@ -75,18 +75,20 @@ def _folder(data_dir):
     return folder_files(d)
 
 
-def read_data_dir(data_dir, *, compact: bool = True) -> Dataset:
+def read_data_dir(data_dir, *, compact: bool = True, columns=None) -> Dataset:
     """The dataset of a folder: ``Dataset.load`` if it holds an ingested dataset
     (``panel.parquet``, as ``anquan ingest --output`` writes), else ``ingest.ingest``
     over ``data_files(data_dir)``.  The panel's repeated text columns are made
     categorical here, once (``dataset.compact_panel``; the same values), read straight
     from the parquet file's dictionaries where there is one; ``compact=False`` keeps
-    them as text."""
+    them as text.  ``columns``: of an ingested dataset read only these panel columns
+    (``dataset.ANALYSIS_COLUMNS``: what an assessment reads)."""
     d = resolve_path(data_dir)
     if (d / "panel.parquet").is_file():
         # the unit alias report of a province lists some 20,000 near-duplicate pairs
         # that no assessment shows
-        ds = Dataset.load(d, categorical=compact, skip=("unit_aliases",) if compact else ())
+        ds = Dataset.load(d, categorical=compact, skip=("unit_aliases",) if compact else (),
+                          columns=columns)
     else:
         from ..aliases import aliases_of
         from ..ingest import ingest

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from ..dataset import LEDGER_COUNT_COLUMNS, Dataset
+from ..dataset import ANALYSIS_COLUMNS, LEDGER_COUNT_COLUMNS, Dataset
 from ..panel import LEVELS, Panel, as_panel
 from ..periods import period_freq, period_name_zh, sort_periods, to_quarter
 from .folder import read_data_dir, resolve_path, skipped_files
@@ -265,7 +265,9 @@ def run_assessment(data_dir, period: str, level: str, thresholds: dict | None = 
     if key_indicator is not None:
         settings = replace(settings, key_indicator=key_indicator)
     merged = merge_thresholds(settings.thresholds, thresholds)
-    ds = read_data_dir(d)
+    # the source columns (file, sheet, row) are a third of a panel's memory and no
+    # part of an assessment reads them
+    ds = read_data_dir(d, columns=ANALYSIS_COLUMNS)
     prov = load_provenance(d)
     if prov is None:
         raw = not (d / "panel.parquet").is_file()
