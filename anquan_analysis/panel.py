@@ -33,7 +33,7 @@ import pandas as pd
 from . import _panel_build as build
 from . import catalogue
 from .dataset import require_columns
-from .periods import nested, period_bounds, period_freq, window
+from .periods import months_in, nested, period_bounds, period_freq, window
 
 _PER_YEAR = {"M": 12, "Q": 4, "H": 2, "Y": 1}
 # Measured (not counted) units: no Poisson null, no digit tests.
@@ -301,6 +301,17 @@ class Panel:
                      indicators=self.indicators, periods=np.asarray(quarters, dtype=object),
                      values=values, approx=approx, months=months)
 
+    def look_back(self, period: str, months: int | None) -> "Panel":
+        """The panel of the ``months`` months ending with ``period``'s last month:
+        the periods (of any frequency) lying inside that span, the later ones left
+        out too.  ``months`` None: every period up to ``period``'s end (the campaign
+        to date).  What a period is judged on, so that two periods judged on the same
+        span are comparable (``assessment.assess_dataset``'s ``lookback``)."""
+        first, last = look_back_span(period, months)
+        t = np.flatnonzero([(first is None or period_bounds(p)[0] >= first)
+                            and period_bounds(p)[1] <= last for p in self.periods])
+        return self._take_periods(t)
+
     def _take_periods(self, t: np.ndarray) -> "Panel":
         approx = None if self.approx is None else self.approx[:, :, t]
         months = None if self.months is None else self.months[:, :, t]
@@ -323,6 +334,21 @@ class Panel:
             "approx": (self.approx[u, i, t] if self.approx is not None
                        else np.zeros(len(u), dtype=bool)),
         })
+
+
+def look_back_span(period: str, months: int | None):
+    """(first day, last day) of the ``months`` months ending with ``period``'s last
+    month; first day None when ``months`` is None (no limit).  ValueError for a
+    look-back shorter than the period itself (a quarter judged on two months)."""
+    last = period_bounds(period)[1]
+    if months is None:
+        return None, last
+    months = int(months)
+    if months < len(months_in(period)):
+        raise ValueError(f"lookback of {months} months is shorter than the period {period} "
+                         f"({len(months_in(period))} months)")
+    first = (pd.Period(last, freq="M") - (months - 1)).start_time.normalize()
+    return first, last
 
 
 def as_panel(data, indicators=None) -> Panel:

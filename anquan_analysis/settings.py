@@ -60,6 +60,7 @@ class Settings:
     letterhead: bool = True                         # 版头: 发文机关标志, 发文字号, red line
     report_deadline_day: int = 24                   # reports due on this day …
     report_deadline_months_after: int = 0           # … of the month this many after the period's last
+    lookback_months: int = 12                       # months each period is judged on; 0 = campaign to date
     thresholds: dict = field(default_factory=dict)  # {check id: {keyword: value}}
     unit_aliases: str = ""                          # the dataset's alias table (alias,unit), relative to its folder
 
@@ -126,6 +127,9 @@ def _check(file: str, key: str, value):
     if key == "report_deadline_day" and not 1 <= value <= 31:
         raise InputError(file, "report_deadline_day must be a day of the month (1–31)",
                          column=key)
+    if key == "lookback_months" and not 0 <= value <= 120:
+        raise InputError(file, "lookback_months must be 0 (the campaign to date) or a number "
+                         "of months (at most 120)", column=key)
     if key == "report_deadline_months_after" and not 0 <= value <= 12:
         raise InputError(file, "report_deadline_months_after must be 0–12", column=key)
     return value
