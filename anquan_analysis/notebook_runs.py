@@ -36,7 +36,7 @@ from . import config
 from . import run_folders as rf
 
 NOTEBOOK = config.NOTEBOOKS / "period_assessment.ipynb"
-LEVEL_OF_FREQ = {"M": "month", "Q": "quarter"}
+LEVEL_OF_FREQ = {"M": "month", "Q": "quarter", "H": "half", "Y": "year"}
 KERNEL = "python3"
 # What the notebook's first cell imports, loaded by the kernel as it starts (with the
 # modules of the checks, which run_checks would import one by one): see start_kernel.
@@ -56,7 +56,8 @@ class PeriodResult:
 def configure_parser(p) -> None:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--period", action="append",
-                       help="period to assess (2024-04, 2024Q2, 2024年二季度 …); repeatable")
+                       help="period to assess (2024-04, 2024Q2, 2024年二季度, 2024H1, 2024年上半年, 2024 …); "
+                            "repeatable")
     which.add_argument("--all", action="store_true",
                        help="every month and every quarter present in the data")
     p.add_argument("--data", default=None,
@@ -73,7 +74,8 @@ def configure_parser(p) -> None:
                    help="a check's option over anquan.toml's, e.g. low_outlier.alert=0.05; "
                         "repeatable")
     p.add_argument("--levels", default="quarter,month",
-                   help="with --all: levels to run, comma-separated (default quarter,month)")
+                   help="with --all: levels to run, comma-separated: quarter, month, half, year "
+                        "(default quarter,month)")
     p.add_argument("--notebook", default=str(NOTEBOOK), help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=int, default=600, help="seconds per notebook cell")
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from ..dataset import ANALYSIS_COLUMNS, LEDGER_COUNT_COLUMNS, Dataset
-from ..panel import LEVELS, Panel, as_panel
-from ..periods import period_freq, period_name_zh, sort_periods, to_quarter
+from ..panel import LEVELS, Panel, as_panel, containing
+from ..periods import period_bounds, period_freq, period_name_zh, sort_periods
 from .folder import read_data_dir, resolve_path, skipped_files
 
 # Months of history a period is judged on (``assess_dataset``'s ``lookback``): a
@@ -77,8 +77,9 @@ def available_periods(data, level: str) -> list[str]:
         periods = pd.unique(data["period"].dropna())
     else:
         periods = data
-    freqs = {"month": ("M",), "quarter": ("M", "Q")}[level]
-    return sort_periods(str(p) if level == "month" else to_quarter(str(p))
+    target = LEVELS[level]
+    freqs = "MQHY"[:"MQHY".index(target) + 1]
+    return sort_periods(str(p) if level == "month" else containing(str(p), target)
                         for p in periods if period_freq(str(p)) in freqs)
 
 
@@ -89,8 +90,8 @@ def require_period(data, period: str, level: str) -> None:
     if level not in LEVELS:
         raise ValueError(f"level must be one of {sorted(LEVELS)}, not {level!r}")
     if period_freq(period) != LEVELS[level]:
-        raise ValueError(f"period {period!r} is not a {level}; use level="
-                         f"{'quarter' if period_freq(period) == 'Q' else 'month'!r}")
+        right = {f: lv for lv, f in LEVELS.items()}[period_freq(period)]
+        raise ValueError(f"period {period!r} is not a {level}; use level={right!r}")
     present = available_periods(data, level)
     if period not in present:
         listed = "、".join(present) if present else "（无）"
@@ -105,8 +106,10 @@ def ledger_counts_to_level(counts: pd.DataFrame, level: str) -> pd.DataFrame:
     if level not in LEVELS:
         raise ValueError(f"level must be one of {sorted(LEVELS)}, not {level!r}")
     period = counts["period"].astype(str)
-    if level == "quarter":
-        period = period.map({p: to_quarter(p) if period_freq(p) in ("M", "Q") else None
+    if level != "month":
+        target = LEVELS[level]
+        finer = "MQHY"[:"MQHY".index(target) + 1]
+        period = period.map({p: containing(p, target) if period_freq(p) in finer else None
                              for p in period.unique()})
     df = counts.assign(period=period).dropna(subset=["period"])
     value_cols = [c for c in LEDGER_COUNT_COLUMNS if c not in ("unit", "period", "sector")]
@@ -127,7 +130,7 @@ class Assessment:
         The figures at the assessment level (``Panel.at_level``): what every table and
         check of the assessment reads.
     period, level : str
-        The canonical period assessed, and "month" or "quarter".
+        The canonical period assessed, and "month", "quarter", "half" or "year".
     findings : DataFrame
         Every check's findings for the period (``findings.FINDINGS_COLUMNS``).
     funnel : DataFrame
@@ -231,6 +234,9 @@ def assess_dataset(ds: Dataset, period: str, level: str, thresholds: dict | None
     # the ledger's counts follow the panel's window (low_self_report, sector_concentration)
     judged_ds = replace(lv, ledger_counts=_counts_within(lv.ledger_counts, judged.periods))
     findings = run_checks(judged_ds, period=period, panel=judged, **options)
+    if level != "month":  # what the months (and quarters) inside found, the union
+        findings = concat_findings([findings, inner_findings(
+            ds, full, period, level, findings, options=options, lookback=lookback)])
     # ingest (ingest_findings.py): its side tables, outside the check registry
     findings = concat_findings([findings, ingest_findings(lv, period)])
     # reporting (roster.py): outside the check registry, see findings.REPORTING_CHECKS
@@ -257,6 +263,59 @@ def assess_dataset(ds: Dataset, period: str, level: str, thresholds: dict | None
                       key_indicator=key, unmet=unmet, label=period_label(lv, period),
                       provenance=provenance, lookback=lookback,
                       judged=judged_span(judged, period, lookback))
+
+
+def inner_findings(ds: Dataset, full: Panel, period: str, level: str, own: pd.DataFrame, *,
+                   options: dict, lookback: int | None) -> pd.DataFrame:
+    """The 预警 and 关注 findings of the shorter periods inside ``period`` (its months;
+    for a half-year or a year its quarters too) that ``own``, the period's own
+    findings, lacks: so a quarter's report holds everything its months found.
+
+    Each shorter period is judged as its own report judges it (the same options and
+    look-back).  A finding counts as held when ``own`` has one of the same check, unit
+    (or group) and indicator; of the same finding in several shorter periods the most
+    severe is kept, then the earliest.  Each kept finding keeps its own period (the
+    month it was found in) and its message is headed by where it was found:
+    ``（2024年7月月度评估发现）``.  Checks only: the ingest and reporting findings
+    already cover the whole period.  ``ds``, ``full`` and ``own`` are not modified.
+
+    Returns
+    -------
+    DataFrame of ``findings.FINDINGS_COLUMNS`` (empty when there is nothing to add).
+    """
+    from ..checks import run_checks
+    from ..findings import empty_findings
+    from ..periods import months_in
+
+    inner_levels = ["month"] + (["quarter"] if level in ("half", "year") else [])
+    frames = []
+    for inner in inner_levels:
+        pv = full.at_level(inner)
+        inside = [p for p in available_periods(pv, inner)
+                  if set(months_in(p)) <= set(months_in(period))]
+        counts = ledger_counts_to_level(ds.ledger_counts, inner)
+        for p in inside:
+            judged = pv.look_back(p, lookback)
+            sub = replace(ds, ledger_counts=_counts_within(counts, judged.periods))
+            f = run_checks(sub, period=p, panel=judged, **options)
+            f = f.loc[f["severity"].isin(["alert", "warning"])]
+            if len(f):
+                found = f"（{period_name_zh(p)}{'月度' if inner == 'month' else '季度'}评估发现）"
+                frames.append(f.assign(message=found + f["message"], _found=p))
+    if not frames:
+        return empty_findings()
+    f = pd.concat(frames, ignore_index=True)
+    key = ["check", "unit", "unit_type", "indicator"]
+
+    def keys(frame):
+        return frame[key].astype("str").fillna("").agg("|".join, axis=1)
+    f = f.loc[~keys(f).isin(set(keys(own)))]
+    rank = f["severity"].map({"alert": 0, "warning": 1})
+    order = f["_found"].map(lambda p: period_bounds(p))
+    f = (f.assign(_r=rank, _o=order, _k=keys(f))
+         .sort_values(["_r", "_o"], kind="stable")
+         .drop_duplicates("_k"))
+    return f.drop(columns=["_r", "_o", "_k", "_found"]).reset_index(drop=True)
 
 
 def _counts_within(counts, periods) -> pd.DataFrame:
