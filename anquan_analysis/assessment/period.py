@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..dataset import ANALYSIS_COLUMNS, LEDGER_COUNT_COLUMNS, Dataset
 from ..panel import LEVELS, Panel, as_panel, containing
-from ..periods import period_bounds, period_freq, period_name_zh, sort_periods
+from ..periods import months_in, period_bounds, period_freq, period_name_zh, sort_periods
 from .folder import read_data_dir, resolve_path, skipped_files
 
 # Months of history a period is judged on (``assess_dataset``'s ``lookback``): a
@@ -258,6 +258,16 @@ def assess_dataset(ds: Dataset, period: str, level: str, thresholds: dict | None
     funnel = funnel_table(judged, indicator=key or KEY_INDICATOR, exposure=lv.exposure,
                           period=period, **same)
     unmet = unmet_needs(judged, period, ledger_counts=judged_ds.ledger_counts, **options)
+    if level != "month" and len(unmet):
+        # a check the months could judge was judged there (inner_findings): not "未作判断"
+        months = full.at_level("month")
+        inside = [m for m in available_periods(months, "month") if m <= max(months_in(period))
+                  and m >= min(months_in(period))]
+        if inside:
+            last = months.look_back(inside[-1], lookback)
+            monthly = unmet_needs(last, inside[-1], ledger_counts=_counts_within(
+                ds.ledger_counts, last.periods), **options)
+            unmet = unmet.loc[unmet["check"].isin(set(monthly["check"]))].reset_index(drop=True)
     return Assessment(dataset=lv, panel=pv, period=period, level=level, findings=findings,
                       funnel=funnel, thresholds=thresholds, roster=roster, settings=settings,
                       key_indicator=key, unmet=unmet, label=period_label(lv, period),
@@ -285,7 +295,6 @@ def inner_findings(ds: Dataset, full: Panel, period: str, level: str, own: pd.Da
     """
     from ..checks import run_checks
     from ..findings import empty_findings
-    from ..periods import months_in
 
     inner_levels = ["month"] + (["quarter"] if level in ("half", "year") else [])
     frames = []
