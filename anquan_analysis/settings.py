@@ -217,6 +217,14 @@ def with_key_indicator(text: str, key_indicator: str) -> str:
     """The text of an anquan.toml with ``key_indicator`` set (the command line's
     ``--key-indicator`` over the file's): its own top-level key_indicator line
     removed, the new one first (top-level keys precede the tables)."""
+    return with_setting(text, "key_indicator", key_indicator)
+
+
+def with_setting(text: str, key: str, value) -> str:
+    """The text of an anquan.toml with the top-level ``key`` set to ``value`` (a text
+    or an int: ``--key-indicator``, ``--lookback`` over the file's): its own
+    top-level line for ``key`` removed, the new one first (top-level keys precede the
+    tables)."""
     import json
     import re
 
@@ -224,5 +232,5 @@ def with_key_indicator(text: str, key_indicator: str) -> str:
     first_table = next((i for i, line in enumerate(lines) if line.lstrip().startswith("[")),
                        len(lines))
     kept = [line for i, line in enumerate(lines)
-            if i >= first_table or not re.match(r"\s*key_indicator\s*=", line)]
-    return f"key_indicator = {json.dumps(key_indicator)}\n" + "\n".join(kept) + "\n"
+            if i >= first_table or not re.match(rf"\s*{re.escape(key)}\s*=", line)]
+    return f"{key} = {json.dumps(value)}\n" + "\n".join(kept) + "\n"

@@ -205,3 +205,28 @@ def test_the_september_report_dates_septembers_jump(city):
     f = assess_dataset(city, "2024-09", "month").findings
     shift = f.loc[(f["check"] == "group_shift") & f["unit_type"].isna()]
     assert list(shift["period"]) == ["2024-09"]
+
+
+# ------------------------------------------------------------ the option
+def test_the_look_back_is_an_option_of_the_settings_and_the_command_line(tmp_path):
+    import shutil
+
+    from anquan_analysis.assessment import run_assessment
+    from anquan_analysis.errors import InputError
+    from anquan_analysis.settings import read_settings, with_setting
+
+    for name in ("reports_clean.csv", "exposure.csv", "ledger.csv"):
+        shutil.copy(f"{CITY}/{name}", tmp_path / name)
+    # `anquan assess --lookback 6` writes the setting over the office's file
+    text = with_setting('lookback_months = 12\nscope = "全区"\n[thresholds.surge]\nalert = 0.01\n',
+                        "lookback_months", 6)
+    assert text == 'lookback_months = 6\nscope = "全区"\n[thresholds.surge]\nalert = 0.01\n'
+    (tmp_path / "anquan.toml").write_text(text, encoding="utf-8")
+    a = run_assessment(tmp_path, "2024-12", "month")
+    assert (a.lookback, a.judged["first"], a.judged["months"]) == (6, "2024-07", 6)
+    (tmp_path / "anquan.toml").write_text("lookback_months = 0\n", encoding="utf-8")
+    a = run_assessment(tmp_path, "2024-03", "month")
+    assert a.lookback is None and a.judged["text"].endswith("（3个月，截至本期累计）")
+    (tmp_path / "anquan.toml").write_text("lookback_months = -1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="lookback_months"):
+        read_settings(tmp_path / "anquan.toml")
