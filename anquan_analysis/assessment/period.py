@@ -316,8 +316,10 @@ def inner_findings(ds: Dataset, full: Panel, period: str, level: str, own: pd.Da
     f = pd.concat(frames, ignore_index=True)
     key = ["check", "unit", "unit_type", "indicator"]
 
-    def keys(frame):
-        return frame[key].astype("str").fillna("").agg("|".join, axis=1)
+    def keys(frame) -> pd.Series:
+        cells = frame[key].astype("str").fillna("")
+        return pd.Series(["|".join(r) for r in cells.itertuples(index=False)],
+                         index=frame.index, dtype="str")
     f = f.loc[~keys(f).isin(set(keys(own)))]
     rank = f["severity"].map({"alert": 0, "warning": 1})
     order = f["_found"].map(lambda p: period_bounds(p))
