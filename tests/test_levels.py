@@ -124,7 +124,8 @@ def _keys(f: pd.DataFrame) -> set:
 
 
 def test_the_quarter_holds_every_unit_its_months_alerted(city):
-    quarter = assess_dataset(city, "2024Q3", "quarter").findings
+    a = assess_dataset(city, "2024Q3", "quarter")
+    quarter = a.findings
     months = {m: assess_dataset(city, m, "month").findings
               for m in ("2024-07", "2024-08", "2024-09")}
     alerted = set()
@@ -146,6 +147,13 @@ def test_the_quarter_holds_every_unit_its_months_alerted(city):
     # the district-wide jump of September (a group finding: no unit)
     shift = quarter.loc[quarter["check"] == "group_shift"]
     assert "" in set(shift["unit_type"].fillna("")) and shift["unit"].isna().all()
+    # the draft dates it by its month, not by the quarter (truth.csv: 17 in July)
+    from anquan_analysis.draft import draft_problems
+
+    text = draft_problems(quarter, period=a.period, label=a.period_zh)
+    assert "石门镇7月重大事故隐患排查数为17项" in text and "石门镇2024年第三季度" not in text
+    # the months judged surge and group_shift: the quarter does not say 未作判断
+    assert a.unmet.empty
     # one row per finding: a month's finding the quarter holds is not added again
     assert not quarter.duplicated(["check", "unit", "unit_type", "indicator", "period"]).any()
 
