@@ -86,14 +86,12 @@ def check(data, period=None, checks=None, **options) -> pd.DataFrame:
 def assess(data, period: str, level: str | None = None, thresholds: dict | None = None):
     """One period's assessment (``assessment.Assessment``): findings, funnel, and
     the report's section tables through ``assessment.progress_table(a)`` and the
-    like.  ``level`` defaults to the period's own (month or quarter)."""
+    like.  ``level`` defaults to the period's own (month, quarter, half or year)."""
     from .assessment import assess_dataset
     from .periods import parse_period, period_freq
 
     period = parse_period(period)
-    level = level or {"M": "month", "Q": "quarter"}.get(period_freq(period))
-    if level is None:
-        raise ValueError(f"{period}: only months and quarters can be assessed")
+    level = level or {"M": "month", "Q": "quarter", "H": "half", "Y": "year"}[period_freq(period)]
     return assess_dataset(_dataset(data), period, level, thresholds)
 
 

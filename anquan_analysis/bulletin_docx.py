@@ -402,11 +402,12 @@ def run_command(args) -> int:
     for line in notes:
         print(f"anquan bulletin: {line}", file=sys.stderr)
     key = check_key_indicator(args.key_indicator) if args.key_indicator else None
-    levels = {"M": "month", "Q": "quarter"}
+    levels = {"M": "month", "Q": "quarter", "H": "half", "Y": "year"}
     for text in args.period:
         period = parse_period(text)
         if period_freq(period) not in levels:
-            print(f"anquan bulletin: {text!r}: only months and quarters", file=sys.stderr)
+            print(f"anquan bulletin: {text!r}: only months, quarters, half-years and years",
+                  file=sys.stderr)
             return 2
         a = run_assessment(data, period, levels[period_freq(period)], key_indicator=key)
         if a.roster is not None:

@@ -288,9 +288,16 @@ def _fields(group: pd.DataFrame, figure: str, period: str, max_units: int,
     rectified = indicator_name(code) if code else "隐患"
     for end in ("整改数", "整改"):
         rectified = rectified[:-len(end)] if rectified.endswith(end) else rectified
+    # a quarter's finding that one of its months found (assessment.inner_findings) is
+    # dated by that month: 石门镇7月…17项, not 2024年第三季度…17项
+    found_in = group["period"].dropna().astype(str).unique()
+    inner = (len(found_in) == 1 and found_in[0] != period
+             and period_bounds(found_in[0])[0] >= period_bounds(period)[0]
+             and period_bounds(found_in[0])[1] <= period_bounds(period)[1])
     return {
         "who": _who(units, max_units), "indicator": indicator_name(code) if code else "填报数据",
-        "period": label or period_text(period), "when": month_end(period) + "累计" if since
+        "period": (period_text(found_in[0], period) if inner else label or period_text(period)),
+        "when": month_end(period) + "累计" if since
         else (label or period_text(period)),
         "basis": _basis(group["message"].dropna()), "rectified": rectified,
         "every": _every(group, len(units)),

@@ -36,7 +36,7 @@ from . import config
 from . import run_folders as rf
 
 NOTEBOOK = config.NOTEBOOKS / "period_assessment.ipynb"
-LEVEL_OF_FREQ = {"M": "month", "Q": "quarter"}
+LEVEL_OF_FREQ = {"M": "month", "Q": "quarter", "H": "half", "Y": "year"}
 KERNEL = "python3"
 # What the notebook's first cell imports, loaded by the kernel as it starts (with the
 # modules of the checks, which run_checks would import one by one): see start_kernel.
@@ -56,7 +56,8 @@ class PeriodResult:
 def configure_parser(p) -> None:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--period", action="append",
-                       help="period to assess (2024-04, 2024Q2, 2024年二季度 …); repeatable")
+                       help="period to assess (2024-04, 2024Q2, 2024年二季度, 2024H1, 2024年上半年, 2024 …); "
+                            "repeatable")
     which.add_argument("--all", action="store_true",
                        help="every month and every quarter present in the data")
     p.add_argument("--data", default=None,
@@ -69,11 +70,15 @@ def configure_parser(p) -> None:
     p.add_argument("--key-indicator", default=None,
                    help="the indicator units are ranked on (code or Chinese name; default: "
                         "anquan.toml's key_indicator, else major_hazards_found)")
+    p.add_argument("--lookback", type=int, default=None, metavar="MONTHS",
+                   help="months of history each period is judged on (default: anquan.toml's "
+                        "lookback_months, else 12; 0: the campaign to date)")
     p.add_argument("--threshold", action="append", default=[], metavar="CHECK.PARAM=VALUE",
                    help="a check's option over anquan.toml's, e.g. low_outlier.alert=0.05; "
                         "repeatable")
     p.add_argument("--levels", default="quarter,month",
-                   help="with --all: levels to run, comma-separated (default quarter,month)")
+                   help="with --all: levels to run, comma-separated: quarter, month, half, year "
+                        "(default quarter,month)")
     p.add_argument("--notebook", default=str(NOTEBOOK), help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=int, default=600, help="seconds per notebook cell")
 
@@ -323,6 +328,9 @@ def _run_command(args, kernel) -> int:
         if bad:
             raise ValueError(f"--levels: {bad[0]!r} is not one of {sorted(LEVELS)}")
         key = check_key_indicator(args.key_indicator) if args.key_indicator else None
+        if args.lookback is not None and not 0 <= args.lookback <= 120:
+            raise ValueError(f"--lookback {args.lookback}: months, 0 (the campaign to date) "
+                             "to 120")
         thresholds = thresholds_from_args(args.threshold)
         data_dir, output_dir, notes = default_folders(args.data, args.output)
         for line in notes:
@@ -361,7 +369,7 @@ def _run_command(args, kernel) -> int:
               file=sys.stderr)
     with rf.temp_folder() as tmp:
         nb_data = _notebook_data(data_dir, ds, Path(tmp) / "dataset", key_indicator=key,
-                                 skipped=skipped_before)
+                                 skipped=skipped_before, lookback=args.lookback)
         results = run_plan(plan, data_dir=nb_data, output_dir=output_dir,
                            notebook=args.notebook, thresholds=thresholds,
                            timeout=args.timeout, kernel=kernel)
@@ -395,17 +403,19 @@ def _data_lines(ds) -> list[str]:
     return lines
 
 
-def _notebook_data(data_dir, ds, folder: Path, *, key_indicator=None, skipped=()) -> Path:
+def _notebook_data(data_dir, ds, folder: Path, *, key_indicator=None, skipped=(),
+                   lookback=None) -> Path:
     """The folder the notebooks read: the dataset ingested once per run (the notebooks
     load it from parquet, about 0.5 s for a province, instead of parsing the raw
     files again) with the office's own files (roster, anquan.toml, report dates) and
     the provenance of the data (``provenance.json``); for a folder that already holds
     a dataset (``anquan ingest --output``), links to its files.  ``key_indicator``
-    (``--key-indicator``) is written over anquan.toml's."""
+    (``--key-indicator``) and ``lookback`` (``--lookback``, as ``lookback_months``) are
+    written over anquan.toml's."""
     from .assessment import resolve_path
     from .provenance import PROVENANCE_FILE, build_provenance, load_provenance, write_provenance
     from .roster import copy_office_files
-    from .settings import SETTINGS_FILE, with_key_indicator
+    from .settings import SETTINGS_FILE, with_setting
 
     src = resolve_path(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -427,8 +437,9 @@ def _notebook_data(data_dir, ds, folder: Path, *, key_indicator=None, skipped=()
         prov = {**prov, "dataset_folder": str(src.resolve()),
                 "read_at": prov.get("read_at") or build_provenance(src, None)["read_at"]}
     write_provenance(prov, folder)
-    if key_indicator is not None:
-        toml = folder / SETTINGS_FILE
-        text = toml.read_text(encoding="utf-8") if toml.is_file() else ""
-        toml.write_text(with_key_indicator(text, key_indicator), encoding="utf-8")
+    for key, value in (("key_indicator", key_indicator), ("lookback_months", lookback)):
+        if value is not None:
+            toml = folder / SETTINGS_FILE
+            text = toml.read_text(encoding="utf-8") if toml.is_file() else ""
+            toml.write_text(with_setting(text, key, value), encoding="utf-8")
     return folder

@@ -33,12 +33,13 @@ import pandas as pd
 from . import _panel_build as build
 from . import catalogue
 from .dataset import require_columns
-from .periods import nested, period_bounds, period_freq, window
+from .periods import months_in, nested, period_bounds, period_freq, window
 
 _PER_YEAR = {"M": 12, "Q": 4, "H": 2, "Y": 1}
 # Measured (not counted) units: no Poisson null, no digit tests.
 MEASURED_UNITS = frozenset({"万元", "公里"})
-LEVELS = {"month": "M", "quarter": "Q"}
+LEVELS = {"month": "M", "quarter": "Q", "half": "H", "year": "Y"}
+_FREQ_ORDER = "MQHY"
 
 
 def is_count(code: str) -> bool:
@@ -267,39 +268,55 @@ class Panel:
 
     # ------------------------------------------------------------------- levels
     def at_level(self, level: str) -> "Panel":
-        """The panel at ``level`` (``month`` or ``quarter``): monthly figures as they
-        are, or each quarter's total of its months (a quarterly figure counts where
-        the unit gave none of that quarter's months, ``periods.nested``).  Periods
-        that cannot be expressed at the level (a quarter at month level, a
-        half-year) are left out."""
+        """The panel at ``level`` (``month``, ``quarter``, ``half`` or ``year``):
+        monthly figures as they are, or each quarter's (half-year's, year's) total of
+        the finer figures inside it (a coarser figure counts where the unit gave none
+        of the finer ones inside it, ``periods.nested``).  Periods that cannot be
+        expressed at the level (a quarter at month level, a year at quarter level)
+        are left out.  ``months`` records which months of its period each figure
+        covers (bit k: the period's k-th month)."""
         if level not in LEVELS:
             raise ValueError(f"level must be one of {sorted(LEVELS)}, not {level!r}")
         freq = np.array([period_freq(p) for p in self.periods], dtype=object)
         if level == "month":
             return self._take_periods(np.flatnonzero(freq == "M"))
-        months_quarters = np.flatnonzero(np.isin(freq, ["M", "Q"]))
-        sub = self._take_periods(months_quarters)
-        quarters = sorted({str(pd.Period(p, freq="M").asfreq("Q")) if period_freq(p) == "M"
-                           else p for p in sub.periods}, key=period_bounds)
+        target = LEVELS[level]
+        finer = _FREQ_ORDER[:_FREQ_ORDER.index(target) + 1]
+        sub = self._take_periods(np.flatnonzero(np.isin(freq, list(finer))))
+        quarters = sorted({containing(p, target) for p in sub.periods}, key=period_bounds)
         values = np.full(sub.shape[:2] + (len(quarters),), np.nan)
-        months = np.zeros(values.shape, dtype=np.uint8)
+        months = np.zeros(values.shape, dtype=np.uint8 if target == "Q" else np.uint16)
         approx = np.zeros(values.shape, dtype=bool) if sub.approx is not None else None
+        where = {p: j for j, p in enumerate(sub.periods)}
         for k, q in enumerate(quarters):
             v, inside = sub.figures(sub.indicators, q, cumulative=False)
             counts = ~np.isnan(v)
             values[:, :, k] = np.where(counts.any(axis=2), np.nansum(v, axis=2), np.nan)
-            where = {p: j for j, p in enumerate(sub.periods)}
-            for j, p in enumerate(inside):  # a quarterly figure covers its three months
-                bits = (np.uint8(1 << ((int(p[5:7]) - 1) % 3)) if period_freq(p) == "M"
-                        else np.uint8(0b111) if sub.months is None
-                        else sub.months[:, :, where[p]])
-                months[:, :, k] |= np.where(counts[:, :, j], bits, np.uint8(0))
+            first = period_bounds(q)[0]
+            for j, p in enumerate(inside):  # a coarser figure covers all its months
+                offset = _months_between(first, period_bounds(p)[0])
+                own = np.uint16((1 << len(months_in(p))) - 1)
+                if period_freq(p) != "M" and sub.months is not None:
+                    own = sub.months[:, :, where[p]].astype(np.uint16)
+                bits = (own << np.uint16(offset)).astype(months.dtype)
+                months[:, :, k] |= np.where(counts[:, :, j], bits, months.dtype.type(0))
             if approx is not None:
                 t = sub.window(q, cumulative=False)
                 approx[:, :, k] = sub.approx[:, :, t].any(axis=2)
         return Panel(units=self.units, unit_type=self.unit_type, parent=self.parent,
                      indicators=self.indicators, periods=np.asarray(quarters, dtype=object),
                      values=values, approx=approx, months=months)
+
+    def look_back(self, period: str, months: int | None) -> "Panel":
+        """The panel of the ``months`` months ending with ``period``'s last month:
+        the periods (of any frequency) lying inside that span, the later ones left
+        out too.  ``months`` None: every period up to ``period``'s end (the campaign
+        to date).  What a period is judged on, so that two periods judged on the same
+        span are comparable (``assessment.assess_dataset``'s ``lookback``)."""
+        first, last = look_back_span(period, months)
+        t = np.flatnonzero([(first is None or period_bounds(p)[0] >= first)
+                            and period_bounds(p)[1] <= last for p in self.periods])
+        return self._take_periods(t)
 
     def _take_periods(self, t: np.ndarray) -> "Panel":
         approx = None if self.approx is None else self.approx[:, :, t]
@@ -323,6 +340,38 @@ class Panel:
             "approx": (self.approx[u, i, t] if self.approx is not None
                        else np.zeros(len(u), dtype=bool)),
         })
+
+
+def containing(period: str, freq: str) -> str:
+    """The period of frequency ``freq`` (``Q``, ``H``, ``Y``) that ``period`` lies in."""
+    start = period_bounds(period)[0]
+    if freq == "Q":
+        return f"{start.year}Q{(start.month - 1) // 3 + 1}"
+    if freq == "H":
+        return f"{start.year}H{1 if start.month <= 6 else 2}"
+    if freq == "Y":
+        return f"{start.year}"
+    raise ValueError(f"not a coarse frequency: {freq!r}")
+
+
+def _months_between(a, b) -> int:
+    """Whole months from the month of ``a`` to the month of ``b``."""
+    return (b.year - a.year) * 12 + b.month - a.month
+
+
+def look_back_span(period: str, months: int | None):
+    """(first day, last day) of the ``months`` months ending with ``period``'s last
+    month; first day None when ``months`` is None (no limit).  ValueError for a
+    look-back shorter than the period itself (a quarter judged on two months)."""
+    last = period_bounds(period)[1]
+    if months is None:
+        return None, last
+    months = int(months)
+    if months < len(months_in(period)):
+        raise ValueError(f"lookback of {months} months is shorter than the period {period} "
+                         f"({len(months_in(period))} months)")
+    first = (pd.Period(last, freq="M") - (months - 1)).start_time.normalize()
+    return first, last
 
 
 def as_panel(data, indicators=None) -> Panel:

@@ -328,6 +328,30 @@ def _insert_after_body(page: str, html_text: str) -> str:
 
 
 # ----------------------------------------------------------------------- index
+# Under the index: why two alert counts may not compare.
+LOOKBACK_NOTE = ("预警数按各期回看期（默认12个月，anquan.toml的lookback_months）内的数据判断；"
+                 "回看期数据未满的期间据以判断的数据较少，预警数不宜与回看期已满的期间直接比较。"
+                 "季度、半年、年度报告的预警包含其各月报告发现的问题。")
+
+
+def _judged_cell(judged: dict) -> str:
+    """The span an alert count was judged on, under the count in the index:
+    ``1—9月，9个月（未满12个月）``; '' for a summary without it."""
+    if not judged or not judged.get("first"):
+        return ""
+    first, last = judged["first"], judged["last"]
+    span = (f"{int(first[5:])}—{int(last[5:])}月" if first[:4] == last[:4]
+            else f"{first[:4]}年{int(first[5:])}月—{last[:4]}年{int(last[5:])}月")
+    lookback = judged.get("lookback")
+    if lookback is None:
+        tail = "，累计"
+    elif judged.get("full"):
+        tail = ""
+    else:
+        tail = f"（未满{lookback}个月）"
+    return f"<br><small>{html.escape(span)}，{judged['months']}个月{tail}</small>"
+
+
 def write_index(reports_dir, *, title: str = "安全生产治本攻坚 调度数据评估报告") -> Path:
     """Write ``reports_dir/index.html``: one row per period folder (a canonical period
     name, holding an assessment.html or a status.json), in time order, with links to
@@ -379,6 +403,7 @@ def write_index(reports_dir, *, title: str = "安全生产治本攻坚 调度数
                     f'<span class="failed">失败：{when} 评估未完成（{error}），没有报告</span>')
         hazards = summary.get("hazards_found")
         alerts = summary.get("alerts_total")
+        judged = summary.get("judged") or {}
         prov = summary.get("provenance") or {}
         source = (("示范数据" if prov.get("bundled") else Path(prov["data_folder"]).name)
                   if prov.get("data_folder") else "")
@@ -386,7 +411,7 @@ def write_index(reports_dir, *, title: str = "安全生产治本攻坚 调度数
             f'<tr class="{"failed" if mark and not has_report else "stale" if mark else "ok"}">'
             f"<td>{e(str(summary.get('period_zh', p)))}{'<br>' + mark if mark else ''}</td>"
             f"<td>{'' if hazards is None else e(f'{hazards:g}')}</td>"
-            f"<td>{'' if alerts is None else e(str(alerts))}</td>"
+            f"<td>{'' if alerts is None else e(str(alerts))}{_judged_cell(judged)}</td>"
             f"<td title=\"{e(str(prov.get('data_folder', '')))}\">{e(source)}</td>"
             f"<td>{' · '.join(links)}</td></tr>")
     page = f"""<!DOCTYPE html>
@@ -401,10 +426,11 @@ th {{ background: #f3f3f3; }}
 tr.stale td, tr.failed td {{ background: #fff4f4; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
-<table><thead><tr><th>期间</th><th>重大事故隐患排查数（项）</th><th>预警数</th><th>数据</th><th>文件</th></tr></thead>
+<table><thead><tr><th>期间</th><th>重大事故隐患排查数（项）</th><th>预警数（判断依据）</th><th>数据</th><th>文件</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>
+<p class="note">{LOOKBACK_NOTE}</p>
 </body></html>
 """
     return write_text_atomic(page, root / "index.html")

@@ -60,6 +60,7 @@ class Settings:
     letterhead: bool = True                         # 版头: 发文机关标志, 发文字号, red line
     report_deadline_day: int = 24                   # reports due on this day …
     report_deadline_months_after: int = 0           # … of the month this many after the period's last
+    lookback_months: int = 12                       # months each period is judged on; 0 = campaign to date
     thresholds: dict = field(default_factory=dict)  # {check id: {keyword: value}}
     unit_aliases: str = ""                          # the dataset's alias table (alias,unit), relative to its folder
 
@@ -126,6 +127,9 @@ def _check(file: str, key: str, value):
     if key == "report_deadline_day" and not 1 <= value <= 31:
         raise InputError(file, "report_deadline_day must be a day of the month (1–31)",
                          column=key)
+    if key == "lookback_months" and not 0 <= value <= 120:
+        raise InputError(file, "lookback_months must be 0 (the campaign to date) or a number "
+                         "of months (at most 120)", column=key)
     if key == "report_deadline_months_after" and not 0 <= value <= 12:
         raise InputError(file, "report_deadline_months_after must be 0–12", column=key)
     return value
@@ -213,6 +217,14 @@ def with_key_indicator(text: str, key_indicator: str) -> str:
     """The text of an anquan.toml with ``key_indicator`` set (the command line's
     ``--key-indicator`` over the file's): its own top-level key_indicator line
     removed, the new one first (top-level keys precede the tables)."""
+    return with_setting(text, "key_indicator", key_indicator)
+
+
+def with_setting(text: str, key: str, value) -> str:
+    """The text of an anquan.toml with the top-level ``key`` set to ``value`` (a text
+    or an int: ``--key-indicator``, ``--lookback`` over the file's): its own
+    top-level line for ``key`` removed, the new one first (top-level keys precede the
+    tables)."""
     import json
     import re
 
@@ -220,5 +232,5 @@ def with_key_indicator(text: str, key_indicator: str) -> str:
     first_table = next((i for i, line in enumerate(lines) if line.lstrip().startswith("[")),
                        len(lines))
     kept = [line for i, line in enumerate(lines)
-            if i >= first_table or not re.match(r"\s*key_indicator\s*=", line)]
-    return f"key_indicator = {json.dumps(key_indicator)}\n" + "\n".join(kept) + "\n"
+            if i >= first_table or not re.match(rf"\s*{re.escape(key)}\s*=", line)]
+    return f"{key} = {json.dumps(value)}\n" + "\n".join(kept) + "\n"

@@ -60,7 +60,7 @@ def test_month_level_keeps_only_months():
     assert m.periods.tolist() == ["2024-01", "2024-02", "2024-03", "2024-04"]
     assert A.available_periods(TINY, "quarter") == ["2024Q1", "2024Q2"]
     with pytest.raises(ValueError, match="level"):
-        as_panel(TINY).at_level("year")
+        as_panel(TINY).at_level("decade")  # a year is a level (issue 18)
 
 
 def test_a_period_without_data_names_the_periods_that_exist():

@@ -46,8 +46,11 @@ def test_available_periods_at_each_level(form):
     # months and quarters give their quarter (2024Q3 has no month); a half-year is
     # no quarter
     assert A.available_periods(data, "quarter") == ["2024Q1", "2024Q2", "2024Q3"]
+    # half-years and years take everything finer inside them (issue 18)
+    assert A.available_periods(data, "half") == ["2024H1", "2024H2"]
+    assert A.available_periods(data, "year") == ["2024"]
     with pytest.raises(ValueError, match="level"):
-        A.available_periods(data, "year")
+        A.available_periods(data, "decade")
 
 
 def test_available_periods_of_a_frame_skip_a_missing_period():
@@ -66,8 +69,11 @@ def test_require_period_names_the_right_level_and_the_periods_with_data():
         A.require_period(data, "2024-05", "month")
     with pytest.raises(A.PeriodNotFound, match="periods with data: （无）$"):
         A.require_period(["2024H1"], "2024-05", "month")
+    A.require_period(data, "2024", "year")  # a year is a level (issue 18)
+    with pytest.raises(ValueError, match="use level='year'"):
+        A.require_period(data, "2024", "half")
     with pytest.raises(ValueError, match="level"):
-        A.require_period(data, "2024", "year")
+        A.require_period(data, "2024", "decade")
 
 
 # ------------------------------------------------------------- ledger counts
@@ -98,7 +104,7 @@ def test_ledger_counts_to_level_sums_months_into_quarters_and_keeps_a_blank_sect
            for r in m.itertuples()}
     assert got == {("2024-01", "工贸"): 2, ("2024-02", "工贸"): 1, ("2024-03", None): 5}
     with pytest.raises(ValueError, match="level"):
-        A.ledger_counts_to_level(counts, "year")
+        A.ledger_counts_to_level(counts, "decade")
 
 
 # ------------------------------------------------------------ assess_dataset
@@ -121,10 +127,14 @@ def test_a_quarter_assessment_reads_the_quarter_everywhere():
     # the ledger counts summed to the quarter: 甲 工贸 2 + 1
     led = a.dataset.ledger_counts.set_index(["unit", "sector"])
     assert set(led["period"]) == {"2024Q1"} and led.loc[("甲镇", "工贸"), "found"] == 3
-    # every finding is of the quarter: 丙局's 8 against 20 expected, and the sectors
-    assert set(a.findings["period"]) == {"2024Q1"}
-    assert a.findings[["check", "unit", "severity"]].fillna("").values.tolist() == [
-        ["low_outlier", "丙局", "warning"], ["sector_concentration", "", "info"]]
+    # the quarter's findings: 丙局's 8 against 20 expected, and the sectors; and what
+    # January's report found (issue 18: the union), dated January: 丙局 0 where the
+    # others' January rate gives (2 + 1) / (100 + 50) · 200 = 4.0
+    assert a.findings[["check", "unit", "period", "severity"]].fillna("").values.tolist() == [
+        ["low_outlier", "丙局", "2024Q1", "warning"], ["zero_report", "丙局", "2024-01", "warning"],
+        ["sector_concentration", "", "2024Q1", "info"]]
+    assert a.findings.loc[1, "message"].startswith("（2024年1月月度评估发现）丙局，2024-01")
+    assert "应约4.0项" in a.findings.loc[1, "message"]
 
 
 def test_a_month_assessment_leaves_out_a_figure_for_a_whole_quarter():

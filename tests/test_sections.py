@@ -291,7 +291,8 @@ def test_summary_counts_every_check_and_the_alerts():
     assert list(s) == ["period", "period_zh", "level", "months", "units_reporting",
                        "key_indicator", "hazards_found", "not_judged", "findings_total",
                        "alerts_total", "findings_per_check", "alerts_per_check", "thresholds",
-                       "key_indicator_total", "bundled_data", "provenance", "generated"]
+                       "key_indicator_total", "bundled_data", "judged", "provenance",
+                       "generated"]
     assert (s["period"], s["period_zh"], s["level"], s["months"]) == (
         "2024-02", "2024年2月", "month", ["2024-02"])
     assert (s["units_reporting"], s["hazards_found"], s["findings_total"], s["alerts_total"]) == \

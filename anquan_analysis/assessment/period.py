@@ -13,9 +13,14 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from ..dataset import ANALYSIS_COLUMNS, LEDGER_COUNT_COLUMNS, Dataset
-from ..panel import LEVELS, Panel, as_panel
-from ..periods import period_freq, period_name_zh, sort_periods, to_quarter
+from ..panel import LEVELS, Panel, as_panel, containing
+from ..periods import months_in, period_bounds, period_freq, period_name_zh, sort_periods
 from .folder import read_data_dir, resolve_path, skipped_files
+
+# Months of history a period is judged on (``assess_dataset``'s ``lookback``): a
+# campaign year, long enough for group_shift's eight months and the digit tests, the
+# same for every period once a year of data is in (see docs/CONTRACTS.md, "Look-back").
+LOOKBACK_MONTHS = 12
 
 # The key indicator when neither the settings nor the data say otherwise; an
 # assessment's own is ``Assessment.key_indicator`` (``key_indicator``).
@@ -72,8 +77,9 @@ def available_periods(data, level: str) -> list[str]:
         periods = pd.unique(data["period"].dropna())
     else:
         periods = data
-    freqs = {"month": ("M",), "quarter": ("M", "Q")}[level]
-    return sort_periods(str(p) if level == "month" else to_quarter(str(p))
+    target = LEVELS[level]
+    freqs = "MQHY"[:"MQHY".index(target) + 1]
+    return sort_periods(str(p) if level == "month" else containing(str(p), target)
                         for p in periods if period_freq(str(p)) in freqs)
 
 
@@ -84,8 +90,8 @@ def require_period(data, period: str, level: str) -> None:
     if level not in LEVELS:
         raise ValueError(f"level must be one of {sorted(LEVELS)}, not {level!r}")
     if period_freq(period) != LEVELS[level]:
-        raise ValueError(f"period {period!r} is not a {level}; use level="
-                         f"{'quarter' if period_freq(period) == 'Q' else 'month'!r}")
+        right = {f: lv for lv, f in LEVELS.items()}[period_freq(period)]
+        raise ValueError(f"period {period!r} is not a {level}; use level={right!r}")
     present = available_periods(data, level)
     if period not in present:
         listed = "、".join(present) if present else "（无）"
@@ -100,8 +106,10 @@ def ledger_counts_to_level(counts: pd.DataFrame, level: str) -> pd.DataFrame:
     if level not in LEVELS:
         raise ValueError(f"level must be one of {sorted(LEVELS)}, not {level!r}")
     period = counts["period"].astype(str)
-    if level == "quarter":
-        period = period.map({p: to_quarter(p) if period_freq(p) in ("M", "Q") else None
+    if level != "month":
+        target = LEVELS[level]
+        finer = "MQHY"[:"MQHY".index(target) + 1]
+        period = period.map({p: containing(p, target) if period_freq(p) in finer else None
                              for p in period.unique()})
     df = counts.assign(period=period).dropna(subset=["period"])
     value_cols = [c for c in LEDGER_COUNT_COLUMNS if c not in ("unit", "period", "sector")]
@@ -122,7 +130,7 @@ class Assessment:
         The figures at the assessment level (``Panel.at_level``): what every table and
         check of the assessment reads.
     period, level : str
-        The canonical period assessed, and "month" or "quarter".
+        The canonical period assessed, and "month", "quarter", "half" or "year".
     findings : DataFrame
         Every check's findings for the period (``findings.FINDINGS_COLUMNS``).
     funnel : DataFrame
@@ -146,6 +154,11 @@ class Assessment:
         Where the data came from (``provenance.build_provenance``): the data folder,
         each file with its SHA-256 and row counts, the package version; None when
         not known (a dataset built in memory).
+    lookback : int or None
+        Months of history the checks judged (``assess_dataset``), None for the
+        campaign to date.
+    judged : dict
+        The span judged (``judged_span``): first, last, months, lookback, full, text.
     """
 
     dataset: Dataset
@@ -161,6 +174,8 @@ class Assessment:
     unmet: pd.DataFrame = field(default_factory=pd.DataFrame)
     label: str = ""
     provenance: dict | None = None
+    lookback: int | None = LOOKBACK_MONTHS
+    judged: dict = field(default_factory=dict)
 
     @property
     def period_zh(self) -> str:
@@ -183,7 +198,8 @@ class Assessment:
 def assess_dataset(ds: Dataset, period: str, level: str, thresholds: dict | None = None,
                    *, roster: pd.DataFrame | None = None, report_dates: pd.DataFrame | None = None,
                    settings=None, key_indicator: str | None = None,
-                   provenance: dict | None = None) -> Assessment:
+                   provenance: dict | None = None,
+                   lookback: int | None = LOOKBACK_MONTHS) -> Assessment:
     """Bring ``ds`` to ``level``, check that ``period`` has data (``PeriodNotFound``
     otherwise), run every check for the period (``checks.run_checks``, options
     from ``thresholds``) and the funnel table of the key indicator (``key_indicator``,
@@ -191,7 +207,13 @@ def assess_dataset(ds: Dataset, period: str, level: str, thresholds: dict | None
     ``roster`` or ``report_dates`` the reporting findings
     (``roster.reporting_findings``: 未报送, 迟报, names not on the roster) are
     appended; their options are the ``thresholds`` of those check ids.
-    ``provenance`` is kept on the result as it is."""
+    ``provenance`` is kept on the result as it is.
+
+    The checks, the funnel and the unmet needs judge the ``lookback`` months ending
+    with the period (``Panel.look_back``; None: all history up to it, the campaign to
+    date), so that periods with a full look-back are judged on as much data each and
+    their alert counts compare; ``Assessment.judged`` names the span.  The tables of
+    the report still read the whole panel (``Assessment.panel``)."""
     from ..checks import run_checks, unmet_needs
     from ..checks.outliers import funnel_table
     from ..findings import INGEST_CHECKS, REPORTING_CHECKS, concat_findings
@@ -201,6 +223,7 @@ def assess_dataset(ds: Dataset, period: str, level: str, thresholds: dict | None
     full = as_panel(ds.panel)
     require_period(full, period, level)
     pv = full.at_level(level)
+    judged = pv.look_back(period, lookback)
     lv = replace(ds, ledger_counts=ledger_counts_to_level(ds.ledger_counts, level))
     options = {k: v for k, v in thresholds.items()
                if k not in REPORTING_CHECKS and k not in INGEST_CHECKS}
@@ -208,7 +231,12 @@ def assess_dataset(ds: Dataset, period: str, level: str, thresholds: dict | None
     for check in ("surge", "group_shift"):  # the checks following one indicator follow the key
         if key is not None and "indicator" not in options.get(check, {}):
             options[check] = {**options.get(check, {}), "indicator": key}
-    findings = run_checks(lv, period=period, panel=pv, **options)
+    # the ledger's counts follow the panel's window (low_self_report, sector_concentration)
+    judged_ds = replace(lv, ledger_counts=_counts_within(lv.ledger_counts, judged.periods))
+    findings = run_checks(judged_ds, period=period, panel=judged, **options)
+    if level != "month":  # what the months (and quarters) inside found, the union
+        findings = concat_findings([findings, inner_findings(
+            ds, full, period, level, findings, options=options, lookback=lookback)])
     # ingest (ingest_findings.py): its side tables, outside the check registry
     findings = concat_findings([findings, ingest_findings(lv, period)])
     # reporting (roster.py): outside the check registry, see findings.REPORTING_CHECKS
@@ -227,13 +255,119 @@ def assess_dataset(ds: Dataset, period: str, level: str, thresholds: dict | None
     same = {k: v for k, v in thresholds.get("low_outlier", {}).items()
             if k in takes and k not in ("indicator", "exposure", "period")}
     # with no key indicator the funnel is empty (KEY_INDICATOR is then absent too)
-    funnel = funnel_table(pv, indicator=key or KEY_INDICATOR, exposure=lv.exposure,
+    funnel = funnel_table(judged, indicator=key or KEY_INDICATOR, exposure=lv.exposure,
                           period=period, **same)
-    unmet = unmet_needs(pv, period, ledger_counts=lv.ledger_counts, **options)
+    unmet = unmet_needs(judged, period, ledger_counts=judged_ds.ledger_counts, **options)
+    if level != "month" and len(unmet):
+        # a check the months could judge was judged there (inner_findings): not "未作判断"
+        months = full.at_level("month")
+        inside = [m for m in available_periods(months, "month") if m <= max(months_in(period))
+                  and m >= min(months_in(period))]
+        if inside:
+            last = months.look_back(inside[-1], lookback)
+            monthly = unmet_needs(last, inside[-1], ledger_counts=_counts_within(
+                ds.ledger_counts, last.periods), **options)
+            unmet = unmet.loc[unmet["check"].isin(set(monthly["check"]))].reset_index(drop=True)
     return Assessment(dataset=lv, panel=pv, period=period, level=level, findings=findings,
                       funnel=funnel, thresholds=thresholds, roster=roster, settings=settings,
                       key_indicator=key, unmet=unmet, label=period_label(lv, period),
-                      provenance=provenance)
+                      provenance=provenance, lookback=lookback,
+                      judged=judged_span(judged, period, lookback))
+
+
+def inner_findings(ds: Dataset, full: Panel, period: str, level: str, own: pd.DataFrame, *,
+                   options: dict, lookback: int | None) -> pd.DataFrame:
+    """The 预警 and 关注 findings of the shorter periods inside ``period`` (its months;
+    for a half-year or a year its quarters too) that ``own``, the period's own
+    findings, lacks: so a quarter's report holds everything its months found.
+
+    Each shorter period is judged as its own report judges it (the same options and
+    look-back).  A finding counts as held when ``own`` has one of the same check, unit
+    (or group) and indicator; of the same finding in several shorter periods the most
+    severe is kept, then the earliest.  Each kept finding keeps its own period (the
+    month it was found in) and its message is headed by where it was found:
+    ``（2024年7月月度评估发现）``.  Checks only: the ingest and reporting findings
+    already cover the whole period.  ``ds``, ``full`` and ``own`` are not modified.
+
+    Returns
+    -------
+    DataFrame of ``findings.FINDINGS_COLUMNS`` (empty when there is nothing to add).
+    """
+    from ..checks import run_checks
+    from ..findings import empty_findings
+
+    inner_levels = ["month"] + (["quarter"] if level in ("half", "year") else [])
+    frames = []
+    for inner in inner_levels:
+        pv = full.at_level(inner)
+        inside = [p for p in available_periods(pv, inner)
+                  if set(months_in(p)) <= set(months_in(period))]
+        counts = ledger_counts_to_level(ds.ledger_counts, inner)
+        for p in inside:
+            judged = pv.look_back(p, lookback)
+            sub = replace(ds, ledger_counts=_counts_within(counts, judged.periods))
+            f = run_checks(sub, period=p, panel=judged, **options)
+            f = f.loc[f["severity"].isin(["alert", "warning"])]
+            if len(f):
+                found = f"（{period_name_zh(p)}{'月度' if inner == 'month' else '季度'}评估发现）"
+                frames.append(f.assign(message=found + f["message"], _found=p))
+    if not frames:
+        return empty_findings()
+    f = pd.concat(frames, ignore_index=True)
+    key = ["check", "unit", "unit_type", "indicator"]
+
+    def keys(frame) -> pd.Series:
+        cells = frame[key].astype("str").fillna("")
+        return pd.Series(["|".join(r) for r in cells.itertuples(index=False)],
+                         index=frame.index, dtype="str")
+    f = f.loc[~keys(f).isin(set(keys(own)))]
+    rank = f["severity"].map({"alert": 0, "warning": 1})
+    order = f["_found"].map(lambda p: period_bounds(p))
+    f = (f.assign(_r=rank, _o=order, _k=keys(f))
+         .sort_values(["_r", "_o"], kind="stable")
+         .drop_duplicates("_k"))
+    return f.drop(columns=["_r", "_o", "_k", "_found"]).reset_index(drop=True)
+
+
+def _counts_within(counts, periods) -> pd.DataFrame:
+    """The ledger counts of ``periods`` only (all of them when there are none)."""
+    if counts is None or len(counts) == 0:
+        return counts
+    return counts.loc[counts["period"].astype(str).isin([str(p) for p in periods])]
+
+
+def judged_span(panel: Panel, period: str, lookback: int | None) -> dict:
+    """What a period was judged on: ``first`` and ``last`` month with a figure in the
+    look-back, ``months`` (how many months that spans), ``lookback`` (the option; None
+    for the campaign to date) and ``full`` (whether the data fill the look-back, so
+    the alert count compares with other full periods), and ``text``, the sentence the
+    report and the index show: 判断依据：2024年1月—9月数据（9个月；回看期12个月，数据未满）."""
+    from ..periods import months_in
+
+    spans = [months_in(str(p)) for p in panel.periods]
+    months = sorted({m for ms in spans for m in ms})
+    if not months:
+        return {"first": None, "last": None, "months": 0, "lookback": lookback,
+                "full": False, "text": "判断依据：无数据"}
+    first, last = months[0], months[-1]
+    n = (pd.Period(last, freq="M") - pd.Period(first, freq="M")).n + 1
+    full = lookback is not None and n >= lookback
+    span = f"{_month_zh(first)}—{_month_zh(last, first)}"
+    if lookback is None:
+        tail = "，截至本期累计"
+    elif full:
+        tail = f"，回看期{lookback}个月"
+    else:
+        tail = f"；回看期{lookback}个月，数据未满，预警数不宜与数据已满的期间直接比较"
+    return {"first": first, "last": last, "months": int(n), "lookback": lookback,
+            "full": bool(full), "text": f"判断依据：{span}数据（{n}个月{tail}）"}
+
+
+def _month_zh(month: str, after: str | None = None) -> str:
+    """2024年9月, or 9月 when ``after`` is of the same year."""
+    if after is not None and after[:4] == month[:4]:
+        return f"{int(month[5:])}月"
+    return f"{month[:4]}年{int(month[5:])}月"
 
 
 def merge_thresholds(*layers: dict | None) -> dict:
@@ -251,7 +385,8 @@ def run_assessment(data_dir, period: str, level: str, thresholds: dict | None = 
                    *, key_indicator: str | None = None) -> Assessment:
     """``assess_dataset`` over the files of ``data_dir``, with the office's settings
     (``anquan.toml``: its thresholds under the ones given, keyword by keyword;
-    its key indicator unless ``key_indicator`` is given), roster and report dates
+    its key indicator unless ``key_indicator`` is given; its ``lookback_months``, 0
+    for the campaign to date), roster and report dates
     when the folder has them, and the provenance of the data (kept in the folder by
     ``anquan assess`` or ``anquan ingest --output``, else computed here)."""
     from ..provenance import build_provenance, load_provenance
@@ -274,4 +409,5 @@ def run_assessment(data_dir, period: str, level: str, thresholds: dict | None = 
         prov = build_provenance(d, ds.summary, skipped=skipped_files(d) if raw else ())
     return assess_dataset(ds, period, level, merged, roster=load_roster(d),
                           report_dates=load_report_dates(d), settings=settings,
-                          key_indicator=settings.key_indicator_code(), provenance=prov)
+                          key_indicator=settings.key_indicator_code(), provenance=prov,
+                          lookback=settings.lookback_months or None)

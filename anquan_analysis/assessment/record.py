@@ -45,6 +45,9 @@ def summary(a: Assessment) -> dict:
         "key_indicator_total": (float(np.nan_to_num(period_total(a, a.key_indicator)))
                                 if a.key_indicator else None),
         "bundled_data": bool(a.provenance and a.provenance.get("bundled")),
+        # what the checks judged (period.judged_span): alert counts compare across
+        # periods whose look-back is full
+        "judged": a.judged,
         "provenance": a.provenance,
         "generated": run_time(),
     }
