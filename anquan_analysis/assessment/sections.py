@@ -175,6 +175,25 @@ def findings_table(a: Assessment, *, family: str | None = None, checks=None) -> 
     return findings_zh(f).reset_index(drop=True)
 
 
+# Columns a reader of the main tables does not need: a test's own figures, left to
+# the appendix (附表) and findings.xlsx.
+APPENDIX_ONLY = ("统计量", "p值", "q值")
+_P_BRACKET = r"[（(][^（）()]*\b[pq]\s*[=<≤][^（）()]*[）)]"
+
+
+def main_findings_table(a: Assessment, *, family: str | None = None,
+                        checks=None) -> tuple[pd.DataFrame, int]:
+    """``findings_table`` as a section shows it: the 预警 and 关注 rows only, without
+    the test's figures (``APPENDIX_ONLY``); and the number of 提示 rows left to the
+    appendix (weak evidence: p of 0.4 is not a finding a reader should act on)."""
+    t = findings_table(a, family=family, checks=checks)
+    info = (t["严重程度"] == "提示").to_numpy(dtype=bool)
+    kept = t.loc[~info].drop(columns=[c for c in APPENDIX_ONLY if c in t.columns])
+    # a message's own "(p=0.0116)" is a test's figure too
+    kept["说明"] = kept["说明"].str.replace(_P_BRACKET, "", regex=True)
+    return kept.reset_index(drop=True), int(info.sum())
+
+
 def sector_table(a: Assessment) -> pd.DataFrame:
     """行业领域: effective major hazards per sector in the period (ledger counts),
     every catalogue sector listed, with its share; columns sector, found, share."""
