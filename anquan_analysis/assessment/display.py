@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 # p-values are shown in the appendix only, as 0.000 or <0.001 (the workbook's format).
@@ -47,7 +49,7 @@ def table_style(table: pd.DataFrame, *, caption: str | None = None):
              .format(precision=2, na_rep="—", escape="html")
              .format(_figure, subset=floats, na_rep="—")
              .format("{:.1f}", subset=pcts, na_rep="—")
-             .format(p_text, subset=probs, na_rep="—"))
+             .format(lambda v: html.escape(p_text(v)), subset=probs, na_rep="—"))
     columns = {}
     for c in texts:
         wrap = longest[c] > _SHORT_TEXT
@@ -85,10 +87,8 @@ def show(table: pd.DataFrame, empty: str = "本期未发现此类问题。", *, 
 def text_html(text: str, *, heading: str | None = None) -> str:
     """A paragraph (and an optional heading) built from the data, as escaped HTML:
     a unit name is text, never markup."""
-    import html as _html
-
-    head = f"<h2>{_html.escape(heading)}</h2>" if heading else ""
-    return f"{head}<p>{_html.escape(text)}</p>"
+    head = f"<h2>{html.escape(heading)}</h2>" if heading else ""
+    return f"{head}<p>{html.escape(text)}</p>"
 
 
 def show_text(text: str, *, heading: str | None = None) -> None:
