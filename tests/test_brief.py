@@ -134,7 +134,7 @@ def test_table_style_aligns_text_and_writes_percentages_and_p_values():
     assert ">7<" in html and ">12<" in html
     assert "本期（2024年第三季度）</caption>" in html
     css = html[:html.index("</style>")]
-    assert css.count("text-align: left") == 2          # 单位 and 说明
+    assert css.count("text-align: left") == 3          # 单位, 说明 and the caption
     assert "white-space: nowrap" in css and "min-width: 22em" in css
     assert A.p_text(0.0009) == "<0.001" and A.p_text(0.5) == "0.500"
 
