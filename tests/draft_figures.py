@@ -14,7 +14,8 @@ each figure is recomputed from the findings table by this module's own rules:
   that unit's observed share; ``同类单位平均约为81%`` / ``一般约为22%`` an expected share;
 * ``报送为“0”`` means an observed 0 for every unit named;
 * any other figure must appear in the message of a finding of a unit the sentence
-  names (or of a finding about no unit), as the message writes it.
+  names (or of a finding about no unit), as the message writes it (a percentage
+  may be the message's rounded to fewer decimals: 88.37% written 88.4%).
 
 ``untraceable(draft, findings)`` returns one line per figure that fails, [] when every
 figure traces.
@@ -104,7 +105,15 @@ def _share_ok(written, rows, column) -> bool:
 
 
 def _in_messages(token: str, rows) -> bool:
-    return any(token in str(m) for m in rows["message"])
+    """``token`` as a message writes it; a percentage also as the draft rounds a
+    message's own (88.37% written 88.4%)."""
+    if any(token in str(m) for m in rows["message"]):
+        return True
+    if not token.endswith("%"):
+        return False
+    written = token[:-1]
+    return any(_rounds_to(written, float(p)) and len(p.split(".")[-1]) > len(written.split(".")[-1])
+               for m in rows["message"] for p in re.findall(r"(\d+\.\d+)%", str(m)))
 
 
 def _check_sentence(sentence, named, by_unit, whole) -> list[str]:

@@ -135,7 +135,7 @@ def test_table_style_aligns_text_and_writes_percentages_and_p_values():
     assert "本期（2024年第三季度）</caption>" in html
     css = html[:html.index("</style>")]
     assert css.count("text-align: left") == 3          # 单位, 说明 and the caption
-    assert "white-space: nowrap" in css and "min-width: 22em" in css
+    assert "white-space: nowrap" in css and "min-width: 16em" in css
     assert A.p_text(0.0009) == "<0.001" and A.p_text(0.5) == "0.500"
 
 
@@ -147,7 +147,7 @@ def test_main_tables_leave_info_rows_and_p_values_to_the_appendix():
     f = make_findings(pd.DataFrame([
         dict(check="low_outlier", unit="乙镇", period="2024-03", indicator="major_hazards_found",
              observed=4, expected=9.0, p_value=0.004, q_value=0.01, severity="warning",
-             message="乙镇，截至2024-03累计偏低（p=0.004）。"),
+             message="乙镇，截至2024-03累计偏低（p=0.004），应约为9项，p=5.7e-04。"),
         dict(check="low_outlier", unit="丁局", period="2024-03", indicator="major_hazards_found",
              observed=0, expected=1.0, p_value=0.4, q_value=0.6, severity="info",
              message="丁局，偏低。"),
@@ -157,5 +157,5 @@ def test_main_tables_leave_info_rows_and_p_values_to_the_appendix():
     table, n_info = A.main_findings_table(a, family="outliers")
     assert n_info == 1 and table["单位"].tolist() == ["乙镇"]
     assert not {"p值", "q值", "统计量"} & set(table.columns)
-    assert table["说明"].tolist() == ["乙镇，截至2024-03累计偏低。"]
+    assert table["说明"].tolist() == ["乙镇，截至2024-03累计偏低，应约为9项。"]
     assert len(A.findings_table(a)) == 2 and "p值" in A.findings_table(a).columns

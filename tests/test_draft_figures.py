@@ -47,6 +47,8 @@ def test_the_quarter_draft_holds_the_figures_worked_out(q3):
     assert (own["observed"], round(own["expected"])) == (11, 19)
     assert "金竹镇、安平镇、区应急局截至9月底累计企业自查发现重大事故隐患分别为0项、0项、11项" in draft
     assert "区应急局【" not in draft and "11.0%" not in draft
+    # the message's 88.37% (228 of 258) as the bulletins write a share: one decimal
+    assert "两个行业领域合计占比88.4%" in draft and "88.37%" not in draft
 
 
 @pytest.mark.parametrize("old, new", [
@@ -58,6 +60,7 @@ def test_the_quarter_draft_holds_the_figures_worked_out(q3):
     ("同类单位平均约为81%", "同类单位平均约为18%"),                     # the peers' share
     ("区住房城乡建委69.7%", "区住房城乡建委96.7%"),                     # a figure after a name
     ("工贸135项", "工贸153项"),                                        # a message's own figure
+    ("合计占比88.4%", "合计占比88.3%"),                                # 88.37% rounded wrong
 ])
 def test_a_mutated_draft_fails(q3, old, new):
     a, draft = q3

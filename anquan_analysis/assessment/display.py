@@ -8,9 +8,11 @@ import pandas as pd
 
 # p-values are shown in the appendix only, as 0.000 or <0.001 (the workbook's format).
 _PROBABILITY_COLUMNS = {"p_value", "q_value", "p值", "q值"}
-# a text column whose longest cell is longer than this wraps (a message); a shorter
-# one (a unit's name) never does
-_SHORT_TEXT = 16
+# a text column whose cells are all this short (a unit's name: 区规划和自然资源局)
+# never wraps; a longer one (an indicator's name) wraps in a column at least 7em wide,
+# and one longer than _MEDIUM_TEXT (a message) in one at least 16em wide
+_SHORT_TEXT = 10
+_MEDIUM_TEXT = 20
 
 
 def _figure(value: float) -> str:
@@ -31,7 +33,8 @@ def is_percent(column) -> bool:
 def table_style(table: pd.DataFrame, *, caption: str | None = None):
     """The Styler of a report table: counts without decimals, other figures with two,
     percentages with one, p-values as 0.000 / <0.001, blanks as —; text columns
-    left-aligned, names never wrapped, long texts (messages) wrapped in a wide column;
+    left-aligned, names never wrapped, longer texts (indicators, messages) wrapped in
+    a column wide enough that no line holds one character;
     ``caption`` (本期 / 累计 …) above the table."""
     probs = [c for c in table.columns if str(c) in _PROBABILITY_COLUMNS]
     pcts = [c for c in table.columns if is_percent(c) and c not in probs
@@ -52,10 +55,11 @@ def table_style(table: pd.DataFrame, *, caption: str | None = None):
              .format(lambda v: html.escape(p_text(v)), subset=probs, na_rep="—"))
     columns = {}
     for c in texts:
-        wrap = longest[c] > _SHORT_TEXT
-        props = [("text-align", "left")] + (
-            [("min-width", "22em")] if wrap else [("white-space", "nowrap")])
-        columns[c] = [{"selector": "", "props": props}]
+        if longest[c] <= _SHORT_TEXT:
+            width = [("white-space", "nowrap")]
+        else:  # wraps, but never one character a line
+            width = [("min-width", "16em" if longest[c] > _MEDIUM_TEXT else "7em")]
+        columns[c] = [{"selector": "", "props": [("text-align", "left")] + width}]
     if columns:
         style = style.set_table_styles(columns, overwrite=False)
     heads = [{"selector": "th", "props": [("white-space", "nowrap"), ("padding", "3px 8px")]},

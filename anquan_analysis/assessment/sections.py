@@ -179,6 +179,7 @@ def findings_table(a: Assessment, *, family: str | None = None, checks=None) -> 
 # the appendix (附表) and findings.xlsx.
 APPENDIX_ONLY = ("统计量", "p值", "q值")
 _P_BRACKET = r"[（(][^（）()]*\b[pq]\s*[=<≤][^（）()]*[）)]"
+_P_CLAUSE = r"[，,；;]\s*[pq]\s*[=<≤][^，,；;。（）()]*"
 
 
 def main_findings_table(a: Assessment, *, family: str | None = None,
@@ -190,7 +191,8 @@ def main_findings_table(a: Assessment, *, family: str | None = None,
     info = (t["严重程度"] == "提示").to_numpy(dtype=bool)
     kept = t.loc[~info].drop(columns=[c for c in APPENDIX_ONLY if c in t.columns])
     # a message's own "(p=0.0116)" is a test's figure too
-    kept["说明"] = kept["说明"].str.replace(_P_BRACKET, "", regex=True)
+    kept["说明"] = (kept["说明"].str.replace(_P_BRACKET, "", regex=True)
+                  .str.replace(_P_CLAUSE, "", regex=True))
     return kept.reset_index(drop=True), int(info.sum())
 
 
