@@ -159,3 +159,29 @@ def test_main_tables_leave_info_rows_and_p_values_to_the_appendix():
     assert not {"p值", "q值", "统计量"} & set(table.columns)
     assert table["说明"].tolist() == ["乙镇，截至2024-03累计偏低，应约为9项。"]
     assert len(A.findings_table(a)) == 2 and "p值" in A.findings_table(a).columns
+
+
+def test_reconciliation_puts_what_disagrees_first_and_shows_no_negative_zero():
+    from anquan_analysis.panel import as_panel
+
+    frame = _dataset().panel
+    rc = pd.DataFrame([
+        ("/d/7月.xlsx", "S", 54, "2024-03", "fines", 0.3, 0.1 + 0.2, 0.3 - (0.1 + 0.2), "ok"),
+        ("/d/7月.xlsx", "S", 54, "2024-03", "major_hazards_found", 16.0, 15.0, 1.0, "mismatch"),
+        ("/d/7月.xlsx", "S", 54, "2024-03", "major_hazards_rectified", 13.0, 13.0, 0.0, "ok"),
+    ], columns=["file", "sheet", "row", "period", "indicator", "stated", "sum_of_units",
+                "difference", "status"])
+    assert rc["difference"].iloc[0] < 0       # floating point: 0.3 - (0.1 + 0.2) is -5.6e-17
+    a = A.Assessment(dataset=Dataset(panel=frame, reconciliation=rc), panel=as_panel(frame),
+                     period="2024-03", level="month", findings=march_findings(),
+                     funnel=pd.DataFrame())
+    t = A.reconciliation_table(a)
+    assert t["指标"].tolist() == ["重大事故隐患排查数", "罚款", "重大事故隐患整改数"]
+    assert t["差额"].tolist() == [1.0, 0.0, 0.0]
+    assert str(np.copysign(1, t["差额"].iloc[1])) == "1.0"   # +0, never -0.00
+
+
+def march_findings():
+    from anquan_analysis.findings import empty_findings
+
+    return empty_findings()

@@ -117,6 +117,12 @@ def _count(value: float, unit: str) -> str:
     return f"{value:.0f}{unit}" if float(value).is_integer() else f"{value:.1f}{unit}"
 
 
+def _expected(value: float, unit: str) -> str:
+    """An expectation as the draft writes it: whole from 10 up, else one decimal
+    (应约12项, 应约0.4项)."""
+    return f"{value:.0f}{unit}" if value >= 10 else f"{value:.1f}{unit}".replace(".0" + unit, unit)
+
+
 def _count_cells(counts: pd.Series, unit: str) -> list[str]:
     """``石门镇 20项`` per unit, highest first; the units tied at the lowest figure are
     one cell (``东山街道等34个单位 0项``): which of them is "last" is not a fact."""
@@ -140,7 +146,7 @@ def brief_ranking(a: Assessment, n: int = 5) -> pd.DataFrame:
     DataFrame with rows 第1位 … 第n位, then 倒数第n位 … 倒数第1位 (fewer when there are
     fewer than 2n units), and columns 位次, ``按数量·本期``, ``按数量·累计（1—9月）``
     (cells ``石门镇 20项``) and ``按监管企业数校正·累计（1—9月）`` (cells
-    ``石门镇 51项（应约12项）``; ``与同类单位比较·…`` without exposure).  Empty
+    ``石门镇 51项（应约12项）``, ``桂花街道 5项（应约0.4项）``; ``与同类单位比较·…`` without exposure).  Empty
     without a key indicator.
     """
     if a.key_indicator is None:
@@ -150,7 +156,7 @@ def brief_ranking(a: Assessment, n: int = 5) -> pd.DataFrame:
     f = a.funnel.dropna(subset=["z"]) if len(a.funnel) else a.funnel
     if len(f):
         f = f.sort_values(["z", "observed"], ascending=False, kind="stable")
-    adjusted = [f"{u} {_count(o, unit)}（应约{_count(round(e), unit)}）"
+    adjusted = [f"{u} {_count(o, unit)}（应约{_expected(e, unit)}）"
                 for u, o, e in zip(f["unit"], f["observed"], f["expected"])] if len(f) else []
     lists = {
         "按数量·本期": _count_cells(unit_counts(a, cumulative=False), unit),

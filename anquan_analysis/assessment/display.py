@@ -9,7 +9,7 @@ import pandas as pd
 # p-values are shown in the appendix only, as 0.000 or <0.001 (the workbook's format).
 _PROBABILITY_COLUMNS = {"p_value", "q_value", "p值", "q值"}
 # a text column whose cells are all this short (a unit's name: 区规划和自然资源局)
-# never wraps; a longer one (an indicator's name) wraps in a column at least 7em wide,
+# never wraps; a longer one (an indicator's name) wraps in a column at least 9em wide,
 # and one longer than _MEDIUM_TEXT (a message) in one at least 16em wide
 _SHORT_TEXT = 10
 _MEDIUM_TEXT = 20
@@ -58,7 +58,7 @@ def table_style(table: pd.DataFrame, *, caption: str | None = None):
         if longest[c] <= _SHORT_TEXT:
             width = [("white-space", "nowrap")]
         else:  # wraps, but never one character a line
-            width = [("min-width", "16em" if longest[c] > _MEDIUM_TEXT else "7em")]
+            width = [("min-width", "16em" if longest[c] > _MEDIUM_TEXT else "9em")]
         columns[c] = [{"selector": "", "props": [("text-align", "left")] + width}]
     if columns:
         style = style.set_table_styles(columns, overwrite=False)
@@ -88,18 +88,20 @@ def show(table: pd.DataFrame, empty: str = "本期未发现此类问题。", *, 
         display(Markdown(f"*（共 {len(table)} 行，仅显示前 {max_rows} 行）*"))
 
 
-def text_html(text: str, *, heading: str | None = None) -> str:
-    """A paragraph (and an optional heading) built from the data, as escaped HTML:
-    a unit name is text, never markup."""
-    head = f"<h2>{html.escape(heading)}</h2>" if heading else ""
+def text_html(text: str, *, heading: str | None = None, level: int = 2) -> str:
+    """A paragraph (and an optional heading, ``<h{level}>``) built from the data, as
+    escaped HTML: a unit name is text, never markup."""
+    if level not in (2, 3, 4):
+        raise ValueError(f"level must be 2, 3 or 4, not {level!r}")
+    head = f"<h{level}>{html.escape(heading)}</h{level}>" if heading else ""
     return f"{head}<p>{html.escape(text)}</p>"
 
 
-def show_text(text: str, *, heading: str | None = None) -> None:
-    """Display ``text_html(text, heading=heading)`` in the notebook."""
+def show_text(text: str, *, heading: str | None = None, level: int = 2) -> None:
+    """Display ``text_html(text, heading=heading, level=level)`` in the notebook."""
     from IPython.display import HTML, display
 
-    display(HTML(text_html(text, heading=heading)))
+    display(HTML(text_html(text, heading=heading, level=level)))
 
 
 def notebook_setup() -> None:

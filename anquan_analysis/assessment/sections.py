@@ -333,7 +333,7 @@ def district_rates(a: Assessment) -> pd.DataFrame:
 def reconciliation_table(a: Assessment) -> pd.DataFrame:
     """数据质量: each figure of the period's 合计 rows against the sum of the units
     listed.  Columns 文件, 行, 指标, 合计行, 所列单位之和, 差额, 说明 (一致; 所列单位未报送分项;
-    合计与所列单位之和相差X, with what it may mean)."""
+    合计与所列单位之和相差X, with what it may mean); the rows that do not agree first."""
     from ..ingest.reconcile import STATUS_ZH
     from ..ingest_findings import TOTAL_LESS, TOTAL_MORE
 
@@ -353,11 +353,16 @@ def reconciliation_table(a: Assessment) -> pd.DataFrame:
                     + (TOTAL_MORE if r.difference > 0 else TOTAL_LESS))
         return STATUS_ZH.get(r.status, str(r.status))
 
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "文件": [Path(str(f)).name for f in rc["file"]], "行": rc["row"].to_numpy(),
         "指标": [indicator_name(c) for c in rc["indicator"]], "合计行": rc["stated"].to_numpy(),
-        "所列单位之和": rc["sum_of_units"].to_numpy(), "差额": rc["difference"].to_numpy(),
+        "所列单位之和": rc["sum_of_units"].to_numpy(),
+        # 19.04 - 19.04 in floating point is -3.6e-15: shown as 0, not -0.00
+        "差额": rc["difference"].astype(float).round(6).to_numpy() + 0.0,
         "说明": [why(r) for r in rc.itertuples()]}, columns=cols)
+    # what needs a look first: the rows that do not agree, then the ones that do
+    return out.iloc[np.argsort((out["说明"] == "一致").to_numpy(), kind="stable")
+                    ].reset_index(drop=True)
 
 
 def rejects_table(a: Assessment) -> pd.DataFrame:
