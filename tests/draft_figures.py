@@ -62,8 +62,9 @@ def _units_in(text: str, units: list[str]) -> list[str]:
     return [u for _, u in sorted(found)]
 
 
-def _list_after(text: str, word: str) -> list[tuple[str, str]]:
-    """The figures of ``分别为a、b`` / ``均为a`` / ``为a`` after ``word`` (为 or 应约)."""
+def _list_after(text: str, word: str):
+    """The figures of ``分别为a、b`` / ``均为a`` / ``为a`` after ``word`` (为 or 应约):
+    ([(number, unit word) …], "分别" / "均" / ""), or [] when there are none."""
     m = re.search(rf"(分别|均)?{word}((?:\d+(?:\.\d+)?(?:%|项|个|家|人次|场|次|天|万元|起|人|份)?、?)+)",
                   text)
     if not m:
