@@ -133,6 +133,7 @@ _CANONICAL = re.compile(r"\d{4}(?:Q[1-4]|H[12]|-\d{2})(?![\d-])")
 _SINCE = re.compile(r"截至(\d{4}(?:Q[1-4]|H[12]|-\d{2}))(?![\d-])")
 _ZERO_RUN = re.compile(r"(\d{4}(?:Q[1-4]|-\d{2}))(?:至(\d{4}(?:Q[1-4]|-\d{2})))?(?:连续(\d+)期)?"
                        r"[^，。；]*报送为0")
+_FINE_PERCENT = re.compile(r"(?<![\d.])(\d+\.\d{2,})%")
 # What must never reach the draft; a sentence holding it falls back to a plain one.
 FORBIDDEN = re.compile(r"期望值|[pq]\s*[=＝]|\d{4}Q[1-4]|\d{4}-\d{2}|χ|HHI|MAD")
 
@@ -159,8 +160,8 @@ def plain(text: str, reference: str, label: str | None = None) -> str:
     """A check's message in the bulletins' register: canonical periods written out
     (``截至2024Q3累计`` → ``截至9月底累计``; the assessed period ``reference`` itself as
     ``label`` when given), brackets and clauses holding a test's figures (p=, χ², 期望,
-    概率 …) left out, statistical words reworded (``REPLACEMENTS``).  No final full
-    stop."""
+    概率 …) left out, statistical words reworded (``REPLACEMENTS``), percentages to one
+    decimal (88.37% → 88.4%, as the bulletins write them).  No final full stop."""
     t = str(text).strip().rstrip("。；;. ")
     t = _BRACKET.sub(lambda m: "" if _STATISTIC.search(m.group(0)) else m.group(0), t)
     parts = _CLAUSE_SEP.split(t)
@@ -172,6 +173,8 @@ def plain(text: str, reference: str, label: str | None = None) -> str:
         t = t.replace("：", "，").replace(":", "，")
     for old, new in REPLACEMENTS:
         t = t.replace(old, new)
+    # a percentage to one decimal, as the bulletins write it (88.37% → 88.4%)
+    t = _FINE_PERCENT.sub(lambda m: f"{float(m.group(1)):.1f}%", t)
     t = _SINCE.sub(lambda m: month_end(m.group(1)), t)
     return _CANONICAL.sub(lambda m: label if label and m.group(0) == reference
                           else period_text(m.group(0), reference), t)

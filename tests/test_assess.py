@@ -19,8 +19,9 @@ from anquan_analysis.dataset import PANEL_COLUMNS, Dataset, compact_panel
 from anquan_analysis.panel import as_panel
 from anquan_analysis.findings import CHECK_FAMILIES, FAMILY_ZH
 
-SECTIONS = ["一、总体进展", "二、排名", "三、末位与零报送", "四、数据可信度", "五、突击上报",
-            "六、行业领域", "七、来源结构", "八、数据质量", "九、存在的主要问题", "十、附表"]
+SECTIONS = ["评估简报", "未报送单位", "存在的主要问题（草稿）", "一、总体进展", "二、排名",
+            "三、末位与零报送", "四、数据可信度", "五、突击上报", "六、行业领域", "七、来源结构",
+            "八、数据质量", "九、附表"]
 
 
 def _panel(rows) -> pd.DataFrame:

@@ -121,6 +121,12 @@ def test_the_correction_supersedes_the_row_and_names_both(office):
     assert CORRECTION_FILE in rej["reason"].iloc[0]
     # the original sheet's 合计 still adds up: the superseded row counts in its own sheet
     assert not (ds.reconciliation["status"] == "mismatch").any()
+    # the report's 数据质量 names both files, in Chinese
+    from anquan_analysis.assessment.quality import corrections_table
+
+    t = corrections_table(ds)
+    assert t[["文件", "单位"]].values.tolist() == [["2024年9月调度表.xlsx", CORRECTED_UNIT]]
+    assert t["更正为"].iloc[0].startswith(CORRECTION_FILE + " 第") and t["更正为"].iloc[0].endswith("行")
 
 
 def test_a_real_conflict_between_files_stays_a_reject_naming_both(write_csv):

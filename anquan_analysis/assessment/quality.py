@@ -77,7 +77,7 @@ def unknown_columns_table(dataset) -> pd.DataFrame:
 
 def corrections_table(dataset) -> pd.DataFrame:
     """The report rows a correction file replaced: 文件, 行号, 单位, 更正为 (the file and
-    row that replaces it)."""
+    row that replaces it: ``2024年9月调度表（区应急局修正版）.xlsx 第4行``)."""
     from ..ingest.corrections import SUPERSEDED
 
     r = dataset.rejects
@@ -85,5 +85,6 @@ def corrections_table(dataset) -> pd.DataFrame:
     return pd.DataFrame({
         "文件": hit["file"].map(lambda f: str(f).rsplit("/", 1)[-1]), "行号": hit["row"],
         "单位": hit["value"],
-        "更正为": hit["reason"].str.extract(r"correction in (.*)\)$")[0],
+        "更正为": hit["reason"].str.extract(r"correction in (.*)\)$")[0]
+        .str.replace(r" row (\d+)$", r" 第\1行", regex=True),
     }).reset_index(drop=True)

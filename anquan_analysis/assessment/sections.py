@@ -175,6 +175,27 @@ def findings_table(a: Assessment, *, family: str | None = None, checks=None) -> 
     return findings_zh(f).reset_index(drop=True)
 
 
+# Columns a reader of the main tables does not need: a test's own figures, left to
+# the appendix (附表) and findings.xlsx.
+APPENDIX_ONLY = ("统计量", "p值", "q值")
+_P_BRACKET = r"[（(][^（）()]*\b[pq]\s*[=<≤][^（）()]*[）)]"
+_P_CLAUSE = r"[，,；;]\s*[pq]\s*[=<≤][^，,；;。（）()]*"
+
+
+def main_findings_table(a: Assessment, *, family: str | None = None,
+                        checks=None) -> tuple[pd.DataFrame, int]:
+    """``findings_table`` as a section shows it: the 预警 and 关注 rows only, without
+    the test's figures (``APPENDIX_ONLY``); and the number of 提示 rows left to the
+    appendix (weak evidence: p of 0.4 is not a finding a reader should act on)."""
+    t = findings_table(a, family=family, checks=checks)
+    info = (t["严重程度"] == "提示").to_numpy(dtype=bool)
+    kept = t.loc[~info].drop(columns=[c for c in APPENDIX_ONLY if c in t.columns])
+    # a message's own "(p=0.0116)" is a test's figure too
+    kept["说明"] = (kept["说明"].str.replace(_P_BRACKET, "", regex=True)
+                  .str.replace(_P_CLAUSE, "", regex=True))
+    return kept.reset_index(drop=True), int(info.sum())
+
+
 def sector_table(a: Assessment) -> pd.DataFrame:
     """行业领域: effective major hazards per sector in the period (ledger counts),
     every catalogue sector listed, with its share; columns sector, found, share."""
@@ -312,7 +333,7 @@ def district_rates(a: Assessment) -> pd.DataFrame:
 def reconciliation_table(a: Assessment) -> pd.DataFrame:
     """数据质量: each figure of the period's 合计 rows against the sum of the units
     listed.  Columns 文件, 行, 指标, 合计行, 所列单位之和, 差额, 说明 (一致; 所列单位未报送分项;
-    合计与所列单位之和相差X, with what it may mean)."""
+    合计与所列单位之和相差X, with what it may mean); the rows that do not agree first."""
     from ..ingest.reconcile import STATUS_ZH
     from ..ingest_findings import TOTAL_LESS, TOTAL_MORE
 
@@ -332,11 +353,16 @@ def reconciliation_table(a: Assessment) -> pd.DataFrame:
                     + (TOTAL_MORE if r.difference > 0 else TOTAL_LESS))
         return STATUS_ZH.get(r.status, str(r.status))
 
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "文件": [Path(str(f)).name for f in rc["file"]], "行": rc["row"].to_numpy(),
         "指标": [indicator_name(c) for c in rc["indicator"]], "合计行": rc["stated"].to_numpy(),
-        "所列单位之和": rc["sum_of_units"].to_numpy(), "差额": rc["difference"].to_numpy(),
+        "所列单位之和": rc["sum_of_units"].to_numpy(),
+        # 19.04 - 19.04 in floating point is -3.6e-15: shown as 0, not -0.00
+        "差额": rc["difference"].astype(float).round(6).to_numpy() + 0.0,
         "说明": [why(r) for r in rc.itertuples()]}, columns=cols)
+    # what needs a look first: the rows that do not agree, then the ones that do
+    return out.iloc[np.argsort((out["说明"] == "一致").to_numpy(), kind="stable")
+                    ].reset_index(drop=True)
 
 
 def rejects_table(a: Assessment) -> pd.DataFrame:
