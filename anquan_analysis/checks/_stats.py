@@ -188,6 +188,7 @@ def tarone_bh(p: np.ndarray, p_min: np.ndarray, alpha: float = 0.05) -> np.ndarr
 # count with mean E negative binomial: P(X = x) = Γ(x+k)/(Γ(k) x!) p^k (1−p)^x with
 # p = k/(k+E), variance E + E²/k.  scipy's nbinom(n=k, p) is this distribution.
 SHAPE_MIN, SHAPE_MAX = 0.5, 1e6
+_SHAPE_GRID = 25  # points of log k on which fit_nb_mixture brackets k̂ (ratio ≈ 1.8)
 CONTAMINATION_SHAPE = 0.3
 
 
@@ -278,7 +279,7 @@ class NBFit:
 
     rate : per rate group, the rate per unit of exposure (NaN when the means were
         given, see ``fixed_rate``);
-    shape : the shape k the tests use, the one-sided profile-likelihood lower bound;
+    shape : the shape k the tests use (``fit_nb_mixture``'s ``level``);
     shape_hat : the maximum-likelihood k;
     contamination : the weight π of the broad component;
     weight : per unit, the posterior chance of belonging to the NB(k) component;
@@ -372,7 +373,7 @@ def _em(o, x, k, state, *, group, everyone, fixed_mu, c_main, c_broad, broad,
 
 
 def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = None,
-                   fixed_rate=None, level: float = 0.5,
+                   fixed_rate=None, level: float | None = None,
                    broad_shape: float = CONTAMINATION_SHAPE,
                    max_contamination: float = 0.3) -> NBFit:
     """Fit the rates of groups of units and one gamma shape k robustly, and the k to
@@ -390,8 +391,10 @@ def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = Non
     fixed_rate : array-like, optional
         Per-unit rates when the rate is set elsewhere (means r_i·x_i held fixed, only
         k and π fitted); None fits the group rates.
-    level : float
-        The shape tested: k̂ at ``level`` ≤ 0.5 (the default), otherwise the
+    level : float, optional
+        The shape tested.  None (the default): 1/E[α], α = 1/k the effect's squared
+        coefficient of variation, averaged over its profile likelihood with a flat
+        prior on α in (0, 1/SHAPE_MIN] (see Notes); ≤ 0.5: k̂; above 0.5: the
         one-sided ``level`` profile-likelihood lower bound of k, the k below k̂ where
         2(ℓ(k̂) − ℓ_p(k)) = Φ⁻¹(level)² (0.708 at 0.8).
     broad_shape : float
@@ -417,15 +420,19 @@ def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = Non
     types lets the types with many small units, which say little about k, borrow it
     from the others.
 
-    Why k̂ by default and not a lower bound: π and k trade off (a broader main
-    component needs less contamination), so the profile is flat and even with 150
-    units the 80% bound sits well below k̂.  On simulated districts
-    (benchmarks/funnel_models.py: 30–150 units, gamma shapes 2, 4, 10 and a
-    lognormal effect, 10–20% low and zero reporters) testing at the 80% bound found
-    about half of what an oracle that knows the true rate and shape finds, with
-    false alarms already at the oracle's level (0.07% of clean units); at k̂ it found
-    96% (low) and 89% (zero) of the oracle's, with 0.3% of clean units and 0.07% of
-    units in null cities flagged (worst cell 1.6%, 30 units).
+    Why neither k̂ nor a lower bound by default: π and k trade off (a broader main
+    component needs less contamination), so the profile is flat, and with 30 units
+    it often rises slowly all the way to k = ∞ (a Poisson component for the units
+    near the rate, the broad one for the rest).  Testing at k̂ then judges honest
+    units against a spread far narrower than theirs: on the independent grid of
+    issue 12 (30 towns, gamma(2) effect) k̂ = 20 where the truth is 2, and honest
+    units with a third of their expected count got p ≈ 10⁻⁸.  The 80% lower bound
+    is too cautious where k is well determined (about half an oracle's recall on
+    benchmarks/funnel_models.py).  The posterior mean of α = 1/k under a flat prior
+    on α weighs every k by how well it fits: where the profile is sharp (150 units)
+    it is k̂, where it is flat it leans towards the broader spreads the data cannot
+    exclude.  It is computed on the grid of log k used to bracket k̂ (a flat prior on
+    α is α·dlog α on that grid).
     """
     o = np.asarray(observed, dtype=float)
     x = np.asarray(exposure, dtype=float)
@@ -457,17 +464,37 @@ def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = Non
         return (ll if np.isfinite(ll) else -np.inf), w, a
 
     bounds = (np.log(SHAPE_MIN), np.log(SHAPE_MAX))
-    best = optimize.minimize_scalar(lambda t: -profile(t)[0], bounds=bounds,
+    # The profile of a mixture is not unimodal: besides the maximum at the honest
+    # spread it has a ridge towards k = ∞, where a Poisson component fits the few
+    # units near the rate and the broad one takes the rest (30 towns with a gamma(2)
+    # effect: ℓ = −164.8 at k = 2, −183.2 at k = 10⁶, and Brent's search from the
+    # middle of the interval climbed the ridge).  So the maximum is bracketed on a
+    # grid of log k, every point fitted from the same start, then refined inside
+    # its bracket.
+    start0 = [state[0].copy(), state[1]]
+    grid = np.linspace(bounds[0], bounds[1], _SHAPE_GRID)
+    lls = np.array([profile(t, start0)[0] for t in grid])
+    i = int(np.argmax(lls))
+    lo_b, hi_b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+    profile(grid[i], start0)
+    at_grid = [state[0].copy(), state[1]]
+    best = optimize.minimize_scalar(lambda t: -profile(t, at_grid)[0], bounds=(lo_b, hi_b),
                                     method="bounded", options={"xatol": 1e-2})
-    log_hat = float(best.x)
+    log_hat = float(best.x) if -best.fun >= lls[i] else float(grid[i])
+    # posterior mean of α = 1/k, flat prior on α: weights L(α)·α on the log grid
+    alpha = np.exp(-grid)
+    post = np.exp(lls - lls.max()) * alpha
+    log_mean = float(-np.log((post * alpha).sum() / post.sum()))
     # the bound is searched from one start, the fit at k̂, so that the profile is one
     # function of k and not of the order in which Brent's method asks for it
     profile(log_hat)
     at_hat = [state[0].copy(), state[1]]
     ll_hat = profile(log_hat, at_hat)[0]
-    drop = stats.norm.ppf(level) ** 2 / 2
+    drop = 0.0 if level is None else stats.norm.ppf(level) ** 2 / 2
     gap = lambda t: ll_hat - profile(t, at_hat)[0] - drop  # noqa: E731
-    if drop <= 0:  # level ≤ 0.5: k̂ itself
+    if level is None:
+        log_lo = float(np.clip(log_mean, *bounds))
+    elif drop <= 0:  # level ≤ 0.5: k̂ itself
         log_lo = log_hat
     elif log_hat - bounds[0] < 1e-3 or gap(bounds[0]) <= 0:
         log_lo = bounds[0]

@@ -89,9 +89,9 @@ def self_report_table(panel, *, ledger_counts=None, period=None,
         z0 = (np.arcsin(np.sqrt(share)) - target) / s
     else:
         raise ValueError(f"z_method must be 'exact' or 'sqrt', got {z_method!r}")
-    disp = {g: dispersion(z0[peer == g], s[peer == g], winsor=winsor)
+    disp = {g: dispersion(z0[peer == g], s[peer == g], winsor=winsor, consistent=True)
             for g in peer.unique() if g != ALL_PEERS}
-    disp[ALL_PEERS] = dispersion(z0, s, winsor=winsor)
+    disp[ALL_PEERS] = dispersion(z0, s, winsor=winsor, consistent=True)
     phi = peer.map({g: v[0] for g, v in disp.items()}).astype(float)
     tau2 = peer.map({g: v[1] for g, v in disp.items()}).astype(float)
     z = (np.arcsin(np.sqrt(share)) - target) / np.sqrt(s ** 2 + tau2)
