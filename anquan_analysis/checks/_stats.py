@@ -25,7 +25,12 @@ def winsor_consistency(winsor: float) -> float:
     return float((1 - 2 * winsor) - 2 * c * stats.norm.pdf(c) + 2 * winsor * c * c)
 
 
-def dispersion(z, s, *, winsor: float = 0.1, consistent: bool = False) -> tuple[float, float]:
+# median of the χ²₁ law: median(z²) of N(0, 1) scores
+CHI2_1_MEDIAN = float(stats.chi2.ppf(0.5, 1))
+
+
+def dispersion(z, s, *, winsor: float = 0.1, consistent: bool = False,
+               robust: bool = False) -> tuple[float, float]:
     """(φ, τ²) from z-scores and their standard errors: z winsorised at the
     ``winsor`` and ``1 − winsor`` quantiles, φ = mean(z²),
     τ² = max(0, (nφ − (n−1)) / (Σw − Σw²/Σw)), w = 1/s².  NaN z are left out;
@@ -33,7 +38,11 @@ def dispersion(z, s, *, winsor: float = 0.1, consistent: bool = False) -> tuple[
     with ``consistent=True`` φ is divided by ``winsor_consistency(winsor)``, so that
     it is 1 on average for z that are N(0, 1): the winsorised φ alone is biased
     low, which sets τ² to 0 under real overdispersion (at w = 0.2, until the true
-    φ exceeds 2.4) and makes the tests anti-conservative."""
+    φ exceeds 2.4) and makes the tests anti-conservative.  ``robust=True`` ignores
+    ``winsor``: φ = median(z²) / 0.4549 (the median of χ²₁), consistent for N(0, 1)
+    scores and unmoved by up to half of the z being anomalous, where the winsorised
+    φ of a small group is set by the one clipped extreme (five units, one at 0 of 30:
+    its clipped z alone doubles φ)."""
     z = np.asarray(z, dtype=float)
     s = np.asarray(s, dtype=float)
     ok = np.isfinite(z) & np.isfinite(s) & (s > 0)
@@ -41,11 +50,14 @@ def dispersion(z, s, *, winsor: float = 0.1, consistent: bool = False) -> tuple[
     n = len(z)
     if n < 2:
         return float("nan"), 0.0
-    lo, hi = np.quantile(z, [winsor, 1 - winsor])
-    zw = np.clip(z, lo, hi)
-    phi = float(np.mean(zw ** 2))
-    if consistent:
-        phi /= winsor_consistency(winsor)
+    if robust:
+        phi = float(np.median(z ** 2)) / CHI2_1_MEDIAN
+    else:
+        lo, hi = np.quantile(z, [winsor, 1 - winsor])
+        zw = np.clip(z, lo, hi)
+        phi = float(np.mean(zw ** 2))
+        if consistent:
+            phi /= winsor_consistency(winsor)
     w = 1.0 / s ** 2
     denom = w.sum() - (w ** 2).sum() / w.sum()
     tau2 = max(0.0, (n * phi - (n - 1)) / denom) if denom > 0 else 0.0
@@ -481,15 +493,24 @@ def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = Non
     best = optimize.minimize_scalar(lambda t: -profile(t, at_grid)[0], bounds=(lo_b, hi_b),
                                     method="bounded", options={"xatol": 1e-2})
     log_hat = float(best.x) if -best.fun >= lls[i] else float(grid[i])
-    # posterior mean of α = 1/k, flat prior on α: weights L(α)·α on the log grid
-    alpha = np.exp(-grid)
-    post = np.exp(lls - lls.max()) * alpha
-    log_mean = float(-np.log((post * alpha).sum() / post.sum()))
     # the bound is searched from one start, the fit at k̂, so that the profile is one
     # function of k and not of the order in which Brent's method asks for it
     profile(log_hat)
     at_hat = [state[0].copy(), state[1]]
     ll_hat = profile(log_hat, at_hat)[0]
+    if level is None:
+        # posterior mean of α = 1/k, flat prior on α: the density in log α is L·α,
+        # integrated by trapezoids over the coarse grid and a fine one around k̂ (with
+        # thousands of units the profile is too sharp for the coarse grid alone)
+        fine = log_hat + np.linspace(-0.6, 0.6, 13)
+        fine = fine[(fine > bounds[0]) & (fine < bounds[1])]
+        pts = np.concatenate([grid, fine])
+        ll_pts = np.concatenate([lls, [profile(t, at_hat)[0] for t in fine]])
+        order = np.argsort(pts)
+        pts, ll_pts = pts[order], ll_pts[order]
+        alpha = np.exp(-pts)
+        dens = np.exp(ll_pts - ll_pts.max()) * alpha
+        log_mean = float(-np.log(np.trapezoid(dens * alpha, pts) / np.trapezoid(dens, pts)))
     drop = 0.0 if level is None else stats.norm.ppf(level) ** 2 / 2
     gap = lambda t: ll_hat - profile(t, at_hat)[0] - drop  # noqa: E731
     if level is None:
