@@ -200,7 +200,7 @@ def tarone_bh(p: np.ndarray, p_min: np.ndarray, alpha: float = 0.05) -> np.ndarr
 # count with mean E negative binomial: P(X = x) = Γ(x+k)/(Γ(k) x!) p^k (1−p)^x with
 # p = k/(k+E), variance E + E²/k.  scipy's nbinom(n=k, p) is this distribution.
 SHAPE_MIN, SHAPE_MAX = 0.5, 1e6
-_SHAPE_GRID = 25  # points of log k on which fit_nb_mixture brackets k̂ (ratio ≈ 1.8)
+_SHAPE_GRID = 23  # points of log k on which fit_nb_mixture brackets k̂ (ratio ≈ 1.9)
 CONTAMINATION_SHAPE = 0.3
 
 
@@ -450,6 +450,26 @@ def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = Non
     x = np.asarray(exposure, dtype=float)
     n = len(o)
     g = np.zeros(n, dtype=np.intp) if group is None else np.asarray(group, dtype=np.intp)
+    # low_outlier and zero_report fit the same units: the second gets the first's fit
+    key = (o.tobytes(), x.tobytes(), g.tobytes(), everyone, level, broad_shape,
+           max_contamination, None if fixed_rate is None
+           else np.asarray(fixed_rate, float).tobytes())
+    if key in _FITS:
+        return _FITS[key]
+    fit = _fit_nb_mixture(o, x, g, everyone, fixed_rate, level, broad_shape,
+                          max_contamination)
+    if len(_FITS) >= 32:
+        _FITS.pop(next(iter(_FITS)))
+    _FITS[key] = fit
+    return fit
+
+
+_FITS: dict = {}  # the last fits of fit_nb_mixture (NBFit is frozen; callers only read it)
+
+
+def _fit_nb_mixture(o, x, g, everyone, fixed_rate, level, broad_shape,
+                    max_contamination) -> NBFit:
+    n = len(o)
     n_groups = int(g.max()) + 1 if n else 1
     if everyone is not None:
         n_groups = max(n_groups, everyone + 1)
@@ -502,7 +522,7 @@ def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = Non
         # posterior mean of α = 1/k, flat prior on α: the density in log α is L·α,
         # integrated by trapezoids over the coarse grid and a fine one around k̂ (with
         # thousands of units the profile is too sharp for the coarse grid alone)
-        fine = log_hat + np.linspace(-0.6, 0.6, 13)
+        fine = log_hat + np.linspace(-0.6, 0.6, 9)
         fine = fine[(fine > bounds[0]) & (fine < bounds[1])]
         pts = np.concatenate([grid, fine])
         ll_pts = np.concatenate([lls, [profile(t, at_hat)[0] for t in fine]])
