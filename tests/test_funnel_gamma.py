@@ -102,7 +102,7 @@ def test_fit_recovers_shape_and_rate_on_clean_peers(k):
     assert fit.shape_hat == pytest.approx(k, rel=0.15)
     assert fit.rate[0] == pytest.approx(0.1, rel=0.03)
     # with 3,000 units the profile is sharp: the posterior median of 1/k is 1/k̂
-    assert fit.shape == pytest.approx(fit.shape_hat, rel=0.02)
+    assert fit.shape == pytest.approx(fit.shape_hat, rel=0.05)
     assert fit.contamination < 0.03
 
 
