@@ -102,6 +102,54 @@ def _pooled(results) -> pd.DataFrame:
     return df
 
 
+def tidy_rows(result) -> pd.DataFrame:
+    """One row per kind of one cell: the cell's axes, districts, planted, found by the
+    checks and by the oracle, both recalls, and the cell's false alarms (clean units
+    and null-twin units flagged by the checks and by the oracle, counts and shares;
+    the same on every row of the cell)."""
+    c, cell = result.counts, result.cell
+    rt = recall_table(result)
+    return pd.DataFrame({
+        "cell": cell.label.strip(), "units": cell.n_units,
+        "overdispersion": cell.overdispersion, "contamination": cell.contamination,
+        "strength": cell.strength, "districts": result.cities, "kind": list(KINDS),
+        "kind_zh": [KIND_ZH[k] for k in KINDS],
+        "planted": rt["planted"].fillna(0).astype(int).to_numpy(),
+        "found": rt["checks"].fillna(0).astype(int).to_numpy(),
+        "oracle_found": rt["oracle"].fillna(0).astype(int).to_numpy(),
+        "recall": rt["recall"].to_numpy(), "oracle_recall": rt["oracle_recall"].to_numpy(),
+        "clean_units": c["clean"], "clean_flagged": c["clean_checks"],
+        "clean_flagged_oracle": c["clean_oracle"],
+        "clean_fa": c["clean_checks"] / max(c["clean"], 1),
+        "clean_fa_oracle": c["clean_oracle"] / max(c["clean"], 1),
+        "null_units": c["null"], "null_flagged": c["null_checks"],
+        "null_flagged_oracle": c["null_oracle"],
+        "null_fa": c["null_checks"] / max(c["null"], 1),
+        "null_fa_oracle": c["null_oracle"] / max(c["null"], 1),
+    })
+
+
+def by_check_rows(result) -> pd.DataFrame:
+    """Per check that flagged any unit in one cell: clean units and null-twin units
+    it flagged (warning or alert)."""
+    both = pd.DataFrame({"clean_flagged": result.clean_by_check,
+                         "null_flagged": result.null_by_check}).fillna(0).astype(int)
+    return both.rename_axis("check").reset_index().assign(cell=result.cell.label.strip())[
+        ["cell", "check", "clean_flagged", "null_flagged"]]
+
+
+def write_output(results, path: Path, note: str = "") -> None:
+    """The tidy per-cell, per-kind table (``tidy_rows``) to ``path`` and the clean and
+    null units flagged per check and cell (``by_check_rows``) beside it
+    (``<stem>_by_check.csv``); ``note`` (e.g. the commit that produced them) is a
+    column of both."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tidy = pd.concat([tidy_rows(r) for r in results], ignore_index=True)
+    checks = pd.concat([by_check_rows(r) for r in results], ignore_index=True)
+    tidy.assign(source=note).to_csv(path, index=False)
+    checks.assign(source=note).to_csv(path.with_name(path.stem + "_by_check.csv"), index=False)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 cells, 1 planting a kind")
@@ -113,6 +161,10 @@ def main(argv=None) -> int:
     parser.add_argument("--strength", nargs="+", choices=AXES["strength"])
     parser.add_argument("--seed0", type=int, default=0)
     parser.add_argument("--csv", help="write the per-cell table and every target line here")
+    parser.add_argument("--output", help="write the tidy per-cell, per-kind table here (e.g. "
+                        "data/processed/detection_grid.csv) and the flags per check beside it")
+    parser.add_argument("--note", default="", help="a note stored with --output (e.g. the "
+                        "commit that produced it)")
     args = parser.parse_args(argv)
     per_kind = args.per_kind or (1 if args.quick else 4)
     cells = grid_cells(quick=args.quick)
@@ -169,6 +221,8 @@ def main(argv=None) -> int:
     print("kinds the current checks detected in no cell: " + ("、".join(zero) or "none"))
     print(f"\nFIGURE detection grid: {len(cells)} cells, "
           f"{sum(r.cities for r in results)} districts (+ as many null twins) in {total:.1f} s")
+    if args.output:
+        write_output(results, Path(args.output), args.note)
     if args.csv:
         rows = [(r.cell.label.strip(), n, m, f) for r in results for n, m, f in targets(r)]
         out = Path(args.csv)

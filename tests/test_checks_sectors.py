@@ -1,5 +1,6 @@
 """Self-report share and sector concentration."""
 
+import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
@@ -31,9 +32,16 @@ def test_self_report_share_binomial_by_hand():
     t = S.self_report_table(p).set_index("unit")
     assert t.loc["E", "expected_share"] == pytest.approx(30 / 100)   # peers without E
     assert t.loc["A", "expected_share"] == pytest.approx(24 / 110)
-    assert 0 < t.loc["E", "tau2"] < 0.001
+    # φ = median(z²)/χ²₁ median, z the normal scores of each unit's binomial mid-p
+    # against the group's median share, 30%: A…D are at it exactly (A: 6 of 20, mid-p
+    # P(X < 6) + ½P(X = 6) for X ~ Bin(20, 0.3)), E far below; φ < (n−1)/n, so τ² = 0
+    # and E is judged by the binomial itself
+    k, n = t["enterprise"], t["found"]
+    z = stats.norm.ppf(stats.binom.cdf(k - 1, n, 0.3) + 0.5 * stats.binom.pmf(k, n, 0.3))
+    assert t.loc["E", "phi"] == pytest.approx(np.median(z ** 2) / stats.chi2.ppf(0.5, 1))
+    assert t.loc["E", "phi"] < 4 / 5 and t.loc["E", "tau2"] == 0
     binom = stats.binom.cdf(0, 30, 0.3)                              # 2.25e-5
-    assert binom <= t.loc["E", "p_low"] < 2 * binom
+    assert t.loc["E", "p_low"] == pytest.approx(binom, rel=1e-9)
     f = S.low_self_report(p)
     row = f.set_index("unit").loc["E"]
     assert row["severity"] in ("warning", "alert") and row["observed"] == 0

@@ -13,8 +13,9 @@ Three models of how honest units vary around E (``model=``):
     count is negative binomial with mean E and shape k.  A rate per peer group and
     one k for all units are fitted by EM on a two-component mixture, NB(k, r·x)
     plus a broad NB(0.3, r·x) that absorbs low, zero and very high reporters
-    (``_stats.fit_nb_mixture``, whose Notes give the evidence for testing at k̂;
-    ``shape_level`` > 0.5 tests at a profile-likelihood lower bound instead).
+    (``_stats.fit_nb_mixture``), tested at k = 1/med(α), the median of α = 1/k over its
+    profile likelihood (flat prior on α; the fit's Notes say why not k̂, which
+    ``shape_level=0.5`` gives, nor a lower bound, ``shape_level`` > 0.5).
     p = P(X ≤ O), exact NB tail; a run of zero periods is judged with one θ shared
     by the run, (1 + m/k)^(−k).
 ``"sqrt-normal"``
@@ -181,7 +182,7 @@ def _gamma_fit(o, x, tested, pcode, all_code, rate, how, shape_level) -> dict:
 
 def fit_funnel(panel, *, indicator: str, exposure, period, cumulative: bool,
                denominator, model: str, rate, leave_one_out, min_peers: int, winsor,
-               z_method, shape_level: float, by_period: bool = False) -> SimpleNamespace:
+               z_method, shape_level: float | None, by_period: bool = False) -> SimpleNamespace:
     """The funnel's per-unit arrays (the models: module docstring) for the units
     with a figure of ``indicator`` in the window, sorted by name: unit, unit_type,
     peer (label per unit), peer_code, peer_names, o, x, e, s, and the model's

@@ -24,7 +24,7 @@ def funnel_table(panel, *, indicator: str = "major_hazards_found", exposure=None
                  model: str = "gamma", rate: str | None = None,
                  leave_one_out: bool | None = None, min_peers: int = 5,
                  winsor: float | None = None, z_method: str | None = None,
-                 shape_level: float = 0.5) -> pd.DataFrame:
+                 shape_level: float | None = None) -> pd.DataFrame:
     """One row per unit with a figure of ``indicator`` in the window: the funnel
     plot's data.  Does not modify its inputs.
 
@@ -71,10 +71,11 @@ def funnel_table(panel, *, indicator: str = "major_hazards_found", exposure=None
         The normal models' z-scores for φ: ``exact`` (``_stats.exact_z``, normal
         scores of the Poisson mid-p) or ``sqrt`` (2(√O − √E), FunnelPlotR's).  None:
         exact, sqrt for funnelplotr.  The gamma model has none.
-    shape_level : float
-        The gamma model tests with k̂ (0.5, the default) or, above 0.5, with k at its
-        one-sided ``shape_level`` profile-likelihood lower bound
-        (``_stats.fit_nb_mixture``, which says why k̂).
+    shape_level : float, optional
+        The k the gamma model tests with (``_stats.fit_nb_mixture``'s ``level``, whose
+        Notes say why): None (the default), 1/median of α over the profile likelihood of
+        α = 1/k; 0.5, k̂; above 0.5, k at its one-sided ``shape_level``
+        profile-likelihood lower bound.
 
     Returns
     -------
@@ -117,7 +118,7 @@ def low_outlier(panel, *, exposure=None, period=None, indicator=None,
                 model: str = "gamma", rate: str | None = None,
                 leave_one_out: bool | None = None, min_peers: int = 5,
                 winsor: float | None = None, z_method: str | None = None,
-                shape_level: float = 0.5, min_expected: float = 3.0, alert: float = 0.01,
+                shape_level: float | None = None, min_expected: float = 3.0, alert: float = 0.01,
                 warning: float = 0.05, info_p: float = 0.05) -> pd.DataFrame:
     """Units far below their peers on a finding count (重大事故隐患、一般隐患 …排查数).
 
@@ -274,7 +275,7 @@ def zero_report(panel, *, exposure=None, period=None, indicator=None,
                 model: str = "gamma", rate: str | None = None,
                 leave_one_out: bool | None = None, min_peers: int = 5,
                 winsor: float | None = None, z_method: str | None = None,
-                shape_level: float = 0.5, min_expected: float = 1.0, min_run: int = 2,
+                shape_level: float | None = None, min_expected: float = 1.0, min_run: int = 2,
                 min_zero_units: int = 3, zero_share: float = 0.5, alert: float = 0.01,
                 warning: float = 0.05) -> pd.DataFrame:
     """Units reporting 0 where peers of their size would not, and a group most of whose

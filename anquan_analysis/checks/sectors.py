@@ -46,8 +46,8 @@ def _with_ledger(panel: Panel, ledger_counts) -> Panel:
 
 
 def self_report_table(panel, *, ledger_counts=None, period=None,
-                      cumulative: bool = True, min_peers: int = 5, winsor: float = 0.2,
-                      z_method: str = "exact") -> pd.DataFrame:
+                      cumulative: bool = True, min_peers: int = 5,
+                      winsor: float | None = None, z_method: str = "exact") -> pd.DataFrame:
     """One row per unit with hazard-source figures in the window: unit, unit_type,
     peer, enterprise (self-reported count), found (dept + enterprise, or
     major_hazards_found), share, expected_share (the peers' pooled share), z (arcsine
@@ -56,9 +56,16 @@ def self_report_table(panel, *, ledger_counts=None, period=None,
     Null model: the self-reported count is Binomial(found, θ), the unit's share θ
     varying around the peers' pooled share p0 (without the unit itself) with variance τ² on the arcsine-√
     scale (FunnelPlotR's proportion funnel; s = 1/(2√found)).  τ² by
-    DerSimonian–Laird on winsorised z-scores (``exact``: normal scores of the
-    binomial mid-p, or ``sqrt``: arcsine differences over s), as in
-    ``outliers.funnel_table``.  p_low = P(X ≤ observed) averaged over θ (exact
+    DerSimonian–Laird from φ, the dispersion of the z-scores (``exact``: normal
+    scores of the binomial mid-p, or ``sqrt``: arcsine differences over s):
+    φ = median(z²)/0.4549 with ``winsor`` None (the default, ``_stats.dispersion``
+    with ``robust``; z against the peer group's median share), else mean(z²) against
+    the pooled share, winsorised at ``winsor`` (FunnelPlotR's, the
+    method before; without a consistency factor it is biased low, and in a small
+    group the one clipped anomaly sets it).  The median keeps the anomalous units
+    (about one in ten on the issue 12 grid) from setting the spread they are judged
+    by, and does not set τ² to 0 under real between-unit variation (honest units
+    with a beta-distributed share were flagged at 4× the rate of an oracle).  p_low = P(X ≤ observed) averaged over θ (exact
     binomial when τ² = 0)."""
     src = _with_ledger(_read(panel, "low_self_report", _SOURCE_CODES), ledger_counts)
     t = window_sums(src, _SOURCE_CODES, period=period, cumulative=cumulative)
@@ -81,17 +88,27 @@ def self_report_table(panel, *, ledger_counts=None, period=None,
     share = t["enterprise"] / t["found"]
     s = 1 / (2 * np.sqrt(t["found"]))
     target = np.arcsin(np.sqrt(p0))
+    if winsor is None:
+        # the spread is measured around the peers' median share, which a unit at 0
+        # does not move: around the pooled share every honest peer of a unit at 0
+        # looks high, and their z set a τ² that hides the unit itself
+        med = share.groupby(peer).median()
+        med[ALL_PEERS] = share.median()
+        centre = peer.map(med).astype(float)
+        how = {"robust": True}
+    else:
+        centre, how = p0, {"winsor": winsor}
     if z_method == "exact":
         k, n = t["enterprise"].to_numpy(), t["found"].to_numpy()
-        mid = stats.binom.cdf(k - 1, n, p0) + 0.5 * stats.binom.pmf(k, n, p0)
+        mid = stats.binom.cdf(k - 1, n, centre) + 0.5 * stats.binom.pmf(k, n, centre)
         z0 = pd.Series(stats.norm.ppf(mid), index=t.index)
     elif z_method == "sqrt":
-        z0 = (np.arcsin(np.sqrt(share)) - target) / s
+        z0 = (np.arcsin(np.sqrt(share)) - np.arcsin(np.sqrt(centre))) / s
     else:
         raise ValueError(f"z_method must be 'exact' or 'sqrt', got {z_method!r}")
-    disp = {g: dispersion(z0[peer == g], s[peer == g], winsor=winsor)
+    disp = {g: dispersion(z0[peer == g], s[peer == g], **how)
             for g in peer.unique() if g != ALL_PEERS}
-    disp[ALL_PEERS] = dispersion(z0, s, winsor=winsor)
+    disp[ALL_PEERS] = dispersion(z0, s, **how)
     phi = peer.map({g: v[0] for g, v in disp.items()}).astype(float)
     tau2 = peer.map({g: v[1] for g, v in disp.items()}).astype(float)
     z = (np.arcsin(np.sqrt(share)) - target) / np.sqrt(s ** 2 + tau2)
@@ -116,8 +133,8 @@ def _pct(x: float) -> str:
 
 
 def low_self_report(panel, *, ledger_counts=None, period=None,
-                    cumulative: bool = True, min_peers: int = 5, winsor: float = 0.2,
-                    z_method: str = "exact", min_found: int = 5,
+                    cumulative: bool = True, min_peers: int = 5,
+                    winsor: float | None = None, z_method: str = "exact", min_found: int = 5,
                     overall_floor: float = 0.2, alert: float = 0.01, warning: float = 0.05,
                     info_p: float = 0.05) -> pd.DataFrame:
     """Units whose enterprises self-report a share of major hazards far below their
@@ -154,7 +171,9 @@ def low_self_report(panel, *, ledger_counts=None, period=None,
     -----
     Null model (``self_report_table``): the self-reported count is Binomial(found,
     θ), the unit's share θ varying around its peers' pooled share with a between-unit
-    variance τ² on the arcsine-√ scale (FunnelPlotR's proportion funnel).
+    variance τ² on the arcsine-√ scale (FunnelPlotR's proportion funnel), τ² from
+    the median of the squared z-scores (robust to the low units themselves); p =
+    P(X ≤ observed) averaged over θ; BH across the units with at least ``min_found``.
     """
     pv = _read(panel, "low_self_report", _SOURCE_CODES)
     tab = self_report_table(pv, ledger_counts=ledger_counts, period=period,
