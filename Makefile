@@ -37,7 +37,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/detection.py
 	$(BIN)/python benchmarks/bulletin_extraction.py
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/ledger.py
 	$(BIN)/python benchmarks/hostile.py
 	$(BIN)/python benchmarks/notebook.py
 

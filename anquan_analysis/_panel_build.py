@@ -141,3 +141,112 @@ def flat_index(u: np.ndarray, i: np.ndarray, t: np.ndarray, n_i: int, n_t: int) 
     flat *= n_t
     flat += t
     return flat
+
+
+# ------------------------------------------------------------------ the grid layout
+@dataclass
+class Grid:
+    """A long frame laid out as a full grid: unit by unit, within a unit period by
+    period, within a period indicator by indicator, every cell once (as ingest of a
+    wide table and ``synth.make_panel`` write it).  ``units`` holds the unit code of
+    each block of ``n_t × n_i`` rows, ``periods`` and ``indicators`` the codes of
+    one block's periods and of one period's indicators (every category once)."""
+
+    units: np.ndarray
+    periods: np.ndarray
+    indicators: np.ndarray
+
+    @property
+    def block(self) -> int:
+        return len(self.periods) * len(self.indicators)
+
+
+def _a_permutation(codes: np.ndarray, n: int) -> bool:
+    """``codes`` hold each of 0 … n−1 exactly once."""
+    if len(codes) != n:
+        return False
+    seen = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(seen, np.where(codes >= 0, codes, n), 1)
+    return bool((seen[:n] == 1).all())
+
+
+def grid_layout(frame: pd.DataFrame) -> Grid | None:
+    """The frame's ``Grid`` when its unit, period and indicator columns are
+    categorical and laid out as one (checked on every row), else None.
+
+    The check compares each key column's codes with the pattern the first block
+    sets (three passes over small integers, no sort), so a frame that is not a grid
+    costs little more than the build it falls back to."""
+    cols = [frame[c] for c in ("unit", "period", "indicator")]
+    if not len(frame) or not all(isinstance(c.dtype, pd.CategoricalDtype) for c in cols):
+        return None
+    uc, tc, ic = (c.array.codes for c in cols)
+    n_t, n_i = len(cols[1].cat.categories), len(cols[2].cat.categories)
+    if len(frame) % (n_t * n_i):
+        return None
+    n_u = len(frame) // (n_t * n_i)
+    ind, per, units = ic[:n_i], tc[:n_t * n_i:n_i], uc[::n_t * n_i]
+    if not (_a_permutation(ind, n_i) and _a_permutation(per, n_t) and (units >= 0).all()):
+        return None
+    if len(np.unique(units)) != n_u:  # a unit in two blocks: duplicated cells
+        return None
+    if not (ic.reshape(-1, n_i) == ind).all():
+        return None
+    if not (tc.reshape(n_u, n_t, n_i) == per[None, :, None]).all():
+        return None
+    if not (uc.reshape(n_u, -1) == units[:, None]).all():
+        return None
+    return Grid(units=units, periods=per, indicators=ind)
+
+
+def grid_rows(grid: Grid, what: str) -> np.ndarray:
+    """Frame rows holding each grid unit's first row (``units``), one block's
+    periods (``periods``) or one period's indicators (``indicators``)."""
+    if what == "units":
+        return np.arange(len(grid.units), dtype=np.int64) * grid.block
+    if what == "periods":
+        return np.arange(len(grid.periods), dtype=np.int64) * len(grid.indicators)
+    return np.arange(len(grid.indicators), dtype=np.int64)
+
+
+def grid_values(values: np.ndarray, grid: Grid, u: np.ndarray, t: np.ndarray, i: np.ndarray,
+                dtype=np.float64, chunk: int = 4096) -> np.ndarray:
+    """The grid's ``values`` (one per row, in frame order) as [unit, indicator,
+    period] with the axes renumbered by ``u``, ``i``, ``t`` (the panel's position of
+    each grid unit, indicator and period): a reshape, a permutation of the small
+    axes and a transpose, done a few thousand units at a time so that each piece
+    stays in cache; no scatter over the rows."""
+    n_u, n_t, n_i = len(grid.units), len(grid.periods), len(grid.indicators)
+    cube = values.reshape(n_u, n_t, n_i)
+    # output position k on an axis reads source position order[k]
+    t_src, i_src = np.argsort(t), np.argsort(i)
+    t_same, i_same = (t_src == np.arange(n_t)).all(), (i_src == np.arange(n_i)).all()
+    u_same = (u == np.arange(n_u)).all()
+    out = np.empty((n_u, n_i, n_t), dtype=dtype)
+    for a in range(0, n_u, chunk):
+        piece = cube[a:a + chunk]
+        if not t_same:
+            piece = piece[:, t_src, :]
+        if not i_same:
+            piece = piece[:, :, i_src]
+        if u_same:
+            out[a:a + chunk] = piece.transpose(0, 2, 1)
+        else:
+            out[u[a:a + chunk]] = piece.transpose(0, 2, 1)
+    return out
+
+
+def first_known_grid(grid: Grid, units: np.ndarray, col: pd.Series | None,
+                     n_units: int) -> np.ndarray:
+    """``first_known`` on a grid (``units``: the panel position of each grid unit):
+    each unit's first row is the first row of its block; only where that row lacks
+    a value are the unit's other rows searched (by ``first_known``)."""
+    out = np.full(n_units, np.nan, dtype=object)
+    if col is None or not len(units):
+        return out
+    rows = grid_rows(grid, "units")
+    missing = col.iloc[rows].isna().to_numpy()
+    if missing.any() and col.notna().any():  # rare: search every row of the frame
+        return first_known(np.repeat(units, grid.block), col, n_units)
+    out[units] = np.where(missing, np.nan, _text(col, rows))
+    return out

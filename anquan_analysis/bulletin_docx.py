@@ -237,13 +237,16 @@ def _paragraph_with_heading(doc, text: str) -> None:
 def write_bulletin(path, *, period: str, progress: pd.DataFrame, items: pd.DataFrame,
                    annex: pd.DataFrame, settings: Settings | None = None,
                    units_reporting: int | None = None, units_expected: int | None = None,
-                   indicator: str = "major_hazards_found", issued: dt.date | None = None
-                   ) -> Path:
+                   indicator: str = "major_hazards_found", issued: dt.date | None = None,
+                   label: str | None = None, exposure: bool = True) -> Path:
     """Write the 通报 of ``period`` to ``path`` (atomically; equal inputs give equal
     bytes).  ``progress``: ``assessment.progress_table``; ``items``:
     ``draft.draft_items`` (columns number, heading, body); ``annex``: ``annex_table``;
     ``units_reporting`` / ``units_expected``: units with data and on the roster (None
-    when unknown); ``issued``: 成文日期 (default ``settings.issued``, else today).
+    when unknown); ``issued``: 成文日期 (default ``settings.issued``, else today);
+    ``label``: the period as the text names it (default 2024年第三季度 …; 2024年1—6月累计
+    for figures typed as 累计 that cannot be split); ``exposure``: whether the
+    expectations rest on enterprises supervised (the annex's note says which).
     Inputs are not modified."""
     from .io import atomic_path, make_xlsx_deterministic
 
@@ -251,7 +254,7 @@ def write_bulletin(path, *, period: str, progress: pd.DataFrame, items: pd.DataF
     require_columns(items, ["heading", "body"], "write_bulletin items")
     require_columns(annex, ANNEX_COLUMNS, "write_bulletin annex")
     issued = issued or settings.issued or dt.date.today()
-    when = period_name_zh(period)
+    when = label or period_name_zh(period)
     doc = od.new_document()
 
     if settings.letterhead:
@@ -312,9 +315,12 @@ def write_bulletin(path, *, period: str, progress: pd.DataFrame, items: pd.DataF
     od.add_title(doc, title_lines(annex_title, breaks=annex_breaks))
     od.add_blank(doc, 1)
     # the note above the table: below it, a long table leaves it alone on a last page
-    note = od.add_text(doc, f"说明：“测算应约”为按同类单位平均水平和本单位监管企业数测算的"
-                            f"{month_end(period)}累计数；排名按累计数与测算数之差（以正常波动折算）"
-                            "排列，对不同规模的单位同样公平；无监管企业数的单位不参与排名。",
+    basis = ("按同类单位平均水平和本单位监管企业数测算的" if exposure
+             else "按同类单位平均水平比较（未提供监管企业数），取同类单位中位数的")
+    fair = ("，对不同规模的单位同样公平；无监管企业数的单位不参与排名" if exposure
+            else "；未提供监管企业数，单位规模未计入")
+    note = od.add_text(doc, f"说明：“测算应约”为{basis}{month_end(period)}累计数；排名按累计数与"
+                            f"测算数之差（以正常波动折算）排列{fair}。",
                        first_line=2, pitch=Pt(21), grid=False)
     for run in note.runs:
         run.font.size = od.SIZES["小四"]
@@ -343,13 +349,16 @@ def bulletin_from_assessment(a, path, *, settings: Settings | None = None,
     from .draft import draft_items
 
     settings = settings or a.settings or Settings()
-    code = settings.key_indicator_code()
+    named = settings.key_indicator_code()
+    code = named or a.key_indicator
     funnel = a.funnel
-    if code != "major_hazards_found":
+    if code != a.key_indicator:
         from .checks.outliers import funnel_table
 
         funnel = funnel_table(a.panel, indicator=code, exposure=a.dataset.exposure,
                               period=a.period)
+    if code is None:  # no finding count at all (池州's accidents): the units, unranked
+        code = str(a.panel.indicators[0]) if len(a.panel.indicators) else "major_hazards_found"
     frame = a.frame
     annex = annex_table(funnel, frame, a.period, findings=a.findings, roster=a.roster,
                         indicator=code)
@@ -358,9 +367,10 @@ def bulletin_from_assessment(a, path, *, settings: Settings | None = None,
     expected = None if a.roster is None else len(a.roster)
     on_roster = reported if a.roster is None else reported & set(a.roster["unit"].astype(str))
     return write_bulletin(path, period=a.period, progress=progress_table(a),
-                          items=draft_items(a.findings, period=a.period), annex=annex,
-                          settings=settings, units_reporting=len(on_roster),
-                          units_expected=expected, indicator=code, issued=issued)
+                          items=draft_items(a.findings, period=a.period, label=a.period_zh),
+                          annex=annex, settings=settings, units_reporting=len(on_roster),
+                          units_expected=expected, indicator=code, issued=issued,
+                          label=a.period_zh, exposure=a.has_exposure)
 
 
 # ------------------------------------------------------------------ command line
@@ -369,11 +379,15 @@ def configure_parser(p) -> None:
 
     p.add_argument("--period", action="append", required=True,
                    help="period (2024-09, 2024Q3, 2024年三季度 …); repeatable")
-    p.add_argument("--data", default=str(config.SYNTH_DIR),
+    p.add_argument("--data", default=None,
                    help="data folder: reports, exposure, ledger, and optionally 单位名册.csv "
-                        "and anquan.toml (default: bundled data)")
-    p.add_argument("--output", default=str(config.REPORTS),
-                   help="reports folder: writes <output>/<period>/bulletin.docx")
+                        f"and anquan.toml (default: the bundled demonstration data, {config.SYNTH_DIR})")
+    p.add_argument("--output", default=None,
+                   help="reports folder: writes <output>/<period>/bulletin.docx (default: "
+                        "<data>/reports; the bundled data's: the project's reports/)")
+    p.add_argument("--key-indicator", default=None,
+                   help="the indicator the annex ranks on (code or Chinese name; default: "
+                        "anquan.toml's key_indicator, else major_hazards_found)")
 
 
 def run_command(args) -> int:
@@ -381,17 +395,24 @@ def run_command(args) -> int:
     from .periods import parse_period, period_freq
     from .roster import unlisted_units
 
+    from .provenance import default_folders
+    from .settings import check_key_indicator
+
+    data, output, notes = default_folders(args.data, args.output)
+    for line in notes:
+        print(f"anquan bulletin: {line}", file=sys.stderr)
+    key = check_key_indicator(args.key_indicator) if args.key_indicator else None
     levels = {"M": "month", "Q": "quarter"}
     for text in args.period:
         period = parse_period(text)
         if period_freq(period) not in levels:
             print(f"anquan bulletin: {text!r}: only months and quarters", file=sys.stderr)
             return 2
-        a = run_assessment(args.data, period, levels[period_freq(period)])
+        a = run_assessment(data, period, levels[period_freq(period)], key_indicator=key)
         if a.roster is not None:
             for r in unlisted_units(a.frame, a.roster, period).itertuples():
                 hint = f" (likely {r.likely!r} of the roster)" if isinstance(r.likely, str) else ""
                 print(f"  unit {r.unit!r} is not on the roster{hint}", file=sys.stderr)
-        path = bulletin_from_assessment(a, Path(args.output) / period / BULLETIN_FILE)
+        path = bulletin_from_assessment(a, Path(output) / period / BULLETIN_FILE)
         print(f"wrote {path}")
     return 0

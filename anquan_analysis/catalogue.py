@@ -148,9 +148,21 @@ _INDICATORS: list[tuple[str, str, str, str, tuple[str, ...]]] = [
     ("deaths", "死亡人数", "人", "outcomes", ("死亡", "事故死亡人数")),
 ]
 
+# Finding counts: what inspection finds, the counts a unit that does not look reports
+# low or as 0 (重大事故隐患, 一般隐患, 火灾隐患 排查数), in the order a key indicator is
+# chosen from the data when the office's settings name none (the first present).
+# Each with the indicator counting those rectified.  Zero reporting, low outliers and
+# pinned rectification rates run on every finding count a panel holds.
+FINDING_COUNTS: tuple[str, ...] = ("major_hazards_found", "general_hazards_found",
+                                   "fire_hazards_found")
+RECTIFIED_OF: dict[str, str] = {"major_hazards_found": "major_hazards_rectified",
+                                "general_hazards_found": "general_hazards_rectified",
+                                "fire_hazards_found": "fire_hazards_rectified"}
+
 INDICATORS = pd.DataFrame(
     [
-        {"code": c, "name_zh": n, "unit": u, "action": a, "action_zh": ACTIONS[a], "aliases": al}
+        {"code": c, "name_zh": n, "unit": u, "action": a, "action_zh": ACTIONS[a], "aliases": al,
+         "finding_count": c in FINDING_COUNTS, "rectified": RECTIFIED_OF.get(c, "")}
         for c, n, u, a, al in _INDICATORS
     ]
 )
@@ -225,6 +237,8 @@ _RULES: list[tuple[str, str, tuple[str, ...], str, str]] = [
      "灵活用工人员培训人次是从业人员培训的一部分，不应超过后者"),
     ("drills_ge_drill_enterprises", "le", ("drill_enterprises",), "drills",
      "演练次数不应少于开展演练的企业数"),
+    ("suspensions_le_inspected", "le", ("suspensions",), "units_inspected",
+     "责令停产整顿的企业数不应超过检查的生产经营单位数"),
     ("deaths_need_accidents", "requires", ("deaths",), "accidents", "有死亡人数必有事故起数"),
     ("fines_need_penalties", "requires", ("fines",), "penalties", "有罚款金额必有行政处罚"),
     ("cumulative_never_decreases", "monotone", ("*",), "", "累计数不应减少"),
@@ -284,6 +298,12 @@ def _unit_type_lookup() -> dict[str, str]:
 def resolve_unit_type(label) -> str | None:
     """The unit-type code (county, town, department, soe) for a label; ``None`` if unknown."""
     return _unit_type_lookup().get(normalise_label(label))
+
+
+def finding_counts(indicators) -> list[str]:
+    """The finding counts (``FINDING_COUNTS``) among ``indicators``, in catalogue order."""
+    held = set(indicators)
+    return [c for c in FINDING_COUNTS if c in held]
 
 
 def indicator(code: str) -> pd.Series:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 PANEL_COLUMNS = ["unit", "unit_type", "parent", "period", "indicator", "value", "approx",
@@ -35,6 +36,10 @@ EXPOSURE_COLUMNS = ["unit", "sector", "enterprises", "source_file", "source_row"
 # One row per hazard, cleaned (see ledger.py).
 LEDGER_COLUMNS = ["hazard_id", "unit", "sector", "found_date", "reported_date", "source",
                   "meets_standard", "status", "rectified_date", "source_file", "source_row"]
+# Figures typed as 累计 per period (ingest.cumulative): how many, and how many were the
+# first of their series while their period does not begin its year (a total since an
+# earlier start, not the period's own figure).
+CUMULATIVE_COLUMNS = ["period", "cells", "first_cells"]
 # Effective counts per unit, month and sector (see ledger.py).
 LEDGER_COUNT_COLUMNS = ["unit", "period", "sector", "reported", "found", "found_dept",
                         "found_enterprise", "rectified", "rectified_dept",
@@ -81,6 +86,7 @@ class Dataset:
     reconciliation totals rows (合计/总计/小计) against the sum of their units
     unknown_columns headers that did not map to the catalogue: file, sheet, column
     summary        rows read / clean / rejected per file and sheet
+    cumulative     figures typed as 累计 per period: cells, first_cells (CUMULATIVE_COLUMNS)
     unit_aliases   unit names cleaned of control characters (kind ``cleaned``), replaced by
                    the alias table (kind ``applied``) and near-duplicate names left apart
                    (kind ``likely``; ``unlisted`` and ``unexamined`` count what the caps left
@@ -97,6 +103,7 @@ class Dataset:
     unknown_columns: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     unit_aliases: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cumulative: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CUMULATIVE_COLUMNS))
 
     @property
     def periods(self) -> list[str]:
@@ -114,35 +121,58 @@ class Dataset:
         from .io import write_table_atomic
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        write_table_atomic(self.panel, d / "panel.parquet")
+        # categorical keys are written in text order, the order every reader numbers
+        # them in, so that no reader has to renumber tens of millions of codes
+        write_table_atomic(keys_in_text_order(self.panel), d / "panel.parquet")
         write_table_atomic(self.rejects, d / "rejects.csv")
         for name in ("exposure", "ledger", "ledger_counts", "reconciliation",
-                     "unknown_columns", "summary", "unit_aliases"):
+                     "unknown_columns", "summary", "unit_aliases", "cumulative"):
             table = getattr(self, name)
             if table is not None and len(table.columns):
                 suffix = ".parquet" if name in ("ledger", "ledger_counts") else ".csv"
                 write_table_atomic(table, d / f"{name}{suffix}")
 
     @classmethod
-    def load(cls, directory, *, categorical: bool = False,
-             skip: tuple[str, ...] = ()) -> "Dataset":
-        """Read a directory written by ``save``.  ``categorical``: the panel's text key
-        columns (``PANEL_KEY_COLUMNS``) read as categoricals, each parquet dictionary
-        decoded once rather than one string per row (a quarter of the time).  ``skip``:
-        side tables not to read."""
+    def load(cls, directory, *, categorical: bool = False, skip: tuple[str, ...] = (),
+             columns=None) -> "Dataset":
+        """Read a directory written by ``save``.
+
+        Parameters
+        ----------
+        directory : str or Path
+            Folder holding ``panel.parquet`` and the side tables.
+        categorical : bool
+            The panel's text key columns (``PANEL_KEY_COLUMNS``) read as categoricals,
+            each parquet dictionary decoded once rather than one string per row (a
+            quarter of the time), with their categories in text order (the order
+            ``Panel.build`` numbers them in).
+        skip : tuple of str
+            Side tables not to read.
+        columns : list of str, optional
+            Panel columns to read (those the file has), e.g. ``ANALYSIS_COLUMNS``,
+            all that the indicators and checks read: a national panel's source
+            columns are a third of its memory.  Default every column.
+
+        Returns
+        -------
+        Dataset
+        """
+        import pyarrow.parquet as pq
+
         from .io import restore_formulas
         d = Path(directory)
         path = d / "panel.parquet"
+        names = pq.read_schema(path).names
+        cols = None if columns is None else [c for c in names if c in set(columns)]
         if categorical:
-            import pyarrow.parquet as pq
-            names = pq.read_schema(path).names
-            panel = pd.read_parquet(path, read_dictionary=[c for c in PANEL_KEY_COLUMNS
-                                                           if c in names])
+            keys = [c for c in PANEL_KEY_COLUMNS if c in names and (cols is None or c in cols)]
+            panel = keys_in_text_order(pd.read_parquet(path, columns=cols, read_dictionary=keys),
+                                       keys)
         else:
-            panel = pd.read_parquet(path)
+            panel = pd.read_parquet(path, columns=cols)
         kw = {"panel": panel}
         for name in ("rejects", "exposure", "reconciliation", "unknown_columns", "summary",
-                     "unit_aliases"):
+                     "unit_aliases", "cumulative"):
             if name in skip:
                 continue
             p = d / f"{name}.csv"
@@ -159,6 +189,23 @@ class Dataset:
 # Text columns of a panel that repeat a few values over many rows.
 PANEL_KEY_COLUMNS = ["unit", "unit_type", "parent", "period", "indicator", "source_file",
                      "source_sheet"]
+# The panel columns ``Panel.build`` reads: all that the indicators and checks use.
+ANALYSIS_COLUMNS = ["unit", "unit_type", "parent", "period", "indicator", "value", "approx"]
+
+
+def keys_in_text_order(panel: pd.DataFrame, columns=PANEL_KEY_COLUMNS) -> pd.DataFrame:
+    """``panel`` with the categories of its categorical ``columns`` in the sort order
+    of their text (the same values; the codes renumbered once).  Other columns, and
+    categoricals already in that order, are kept as they are.  Returns a new frame
+    (the input itself when nothing moves); ``panel`` is not modified."""
+    todo = {}
+    for c in columns:
+        if c in panel.columns and isinstance(panel[c].dtype, pd.CategoricalDtype):
+            cats = panel[c].cat.categories
+            text = cats.astype("str")
+            if not text.is_monotonic_increasing:
+                todo[c] = panel[c].cat.reorder_categories(cats[np.argsort(text, kind="stable")])
+    return panel.assign(**todo) if todo else panel
 
 
 def compact_panel(panel: pd.DataFrame) -> pd.DataFrame:

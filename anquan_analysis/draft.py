@@ -35,7 +35,18 @@ fills the templates.  Template fields:
                      when it is true of every unit named)
 ``{message}``        the first finding's message, in the register (``plain``)
 ``{messages}``       the first two messages, in the register, joined by ；
+``{basis}``          what the expectation rests on, from the messages: 按监管企业数测算,
+                     or without exposure 按同类单位水平测算
+``{rectified}``      pinned_rate: what was rectified (重大事故隐患, 一般隐患)
+``{every}``          pinned_rate: 各期均 over several periods, 均 for several units of one
+                     period, '' for one (never 长期 for one period)
 ==================== ===============================================================
+
+A finding about a whole group (unit blank: 大通's 20 zero reporters of 22, 亳州's
+general hazards at 100% in every unit) is written as its own message.  The period is
+written as the report names it (``label``: 2024年1—6月累计 for figures typed as 累计
+that cannot be split), and what the data could not support is said at the end
+(``unmet``: 突击上报需至少4期数据…，未作判断), never "未发现".
 """
 
 from __future__ import annotations
@@ -70,11 +81,11 @@ DRAFT_TEMPLATES = pd.DataFrame(
         ("late_report", "reporting", "days", "", "{messages}"),
         ("unlisted_unit", "reporting", "count", "", "{who}不在单位名册中，需核对单位名称"),
         ("zero_report", "quantity", "count", "",
-         "{who}{indicator}{window}报送为“0”，按监管企业数测算{norms}"),
+         "{who}{indicator}{window}报送为“0”，{basis}{norms}"),
         ("low_outlier", "quantity", "count", "zero_report",
-         "{who}{when}{indicator}{values}，按监管企业数测算{norms}，明显低于同类单位水平"),
+         "{who}{when}{indicator}{values}，{basis}{norms}，明显低于同类单位水平"),
         ("pinned_rate", "credibility", "share", "",
-         "{who}重大事故隐患整改率各期均为100%{peer_rate}，需核实整改是否真实到位"),
+         "{who}{rectified}整改率{every}为100%{peer_rate}，需核实整改是否真实到位"),
         ("identical_values", "credibility", "count", "", "{messages}，需核实是否相互照抄"),
         ("underdispersion", "credibility", "count", "", "{messages}，需核实"),
         ("matching_series", "credibility", "count", "", "{messages}，需核实"),
@@ -93,14 +104,22 @@ DRAFT_TEMPLATES = pd.DataFrame(
          "{who}{when}企业自查发现重大事故隐患{values}，按同类单位占比测算{norms}，企业自查自报仍有差距"),
         ("rule_violation", "quality", "count", "",
          "{who}填报数据不符合指标间的逻辑关系（如{message}），需核实更正"),
+        ("total_mismatch", "quality", "count", "", "{messages}"),
+        ("rejected_rows", "quality", "count", "", "{messages}"),
+        ("unknown_column", "quality", "count", "", "{messages}"),
+        ("likely_alias", "quality", "count", "", "{messages}"),
+        ("cumulative_start", "quality", "count", "", "{messages}"),
     ],
     columns=["check", "aspect", "figure", "unless", "template"],
 )
 
+# Checks whose sentence names the indicator and its figures: one sentence per indicator.
+_PER_INDICATOR = frozenset(DRAFT_TEMPLATES.loc[DRAFT_TEMPLATES["template"].str.contains(
+    r"\{(?:indicator|values|norms|rectified)\}"), "check"])
+
 # Rewording of the checks' messages: their statistical words in the bulletins' own.
 REPLACEMENTS = (
     ("按监管企业数应约", "按监管企业数测算应约"),
-    ("按同类单位水平应约", "按监管企业数测算应约"),
     ("显著偏低", "明显偏低"),
     ("显著偏高", "明显偏高"),
     ("存在整体阶跃", "前后变化明显"),
@@ -112,7 +131,8 @@ _BRACKET = re.compile(r"（[^（）]*）|\([^()]*\)")
 _CLAUSE_SEP = re.compile(r"([，；：,;:])")
 _CANONICAL = re.compile(r"\d{4}(?:Q[1-4]|H[12]|-\d{2})(?![\d-])")
 _SINCE = re.compile(r"截至(\d{4}(?:Q[1-4]|H[12]|-\d{2}))(?![\d-])")
-_ZERO_RUN = re.compile(r"(\d{4}(?:Q[1-4]|-\d{2}))(?:至(\d{4}(?:Q[1-4]|-\d{2})))?连续(\d+)期")
+_ZERO_RUN = re.compile(r"(\d{4}(?:Q[1-4]|-\d{2}))(?:至(\d{4}(?:Q[1-4]|-\d{2})))?(?:连续(\d+)期)?"
+                       r"[^，。；]*报送为0")
 # What must never reach the draft; a sentence holding it falls back to a plain one.
 FORBIDDEN = re.compile(r"期望值|[pq]\s*[=＝]|\d{4}Q[1-4]|\d{4}-\d{2}|χ|HHI|MAD")
 
@@ -135,11 +155,12 @@ def period_text(period: str, reference: str | None = None) -> str:
     return period_name_zh(period)
 
 
-def plain(text: str, reference: str) -> str:
+def plain(text: str, reference: str, label: str | None = None) -> str:
     """A check's message in the bulletins' register: canonical periods written out
-    (``截至2024Q3累计`` → ``截至9月底累计``), brackets and clauses holding a test's
-    figures (p=, χ², 期望, 概率 …) left out, statistical words reworded
-    (``REPLACEMENTS``).  No final full stop."""
+    (``截至2024Q3累计`` → ``截至9月底累计``; the assessed period ``reference`` itself as
+    ``label`` when given), brackets and clauses holding a test's figures (p=, χ², 期望,
+    概率 …) left out, statistical words reworded (``REPLACEMENTS``).  No final full
+    stop."""
     t = str(text).strip().rstrip("。；;. ")
     t = _BRACKET.sub(lambda m: "" if _STATISTIC.search(m.group(0)) else m.group(0), t)
     parts = _CLAUSE_SEP.split(t)
@@ -152,7 +173,8 @@ def plain(text: str, reference: str) -> str:
     for old, new in REPLACEMENTS:
         t = t.replace(old, new)
     t = _SINCE.sub(lambda m: month_end(m.group(1)), t)
-    return _CANONICAL.sub(lambda m: period_text(m.group(0), reference), t)
+    return _CANONICAL.sub(lambda m: label if label and m.group(0) == reference
+                          else period_text(m.group(0), reference), t)
 
 
 # ----------------------------------------------------------------- figures
@@ -185,21 +207,44 @@ def _who(units: list[str], max_units: int) -> str:
     return names if len(units) <= max_units else f"{names}等{len(units)}个单位"
 
 
-def _zero_window(message: str, statistic: float, period: str) -> str:
+def _zero_window(message: str, statistic: float, period: str, label: str | None = None) -> str:
     """Where a unit's run of zeros lies, from the zero_report message (its first and
-    last period) and statistic (its length)."""
+    last period) and statistic (its length); one period ending at ``period`` is
+    ``label`` (the period as the report names it)."""
     m = _ZERO_RUN.search(str(message))
-    k = int(statistic) if pd.notna(statistic) else (int(m.group(3)) if m else 1)
+    k = (int(statistic) if pd.notna(statistic) and abs(float(statistic)) < 1e6
+         else (int(m.group(3)) if m and m.group(3) else 1))
     last = (m.group(2) or m.group(1)) if m else period
     if last == period or m is None:
         word = _PERIOD_WORD.get(period_freq(period), "期")
-        return f"连续{k}{word}" if k >= 2 else period_text(period)
+        return f"连续{k}{word}" if k >= 2 else (label or period_text(period))
     first = m.group(1)
     span = period_text(first, period) + ("" if first == last else "至" + period_text(last, period))
     return span
 
 
-def _fields(group: pd.DataFrame, figure: str, period: str, max_units: int) -> dict:
+def _basis(messages) -> str:
+    """What the peers' expectation rests on, as the checks' messages say it."""
+    text = "".join(str(m) for m in messages)
+    if "按监管企业数" in text:
+        return "按监管企业数测算"
+    if "按同类" in text:  # no exposure: the peers' level
+        return "按同类单位水平测算"
+    if "按全部单位水平" in text:
+        return "按全部单位水平测算"
+    return "按监管企业数测算"
+
+
+def _every(group: pd.DataFrame, n_units: int) -> str:
+    """pinned_rate: 各期均 when a unit's run covers several periods, else 均 for
+    several units, '' for one."""
+    if group["message"].astype(str).str.contains("各期").any():
+        return "各期均"
+    return "均" if n_units > 1 else ""
+
+
+def _fields(group: pd.DataFrame, figure: str, period: str, max_units: int,
+            label: str | None = None) -> dict:
     by_unit = group.dropna(subset=["unit"]).drop_duplicates("unit")
     units = by_unit["unit"].astype(str).tolist()
     shown = by_unit.head(max_units)
@@ -219,15 +264,16 @@ def _fields(group: pd.DataFrame, figure: str, period: str, max_units: int) -> di
     named_units = set(group["unit"].dropna().astype(str))
     messages = {}
     for m in group["message"].dropna().astype(str):
-        m = plain(m, period)
+        m = plain(m, period, label)
         if m:
             messages.setdefault(frozenset(u for u in named_units if u in m) or m, m)
     messages = list(messages.values())
     more = f"；另有{len(messages) - 2}处类似情况" if len(messages) > 2 else ""
-    windows = [_zero_window(m, s, period) for m, s in zip(shown["message"], shown["statistic"])]
+    windows = [_zero_window(m, s, period, label)
+               for m, s in zip(shown["message"], shown["statistic"])]
     word = _PERIOD_WORD.get(period_freq(period), "期")
     streaks = [(u, int(s)) for u, s in zip(shown["unit"], shown["statistic"])
-               if pd.notna(s) and s >= 2]
+               if pd.notna(s) and 2 <= s < 1e6]
     repeat = ""
     if streaks:
         if len({k for _, k in streaks}) == 1 and len(streaks) == len(units):
@@ -239,10 +285,15 @@ def _fields(group: pd.DataFrame, figure: str, period: str, max_units: int) -> di
     since = "截至" in str(group["message"].iloc[0]) if len(group) else False
     first = shown["expected"].dropna()
     first = _share(first.iloc[0], digits=0) if figure == "share" and len(first) else ""
+    rectified = indicator_name(code) if code else "隐患"
+    for end in ("整改数", "整改"):
+        rectified = rectified[:-len(end)] if rectified.endswith(end) else rectified
     return {
         "who": _who(units, max_units), "indicator": indicator_name(code) if code else "填报数据",
-        "period": period_text(period), "when": month_end(period) + "累计" if since
-        else period_text(period),
+        "period": label or period_text(period), "when": month_end(period) + "累计" if since
+        else (label or period_text(period)),
+        "basis": _basis(group["message"].dropna()), "rectified": rectified,
+        "every": _every(group, len(units)),
         "window": windows[0] if len(set(windows)) == 1 else "分别" + "、".join(windows),
         "values": _listed("为", values), "norms": "" if all(n == "—" for n in norms) else _listed("应约", norms),
         "peer_rate": f"，同类单位平均约为{first}" if first else "",
@@ -257,8 +308,26 @@ def _fields(group: pd.DataFrame, figure: str, period: str, max_units: int) -> di
 _EMPTY_NORM = re.compile(r"，按[^，；（）]*?(?:测算|水平)(?=[，；]|$)")
 
 
-def _sentence(group: pd.DataFrame, template: pd.Series, period: str, max_units: int) -> str:
-    text = template.template.format(**_fields(group, template.figure, period, max_units))
+def _sentence(group: pd.DataFrame, template: pd.Series, period: str, max_units: int,
+              label: str | None = None) -> str:
+    if "{who}" not in template.template:  # a template of the messages themselves
+        return _unit_sentence(group, template, period, max_units, label)
+    whole = group.loc[group["unit"].isna()]
+    named = group.loc[group["unit"].notna()]
+    parts = []
+    if len(named):
+        parts.append(_unit_sentence(named, template, period, max_units, label))
+    # a finding about the whole group speaks for itself (no unit to fill {who} with)
+    for m in whole["message"].dropna().astype(str):
+        text = plain(m, period, label)
+        if text and not FORBIDDEN.search(text):
+            parts.append(text)
+    return "；".join(p for p in parts if p)
+
+
+def _unit_sentence(group: pd.DataFrame, template: pd.Series, period: str, max_units: int,
+                   label: str | None = None) -> str:
+    text = template.template.format(**_fields(group, template.figure, period, max_units, label))
     text = _EMPTY_NORM.sub("", text)
     if FORBIDDEN.search(text) or not text.strip("，；"):
         # a message the rewording could not bring into the register: say only what it is
@@ -270,12 +339,14 @@ def _sentence(group: pd.DataFrame, template: pd.Series, period: str, max_units: 
 
 # ----------------------------------------------------------------- the draft
 def draft_items(findings: pd.DataFrame, *, period: str | None = None,
-                min_severity: str = "warning", max_units: int = 8) -> pd.DataFrame:
+                min_severity: str = "warning", max_units: int = 8,
+                label: str | None = None) -> pd.DataFrame:
     """The numbered points of 存在的主要问题, one row per aspect with findings at
     ``min_severity`` or worse, the most severe point first (then the order of
     ``ASPECTS``).  Within a check, findings are ranked by severity, q-value, p-value;
     the first ``max_units`` units are named and the rest counted.  ``period``: the
-    period assessed (default: the findings' most frequent period).
+    period assessed (default: the findings' most frequent period); ``label``: the
+    period as the report names it (``Assessment.period_zh``; default 2024年第三季度 …).
 
     Columns: number (一是 …), aspect, heading (the point in a few words), severity
     (the point's most severe), checks (tuple of check ids), units (tuple, every unit
@@ -301,14 +372,20 @@ def draft_items(findings: pd.DataFrame, *, period: str | None = None,
     rows = []
     for aspect, block in kept.groupby("aspect", sort=False):
         parts, named = [], {}
-        for check, g in block.groupby("check", sort=False):
+        # one sentence per check and indicator where the sentence names the count and
+        # its figures (a check judging several finding counts), else one per check
+        by = block["indicator"].where(block["check"].isin(_PER_INDICATOR), "")
+        for (check, code), g in block.groupby([block["check"], by], sort=False, dropna=False):
             unless = templates.loc[check, "unless"]
-            if unless:  # units another check of this point already names
-                other = set(block.loc[block["check"] == unless, "unit"].dropna())
+            if unless:  # units another check of this point already names (same count)
+                same = by.isna() if pd.isna(code) else by == code
+                other = set(block.loc[(block["check"] == unless) & same, "unit"].dropna())
                 g = g.loc[~g["unit"].isin(other)]
                 if g.empty:
                     continue
-            parts.append(_sentence(g, templates.loc[check], period, max_units))
+            text = _sentence(g, templates.loc[check], period, max_units, label)
+            if text:
+                parts.append(text)
             named.update(dict.fromkeys(g["unit"].dropna().astype(str)))
         if not parts:
             continue
@@ -328,27 +405,51 @@ def draft_items(findings: pd.DataFrame, *, period: str | None = None,
 
 
 NOTHING = "本期调度数据各项检查未发现需要重点关注的问题。"
+# what is said when some checks could not be run: only those that ran found nothing
+NOTHING_RUN = "本期调度数据已开展的各项检查未发现需要重点关注的问题。"
+
+
+def not_judged(unmet: pd.DataFrame | None) -> str:
+    """What the data could not support, as one sentence for the end of the draft:
+    ``突击上报、整体阶跃需至少4期数据（截至本期仅1期），未作判断。`` (the checks
+    needing history; ``checks.unmet_needs``); '' when every check could run.  Checks
+    that lack an indicator the office does not report are not listed: the report's
+    sections say so."""
+    from .checks import unmet_text
+
+    if unmet is None or len(unmet) == 0:
+        return ""
+    history = unmet.loc[unmet["need"] == "periods"]
+    return unmet_text(history) + "，未作判断。" if len(history) else ""
 
 
 def draft_problems(findings: pd.DataFrame, *, period: str | None = None,
-                   min_severity: str = "warning", max_units: int = 8) -> str:
+                   min_severity: str = "warning", max_units: int = 8,
+                   label: str | None = None, unmet: pd.DataFrame | None = None) -> str:
     """The 存在的主要问题 paragraph: the points of ``draft_items`` joined as
     ``一是从排查数量上看，…。二是…`` (桂林's form); ``NOTHING`` when nothing reaches
-    ``min_severity``."""
-    items = draft_items(findings, period=period, min_severity=min_severity, max_units=max_units)
+    ``min_severity``.  ``label``: the period as the report names it; ``unmet``: the
+    checks the data could not feed (``Assessment.unmet``): what needed more periods is
+    said at the end (``not_judged``), and "nothing found" then says it of the checks
+    that ran."""
+    items = draft_items(findings, period=period, min_severity=min_severity,
+                        max_units=max_units, label=label)
+    tail = not_judged(unmet)
     if items.empty:
-        return NOTHING
-    return "".join(items["number"] + items["text"])
+        return (NOTHING_RUN + tail) if tail else NOTHING
+    return "".join(items["number"] + items["text"]) + tail
 
 
 def key_problems(findings: pd.DataFrame, *, period: str | None = None,
-                 min_severity: str = "warning", max_units: int = 3) -> str:
+                 min_severity: str = "warning", max_units: int = 3,
+                 unmet: pd.DataFrame | None = None) -> str:
     """One sentence for the top of a report: the points' headings and whom they name,
     most severe first: ``本期需重点关注：一是部分单位排查数量明显偏低（区市场监管局、
-    白鹤镇等5个单位）；二是…。``"""
+    白鹤镇等5个单位）；二是…。``; with ``unmet`` holding checks that needed more
+    periods, "nothing found" is said of the checks that ran (``NOTHING_RUN``)."""
     items = draft_items(findings, period=period, min_severity=min_severity, max_units=max_units)
     if items.empty:
-        return NOTHING
+        return NOTHING_RUN if not_judged(unmet) else NOTHING
     parts = []
     for r in items.itertuples():
         who = f"（{_who(list(r.units), max_units)}）" if r.units else ""

@@ -68,7 +68,19 @@ REPORTING_CHECKS = {
     "late_report": "reporting",
     "unlisted_unit": "reporting",
 }
-ALL_CHECK_FAMILIES = {**CHECK_FAMILIES, **REPORTING_CHECKS}
+# What ingest found (ingest_findings.py): totals rows against their units, rows not
+# read, columns not understood, likely aliases, first 累计 figures.  They need
+# ingest's side tables, so ``checks.run_checks`` does not run them either:
+# ``assessment.assess_dataset`` appends them.  Family consistency: the report's
+# 数据质量 section, with the rules between indicators.
+INGEST_CHECKS = {
+    "total_mismatch": "consistency",
+    "rejected_rows": "consistency",
+    "unknown_column": "consistency",
+    "likely_alias": "consistency",
+    "cumulative_start": "consistency",
+}
+ALL_CHECK_FAMILIES = {**CHECK_FAMILIES, **REPORTING_CHECKS, **INGEST_CHECKS}
 FAMILY_ZH = {
     "outliers": "末位与零报送",
     "balance": "数据可信度",
@@ -87,7 +99,7 @@ CHECK_ZH = {
     "last_digit": "尾数偏好",
     "round_number": "整数凑数",
     "benford": "首位数字异常",
-    "pinned_rate": "整改率长期100%",
+    "pinned_rate": "整改率均为100%",
     "surge": "突击上报",
     "group_shift": "整体阶跃",
     "rule_violation": "逻辑关系错误",
@@ -96,6 +108,11 @@ CHECK_ZH = {
     "not_reported": "未报送",
     "late_report": "迟报",
     "unlisted_unit": "不在单位名册",
+    "total_mismatch": "合计与所列单位之和不符",
+    "rejected_rows": "未读入的数据",
+    "unknown_column": "未识别的列",
+    "likely_alias": "单位名称疑似重复",
+    "cumulative_start": "累计口径首期",
 }
 
 

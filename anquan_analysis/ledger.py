@@ -36,9 +36,11 @@ from .errors import InputError
 from .tables import RawSheet
 from .text import normalise_label
 from .dataset import require_columns as _require
+# counting lives in effective.py; its names are the ledger's public API too
+from .effective import (EXTRA_COUNT_COLUMNS, effective_counts,  # noqa: F401
+                        effective_counts_parquet, report_deadline)
 
 # Extra count columns after LEDGER_COUNT_COLUMNS (see effective_counts).
-EXTRA_COUNT_COLUMNS = ["rectified_undated"]
 
 _FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "hazard_id": ("隐患编号", "编号", "隐患序号", "hazard_id", "隐患id"),
@@ -363,139 +365,6 @@ def _flag_duplicates(clean: pd.DataFrame, t: dict, label: dict, problems: _Probl
         problems.add(conflict.reindex(clean.index, fill_value=False), id_label,
                      t["hazard_id"], msg.reindex(clean.index))
 
-
-# ---------------------------------------------------------------------------
-# Counting
-
-
-def _days(values: pd.Series) -> np.ndarray:
-    """datetime64[D] array of a date column (NaT kept)."""
-    return pd.to_datetime(values).to_numpy().astype("datetime64[D]")
-
-
-def _day_or_none(value) -> np.datetime64 | None:
-    return None if value is None else np.datetime64(pd.Timestamp(value).date(), "D")
-
-
-def _deadline_days(found: np.ndarray, deadline_day: int) -> np.ndarray:
-    """report_deadline on a datetime64[D] array."""
-    month = found.astype("datetime64[M]")
-    day = (found - month.astype("datetime64[D]")).astype(np.int64) + 1
-    target = month + (day > deadline_day).astype(np.int64)
-    month_len = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
-    return target.astype("datetime64[D]") + (np.minimum(deadline_day, month_len) - 1)
-
-
-def report_deadline(found_date: pd.Series, deadline_day: int = 24) -> pd.Series:
-    """The last day a hazard found on ``found_date`` may be reported to count as in
-    time: day ``deadline_day`` of its month, or of the following month when it was
-    found after that day (巴南: "每月24日前报送").  A deadline day past a month's end
-    means that month's last day.  Returns datetime64 with ``found_date``'s index."""
-    deadline = _deadline_days(_days(found_date), deadline_day)
-    return pd.Series(deadline.astype("datetime64[ns]"), index=found_date.index)
-
-
-def effective_counts(ledger: pd.DataFrame, *, deadline_day: int = 24, campaign_start=None,
-                     campaign_end=None) -> pd.DataFrame:
-    """Counts per unit × month (``YYYY-MM`` of the found date) × sector of the hazards
-    that are *effective* in 巴南's sense: found inside the campaign window
-    [campaign_start, campaign_end] (inclusive; either end optional), meeting the
-    judgement standard, and reported in time.  Does not modify ``ledger``.
-
-    In time: reported on or before the ``deadline_day`` of the month the hazard was
-    found; a hazard found after that day may be reported up to the ``deadline_day``
-    of the following month (see ``report_deadline``).  Missing values are not held
-    against a hazard: no reported date is not judged late, no 判定标准 answer is not
-    judged failing (blank cells are kept by ``parse_ledger_sheet``).
-
-    Returned columns (integers), one row per unit × period × sector present in the ledger:
-    reported            every ledger row
-    found               effective hazards
-    found_dept / found_enterprise   effective, by 发现方式 (a blank source is in neither)
-    rectified (_dept / _enterprise) effective and 已整改
-    excluded_standard / excluded_late / excluded_window   hazards not effective, each
-                        counted once, under the first reason in the order window,
-                        standard, late (so reported = found + the three exclusions)
-    rectified_undated   effective, 已整改, but with no 整改完成日期 (also in rectified)
-    """
-    _require(ledger, ["unit", "sector", "found_date", "reported_date", "source",
-                      "meets_standard", "status", "rectified_date"], "ledger")
-    if ledger["unit"].isna().any() or ledger["found_date"].isna().any():
-        raise ValueError("ledger has rows with no unit or no found_date; parse it with "
-                         "parse_ledger_sheet, which rejects them")
-
-    found = _days(ledger["found_date"])
-    reported = _days(ledger["reported_date"])
-    # Calendar arithmetic (months, deadlines) is slow in numpy; a ledger has a few
-    # thousand distinct found dates at most, so it is done once per distinct date.
-    day_codes, days = pd.factorize(found.astype(np.int64))
-    days = days.astype("datetime64[D]")
-    deadline = _deadline_days(days, deadline_day)[day_codes]
-    months = days.astype("datetime64[M]").astype(np.int64)[day_codes]
-
-    in_window = np.ones(len(ledger), dtype=bool)
-    start, end = _day_or_none(campaign_start), _day_or_none(campaign_end)
-    if start is not None:
-        in_window &= found >= start
-    if end is not None:
-        in_window &= found <= end
-    meets = ledger["meets_standard"].astype("boolean").fillna(True).to_numpy(dtype=bool)
-    in_time = np.isnat(reported) | (reported <= deadline)
-
-    effective = in_window & meets & in_time
-    dept = (ledger["source"] == "dept").to_numpy(dtype=bool, na_value=False)
-    enterprise = (ledger["source"] == "enterprise").to_numpy(dtype=bool, na_value=False)
-    rectified = effective & (ledger["status"] == "rectified").to_numpy(dtype=bool, na_value=False)
-    flags = {
-        "reported": np.ones(len(ledger), dtype=bool),
-        "found": effective,
-        "found_dept": effective & dept,
-        "found_enterprise": effective & enterprise,
-        "rectified": rectified,
-        "rectified_dept": rectified & dept,
-        "rectified_enterprise": rectified & enterprise,
-        "excluded_standard": in_window & ~meets,
-        "excluded_late": in_window & meets & ~in_time,
-        "excluded_window": ~in_window,
-        "rectified_undated": rectified & np.isnat(_days(ledger["rectified_date"])),
-    }
-
-    # One integer key per unit × month × sector, then a bincount per flag: a hash
-    # factorisation and C loops, no Python over rows.
-    # Codes are renumbered in name order first, so that the sorted integer keys are
-    # already the output's order: no sort and no per-row text until the end.
-    unit_codes, units = _sorted_codes(ledger["unit"])
-    sector_codes, sectors = pd.factorize(ledger["sector"], use_na_sentinel=False)
-    # Blank sector (missing or "") is one group, whichever way it is stored.
-    labels = pd.Series(np.asarray(sectors, dtype=object)).fillna("").astype("str")
-    remap, sectors = _sorted_codes(labels)
-    sector_codes = remap[sector_codes] if len(remap) else sector_codes
-    m0 = months.min() if len(months) else 0
-    n_m, n_s = (months.max() - m0 + 1 if len(months) else 1), max(len(sectors), 1)
-    key = (unit_codes.astype(np.int64) * n_m + (months - m0)) * n_s + sector_codes
-    group, keys = pd.factorize(key, sort=True)
-    month_labels = pd.array((np.arange(n_m) + m0).astype("datetime64[M]").astype("str"),
-                            dtype="str")
-    out = {
-        "unit": pd.array(units, dtype="str").take(keys // (n_m * n_s)),
-        "period": month_labels.take((keys // n_s) % n_m),
-        "sector": pd.array(sectors, dtype="str").take(keys % n_s),
-    }
-    for name, flag in flags.items():
-        out[name] = np.bincount(group, weights=flag, minlength=len(keys)).astype(np.int64)
-    return pd.DataFrame(out)[LEDGER_COUNT_COLUMNS + EXTRA_COUNT_COLUMNS]
-
-
-def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of ``values`` numbered in the order of their text (as
-    ``sort_values`` on str orders them), and the distinct texts in that order.
-    Factorises first and sorts only the distinct values."""
-    codes, uniques = pd.factorize(values)
-    names = np.asarray(pd.Index(uniques).astype("str"), dtype=object)
-    order = np.argsort(names, kind="stable")
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    return rank[codes], names[order]
 
 
 _PANEL_INDICATORS = {

@@ -59,10 +59,19 @@ def configure_parser(p) -> None:
                        help="period to assess (2024-04, 2024Q2, 2024年二季度 …); repeatable")
     which.add_argument("--all", action="store_true",
                        help="every month and every quarter present in the data")
-    p.add_argument("--data", default=str(config.SYNTH_DIR),
+    p.add_argument("--data", default=None,
                    help="folder of report, exposure and ledger files, or of a dataset written "
-                        "by `anquan ingest --output` (default: bundled data)")
-    p.add_argument("--output", default=str(config.REPORTS), help="reports folder")
+                        "by `anquan ingest --output` (default: the bundled demonstration data, "
+                        "said in a line and marked 示范数据 in its reports)")
+    p.add_argument("--output", default=None,
+                   help="reports folder (default: <data>/reports beside the data; the bundled "
+                        "data's: the project's reports/)")
+    p.add_argument("--key-indicator", default=None,
+                   help="the indicator units are ranked on (code or Chinese name; default: "
+                        "anquan.toml's key_indicator, else major_hazards_found)")
+    p.add_argument("--threshold", action="append", default=[], metavar="CHECK.PARAM=VALUE",
+                   help="a check's option over anquan.toml's, e.g. low_outlier.alert=0.05; "
+                        "repeatable")
     p.add_argument("--levels", default="quarter,month",
                    help="with --all: levels to run, comma-separated (default quarter,month)")
     p.add_argument("--notebook", default=str(NOTEBOOK), help=argparse.SUPPRESS)
@@ -126,7 +135,10 @@ def run_period(period: str, level: str, *, data_dir, output_dir, notebook=NOTEBO
         finally:
             # the kernel exits while the HTML is written
             shutdown_requested = kernel is not None and _request_shutdown(kernel)
-        notebook_to_html(ipynb, stage / "assessment.html", title=f"{period} 评估")
+        record = _read_summary(stage)
+        notebook_to_html(ipynb, stage / "assessment.html", title=f"{period} 评估",
+                         provenance=record.get("provenance") or _provenance_of(data_dir),
+                         generated=record.get("generated"))
         rf.write_status(stage, "ok")
         rf.publish(stage, final)
     except BaseException as exc:
@@ -137,6 +149,23 @@ def run_period(period: str, level: str, *, data_dir, output_dir, notebook=NOTEBO
         if kernel is not None:
             shutdown_kernel(kernel, requested=shutdown_requested)
     return final
+
+
+def _read_summary(folder: Path) -> dict:
+    """The summary.json the notebook wrote into ``folder`` ({} when none)."""
+    import json
+
+    try:
+        return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _provenance_of(data_dir) -> dict | None:
+    """The provenance kept in the notebooks' data folder, if any."""
+    from .provenance import load_provenance
+
+    return load_provenance(data_dir)
 
 
 def start_kernel(notebook=NOTEBOOK):
@@ -277,12 +306,15 @@ def _run_command(args, kernel) -> int:
     from .assessment import read_data_dir, read_periods, resolve_path, skipped_files
     from .panel import LEVELS
     from .periods import parse_period
+    from .provenance import default_folders
+    from .settings import check_key_indicator, thresholds_from_args
     from .text import printable
 
     for line in rf.clean_temp_folders():
         print(f"anquan assess: {line} (left by a stopped run)", file=sys.stderr)
     levels = tuple(x.strip() for x in args.levels.split(",") if x.strip())
     ds = None
+    skipped_before = []
     try:
         # Check what was asked for before reading any data.
         for text in args.period or ():
@@ -290,18 +322,25 @@ def _run_command(args, kernel) -> int:
         bad = [lv for lv in levels if lv not in LEVELS]
         if bad:
             raise ValueError(f"--levels: {bad[0]!r} is not one of {sorted(LEVELS)}")
-        data_dir = Path(args.data)
+        key = check_key_indicator(args.key_indicator) if args.key_indicator else None
+        thresholds = thresholds_from_args(args.threshold)
+        data_dir, output_dir, notes = default_folders(args.data, args.output)
+        for line in notes:
+            print(printable(f"anquan assess: {line}"), file=sys.stderr)
         if (resolve_path(data_dir) / "panel.parquet").is_file():
             # An ingested dataset: planning needs its distinct periods only.
             periods = read_periods(data_dir)
         else:
             # One line per file skipped, by the rule of `anquan ingest DIR`.
-            for f, why in skipped_files(data_dir):
+            skipped_before = skipped_files(data_dir)
+            for f, why in skipped_before:
                 print(printable(f"anquan assess: {f.name}: {why}"), file=sys.stderr)
             ds = read_data_dir(data_dir)
             skipped = ds.summary[(ds.summary["kind"] == "") & ds.summary["sheet"].isna()]
             for r in skipped.itertuples():
                 print(printable(f"anquan assess: {Path(r.file).name}: {r.note}"), file=sys.stderr)
+            for line in _data_lines(ds):
+                print(printable(f"anquan assess: {line}"), file=sys.stderr)
             periods = ds.panel["period"].drop_duplicates()
         # A period becomes a folder name: a dataset holding any other is refused.
         for p in periods:
@@ -313,24 +352,83 @@ def _run_command(args, kernel) -> int:
     if not plan:
         print(f"anquan assess: no periods with data in {data_dir}", file=sys.stderr)
         return 2
-    with rf.temp_folder() as tmp:
-        # Ingest once per run: the notebooks load the dataset from parquet (about
-        # 0.5 s for a province) instead of parsing the raw files again; a folder that
-        # already holds one (``anquan ingest --output``) is used as it is.
-        nb_data = data_dir
-        if ds is not None:
-            from .roster import copy_office_files
+    from .provenance import other_data_folders
 
-            nb_data = Path(tmp) / "dataset"
-            ds.save(nb_data)
-            copy_office_files(data_dir, nb_data)  # the roster, anquan.toml, report dates
-        results = run_plan(plan, data_dir=nb_data, output_dir=args.output,
-                           notebook=args.notebook, timeout=args.timeout, kernel=kernel)
+    others = other_data_folders(output_dir, resolve_path(data_dir))
+    if others:
+        print(printable(f"anquan assess: {output_dir} already holds reports of other data "
+                        f"({'、'.join(others)}); the index names each report's data folder"),
+              file=sys.stderr)
+    with rf.temp_folder() as tmp:
+        nb_data = _notebook_data(data_dir, ds, Path(tmp) / "dataset", key_indicator=key,
+                                 skipped=skipped_before)
+        results = run_plan(plan, data_dir=nb_data, output_dir=output_dir,
+                           notebook=args.notebook, thresholds=thresholds,
+                           timeout=args.timeout, kernel=kernel)
     failed = [r for r in results if r.error]
     total = sum(r.seconds for r in results)
     print(f"assessed {len(results) - len(failed)}/{len(results)} periods in {total:.0f} s "
           f"({total / max(len(results), 1):.1f} s per period); index: "
-          f"{Path(args.output) / 'index.html'}")
+          f"{Path(output_dir) / 'index.html'}")
     for r in failed:
         print(printable(f"  FAILED {r.period}: {r.error}"), file=sys.stderr)
     return 1 if failed else 0
+
+
+def _data_lines(ds) -> list[str]:
+    """What reading the folder did that the report must not hide: corrections
+    applied, headers not read (with a suggestion each), 合计 mismatches."""
+    from .ingest.cli import correction_lines
+
+    lines = correction_lines(ds.rejects)
+    for r in ds.unknown_columns.itertuples():
+        lines.append(f"unknown column: {Path(r.file).name} {r.column!r}: {r.reason}")
+    if len(ds.unknown_columns):
+        lines.append("headers not read: `anquan ingest DATA_FOLDER` drafts them into "
+                     "列名对照.csv; write 是 in 采用 to accept a suggestion")
+    rc = ds.reconciliation
+    if len(rc):
+        bad = rc[rc["status"] == "mismatch"]
+        if len(bad):
+            lines.append(f"{len(bad)} 合计 figures differ from the sum of their units "
+                         f"(in {bad['file'].map(lambda f: Path(f).name).nunique()} files)")
+    return lines
+
+
+def _notebook_data(data_dir, ds, folder: Path, *, key_indicator=None, skipped=()) -> Path:
+    """The folder the notebooks read: the dataset ingested once per run (the notebooks
+    load it from parquet, about 0.5 s for a province, instead of parsing the raw
+    files again) with the office's own files (roster, anquan.toml, report dates) and
+    the provenance of the data (``provenance.json``); for a folder that already holds
+    a dataset (``anquan ingest --output``), links to its files.  ``key_indicator``
+    (``--key-indicator``) is written over anquan.toml's."""
+    from .assessment import resolve_path
+    from .provenance import PROVENANCE_FILE, build_provenance, load_provenance, write_provenance
+    from .roster import copy_office_files
+    from .settings import SETTINGS_FILE, with_key_indicator
+
+    src = resolve_path(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    if ds is not None:
+        ds.save(folder)
+        copy_office_files(src, folder)  # the roster, anquan.toml, report dates
+        prov = build_provenance(src, ds.summary, skipped=skipped)
+    else:
+        for f in src.iterdir():
+            if f.is_file() and f.name not in (PROVENANCE_FILE, SETTINGS_FILE):
+                (folder / f.name).symlink_to(f.resolve())
+        if (src / SETTINGS_FILE).is_file():
+            (folder / SETTINGS_FILE).write_bytes((src / SETTINGS_FILE).read_bytes())
+        import pandas as pd
+
+        summary = (pd.read_csv(src / "summary.csv", dtype={"file": str, "note": str})
+                   if (src / "summary.csv").is_file() else None)
+        prov = load_provenance(src) or build_provenance(src, summary)
+        prov = {**prov, "dataset_folder": str(src.resolve()),
+                "read_at": prov.get("read_at") or build_provenance(src, None)["read_at"]}
+    write_provenance(prov, folder)
+    if key_indicator is not None:
+        toml = folder / SETTINGS_FILE
+        text = toml.read_text(encoding="utf-8") if toml.is_file() else ""
+        toml.write_text(with_key_indicator(text, key_indicator), encoding="utf-8")
+    return folder

@@ -61,6 +61,12 @@ class Panel:
     approx : numpy.ndarray of bool or None
         Same shape: the figure was typed as approximate (``17万余``); None when no
         figure was.
+    months : numpy.ndarray of uint8 or None
+        Same shape, for a panel at quarter level (``at_level``): which months of the
+        quarter the figure is made of, bit m for its (m+1)-th month (0b101: the first
+        and the third; a quarterly figure covers all three); None where each figure
+        is one period's own.  Two figures of a unit's quarter compare only when they
+        cover the same months (``checks.consistency``).
     """
 
     units: np.ndarray
@@ -71,12 +77,14 @@ class Panel:
     values: np.ndarray
     approx: np.ndarray | None = None
     _memo: dict = field(default_factory=dict, repr=False)
+    months: np.ndarray | None = None
 
     def __post_init__(self):
         # read-only, so that views handed to one reader cannot change another's figures
         self.values.flags.writeable = False
-        if self.approx is not None:
-            self.approx.flags.writeable = False
+        for a in (self.approx, self.months):
+            if a is not None:
+                a.flags.writeable = False
 
     # ----------------------------------------------------------------- building
     @classmethod
@@ -100,6 +108,9 @@ class Panel:
         Panel
         """
         require_columns(frame, ("unit", "period", "indicator", "value"), "panel")
+        grid = build.grid_layout(frame) if indicators is None else None
+        if grid is not None:  # laid out as ingest writes it: no scatter needed
+            return cls._from_grid(frame, grid)
         # With ``indicators``, the rows of those indicators are picked first (by code)
         # and everything after reads only them: the axes are then the units and
         # periods that have a row of them.
@@ -137,6 +148,38 @@ class Panel:
                    unit_type=build.first_known(u.codes, col("unit_type"), n_u, at),
                    parent=build.first_known(u.codes, col("parent"), n_u, at),
                    indicators=ind_names, periods=t.names, values=values, approx=approx)
+
+    @classmethod
+    def _from_grid(cls, frame: pd.DataFrame, grid: "build.Grid") -> "Panel":
+        """``build`` of a frame laid out as a grid (``_panel_build.grid_layout``): the
+        same panel, the axes read from one block of rows and the values moved into
+        place by a reshape, a permutation and a transpose."""
+        u = build.used_only(build.sorted_codes(frame["unit"], build.grid_rows(grid, "units")))
+        t = build.in_time_order(build.sorted_codes(frame["period"],
+                                                   build.grid_rows(grid, "periods")))
+        i = build.sorted_codes(frame["indicator"], build.grid_rows(grid, "indicators"))
+        value = frame["value"]
+        v = (value.to_numpy(dtype="float64", na_value=np.nan)
+             if not isinstance(value.dtype, np.dtype) else value.to_numpy())
+        values = build.grid_values(v, grid, u.codes, t.codes, i.codes)
+        blank = np.isnan(v).any()
+        held = ~np.isnan(values).all(axis=(0, 2)) if blank else np.ones(len(i.names), bool)
+        approx = None
+        if "approx" in frame.columns:
+            a = frame["approx"].fillna(False).to_numpy(dtype=bool)
+            if a.any():
+                approx = build.grid_values(a, grid, u.codes, t.codes, i.codes, dtype=bool)
+                if blank:
+                    approx &= ~np.isnan(values)
+                approx = approx[:, held] if approx.any() else None
+        if not held.all():  # an indicator with no figure at all is not an axis entry
+            values = values[:, held]
+        col = lambda c: frame[c] if c in frame.columns else None  # noqa: E731
+        n_u = len(u.names)
+        return cls(units=u.names,
+                   unit_type=build.first_known_grid(grid, u.codes, col("unit_type"), n_u),
+                   parent=build.first_known_grid(grid, u.codes, col("parent"), n_u),
+                   indicators=i.names[held], periods=t.names, values=values, approx=approx)
 
     # --------------------------------------------------------------------- axes
     @property
@@ -239,21 +282,31 @@ class Panel:
         quarters = sorted({str(pd.Period(p, freq="M").asfreq("Q")) if period_freq(p) == "M"
                            else p for p in sub.periods}, key=period_bounds)
         values = np.full(sub.shape[:2] + (len(quarters),), np.nan)
+        months = np.zeros(values.shape, dtype=np.uint8)
         approx = np.zeros(values.shape, dtype=bool) if sub.approx is not None else None
         for k, q in enumerate(quarters):
-            values[:, :, k] = sub.totals(sub.indicators, q, cumulative=False)
+            v, inside = sub.figures(sub.indicators, q, cumulative=False)
+            counts = ~np.isnan(v)
+            values[:, :, k] = np.where(counts.any(axis=2), np.nansum(v, axis=2), np.nan)
+            where = {p: j for j, p in enumerate(sub.periods)}
+            for j, p in enumerate(inside):  # a quarterly figure covers its three months
+                bits = (np.uint8(1 << ((int(p[5:7]) - 1) % 3)) if period_freq(p) == "M"
+                        else np.uint8(0b111) if sub.months is None
+                        else sub.months[:, :, where[p]])
+                months[:, :, k] |= np.where(counts[:, :, j], bits, np.uint8(0))
             if approx is not None:
                 t = sub.window(q, cumulative=False)
                 approx[:, :, k] = sub.approx[:, :, t].any(axis=2)
         return Panel(units=self.units, unit_type=self.unit_type, parent=self.parent,
                      indicators=self.indicators, periods=np.asarray(quarters, dtype=object),
-                     values=values, approx=approx)
+                     values=values, approx=approx, months=months)
 
     def _take_periods(self, t: np.ndarray) -> "Panel":
         approx = None if self.approx is None else self.approx[:, :, t]
+        months = None if self.months is None else self.months[:, :, t]
         return Panel(units=self.units, unit_type=self.unit_type, parent=self.parent,
                      indicators=self.indicators, periods=self.periods[t],
-                     values=self.values[:, :, t], approx=approx)
+                     values=self.values[:, :, t], approx=approx, months=months)
 
     # ------------------------------------------------------------------ a frame
     def to_frame(self) -> pd.DataFrame:
@@ -295,7 +348,7 @@ class Cube:
     here, with ``unit_type`` and ``parent`` as text ('' where missing, never a group
     of its own), ``period_freq`` (M/Q/H/Y per period), ``period_pos`` (position on
     the frequency's time line: year × periods a year + index) and ``period`` (the P
-    it was cut for, or None)."""
+    it was cut for, or None) and ``months`` (as ``Panel.months``, or None)."""
 
     units: np.ndarray
     unit_type: np.ndarray
@@ -308,6 +361,7 @@ class Cube:
     approx: np.ndarray | None
     period: str | None = None
     _memo: dict = field(default_factory=dict, repr=False)
+    months: np.ndarray | None = None
 
     @classmethod
     def of(cls, panel: Panel, t: np.ndarray, period) -> "Cube":
@@ -323,6 +377,7 @@ class Cube:
         if panel.approx is not None:
             approx = _take_axis(panel.approx, t, 2)[u][:, i]
             approx = approx if approx.any() else None
+        months = None if panel.months is None else _take_axis(panel.months, t, 2)[u][:, i]
         text = lambda a: np.where(pd.isna(a[u]), "", a[u]).astype(object)  # noqa: E731
         periods = panel.periods[t]
         return cls(units=panel.units[u], unit_type=text(panel.unit_type),
@@ -330,7 +385,7 @@ class Cube:
                    periods=periods,
                    period_freq=np.array([period_freq(p) for p in periods], dtype=object),
                    period_pos=np.array([_position(p) for p in periods], dtype=np.int64),
-                   values=v, approx=approx, period=period)
+                   values=v, approx=approx, period=period, months=months)
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import threading
 import unicodedata
 from pathlib import Path
@@ -22,8 +23,8 @@ from .catalogue import indicator_name, unit_type_name
 from .findings import (ALL_CHECK_FAMILIES, CHECK_FAMILIES, CHECK_ZH, FAMILY_ZH, FINDINGS_COLUMNS,
                        SEVERITY_ZH)
 # One rule against formula injection for every output: a leading apostrophe.
-from .io import (XML_ILLEGAL, atomic_path, fixed_timestamp, make_xlsx_deterministic,
-                 neutralise_formulas, write_text_atomic)
+from .io import XML_ILLEGAL, atomic_path, neutralise_formulas, write_text_atomic
+from .xlsx_print import PrintSheet, write_workbook
 
 # Chinese headers of the findings table, in FINDINGS_COLUMNS order (family is the sheet).
 FINDINGS_HEADERS_ZH = {
@@ -36,7 +37,11 @@ REJECT_HEADERS_ZH = {"file": "文件", "sheet": "工作表", "row": "行号", "c
                      "value": "原值", "reason": "原因"}
 SUMMARY_SHEET = "汇总"
 REJECTS_SHEET = "未读取的数据"
+PROVENANCE_SHEET = "数据来源"
+PROBLEM_FOLDER = "问题清单"
 _MAX_WIDTH = 60
+# Checks whose observed, expected and limits are shares (shown as percentages).
+SHARE_CHECKS = frozenset({"last_digit", "pinned_rate", "sector_concentration", "round_number"})
 
 
 # ----------------------------------------------------------------- atomic writing
@@ -89,80 +94,6 @@ def findings_summary(findings: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _display_width(text) -> int:
-    s = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
-    # East Asian wide and full-width characters take two columns in Excel.
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
-
-
-def _column_width(header, values: pd.Series) -> int:
-    """The display width of the longest of ``header`` and ``values`` (as shown: floats
-    to 4 significant digits).  ASCII text is as wide as it is long; other text of n
-    characters is n to 2n columns wide, so only the longest distinct texts are
-    measured, and the scan stops once the width passes the cap: a findings sheet can
-    hold ten thousand long messages."""
-    distinct = values.dropna().unique()
-    if pd.api.types.is_float_dtype(values):
-        distinct = [f"{v:.4g}" for v in distinct]
-    texts = pd.Series(distinct, dtype=object).astype(str)
-    best = _display_width(header)
-    if texts.empty:
-        return best
-    lengths = texts.str.len().to_numpy()
-    ascii_ = texts.str.isascii().to_numpy(dtype=bool)
-    if ascii_.any():
-        best = max(best, int(lengths[ascii_].max()))
-    wide = texts.to_numpy(dtype=object)[~ascii_]
-    wide_lengths = lengths[~ascii_]
-    for i in np.argsort(-wide_lengths, kind="stable"):
-        if 2 * wide_lengths[i] <= best or best + 2 > _MAX_WIDTH:
-            break
-        best = max(best, _display_width(wide[i]))
-    return best
-
-
-def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
-    """A workbook with one worksheet per entry of ``sheets`` (in order), written by
-    XlsxWriter row by row (``constant_memory``: a province's findings run to ten
-    thousand rows, which openpyxl builds cell object by cell object): header row bold
-    and frozen, each column's width from its longest entry (wide characters count
-    double), columns wider than the cap wrapped, missing values as empty cells.
-    Strings are never read as formulas, numbers or links; characters XML cannot carry
-    (control characters) are dropped.  Stamped by ``io.make_xlsx_deterministic``, so
-    equal tables give equal bytes."""
-    import xlsxwriter
-
-    workbook = xlsxwriter.Workbook(str(path), {
-        "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-        "strings_to_urls": False})
-    workbook.set_properties({"author": "anquan-analysis", "created": fixed_timestamp()})
-    bold = workbook.add_format({"bold": True})
-    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    for name, frame in sheets.items():
-        sheet = workbook.add_worksheet(name)
-        sheet.freeze_panes(1, 0)
-        for j, col in enumerate(frame.columns):
-            width = _column_width(col, frame[col]) + 2
-            sheet.set_column(j, j, min(width, _MAX_WIDTH), wrap if width > _MAX_WIDTH else None)
-        sheet.write_row(0, 0, [str(c) for c in frame.columns], bold)
-        # Python objects, missing as None (an empty cell); numpy scalars as int/float
-        columns = [_cells(frame[c]) for c in frame.columns]
-        for i, row in enumerate(zip(*columns), start=1):
-            sheet.write_row(i, 0, row)
-    workbook.close()
-    make_xlsx_deterministic(path)
-
-
-def _cells(values: pd.Series) -> list:
-    """A column as Python values for the sheet: missing as None, text without the
-    characters XML cannot carry (each distinct text cleaned once)."""
-    out = values.astype(object).where(values.notna(), None).tolist()
-    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return out
-    clean = {v: XML_ILLEGAL.sub("", v) for v in set(out) if isinstance(v, str)}
-    return [clean.get(v, v) if isinstance(v, str) else v for v in out]
-
-
 def _sheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Every text cell and header neutralised (``io.safe_cell``), figures rounded to
     4 decimals (p- and q-values keep their precision: 1e-13 is not 0)."""
@@ -171,28 +102,135 @@ def _sheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return neutralise_formulas(frame.assign(**rounded))
 
 
-def write_findings_xlsx(findings: pd.DataFrame, path, *, rejects: pd.DataFrame | None = None
-                        ) -> Path:
-    """Write ``findings`` to ``path`` as an Excel workbook: a 汇总 sheet (counts per
-    check and severity), one sheet per check family (``FAMILY_ZH`` names, every
-    family present even if empty), and, when given, the ingest rejects.  Chinese
-    headers, header row frozen, column widths from the content, every text cell
-    passed through ``safe_cell``.  Written atomically, with fixed time stamps
-    (``io.fixed_timestamp``: equal findings give equal bytes); ``findings`` is not
-    modified."""
+def workbook_titles(what: str, *, period: str | None = None, provenance: dict | None = None,
+                    count: int | None = None, detail: bool = True) -> list[str]:
+    """The title and subtitle of a printed sheet: "{期间}调度数据评估 {what}" (with
+    （示范数据） for the bundled data), then the period, the count and the source."""
+    from .periods import period_name_zh
+    from .provenance import BUNDLED_ZH
+
+    zh = period_name_zh(period) if period else ""
+    demo = bool(provenance and provenance.get("bundled"))
+    title = f"{zh}调度数据评估 {what}" + (f"（{BUNDLED_ZH}）" if demo else "")
+    source = (f"数据来源：{Path(provenance['data_folder']).name}（"
+              f"{len([f for f in provenance.get('files', []) if not f.get('note')])}个文件"
+              + (f"，详见“{PROVENANCE_SHEET}”）" if detail else "）") if provenance
+              else "数据来源：未记录")
+    parts = [f"期间：{zh}" if zh else "期间：全部", *([f"共{count}条"] if count is not None else []),
+             source, f"程序版本 anquan-analysis {provenance.get('package_version', '')}"
+             if provenance else ""]
+    return [title.strip(), "　　".join(p for p in parts if p)]
+
+
+def _findings_sheet(name: str, frame: pd.DataFrame, checks: pd.Series, titles) -> PrintSheet:
+    """A findings sheet (``findings_zh`` frame): shares shown as percentages on the
+    rows of checks whose figures are shares; the message column wide and wrapped."""
+    share = checks.isin(SHARE_CHECKS).to_numpy(dtype=bool)
+    return PrintSheet(name, _sheet_frame(frame), titles, share_rows=share,
+                      p_columns=("p值", "q值"), widths={"说明": _MAX_WIDTH - 2, "指标": 18})
+
+
+def write_findings_xlsx(findings: pd.DataFrame, path, *, rejects: pd.DataFrame | None = None,
+                        period: str | None = None, provenance: dict | None = None) -> Path:
+    """Write ``findings`` to ``path`` as an Excel workbook that prints: a 汇总 sheet
+    (counts per check and severity), one sheet per check family (``FAMILY_ZH``
+    names, every family present even if empty), the ingest rejects when given, and
+    the 数据来源 sheet (``provenance``: the data folder, each file with its SHA-256 and
+    row counts, the package version and the times).  Each sheet has a title with the
+    period and the source above its header (``xlsx_print``: A4 landscape, one page
+    wide, header repeated, autofilter, number formats, wrapped text), Chinese
+    headers, every text cell passed through ``safe_cell``.  Written atomically, with
+    fixed time stamps (``io.fixed_timestamp``: equal findings and provenance give
+    equal bytes); ``findings`` is not modified.  ``anquan check --output x.xlsx``
+    and ``anquan assess`` both write it."""
+    from .provenance import provenance_lines, provenance_table
+
     missing = [c for c in FINDINGS_COLUMNS if c not in findings.columns]
     if missing:
         raise ValueError(f"write_findings_xlsx: missing column {missing[0]!r}")
-    sheets = {SUMMARY_SHEET: findings_summary(findings)}
+    summary = findings_summary(findings)
+    sheets = [PrintSheet(SUMMARY_SHEET, _sheet_frame(summary),
+                         workbook_titles("检查结果汇总", period=period, provenance=provenance,
+                                         count=len(findings)))]
     for family, name in FAMILY_ZH.items():
-        sheets[name] = findings_zh(findings.loc[findings["family"] == family])
+        part = findings.loc[findings["family"] == family]
+        sheets.append(_findings_sheet(name, findings_zh(part), part["check"],
+                                      workbook_titles(name, period=period, provenance=provenance,
+                                                      count=len(part))))
     if rejects is not None:
-        sheets[REJECTS_SHEET] = rejects[[c for c in REJECT_HEADERS_ZH if c in rejects.columns]
-                                        ].rename(columns=REJECT_HEADERS_ZH)
+        rej = rejects[[c for c in REJECT_HEADERS_ZH if c in rejects.columns]].rename(
+            columns=REJECT_HEADERS_ZH)
+        if "文件" in rej.columns:
+            rej = rej.assign(文件=rej["文件"].map(lambda f: Path(str(f)).name, na_action="ignore"))
+        sheets.append(PrintSheet(REJECTS_SHEET, _sheet_frame(rej),
+                                 workbook_titles("读入时未采用的数据", period=period,
+                                                 provenance=provenance, count=len(rej)),
+                                 widths={"原因": _MAX_WIDTH - 2, "原值": 30}))
+    if provenance is not None:
+        sheets.append(PrintSheet(PROVENANCE_SHEET, _sheet_frame(provenance_table(provenance)),
+                                 ["数据来源", *provenance_lines(provenance)],
+                                 widths={"SHA-256": 66, "说明": 40}, autofilter=False))
     path = Path(path)
+    footer = "　".join(workbook_titles("", period=period, provenance=provenance)[1]
+                      .split("　　")[:2])
     with atomic_path(path) as tmp:
-        _write_xlsx({name: _sheet_frame(frame) for name, frame in sheets.items()}, tmp)
+        write_workbook(sheets, tmp, footer=footer)
     return path
+
+
+def unit_file_name(unit: str) -> str:
+    """A file name for a unit's workbook: its name without characters a file system
+    refuses or a shell misreads (path separators, control characters, a leading
+    dot), at most 60 characters, never empty."""
+    name = XML_ILLEGAL.sub("", unicodedata.normalize("NFKC", str(unit)))
+    name = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]+', "_", name).strip(" .")
+    return (name[:60] or "单位") + ".xlsx"
+
+
+def write_unit_workbooks(findings: pd.DataFrame, folder, *, period: str,
+                         issuer: str = "", provenance: dict | None = None,
+                         min_severity: str = "warning") -> list[Path]:
+    """One workbook per unit with a finding of ``min_severity`` or above in
+    ``period`` (预警 and 关注 by default; 提示 rows are left out), written into
+    ``folder`` (created): the unit's problems, one row each (序号, 检查项目, 指标,
+    期间, 严重程度, 问题说明) and an empty 核实反馈 column for the unit to fill in,
+    under a title with the unit, the period and the source: the list the office
+    sends back to the unit.  Returns the files, in unit order.  ``findings`` is not
+    modified; unit names become file names through ``unit_file_name`` (two units
+    whose names clean to one file name get a number)."""
+    from .periods import period_name_zh
+
+    order = {"alert": 0, "warning": 1, "info": 2}
+    keep = findings["unit"].notna() & (findings["severity"].map(order).fillna(3)
+                                       <= order[min_severity])
+    f = findings.loc[keep].assign(_rank=findings.loc[keep, "severity"].map(order))
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written, used = [], set()
+    zh = period_name_zh(period)
+    ask = (f"请对下列问题逐项核实，在“核实反馈”栏填写核实情况（数据有误的请注明正确数据），"
+           f"随下期调度数据一并报送{issuer or '安委办'}。")
+    for unit, g in f.sort_values(["unit", "_rank", "check"], kind="stable").groupby(
+            "unit", sort=True):
+        zh_rows = findings_zh(g)
+        table = pd.DataFrame({"序号": np.arange(1, len(g) + 1), "检查项目": zh_rows["检查项目"],
+                              "指标": zh_rows["指标"], "期间": zh_rows["期间"],
+                              "严重程度": zh_rows["严重程度"], "问题说明": zh_rows["说明"],
+                              "核实反馈": ""})
+        titles = [f"{unit} {zh}调度数据核实清单", ask,
+                  *workbook_titles("", period=period, provenance=provenance, detail=False)[1:]]
+        name = unit_file_name(unit)
+        stem, k = name[:-5], 2
+        while name.lower() in used:
+            name, k = f"{stem}_{k}.xlsx", k + 1
+        used.add(name.lower())
+        sheet = PrintSheet("核实清单", _sheet_frame(table), titles,
+                           widths={"问题说明": 50, "核实反馈": 36, "指标": 16, "检查项目": 14},
+                           autofilter=False, min_lines=3)
+        with atomic_path(folder / name) as tmp:
+            write_workbook([sheet], tmp, footer=f"{unit} {zh}")
+        written.append(folder / name)
+    return written
 
 
 # -------------------------------------------------------------------- HTML export
@@ -255,16 +293,38 @@ def _sample_notebook():
     return v4.new_notebook(cells=[v4.new_markdown_cell("# -"), cell])
 
 
-def notebook_to_html(notebook_path, html_path, *, title: str | None = None) -> Path:
+def notebook_to_html(notebook_path, html_path, *, title: str | None = None,
+                     provenance: dict | None = None, generated: str | None = None) -> Path:
     """Export an executed notebook to one self-contained HTML file: code cells and
     prompts hidden, images embedded as base64 (as the notebook stores them),
-    CSS inlined, no script fetched from the network.  Written atomically."""
+    CSS inlined, no script fetched from the network.  With ``provenance``
+    (``provenance.build_provenance``) the page ends with the 数据来源 block (folder,
+    files with SHA-256 and rows, version, when read, ``generated``), and a report of
+    the bundled demonstration data opens with a banner saying so and carries a
+    示范数据 watermark on every screen.  Written atomically."""
     import nbformat
 
+    from .provenance import BUNDLED_ZH, bundled_banner_html, provenance_html
+
     nb = nbformat.read(str(notebook_path), as_version=4)
-    resources = {"metadata": {"name": title or Path(notebook_path).stem}}
+    demo = bool(provenance and provenance.get("bundled"))
+    name = title or Path(notebook_path).stem
+    resources = {"metadata": {"name": f"{name}（{BUNDLED_ZH}）" if demo else name}}
     body, _ = html_exporter().from_notebook_node(nb, resources=resources)
+    if provenance is not None:
+        body = _insert_after_body(body, bundled_banner_html() if demo else "")
+        at = body.rfind("</body>")
+        block = provenance_html(provenance, generated=generated)
+        body = body[:at] + block + body[at:] if at >= 0 else body + block
     return write_text_atomic(body, html_path)
+
+
+def _insert_after_body(page: str, html_text: str) -> str:
+    """``page`` with ``html_text`` right after its opening <body …> tag."""
+    if not html_text:
+        return page
+    m = re.search(r"<body[^>]*>", page)
+    return page[:m.end()] + html_text + page[m.end():] if m else html_text + page
 
 
 # ----------------------------------------------------------------------- index
@@ -319,11 +379,15 @@ def write_index(reports_dir, *, title: str = "安全生产治本攻坚 调度数
                     f'<span class="failed">失败：{when} 评估未完成（{error}），没有报告</span>')
         hazards = summary.get("hazards_found")
         alerts = summary.get("alerts_total")
+        prov = summary.get("provenance") or {}
+        source = (("示范数据" if prov.get("bundled") else Path(prov["data_folder"]).name)
+                  if prov.get("data_folder") else "")
         rows.append(
             f'<tr class="{"failed" if mark and not has_report else "stale" if mark else "ok"}">'
             f"<td>{e(str(summary.get('period_zh', p)))}{'<br>' + mark if mark else ''}</td>"
             f"<td>{'' if hazards is None else e(f'{hazards:g}')}</td>"
             f"<td>{'' if alerts is None else e(str(alerts))}</td>"
+            f"<td title=\"{e(str(prov.get('data_folder', '')))}\">{e(source)}</td>"
             f"<td>{' · '.join(links)}</td></tr>")
     page = f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
@@ -337,7 +401,7 @@ th {{ background: #f3f3f3; }}
 tr.stale td, tr.failed td {{ background: #fff4f4; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
-<table><thead><tr><th>期间</th><th>重大事故隐患排查数（项）</th><th>预警数</th><th>文件</th></tr></thead>
+<table><thead><tr><th>期间</th><th>重大事故隐患排查数（项）</th><th>预警数</th><th>数据</th><th>文件</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>

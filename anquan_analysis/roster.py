@@ -9,8 +9,8 @@ findings it makes possible, in the one findings schema (``findings.py``).
 
 The roster is an optional file ``单位名册.csv`` (or ``.xlsx``) in the data folder with
 columns 单位, 单位类型 and optionally 上级.  Its names pass through the same alias
-table as the reports' (``data/raw/unit_aliases.csv``), so that both are compared as
-ingest wrote them.
+table as the reports' (the dataset's, ``aliases.dataset_alias_table``), so that both
+are compared as ingest wrote them.
 
 Report dates: ingest keeps no 报送日期 of a unit-period report (it reads the column as
 a known field and leaves it out of the panel), so ``read_report_dates`` reads it from
@@ -44,10 +44,16 @@ _PERIOD_WORD = {"M": "个月", "Q": "个季度"}
 
 
 # ------------------------------------------------------------------------ roster
-def _aliases() -> dict[str, str]:
-    from .aliases import default_alias_table, load_unit_aliases
+def _aliases(folder) -> dict[str, str]:
+    from .aliases import aliases_of
 
-    return load_unit_aliases(default_alias_table())
+    return aliases_of(Path(folder))
+
+
+def _aliases_of_files(paths) -> dict[str, str]:
+    from .aliases import aliases_of
+
+    return aliases_of([Path(p) for p in paths]) if paths else {}
 
 
 def read_roster(path, *, aliases: dict[str, str] | None = None) -> pd.DataFrame:
@@ -61,7 +67,7 @@ def read_roster(path, *, aliases: dict[str, str] | None = None) -> pd.DataFrame:
     from .catalogue import resolve_unit_type
     from .tables import find_header_row, read_raw
 
-    aliases = _aliases() if aliases is None else aliases
+    aliases = _aliases(Path(path).parent) if aliases is None else aliases
     raw = read_raw(path)[0]
     lookup = {normalise_name(a): role for role, names in _HEADERS.items() for a in names}
     h = find_header_row(raw, lambda v: normalise_name(v) in lookup, min_hits=1)
@@ -222,7 +228,8 @@ def read_report_dates(paths) -> pd.DataFrame:
     from .periods import parse_period
     from .tables import find_header_row, read_raw
 
-    aliases, frames = _aliases(), []
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    aliases, frames = _aliases_of_files(paths), []
     for path in paths:
         for raw in read_raw(path):
             h = find_header_row(raw, lambda v: column_role(v) is not None)
@@ -385,8 +392,11 @@ def reporting_findings(panel: pd.DataFrame, period: str, *, roster: pd.DataFrame
 
 def copy_office_files(src, dst) -> list[Path]:
     """Keep the office's own files beside a dataset ingested from ``src`` into ``dst``:
-    the roster, ``anquan.toml`` and the reports' dates (``report_dates.csv``, when the
-    reports carry any).  Returns the files written."""
+    the roster, ``anquan.toml``, the reports' dates (``report_dates.csv``, when the
+    reports carry any) and the dataset's alias table (as ``aliases.ALIAS_COPY``, so
+    that the roster read there passes through the same aliases).  Returns the files
+    written."""
+    from .aliases import ALIAS_COPY, dataset_alias_table
     from .assessment import data_files, resolve_path
     from .io import write_table_atomic
     from .settings import SETTINGS_FILE
@@ -396,6 +406,9 @@ def copy_office_files(src, dst) -> list[Path]:
     for name in (*ROSTER_FILES, SETTINGS_FILE, REPORT_DATES_FILE):
         if (src / name).is_file():
             written.append(Path(shutil.copy2(src / name, dst / name)))
+    table = dataset_alias_table(src)
+    if table is not None:
+        written.append(Path(shutil.copy2(table, dst / ALIAS_COPY)))
     if not (src / "panel.parquet").is_file() and not (src / REPORT_DATES_FILE).is_file():
         dates = read_report_dates(data_files(src))
         if len(dates):

@@ -52,7 +52,7 @@ class Settings:
     recipients: str = "各镇人民政府、街道办事处，区安委会各成员单位，区属国有公司"  # 主送
     scope: str = "全区"                              # 全区 / 全市 / 全县
     campaign: str = "安全生产治本攻坚三年行动"
-    key_indicator: str = "major_hazards_found"      # code or Chinese name
+    key_indicator: str = ""                         # code or Chinese name; '' = from the data
     opening: str = DEFAULT_OPENING
     requirements: tuple[str, ...] = DEFAULT_REQUIREMENTS  # 三、: one paragraph each
     issued: dt.date | None = None                   # 成文日期; None: the day it is written
@@ -61,6 +61,7 @@ class Settings:
     report_deadline_day: int = 24                   # reports due on this day …
     report_deadline_months_after: int = 0           # … of the month this many after the period's last
     thresholds: dict = field(default_factory=dict)  # {check id: {keyword: value}}
+    unit_aliases: str = ""                          # the dataset's alias table (alias,unit), relative to its folder
 
     def fill(self, text: str, **values) -> str:
         """``text`` with the placeholders filled from the settings and ``values``."""
@@ -76,10 +77,15 @@ class Settings:
         """The 发文字号 of a bulletin issued in ``year``."""
         return self.fill(self.doc_number, year=year, number=self.number)
 
-    def key_indicator_code(self) -> str:
-        """The key indicator as a catalogue code (a Chinese name is resolved)."""
+    def key_indicator_code(self) -> str | None:
+        """The key indicator as a catalogue code (a Chinese name is resolved); None
+        when the settings name none: the assessment then takes the first finding
+        count the data holds (``catalogue.FINDING_COUNTS``: 重大事故隐患排查数, else
+        一般隐患排查数 …)."""
         from .catalogue import INDICATORS, resolve_indicator
 
+        if not self.key_indicator:
+            return None
         if self.key_indicator in set(INDICATORS["code"]):
             return self.key_indicator
         code = resolve_indicator(self.key_indicator)
@@ -149,3 +155,70 @@ def load_settings(data_dir) -> Settings:
     defaults."""
     path = Path(data_dir) / SETTINGS_FILE
     return read_settings(path) if path.is_file() else Settings()
+
+
+def check_key_indicator(text: str) -> str:
+    """The catalogue code of a key indicator given on the command line (a code or a
+    Chinese name); InputError naming ``--key-indicator`` otherwise."""
+    try:
+        return replace(Settings(), key_indicator=text).key_indicator_code()
+    except InputError:
+        raise InputError("--key-indicator", f"{text!r} is not an indicator of the catalogue "
+                         "(a code such as major_hazards_found, or its Chinese name)") from None
+
+
+def parse_threshold(text: str) -> tuple[str, str, object]:
+    """``check.param=value`` (``--threshold low_outlier.alert=0.05``) as (check id,
+    keyword, value): the value read as TOML (numbers, true/false, "text"; a bare word
+    is text).  InputError naming ``--threshold`` for another form or an unknown check."""
+    from .findings import CHECK_FAMILIES, REPORTING_CHECKS
+
+    head, sep, value = text.partition("=")
+    check, dot, key = head.strip().partition(".")
+    if not (sep and dot and check and key.strip() and value.strip()):
+        raise InputError("--threshold", f"{text!r}: expected check.param=value, such as "
+                         "low_outlier.alert=0.05")
+    if check not in CHECK_FAMILIES and check not in REPORTING_CHECKS:
+        raise InputError("--threshold", f"{check!r} is not a check; checks: "
+                         + ", ".join(sorted({*CHECK_FAMILIES, *REPORTING_CHECKS})))
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()
+    return check, key.strip(), parsed
+
+
+def thresholds_from_args(items) -> dict:
+    """{check: {param: value}} of repeated ``--threshold check.param=value``; an
+    option the check does not take is an InputError naming ``--threshold``."""
+    import inspect
+
+    from .checks import CHECKS
+
+    out: dict = {}
+    for text in items or ():
+        check, key, value = parse_threshold(text)
+        if check in CHECKS:
+            params = inspect.signature(CHECKS[check]).parameters
+            takes = [n for n, p in params.items() if p.kind == p.KEYWORD_ONLY
+                     and n not in ("period", "exposure", "ledger_counts")]
+            if key not in params and not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+                raise InputError("--threshold", f"{check} has no option {key!r}; its options: "
+                                 + ", ".join(takes))
+        out.setdefault(check, {})[key] = value
+    return out
+
+
+def with_key_indicator(text: str, key_indicator: str) -> str:
+    """The text of an anquan.toml with ``key_indicator`` set (the command line's
+    ``--key-indicator`` over the file's): its own top-level key_indicator line
+    removed, the new one first (top-level keys precede the tables)."""
+    import json
+    import re
+
+    lines = text.splitlines()
+    first_table = next((i for i, line in enumerate(lines) if line.lstrip().startswith("[")),
+                       len(lines))
+    kept = [line for i, line in enumerate(lines)
+            if i >= first_table or not re.match(r"\s*key_indicator\s*=", line)]
+    return f"key_indicator = {json.dumps(key_indicator)}\n" + "\n".join(kept) + "\n"

@@ -274,7 +274,12 @@ def test_orders_documents_and_suspensions_are_not_rectified_hazards():
     assert code["6个"] == "suspensions"               # 停产整顿: enterprises
     assert figs["indicator"].tolist() == ["units_inspected", "general_hazards_found", "", "",
                                           "suspensions"]   # 限期整改一般隐患1条: ordered, not found
-    assert "contradicted" not in set(audit(CHENGDE)["status"])
+    # no false contradiction of rectified against found; the one contradiction is the
+    # true one, 6 suspended of the 2 inspected (the catalogue's rule, issue 16)
+    c = audit(CHENGDE)
+    assert c[["claim_type", "stated", "computed", "status"]].values.tolist() == [
+        ["rule", 6.0, 2.0, "contradicted"]]
+    assert c["explanation"].iloc[0] == "责令停产整顿的企业数不应超过检查的生产经营单位数：6 > 2"
 
 
 @pytest.mark.parametrize("words, status", [("已整改隐患70条", "discrepancy"),

@@ -27,14 +27,15 @@ SOURCES = {"guilin_2024h1": SEEDS / "000_ccbeeba00bbda5e8.txt",
            "datong_2020_10": DOCS / "I02_datong_2020_10.txt",
            "chengde_2008_10": DOCS / "I03_chengde_2008_10.txt",
            "chizhou_2020_07_transport": DOCS / "I05_chizhou_2020_07.txt"}
-# folder: (data rows, figures in the panel, {indicator: (stated, units' sum)} of the 合计 row)
+# folder: (data rows, figures in the panel, {indicator: (stated, units' sum)} of the 合计 row);
+# None: no unit listed gives the figure (a blank is not a 0: status "no units")
 INGEST = {
-    "guilin_2024h1": (8, 8, {"major_hazards_found": (79, 32), "major_hazards_found_dept": (72, 0),
-                             "major_hazards_found_enterprise": (7, 0)}),
-    "banan_2023": (24, 24, {"major_hazards_found": (156, 82), "major_hazards_found_dept": (94, 0),
-                            "major_hazards_found_enterprise": (62, 0),
-                            "major_hazards_rectified_dept": (64, 0),
-                            "major_hazards_rectified_enterprise": (59, 0)}),
+    "guilin_2024h1": (8, 8, {"major_hazards_found": (79, 32), "major_hazards_found_dept": (72, None),
+                             "major_hazards_found_enterprise": (7, None)}),
+    "banan_2023": (24, 24, {"major_hazards_found": (156, 82), "major_hazards_found_dept": (94, None),
+                            "major_hazards_found_enterprise": (62, None),
+                            "major_hazards_rectified_dept": (64, None),
+                            "major_hazards_rectified_enterprise": (59, None)}),
     "bozhou_2023q4": (7, 28, {"major_hazards_found": (630, 631),
                               "major_hazards_rectified": (620, 623)}),
     "datong_2020_10": (22, 22, {"general_hazards_found": (8, 8)}),
@@ -70,9 +71,12 @@ def test_table_ingests_and_reconciles_as_the_reader_says(datasets, name):
     assert (s["rows_read"], s["rows_clean"], s["rows_rejected"]) == (rows, rows, 0)
     assert len(ds.panel) == figures and len(ds.rejects) == 0
     rc = ds.reconciliation.set_index("indicator")
-    assert {k: (r.stated, r.sum_of_units) for k, r in rc.iterrows()} == totals
-    mismatched = {k for k, (a, b) in totals.items() if a != b}
+    assert {k: (r.stated, None if pd.isna(r.sum_of_units) else r.sum_of_units)
+            for k, r in rc.iterrows()} == totals
+    mismatched = {k for k, (a, b) in totals.items() if b is not None and a != b}
     assert set(rc.index[rc["status"] == "mismatch"]) == mismatched
+    assert set(rc.index[rc["status"] == "no units"]) == {k for k, (_, b) in totals.items()
+                                                          if b is None}
 
 
 def test_guilin_reader_notes(datasets):
@@ -111,8 +115,9 @@ def test_chengde_reader_notes(datasets):
     assert sorted(found[found == 0].index) == ["城市燃气", "道路交通"]
     violations = run_checks(ds)
     violations = violations[violations["check"] == "rule_violation"]
-    assert violations[["unit", "indicator", "observed"]].values.tolist() == [
-        ["非煤矿山", "general_hazards_rectified", 70.0]]
+    # 6 suspended of 2 inspected: the catalogue's rule suspensions ≤ units inspected (issue 16)
+    assert sorted(violations[["unit", "indicator", "observed"]].values.tolist()) == [
+        ["煤矿", "suspensions", 6.0], ["非煤矿山", "general_hazards_rectified", 70.0]]
 
 
 def test_chizhou_reader_notes(datasets):
@@ -130,9 +135,10 @@ def source_claims():
 def test_no_false_contradiction_on_any_corpus_source(source_claims):
     contradicted = {name: c.loc[c["status"] == "contradicted", "claim_type"].tolist()
                     for name, c in source_claims.items()}
-    # 巴南's three shares are computed on 155 where the text says 156: true contradictions.
-    assert contradicted == {name: (["share"] * 3 if name == "banan_2023" else [])
-                            for name in SOURCES}
+    # 巴南's three shares are computed on 155 where the text says 156, and 承德's 煤矿
+    # suspended 6 enterprises of the 2 it inspected: true contradictions.
+    true = {"banan_2023": ["share"] * 3, "chengde_2008_10": ["rule"]}
+    assert contradicted == {name: true.get(name, []) for name in SOURCES}
 
 
 def test_bozhou_source_lists_are_discrepancies_with_their_cause(source_claims):
@@ -150,7 +156,7 @@ def test_other_sources_agree_with_their_tables(source_claims):
         [6, 6, "verified"], [8, 8, "verified"]]
     chengde = source_claims["chengde_2008_10"]
     assert chengde.loc[chengde["status"] != "verified", ["stated", "status"]].values.tolist() == [
-        [70, "discrepancy"]]
+        [6, "contradicted"], [70, "discrepancy"]]
     chizhou = source_claims["chizhou_2020_07_transport"]
     yoy = chizhou[chizhou["claim_type"] == "yoy"]
     assert yoy["stated"].tolist() == [17.77, 21.42, 54.83]

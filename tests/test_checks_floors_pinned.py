@@ -8,7 +8,7 @@ import pytest
 
 from anquan_analysis.checks import balance
 from anquan_analysis.checks.balance.floors import mandated_minimum
-from anquan_analysis.checks.balance.rate_spread import all_rectified_chance, rate_spread
+from anquan_analysis.checks.balance.rate_spread import all_rectified_chance, rate_concentration
 from anquan_analysis.panel import as_panel
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]

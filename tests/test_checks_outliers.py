@@ -150,11 +150,18 @@ def test_period_windows():
     assert one.loc["T02", "observed"] == t02.iloc[2]
 
 
-def test_without_exposure_the_peer_mean_is_expected():
+def test_without_exposure_the_peer_median_is_expected():
+    """Without exposure every unit weighs 1: the pooled rate is the peers' mean (10),
+    which D's 30 drives; the default is their median, (4 + 11) / 2 = 7.5 (issue 16)."""
     panel, _ = _six()
     ft = O.funnel_table(panel, min_peers=2, model="sqrt-normal",
                         leave_one_out=False).set_index("unit")
-    assert ft["expected"].tolist() == pytest.approx([10.0] * 6)
+    assert ft["expected"].tolist() == pytest.approx([7.5] * 6)
+    mean = O.funnel_table(panel, min_peers=2, model="sqrt-normal", leave_one_out=False,
+                          rate="pooled").set_index("unit")
+    assert mean["expected"].tolist() == pytest.approx([10.0] * 6)
+    gamma = O.funnel_table(panel, min_peers=2).set_index("unit")
+    assert gamma["expected"].tolist() == pytest.approx([7.5] * 6)
 
 
 def test_missing_column_is_named():

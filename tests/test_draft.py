@@ -15,7 +15,7 @@ from anquan_analysis.draft import (ASPECTS, DRAFT_TEMPLATES, FORBIDDEN, NOTHING,
 from anquan_analysis.findings import ALL_CHECK_FAMILIES, make_findings
 
 INJECTION = '=HYPERLINK("http://evil.example","点击")'
-ZERO_MSG = ("木洞镇，2024Q1至2024Q3连续3期重大事故隐患排查数报送为0，按同类单位水平这段时间应约5.2项"
+ZERO_MSG = ("木洞镇，2024Q1至2024Q3连续3期重大事故隐患排查数报送为0，按监管企业数测算这段时间应约5.2项"
             "（全为0的概率p=0.001）。")
 BALANCE_MSG = ("{a}与{b}(均为示范区所属镇街)2024Q3及以前各期部门检查生产经营单位逐期相差小于计数的"
                "随机波动：均值21.1，皮尔逊χ²=0.2(自由度6)，p=6.7e-05，疑似相互“保持平衡”")
@@ -26,7 +26,7 @@ def _findings() -> pd.DataFrame:
     return make_findings(pd.DataFrame([
         dict(common, check="low_outlier", unit="区发展改革委", observed=0, expected=2.34,
              p_value=0.0002, q_value=0.004, severity="alert",
-             message="区发展改革委，截至2024Q3累计重大事故隐患排查数0项，按同类部门水平应约2.3项"
+             message="区发展改革委，截至2024Q3累计重大事故隐患排查数0项，按监管企业数测算应约2.3项"
                      "（95%下限0.4项）显著偏低（p=0.0002）。"),
         dict(common, check="low_outlier", unit="区教委", observed=1, expected=14.1,
              p_value=0.004, q_value=0.02, severity="warning", message="区教委，截至2024Q3累计偏低。"),
@@ -41,7 +41,8 @@ def _findings() -> pd.DataFrame:
         dict(common, check="underdispersion", unit="乙镇", indicator="units_inspected",
              q_value=0.003, severity="alert", message=BALANCE_MSG.format(a="乙镇", b="甲镇")),
         dict(common, check="pinned_rate", unit="木洞镇", indicator="major_hazards_rectified",
-             observed=1.0, expected=0.815, severity="warning", message="+整改率"),
+             observed=1.0, expected=0.815, severity="warning",
+             message="+木洞镇2024Q1至2024Q3重大事故隐患排查数20项、整改20项，各期整改率均为100%"),
         dict(common, check="not_reported", unit=INJECTION, indicator=None, observed=2,
              statistic=2, severity="alert", message="未报送"),
         dict(common, check="low_outlier", unit="区林业局", observed=1, expected=3.0,

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from anquan_analysis import limits
-from anquan_analysis.aliases import likely_aliases
+from anquan_analysis.aliases import likely_aliases, more_than_affixes
 from anquan_analysis.cli import main
 from anquan_analysis.errors import InputError
 from anquan_analysis.ingest import ingest, summary_lines
@@ -158,7 +158,7 @@ def _brute_force(names, min_length=4):
     out = set()
     for i, j in zip(*np.nonzero(np.triu(dist <= 1, k=1))):
         a, b = uniq[i], uniq[j]
-        if min(len(a), len(b)) >= min_length or a in b or b in a:
+        if (min(len(a), len(b)) >= min_length or a in b or b in a) and more_than_affixes(a, b):
             out.add((b, a) if len(a) > len(b) else (a, b))
     return out
 

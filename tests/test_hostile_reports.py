@@ -225,7 +225,7 @@ def test_the_index_lists_only_canonical_period_folders(tmp_path):
         (tmp_path / name / "assessment.html").write_text("<html></html>")
     html = (write_index(tmp_path)).read_text("utf-8")
     assert [line for line in html.splitlines() if "assessment.html" in line] == [
-        '<tr class="ok"><td>2024-04</td><td></td><td></td>'
+        '<tr class="ok"><td>2024-04</td><td></td><td></td><td title=""></td>'
         '<td><a href="2024-04/assessment.html">评估报告</a></td></tr>']
 
 

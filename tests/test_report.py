@@ -68,14 +68,14 @@ def test_findings_xlsx_has_no_formula_cell_and_chinese_sheets(tmp_path):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["汇总", *FAMILY_ZH.values(), "未读取的数据"]
     for ws in wb.worksheets:
-        assert ws.freeze_panes == "A2"
+        assert ws.freeze_panes == "A4"      # title, subtitle, header
         for row in ws.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
     ws = wb["末位与零报送"]
-    header = [c.value for c in ws[1]]
+    header = [c.value for c in ws[3]]
     assert header == list(FINDINGS_HEADERS_ZH.values())
-    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=4)]
     assert len(rows) == 4  # 3 low_outlier + 1 zero_report
     units = [r[1] for r in rows]
     assert "'" + INJECTION in units
@@ -84,7 +84,7 @@ def test_findings_xlsx_has_no_formula_cell_and_chinese_sheets(tmp_path):
     assert first[5] == 0 and first[6] == pytest.approx(2.34) and first[12] == "预警"
     # width from content: 区发展改革委 is 6 wide characters = 12 columns (+2)
     assert ws.column_dimensions["B"].width >= 14
-    assert wb["未读取的数据"]["E2"].value == "'=cmd|' /C calc'!A0"
+    assert wb["未读取的数据"]["E4"].value == "'=cmd|' /C calc'!A0"
     assert not list(tmp_path.glob("*.tmp"))
 
 
@@ -100,7 +100,7 @@ def test_findings_xlsx_sheet_order_survives_empty_findings(tmp_path):
     f = _findings().iloc[0:0]
     wb = openpyxl.load_workbook(write_findings_xlsx(f, tmp_path / "x.xlsx"))
     assert wb.sheetnames == ["汇总", *FAMILY_ZH.values()]
-    assert wb["汇总"].max_row == 1 + len(CHECK_FAMILIES)
+    assert wb["汇总"].max_row == 3 + len(CHECK_FAMILIES)
 
 
 # --------------------------------------------------------------------------- HTML
@@ -159,7 +159,7 @@ def test_findings_xlsx_cells_typed_escaped_and_wrapped(tmp_path):
     ]))
     wb = openpyxl.load_workbook(write_findings_xlsx(f, tmp_path / "f.xlsx"))
     ws = wb["末位与零报送"]
-    row = {h: c for h, c in zip(FINDINGS_HEADERS_ZH.values(), ws[2])}
+    row = {h: c for h, c in zip(FINDINGS_HEADERS_ZH.values(), ws[4])}
     assert row["单位"].value == "甲<镇>"
     assert row["观测值"].value == 3 and row["期望值"].value == pytest.approx(4.5679)  # 4 decimals
     assert row["p值"].value == pytest.approx(1e-13)  # p-values keep their precision
@@ -167,5 +167,7 @@ def test_findings_xlsx_cells_typed_escaped_and_wrapped(tmp_path):
     assert row["说明"].value == "区应急局" * 20 + "<b>&</b>"  # the control character dropped
     # XlsxWriter stores the width with its cell padding: 60 characters shown
     assert row["说明"].alignment.wrap_text and ws.column_dimensions["N"].width == pytest.approx(60, abs=1)
-    assert not row["单位"].alignment.wrap_text
-    assert [c.font.b for c in ws[1]] == [True] * len(FINDINGS_HEADERS_ZH)
+    # a name's column is as wide as the name (甲<镇>: two wide, two narrow = 6), so it never
+    # breaks: 6 + 2 of margin, as XlsxWriter stores it (+0.71 of cell padding)
+    assert ws.column_dimensions["B"].width == pytest.approx(8.71, abs=0.01)
+    assert [c.font.b for c in ws[3]] == [True] * len(FINDINGS_HEADERS_ZH)

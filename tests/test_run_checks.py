@@ -99,7 +99,9 @@ def test_cli_check_on_raw_files_and_saved_folder(tmp_path, capsys):
     out2 = tmp_path / "findings.xlsx"
     assert cli.main(["check", str(tmp_path / "saved"), "--output", str(out2),
                      "--period", "2024年6月", "--checks", "low_outlier"]) == 0
-    assert pd.read_excel(out2, engine="openpyxl")["unit"].tolist()[0] == "00镇"
+    # the workbook `anquan assess` writes: Chinese sheets, the header below two title rows
+    sheet = pd.read_excel(out2, engine="openpyxl", sheet_name="末位与零报送", header=2)
+    assert sheet["单位"].tolist()[0] == "00镇" and sheet["检查项目"].tolist()[0] == "排查数显著偏低"
 
 
 def test_cli_check_bad_input(tmp_path, capsys):

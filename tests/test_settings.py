@@ -38,7 +38,7 @@ def test_defaults_fit_a_district_office(tmp_path):
     s = load_settings(tmp_path)  # no anquan.toml
     assert s == Settings()
     assert s.document_number(2024) == "区安委办〔2024〕××号"
-    assert s.key_indicator_code() == "major_hazards_found"
+    assert s.key_indicator_code() is None  # from the data (issue 16): the first finding count
     assert s.requirements == DEFAULT_REQUIREMENTS and len(s.requirements) == 4
     assert s.fill(s.requirements[3]).startswith("（四）按时准确报送。各单位要在每月24日前报送调度数据")
     assert s.fill(s.opening, period="2024年第三季度").startswith(

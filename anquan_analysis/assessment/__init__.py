@@ -4,7 +4,8 @@
 folder          which files of a data folder are inputs; reading them
 period          the period model: levels, ``Assessment``, ``assess_dataset``
 sections        the table of each section of the report, and its headline
-record          summary.json and findings.xlsx
+record          summary.json, findings.xlsx, 问题清单/ (one workbook per unit)
+quality         the 数据质量 tables: coverage (indicator × month), unknown headers, corrections
 display         tables and paragraphs in a notebook, the plot style
 ==============  ===========================================================
 
@@ -12,23 +13,28 @@ The notebook only calls these and shows the results (``anquan assess`` runs it f
 each period: ``notebook_runs``).
 """
 
-from .display import close_figures, notebook_setup, show, show_text, text_html
+from .display import close_figures, notebook_setup, show, show_section, show_text, text_html
 from .folder import data_files, read_data_dir, read_periods, resolve_path, skipped_files
 from .period import (KEY_INDICATOR, Assessment, PeriodNotFound, assess_dataset,
-                     available_periods, ledger_counts_to_level, require_period,
-                     run_assessment)
+                     available_periods, key_indicator, ledger_counts_to_level, merge_thresholds,
+                     period_label,
+                     require_period, run_assessment)
 from .record import save_outputs, summary
-from .sections import (findings_table, headline, heatmap_units, history, progress_table,
-                       ranking_table, rejects_table, sector_summary, sector_table,
-                       source_table, top_unit)
+from .sections import (district_rates, district_totals, findings_table, headline,
+                       heatmap_units, history, period_note, progress_table, ranking_intro,
+                       ranking_table, ranking_title, reconciliation_table, rejects_table,
+                       section_note, sector_summary, sector_table, source_table, top_finding,
+                       top_unit)
 
 __all__ = [
-    "close_figures", "notebook_setup", "show", "show_text", "text_html",
+    "close_figures", "notebook_setup", "show", "show_section", "show_text", "text_html",
     "data_files", "read_data_dir", "read_periods", "resolve_path", "skipped_files",
     "KEY_INDICATOR", "Assessment", "PeriodNotFound", "assess_dataset", "available_periods",
-    "ledger_counts_to_level", "require_period", "run_assessment",
+    "key_indicator", "ledger_counts_to_level", "merge_thresholds", "period_label",
+    "require_period", "run_assessment",
     "save_outputs", "summary",
-    "findings_table", "headline", "heatmap_units", "history", "progress_table",
-    "ranking_table", "rejects_table", "sector_summary", "sector_table", "source_table",
-    "top_unit",
+    "district_rates", "district_totals", "findings_table", "headline", "heatmap_units",
+    "history", "period_note", "progress_table", "ranking_intro", "ranking_table",
+    "ranking_title", "reconciliation_table", "rejects_table", "section_note", "sector_summary",
+    "sector_table", "source_table", "top_finding", "top_unit",
 ]

@@ -86,3 +86,19 @@ def close_figures() -> None:
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def show_section(a, section: str, empty: str, **which) -> bool:
+    """Show a section's findings (``sections.findings_table`` of ``which``: family= or
+    checks=) under the line saying what its checks could not judge
+    (``sections.section_note``); only that line when none of them could run.
+    Returns whether the section was shown."""
+    from .sections import SKIPPED, findings_table, section_note
+
+    note = section_note(a, section)
+    if note:
+        show_text(note)
+        if note.endswith(SKIPPED):
+            return False
+    show(findings_table(a, **which), empty)
+    return True

@@ -9,16 +9,12 @@ import pandas as pd
 
 from .. import config
 from ..dataset import Dataset, compact_panel
-from ..roster import REPORT_DATES_FILE, ROSTER_FILES
-
 # Files of the bundled synthetic city that are not office inputs, or that repeat
 # another file's figures: truth.csv is the generator's answer key; reports_messy.xlsx
-# holds the same figures as reports_clean.csv, typed the way offices type them.
+# holds the same figures as reports_clean.csv, typed the way offices type them.  The
+# office's own files (roster, column mapping, report dates) are left out by the rule
+# of every folder (``ingest.reading.skip_reason``).
 SKIP_FILES = {"truth.csv", "readme.md"}
-# The office's own files beside its reports: the roster of units, the reports' dates
-# kept for an ingested dataset (roster.py).  anquan.toml and the reports folder are
-# not CSV/XLSX files and are never read as data.
-SKIP_FILES |= {name.lower() for name in (*ROSTER_FILES, REPORT_DATES_FILE)}
 ALTERNATES = {"reports_messy.xlsx": "reports_clean.csv"}
 
 
@@ -39,11 +35,28 @@ def data_files(data_dir) -> list[Path]:
     except the answer key and any file whose clean alternate is present (see
     ``ALTERNATES``)."""
     files = {f.name: f for f in _folder(data_dir)[0]}
+    aliases = _alias_file(data_dir)
     keep = [f for name, f in files.items()
-            if name.lower() not in SKIP_FILES and ALTERNATES.get(name) not in files]
+            if name.lower() not in SKIP_FILES and ALTERNATES.get(name) not in files
+            and name != aliases]
     if not keep:
         raise FileNotFoundError(f"no CSV or Excel files in {resolve_path(data_dir)}")
     return sorted(keep)
+
+
+def _alias_file(data_dir) -> str | None:
+    """The name of the dataset's alias table when it lies in the data folder itself
+    (``aliases.dataset_alias_table``): the office's file, not a report."""
+    from ..aliases import dataset_alias_table
+    from ..errors import InputError
+
+    try:
+        table = dataset_alias_table(resolve_path(data_dir))
+    except InputError:  # a broken anquan.toml is reported where the settings are read
+        return None
+    if table is None:
+        return None
+    return table.name if table.parent.resolve() == resolve_path(data_dir).resolve() else None
 
 
 def skipped_files(data_dir) -> list[tuple[Path, str]]:
@@ -62,22 +75,27 @@ def _folder(data_dir):
     return folder_files(d)
 
 
-def read_data_dir(data_dir, *, compact: bool = True) -> Dataset:
+def read_data_dir(data_dir, *, compact: bool = True, columns=None) -> Dataset:
     """The dataset of a folder: ``Dataset.load`` if it holds an ingested dataset
     (``panel.parquet``, as ``anquan ingest --output`` writes), else ``ingest.ingest``
     over ``data_files(data_dir)``.  The panel's repeated text columns are made
     categorical here, once (``dataset.compact_panel``; the same values), read straight
     from the parquet file's dictionaries where there is one; ``compact=False`` keeps
-    them as text."""
+    them as text.  ``columns``: of an ingested dataset read only these panel columns
+    (``dataset.ANALYSIS_COLUMNS``: what an assessment reads)."""
     d = resolve_path(data_dir)
     if (d / "panel.parquet").is_file():
         # the unit alias report of a province lists some 20,000 near-duplicate pairs
         # that no assessment shows
-        ds = Dataset.load(d, categorical=compact, skip=("unit_aliases",) if compact else ())
+        ds = Dataset.load(d, categorical=compact, skip=("unit_aliases",) if compact else (),
+                          columns=columns)
     else:
+        from ..aliases import aliases_of
         from ..ingest import ingest
 
-        ds = ingest(data_files(d), skip_non_reports=True)
+        # the dataset's own alias table (anquan.toml's unit_aliases; the bundled
+        # sample's for the bundled sample), not the package's for every city
+        ds = ingest(data_files(d), skip_non_reports=True, aliases=aliases_of(d))
     if compact:
         ds.panel = compact_panel(ds.panel)
     return ds

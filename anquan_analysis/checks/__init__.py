@@ -12,10 +12,13 @@ parameters, the columns of the findings it fills, and its null model (docs/CONTR
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from ..findings import concat_findings
+from ..catalogue import FINDING_COUNTS, RECTIFIED_OF, indicator_name
+from ..findings import CHECK_ZH, concat_findings
 from ..panel import Panel, as_panel
 from . import balance, consistency, outliers, sectors, trends
 
@@ -36,6 +39,141 @@ CHECKS = {
     "pinned_rate": balance.pinned_rate,
     "rule_violation": consistency.rule_violation,
 }
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a check needs of the data before it can say anything (``NEEDS``).
+
+    Attributes
+    ----------
+    any_of : tuple of str
+        Indicators one of which must have a figure up to the period (none: any data).
+    indicator_option : str
+        The check's option naming the one indicator it follows (``surge``'s
+        ``indicator``): its value, or its default, is what must have a figure.
+    periods : str or int
+        Periods of the assessed frequency needed up to the period: a number, or the
+        name of the check's option that sets it (its value, or its default).
+    extra_periods : int
+        Added to the option's value (``surge`` needs ``min_history`` periods before
+        the one it tests: ``min_history`` + 1).
+    ledger_or : tuple of str
+        Indicators the hazard ledger can stand in for: either one of them has a figure
+        or the dataset has ledger counts.
+    ledger : bool
+        Needs the hazard ledger's effective counts.
+    """
+
+    any_of: tuple[str, ...] = ()
+    indicator_option: str = ""
+    periods: str | int = 1
+    extra_periods: int = 0
+    ledger_or: tuple[str, ...] = ()
+    ledger: bool = False
+
+
+# What each check needs; a check whose need is unmet returns no findings, and the
+# report says why (``unmet_needs``) instead of "未发现".
+NEEDS: dict[str, Need] = {
+    "low_outlier": Need(any_of=FINDING_COUNTS),
+    "zero_report": Need(any_of=FINDING_COUNTS),
+    "surge": Need(indicator_option="indicator", periods="min_history", extra_periods=1),
+    "group_shift": Need(indicator_option="indicator", periods="min_periods"),
+    "low_self_report": Need(ledger_or=("major_hazards_found_dept",
+                                       "major_hazards_found_enterprise")),
+    "sector_concentration": Need(ledger=True),
+    "underdispersion": Need(periods="min_periods"),
+    "matching_series": Need(periods="min_periods"),
+    "identical_values": Need(),
+    "repeated_value": Need(periods="min_run"),
+    "last_digit": Need(),
+    "round_number": Need(),
+    "benford": Need(),
+    "pinned_rate": Need(any_of=tuple(RECTIFIED_OF[c] for c in FINDING_COUNTS)),
+    "rule_violation": Need(),
+}
+UNMET_COLUMNS = ["check", "need", "required", "available", "message"]
+
+
+def _option(check_id: str, name: str, options: dict):
+    given = options.get(check_id, {})
+    if name in given:
+        return given[name]
+    return inspect.signature(CHECKS[check_id]).parameters[name].default
+
+
+def _names(codes) -> str:
+    return "、".join(indicator_name(c) for c in codes)
+
+
+def unmet_needs(panel, period=None, *, ledger_counts=None, checks=None,
+                **options) -> pd.DataFrame:
+    """The checks whose needs (``NEEDS``) the data does not meet, and why.
+
+    Parameters
+    ----------
+    panel : DataFrame or Panel
+        The figures at the level assessed.  Not modified.
+    period : str, optional
+        The period assessed: its frequency's periods up to it are counted; None:
+        every period.
+    ledger_counts : DataFrame, optional
+        The hazard ledger's effective counts, if any.
+    checks : list of str, optional
+        The check ids to look at, default all of ``CHECKS``.
+    **options
+        The checks' options, as ``run_checks`` takes them (a need set by an option
+        follows it).
+
+    Returns
+    -------
+    DataFrame with ``UNMET_COLUMNS``: check, need (``indicator``, ``periods`` or
+    ``ledger``), required (the indicators' names, or the periods needed), available
+    (the periods there are, or ''), message (one Chinese clause, without the check's
+    name: 本期数据未包含重大事故隐患排查数 / 需至少4期数据（截至本期仅1期）).  One row
+    per unmet check, in ``CHECKS`` order.
+    """
+    pv = as_panel(panel)
+    cube = pv.series(period)
+    codes = [str(c) for c in pv.indicators]
+    sums = pv.totals(codes, period, cumulative=True) if codes else np.empty((0, 0))
+    held = {c for c, any_ in zip(codes, (~np.isnan(sums)).any(axis=0)) if any_}
+    n_periods = int(len(cube.periods))
+    has_ledger = ledger_counts is not None and len(ledger_counts) > 0
+    rows = []
+    for check_id in (list(CHECKS) if checks is None else list(checks)):
+        need = NEEDS.get(check_id, Need())
+        wanted = list(need.any_of)
+        if need.indicator_option:
+            wanted = [_option(check_id, need.indicator_option, options)]
+        if wanted and not held & set(wanted):
+            rows.append((check_id, "indicator", _names(wanted), "",
+                         f"本期数据未包含{_names(wanted)}"))
+            continue
+        if need.ledger and not has_ledger or (
+                need.ledger_or and not has_ledger and not held & set(need.ledger_or)):
+            what = "隐患台账" if need.ledger else f"{_names(need.ledger_or)}或隐患台账"
+            rows.append((check_id, "ledger", what, "", f"本期数据未包含{what}"))
+            continue
+        required = (need.periods if isinstance(need.periods, int)
+                    else int(_option(check_id, need.periods, options)) + need.extra_periods)
+        if n_periods < required:
+            rows.append((check_id, "periods", str(required), str(n_periods),
+                         f"需至少{required}期数据（截至本期仅{n_periods}期）"))
+    return pd.DataFrame(rows, columns=UNMET_COLUMNS)
+
+
+def unmet_text(unmet: pd.DataFrame, checks=None) -> str:
+    """The unmet needs of ``checks`` (default all rows) as one clause: the checks'
+    Chinese names grouped by what they lack, ``突击上报、整体阶跃需至少4期数据（截至本期
+    仅1期）``; '' when every need is met."""
+    rows = unmet if checks is None else unmet.loc[unmet["check"].isin(list(checks))]
+    parts = []
+    for (need, message), g in rows.groupby(["need", "message"], sort=False):
+        names = "、".join(CHECK_ZH.get(c, c) for c in g["check"])
+        parts.append(names + ("" if need == "periods" else "：") + message)
+    return "；".join(parts)
 
 
 def run_checks(dataset, period=None, checks=None, *, panel: Panel | None = None,

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from ..catalogue import indicator_name, unit_type_name
+from ..catalogue import FINDING_COUNTS, indicator_name, unit_type_name
 from ..dataset import require_columns
 from ..indicators import exposure_by_unit
 from ..panel import Panel, as_panel
@@ -66,6 +66,7 @@ from ._stats import (GH_W, count_cdf, dispersion, effect_multiplier, exact_z,
                      nb_zero_probability)
 
 MODELS = ("gamma", "sqrt-normal", "funnelplotr")
+Z_LIMIT = float(-stats.norm.ppf(np.finfo(float).tiny))  # 37.5: a p-value's smallest normal score
 # each model's settings where the caller leaves them None
 _DEFAULTS = {
     "gamma": {"rate": "fitted", "leave_one_out": True, "winsor": 0.2, "z_method": "exact"},
@@ -81,6 +82,23 @@ def _read(panel, indicators) -> Panel:
         require_columns(panel, ["unit", "unit_type", "period", "indicator", "value"],
                         "funnel_table")
     return as_panel(panel, indicators)
+
+
+def funnel_panel(panel, indicator, *, denominator=None) -> tuple[Panel, list[str]]:
+    """The panel a funnel check reads (built once, for every indicator it judges) and
+    the indicators it judges: ``indicator`` (a code), the codes of a list, or with
+    None every finding count of the catalogue the panel holds
+    (``catalogue.FINDING_COUNTS``, in that order).  A long frame is validated first."""
+    if indicator is None:
+        wanted = list(FINDING_COUNTS)
+    elif isinstance(indicator, str):
+        wanted = [indicator]
+    else:
+        wanted = list(dict.fromkeys(indicator))
+    extra = [denominator] if denominator is not None and denominator not in wanted else []
+    pv = _read(panel, wanted + extra)
+    codes = [c for c in wanted if pv.has(c)] if indicator is None else wanted
+    return pv, codes
 
 
 def _enterprises(exposure: pd.DataFrame, units: np.ndarray) -> np.ndarray:
@@ -172,11 +190,21 @@ def fit_funnel(panel, *, indicator: str, exposure, period, cumulative: bool,
     basis (the message's 按…测算 phrase per unit); with ``by_period`` also ``months``
     (the window's periods), ``by_period`` [unit, month] and ``all_by_period`` (every
     unit's total per month).  Limits, p-values and z-scores are left to the caller."""
-    how = settings(model, rate, leave_one_out, winsor, z_method)
     use_exposure = exposure is not None and len(exposure) > 0
+    if rate is None and not use_exposure and denominator is None:
+        # Without exposure every unit weighs 1 and E is the peers' rate itself: a mean
+        # would be set by the one unit that found most (巴南: 区应急局's 46 put every
+        # department at about 5), the median is not.
+        rate = "median"
+    how = settings(model, rate, leave_one_out, winsor, z_method)
     wanted = [indicator] if use_exposure or denominator is None else [indicator, denominator]
     pv = _read(panel, wanted)
     figs, months = pv.figures(wanted, period, cumulative=cumulative)
+    # a period with no figure of the indicator at all (another indicator's period on a
+    # shared panel) says nothing about it
+    held = ~np.isnan(figs[:, 0, :]).all(axis=0)
+    if not held.all():
+        figs, months = figs[:, :, held], months[held]
     sums = np.where(np.isnan(figs).all(axis=2), np.nan, np.nansum(figs, axis=2))
     has = ~np.isnan(sums[:, 0])
     unit, unit_type = pv.units[has], pv.unit_type[has]
@@ -198,6 +226,10 @@ def fit_funnel(panel, *, indicator: str, exposure, period, cumulative: bool,
     if how.model == "gamma":
         fixed = (None if how.rate == "fitted"
                  else _peer_rate(o, x, tested, pcode, pnames, all_code, how))
+        if fixed is not None:
+            # a peer rate of 0 (the median unit found nothing) gives no expectation
+            with np.errstate(invalid="ignore"):
+                fixed = np.where(fixed > 0, fixed, np.nan)
         fit = _gamma_fit(o, x, tested, pcode, all_code, fixed, how, shape_level)
         r = fit.pop("rate")
         par.update(fit)
@@ -224,7 +256,8 @@ def fit_funnel(panel, *, indicator: str, exposure, period, cumulative: bool,
     elif denominator is not None:
         basis = np.full(n, f"按{indicator_name(denominator)}测算", dtype=object)
     else:
-        basis = np.array(["按全部单位水平" if k == ALL_PEERS else f"按同类{unit_type_name(k)}水平"
+        # a group of units without a type is all of them that have none
+        basis = np.array(["按全部单位水平" if k in (ALL_PEERS, "") else f"按同类{unit_type_name(k)}水平"
                           for k in pnames], dtype=object)[pcode]
     out = SimpleNamespace(model=how.model, unit=unit, unit_type=unit_type, peer=pnames[pcode],
                           o=o, x=x, e=e, s=s, peer_code=pcode, peer_names=pnames, basis=basis,
@@ -244,7 +277,10 @@ def z_score(f: SimpleNamespace, at=slice(None)) -> np.ndarray:
     """The funnel's z-score at ``at``: the normal score of the NB mid-p (gamma), else
     the overdispersion-adjusted (√(O/E) − 1)/√(s² + τ²)."""
     if f.model == "gamma":
-        return nb_mid_z(f.o[at], f.e[at], f.shape[at])
+        # a tail below the smallest double (81 general hazards against 21,898
+        # expected) is the normal score of the smallest one, not −∞ (tables and
+        # workbooks take finite figures)
+        return np.clip(nb_mid_z(f.o[at], f.e[at], f.shape[at]), -Z_LIMIT, Z_LIMIT)
     with np.errstate(divide="ignore", invalid="ignore"):
         return (np.sqrt(f.o[at] / f.e[at]) - 1) / np.sqrt(f.s[at] ** 2 + f.tau2[at])
 

@@ -1,7 +1,8 @@
 """``anquan check PATH... [--exposure F] [--ledger F] [--period P] --output findings.csv``:
 read the inputs as ``anquan ingest`` does (or a folder written by ``Dataset.save``),
-run every check, write the findings (.csv or .xlsx) and print a count per check and
-severity."""
+run every check, write the findings (.csv: the findings table as it is; .xlsx: the
+workbook ``anquan assess`` writes, ``report.write_findings_xlsx``) and print a count
+per check and severity."""
 
 from __future__ import annotations
 
@@ -66,9 +67,18 @@ def run_command(args) -> int:
         raise InputError("--period", f"{period} is before every period in the data")
     checks = [c.strip() for c in args.checks.split(",")] if args.checks else None
     findings = run_checks(ds, period=period, checks=checks)
-    from ..io import write_table_atomic
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_table_atomic(findings, out)
+    if out.suffix == ".xlsx":
+        # the workbook `anquan assess` writes: Chinese sheets, titles, print layout
+        from ..provenance import build_provenance, load_provenance
+        from ..report import write_findings_xlsx
+        first = Path(args.paths[0])
+        folder = first if first.is_dir() else first.parent
+        prov = load_provenance(folder) or build_provenance(folder, ds.summary)
+        write_findings_xlsx(findings, out, rejects=ds.rejects, period=period, provenance=prov)
+    else:
+        from ..io import write_table_atomic
+        write_table_atomic(findings, out)
     counts = summarise(findings)
     for r in counts.itertuples():
         print(f"{r.check}: {r.alert} alert, {r.warning} warning, {r.info} info")

@@ -135,6 +135,19 @@ class _Cells:
     def get(self, code: str) -> np.ndarray:
         return self.cube.values[:, self.where[code], self.cols]
 
+    def same_months(self, codes, *, within: str | None = None) -> np.ndarray | bool:
+        """Where the figures of ``codes`` cover the same months of their period
+        (``Panel.months``: a quarter's figures built from different months do not
+        compare); with ``within``, where each one's months lie inside ``within``'s.
+        True everywhere for figures of one period each (a month level panel)."""
+        if self.cube.months is None:
+            return True
+        m = [self.cube.months[:, self.where[c], self.cols] for c in codes if c in self.where]
+        if within is not None:
+            outer = self.cube.months[:, self.where[within], self.cols]
+            return np.logical_and.reduce([(x & ~outer) == 0 for x in m])
+        return np.logical_and.reduce([x == m[0] for x in m[1:]]) if len(m) > 1 else True
+
     def approx(self, code: str, r: np.ndarray, c: np.ndarray) -> np.ndarray:
         """Typed as approximate, at the cells (r, c)."""
         if self.cube.approx is None or code not in self.where:
@@ -170,7 +183,8 @@ def _le(cells: _Cells, rule, head, rel_tol) -> dict | None:
         return None
     a, b = cells.get(lhs), cells.get(rhs)
     with np.errstate(invalid="ignore"):
-        bad = ~np.isnan(a) & ~np.isnan(b) & (a > b + _EPS * np.maximum(1.0, np.abs(b)))
+        bad = ~np.isnan(a) & ~np.isnan(b) & (a > b + _EPS * np.maximum(1.0, np.abs(b))) \
+            & cells.same_months([lhs, rhs])
     r, c = np.nonzero(bad)
     if not len(r):
         return None
@@ -194,12 +208,14 @@ def _sum(cells: _Cells, rule, head, rel_tol) -> dict | None:
     any_part = np.logical_or.reduce([~np.isnan(v) for v in part_vals])
     s[~any_part] = np.nan
     complete = np.logical_and.reduce([~np.isnan(v) for v in part_vals]) \
-        & (len(parts) == len(rule.lhs))
+        & (len(parts) == len(rule.lhs)) & cells.same_months([*parts, rule.rhs])
     tol = _EPS * np.maximum(1.0, np.abs(total))
-    # A part missing: only parts already above the total prove an error.
+    # A part missing (or, in a quarter, given for other months than the total): only
+    # parts of the total's own months already above it prove an error.
+    inside = cells.same_months(parts, within=rule.rhs)
     with np.errstate(invalid="ignore"):
         bad = ~np.isnan(total) & ~np.isnan(s) & (
-            (complete & (np.abs(s - total) > tol)) | (~complete & (s > total + tol)))
+            (complete & (np.abs(s - total) > tol)) | (~complete & inside & (s > total + tol)))
     r, c = np.nonzero(bad)
     if not len(r):
         return None
@@ -220,7 +236,7 @@ def _requires(cells: _Cells, rule, head) -> dict | None:
         return None
     a, b = cells.get(lhs), cells.get(rhs)
     with np.errstate(invalid="ignore"):
-        bad = (a > 0) & (b == 0)
+        bad = (a > 0) & (b == 0) & cells.same_months([lhs, rhs])
     r, c = np.nonzero(bad)
     if not len(r):
         return None
@@ -316,7 +332,10 @@ def rule_violation(panel, *, period=None,
     Deterministic: no null model.  A ``le`` or ``requires`` rule is tested only where
     both figures were reported (a missing figure is not a zero); a ``sum`` rule where
     the total and all parts were reported, or where the reported parts already
-    exceed the total.
+    exceed the total.  In a quarter built from months (``Panel.months``), "reported"
+    means reported for the same months: a part given in two of the total's three
+    months is not compared with it (``assessment.quality.coverage_table`` shows such
+    gaps), unless it already exceeds the total.
     """
     if isinstance(panel, pd.DataFrame):
         require_columns(panel, _REQUIRED, "panel")

@@ -16,7 +16,7 @@ from ..findings import empty_findings, make_findings, severity_from_q
 from ._wording import figure, window_label
 from ._peers import ALL_PEERS
 from ._stats import bh_adjust
-from ._funnel import fit_funnel, limits, p_low, run_zero_probability, z_score
+from ._funnel import fit_funnel, funnel_panel, limits, p_low, run_zero_probability, z_score
 
 
 def funnel_table(panel, *, indicator: str = "major_hazards_found", exposure=None,
@@ -112,26 +112,30 @@ def funnel_table(panel, *, indicator: str = "major_hazards_found", exposure=None
     })
 
 
-def low_outlier(panel, *, exposure=None, period=None,
-                indicator: str = "major_hazards_found", cumulative: bool = True,
-                denominator: str | None = None, model: str = "gamma",
-                rate: str | None = None, leave_one_out: bool | None = None,
-                min_peers: int = 5, winsor: float | None = None,
-                z_method: str | None = None, shape_level: float = 0.5,
-                min_expected: float = 3.0, alert: float = 0.01, warning: float = 0.05,
-                info_p: float = 0.05) -> pd.DataFrame:
-    """Units far below their peers on ``indicator`` (default 重大事故隐患排查数).
+def low_outlier(panel, *, exposure=None, period=None, indicator=None,
+                cumulative: bool = True, denominator: str | None = None,
+                model: str = "gamma", rate: str | None = None,
+                leave_one_out: bool | None = None, min_peers: int = 5,
+                winsor: float | None = None, z_method: str | None = None,
+                shape_level: float = 0.5, min_expected: float = 3.0, alert: float = 0.01,
+                warning: float = 0.05, info_p: float = 0.05) -> pd.DataFrame:
+    """Units far below their peers on a finding count (重大事故隐患、一般隐患 …排查数).
 
     Parameters
     ----------
     panel : DataFrame or Panel
         The figures (a long panel, or a ``panel.Panel``).  Not modified.
     exposure : DataFrame, optional
-        Enterprises supervised per unit (``dataset.exposure``).
+        Enterprises supervised per unit (``dataset.exposure``).  Without it the peers'
+        median count is the expectation (``funnel_table``'s ``rate``).
     period : str, optional
         Report on this period; the window is every period up to it when
         ``cumulative``, else the period alone.  None: the whole panel.
-    indicator, cumulative, denominator, model, rate, leave_one_out
+    indicator : str or list of str, optional
+        The counts judged, each on its own funnel; None (the default): every finding
+        count of the catalogue the panel holds (``catalogue.FINDING_COUNTS``: major,
+        general and fire hazards found).
+    cumulative, denominator, model, rate, leave_one_out
         The funnel's settings, as in ``funnel_table`` (``model="gamma"`` by default).
     min_peers, winsor, z_method, shape_level
         The funnel's fit, as in ``funnel_table``.
@@ -148,10 +152,11 @@ def low_outlier(panel, *, exposure=None, period=None,
 
     Returns
     -------
-    Findings (``findings.FINDINGS_COLUMNS``): observed = the unit's window total,
-    expected = E, lower/upper = the 95% funnel limits on the count scale, statistic
-    = the funnel's z-score (``funnel_table``'s z), p_value = P(X ≤ O) under the
-    model, q_value = Benjamini–Hochberg across the tested units; the message names
+    Findings (``findings.FINDINGS_COLUMNS``), one row per unit and indicator:
+    indicator = the count judged, observed = the unit's window total, expected = E,
+    lower/upper = the 95% funnel limits on the count scale, statistic = the funnel's
+    z-score (``funnel_table``'s z), p_value = P(X ≤ O) under the model, q_value =
+    Benjamini–Hochberg across every tested unit of every indicator; the message names
     the count, what the peers' level predicts and the verdict, without p.
 
     Notes
@@ -160,101 +165,62 @@ def low_outlier(panel, *, exposure=None, period=None,
     rate × exposure, leaving the unit out) and shape k, the gamma effect's shape
     fitted on every unit robustly (``model="gamma"``; the other models in
     ``funnel_table``); p = P(X ≤ O), exact.  BH across the units with E ≥
-    ``min_expected``.
+    ``min_expected``, all indicators together.
     """
-    f = fit_funnel(panel, indicator=indicator, exposure=exposure, period=period,
-                   cumulative=cumulative, denominator=denominator, model=model, rate=rate,
-                   leave_one_out=leave_one_out, min_peers=min_peers, winsor=winsor,
-                   z_method=z_method, shape_level=shape_level)
-    if not len(f.unit):
+    pv, codes = funnel_panel(panel, indicator, denominator=denominator)
+    fits = []
+    for code in codes:  # a loop over the catalogue's finding counts (≤ 3)
+        f = fit_funnel(pv, indicator=code, exposure=exposure, period=period,
+                       cumulative=cumulative, denominator=denominator, model=model, rate=rate,
+                       leave_one_out=leave_one_out, min_peers=min_peers, winsor=winsor,
+                       z_method=z_method, shape_level=shape_level)
+        if not len(f.unit):
+            continue
+        with np.errstate(invalid="ignore"):
+            tested = np.flatnonzero(f.e >= min_expected)
+        p = np.full(len(f.unit), np.nan)
+        p[tested] = p_low(f, tested)
+        fits.append((code, f, p))
+    if not fits:
         return empty_findings()
-    with np.errstate(invalid="ignore"):
-        tested = np.flatnonzero(f.e >= min_expected)
-    p = np.full(len(f.unit), np.nan)
-    p[tested] = p_low(f, tested)
-    q = bh_adjust(p)
-    with np.errstate(invalid="ignore"):
-        keep = np.flatnonzero((q < warning) | (p < info_p))
-    if not len(keep):
+    q_all = bh_adjust(np.concatenate([p for _, _, p in fits]))
+    frames, at = [], 0
+    for code, f, p in fits:
+        q = q_all[at:at + len(p)]
+        at += len(p)
+        with np.errstate(invalid="ignore"):
+            keep = np.flatnonzero((q < warning) | (p < info_p))
+        if not len(keep):
+            continue
+        sev = severity_from_q(q[keep], alert=alert, warning=warning)
+        lo95, hi95 = limits(f, 0.95, keep)
+        where = window_label(period, cumulative, f.months if period is None else [])
+        name, unit = indicator_name(code), indicator_unit(code)
+        verdicts = np.where(sev == "info", "，偏低但经多重检验校正后不显著", "，显著偏低")
+        msg = [f"{u}，{where}{name}{figure(ob)}{unit}，{basis}应约{ex:.1f}{unit}{vd}。"
+               for u, ob, basis, ex, vd in zip(f.unit[keep], f.o[keep], f.basis[keep],
+                                               f.e[keep], verdicts)]
+        frames.append(pd.DataFrame({
+            "check": "low_outlier", "unit": f.unit[keep], "unit_type": f.unit_type[keep],
+            "period": period, "indicator": code, "observed": f.o[keep],
+            "expected": f.e[keep], "lower": lo95, "upper": hi95,
+            "statistic": z_score(f, keep), "p_value": p[keep], "q_value": q[keep],
+            "severity": sev, "message": msg,
+        }))
+    if not frames:
         return empty_findings()
-    sev = severity_from_q(q[keep], alert=alert, warning=warning)
-    lo95, hi95 = limits(f, 0.95, keep)
-    where = window_label(period, cumulative, f.months if period is None else [])
-    name, unit = indicator_name(indicator), indicator_unit(indicator)
-    verdicts = np.where(sev == "info", "，偏低但经多重检验校正后不显著", "，显著偏低")
-    msg = [f"{u}，{where}{name}{figure(ob)}{unit}，{basis}应约{ex:.1f}{unit}{vd}。"
-           for u, ob, basis, ex, vd in zip(f.unit[keep], f.o[keep], f.basis[keep],
-                                           f.e[keep], verdicts)]
-    return make_findings(pd.DataFrame({
-        "check": "low_outlier", "unit": f.unit[keep], "unit_type": f.unit_type[keep],
-        "period": period, "indicator": indicator, "observed": f.o[keep],
-        "expected": f.e[keep], "lower": lo95, "upper": hi95, "statistic": z_score(f, keep),
-        "p_value": p[keep], "q_value": q[keep], "severity": sev, "message": msg,
-    }))
+    return make_findings(pd.concat(frames, ignore_index=True))
 
 
-def zero_report(panel, *, exposure=None, period=None,
-                indicator: str = "major_hazards_found", cumulative: bool = True,
-                denominator: str | None = None, model: str = "gamma",
-                rate: str | None = None, leave_one_out: bool | None = None,
-                min_peers: int = 5, winsor: float | None = None,
-                z_method: str | None = None, shape_level: float = 0.5,
-                min_expected: float = 1.0, min_run: int = 2, alert: float = 0.01,
-                warning: float = 0.05) -> pd.DataFrame:
-    """Units reporting 0 where peers of their size would not.
-
-    For each unit, the longest run of consecutive periods in the window with a
-    reported 0 (a missing period is not a reported 0 and breaks a run).
-
-    Parameters
-    ----------
-    panel : DataFrame or Panel
-        The figures (a long panel, or a ``panel.Panel``).  Not modified.
-    exposure : DataFrame, optional
-        Enterprises supervised per unit (``dataset.exposure``).
-    period : str, optional
-        Report on this period; the window is every period up to it when
-        ``cumulative``, else the period alone.  None: the whole panel.
-    indicator, cumulative, denominator, model, rate, leave_one_out
-        The funnel's settings, as in ``funnel_table`` (``model="gamma"`` by default).
-    min_peers, winsor, z_method, shape_level
-        The funnel's fit, as in ``funnel_table``.
-    min_expected : float
-        Test only units whose expected count over the window is at least this.
-    min_run : int
-        Test runs of at least this many periods (or the whole window).
-    alert, warning : float
-        Severity ``alert`` where the Benjamini–Hochberg q-value is below ``alert``,
-        ``warning`` where below ``warning``.
-
-    Returns
-    -------
-    Findings: observed 0, expected = the expected count over the run, statistic =
-    the run's length, p_value = P(some run that long is all zero), q_value =
-    Benjamini–Hochberg across the tested units, period = the run's last period (or
-    ``period``); the message names the run and what the peers' level predicts for
-    it, without p.  Units whose whole window is 0 but are not significant are
-    returned as ``info`` (the bulletins list every "0" reporter).
-
-    Notes
-    -----
-    Null model: the unit's count in period t is Poisson with mean E_t·θ, E_t its
-    window's E (``funnel_table``) spread over the periods in proportion to the peer
-    group's totals, and θ one effect for the unit, shared by all its periods.  Under
-    the gamma model θ ~ Gamma(k, 1/k), so a run of total mean m is all zero with
-    chance (1 + m/k)^(−k) (``_stats.nb_zero_probability``), not the product of
-    per-period terms; under the others, E_θ[exp(−mθ)] with their θ.  p = Σ over
-    every run of the same length in the window of P(all zero): a union bound on
-    "some run that long", exact when the run is the whole window.  BH across the
-    units with such a run whose expected count is at least ``min_expected``.
-    """
-    f = fit_funnel(panel, indicator=indicator, exposure=exposure, period=period,
-                   cumulative=cumulative, denominator=denominator, model=model, rate=rate,
-                   leave_one_out=leave_one_out, min_peers=min_peers, winsor=winsor,
-                   z_method=z_method, shape_level=shape_level, by_period=True)
+def _zero_runs(f, min_run: int, min_expected: float) -> dict | None:
+    """One indicator's zero runs on its fitted funnel ``f`` (``fit_funnel`` with
+    ``by_period``): per unit the longest run of reported zeros (k) and where it ends,
+    the expected count per period (e_m, cumulated in csum), whether the run is the
+    whole window, whether it is tested, and p = P(some run that long is all zero)
+    (NaN where not computed).  None without units or periods."""
     months = f.months
     if not len(f.unit) or not months:
-        return empty_findings()
+        return None
     v = f.by_period
     zero = v == 0  # a missing month is not a reported 0 and breaks a run
     n_units, n_m = zero.shape
@@ -282,11 +248,13 @@ def zero_report(panel, *, exposure=None, period=None,
     e_m = f.e[:, None] * prof[f.peer_code]  # expected per unit and month
     csum = np.concatenate([np.zeros((n_units, 1)), np.cumsum(e_m, axis=1)], axis=1)
     with np.errstate(invalid="ignore"):
-        whole = (k == n_m) & np.isfinite(f.e)
+        # a whole window of reported zeros is listed whether or not peers give an
+        # expectation (the bulletins list every "0" reporter)
+        whole = k == n_m
         tested = (k >= min(min_run, n_m)) & (f.e >= min_expected)
     # Σ over windows of length k of P(window all zero), for the units that need it
     p = np.full(n_units, np.nan)
-    need = np.flatnonzero((tested | whole) & (k > 0))
+    need = np.flatnonzero((tested | (whole & np.isfinite(f.e))) & (k > 0))
     starts = np.arange(n_m)[None, :]
     for b in range(0, len(need), 4096):  # blocks keep the work arrays small
         at = need[b:b + 4096]
@@ -297,26 +265,156 @@ def zero_report(panel, *, exposure=None, period=None,
         with np.errstate(invalid="ignore"):
             p_win = run_zero_probability(f, e_win, at)
         p[at] = np.minimum(np.where(valid, p_win, 0.0).sum(axis=1), 1.0)
-    q = bh_adjust(np.where(tested, p, np.nan))
-    with np.errstate(invalid="ignore"):
-        keep = np.flatnonzero((tested & (q < warning)) | whole)
-    if not len(keep):
+    return {"k": k, "end": end, "csum": csum, "whole": whole, "tested": tested, "p": p,
+            "reported": (~np.isnan(v)).any(axis=1)}
+
+
+def zero_report(panel, *, exposure=None, period=None, indicator=None,
+                cumulative: bool = True, denominator: str | None = None,
+                model: str = "gamma", rate: str | None = None,
+                leave_one_out: bool | None = None, min_peers: int = 5,
+                winsor: float | None = None, z_method: str | None = None,
+                shape_level: float = 0.5, min_expected: float = 1.0, min_run: int = 2,
+                min_zero_units: int = 3, zero_share: float = 0.5, alert: float = 0.01,
+                warning: float = 0.05) -> pd.DataFrame:
+    """Units reporting 0 where peers of their size would not, and a group most of whose
+    units report 0.
+
+    For each unit, the longest run of consecutive periods in the window with a
+    reported 0 (a missing period is not a reported 0 and breaks a run).
+
+    Parameters
+    ----------
+    panel : DataFrame or Panel
+        The figures (a long panel, or a ``panel.Panel``).  Not modified.
+    exposure : DataFrame, optional
+        Enterprises supervised per unit (``dataset.exposure``).  Without it the peers'
+        median count is the expectation.
+    period : str, optional
+        Report on this period; the window is every period up to it when
+        ``cumulative``, else the period alone.  None: the whole panel.
+    indicator : str or list of str, optional
+        The counts judged; None (the default): every finding count of the catalogue
+        the panel holds (``catalogue.FINDING_COUNTS``).
+    cumulative, denominator, model, rate, leave_one_out
+        The funnel's settings, as in ``funnel_table`` (``model="gamma"`` by default).
+    min_peers, winsor, z_method, shape_level
+        The funnel's fit, as in ``funnel_table``.
+    min_expected : float
+        Test only units whose expected count over the window is at least this.
+    min_run : int
+        Test runs of at least this many periods (or the whole window).
+    min_zero_units, zero_share : int, float
+        A row for the whole group (unit blank) when at least ``min_zero_units`` units,
+        and at least ``zero_share`` of those with a figure, reported 0 for the whole
+        window and the peers give none of them an expectation (大通: 20 of 22 units
+        without a single hazard, no exposure, the peers' median 0).
+    alert, warning : float
+        Severity ``alert`` where the Benjamini–Hochberg q-value is below ``alert``,
+        ``warning`` where below ``warning``.
+
+    Returns
+    -------
+    Findings, one row per unit and indicator: observed 0, expected = the expected
+    count over the run (NaN where the peers give none), statistic = the run's length,
+    p_value = P(some run that long is all zero), q_value = Benjamini–Hochberg across
+    the tested units of every indicator, period = the run's last period (or
+    ``period``); the message names the run and what the peers' level predicts for it,
+    without p.  Units whose whole window is 0 but are not significant (or not
+    testable) are returned as ``info`` (the bulletins list every "0" reporter).  The
+    group row: unit blank, observed = the units at 0, statistic = the units with a
+    figure, expected, p and q blank, severity ``warning``; its message names the
+    units that did report.
+
+    Notes
+    -----
+    Null model: the unit's count in period t is Poisson with mean E_t·θ, E_t its
+    window's E (``funnel_table``) spread over the periods in proportion to the peer
+    group's totals, and θ one effect for the unit, shared by all its periods.  Under
+    the gamma model θ ~ Gamma(k, 1/k), so a run of total mean m is all zero with
+    chance (1 + m/k)^(−k) (``_stats.nb_zero_probability``), not the product of
+    per-period terms; under the others, E_θ[exp(−mθ)] with their θ.  p = Σ over
+    every run of the same length in the window of P(all zero): a union bound on
+    "some run that long", exact when the run is the whole window.  BH across the
+    units with such a run whose expected count is at least ``min_expected``, all
+    indicators together.  The group row has no null model: when most units report
+    nothing and there is no exposure, the peers' own level is 0 and no unit is unusual
+    among them; the share itself is what the bulletins report (巴南: 21 units at 0).
+    """
+    pv, codes = funnel_panel(panel, indicator, denominator=denominator)
+    runs = []
+    for code in codes:  # a loop over the catalogue's finding counts (≤ 3)
+        f = fit_funnel(pv, indicator=code, exposure=exposure, period=period,
+                       cumulative=cumulative, denominator=denominator, model=model, rate=rate,
+                       leave_one_out=leave_one_out, min_peers=min_peers, winsor=winsor,
+                       z_method=z_method, shape_level=shape_level, by_period=True)
+        r = _zero_runs(f, min_run, min_expected)
+        if r is not None:
+            runs.append((code, f, r))
+    if not runs:
         return empty_findings()
-    k, end, p, q = k[keep], end[keep], p[keep], q[keep]
-    cs = csum[keep]
+    q_all = bh_adjust(np.concatenate([np.where(r["tested"], r["p"], np.nan)
+                                      for _, _, r in runs]))
+    frames, at = [], 0
+    for code, f, r in runs:
+        q = q_all[at:at + len(f.unit)]
+        at += len(f.unit)
+        frames.append(_zero_rows(code, f, r, q, period, warning=warning, alert=alert))
+        frames.append(_zero_group(code, f, r, period, min_zero_units, zero_share))
+    frames = [x for x in frames if x is not None and len(x)]
+    if not frames:
+        return empty_findings()
+    return make_findings(pd.concat(frames, ignore_index=True))
+
+
+def _zero_rows(code, f, r, q, period, *, warning, alert) -> pd.DataFrame | None:
+    """The unit rows of one indicator's zero runs (``_zero_runs``)."""
+    with np.errstate(invalid="ignore"):
+        keep = np.flatnonzero((r["tested"] & (q < warning)) | r["whole"])
+    if not len(keep):
+        return None
+    k, end, p, q = r["k"][keep], r["end"][keep], r["p"][keep], q[keep]
+    cs = r["csum"][keep]
     e_run = cs[np.arange(len(keep)), end + 1] - cs[np.arange(len(keep)), end + 1 - k]
-    name, unit = indicator_name(indicator), indicator_unit(indicator)
-    months = np.array(months, dtype=object)
-    first, last = months[np.clip(end - k + 1, 0, n_m - 1)], months[end]
-    msg = [f"{u}，{a if n == 1 else a + '至' + z}连续{n}期{name}报送为0，"
-           f"{basis}这段时间应约{ex:.1f}{unit}。"
-           for u, a, z, n, basis, ex in zip(f.unit[keep], first, last, k, f.basis[keep], e_run)]
-    return make_findings(pd.DataFrame({
+    name, unit = indicator_name(code), indicator_unit(code)
+    months = np.array(f.months, dtype=object)
+    first, last = months[np.clip(end - k + 1, 0, len(months) - 1)], months[end]
+    # no expectation: no exposure for the unit, or peers whose level is 0 themselves
+    why = np.where(np.isnan(f.x[keep]), "，无监管企业数，未作比较。", "，同类单位一般水平亦为0，未作比较。")
+    msg = [(f"{u}，{a}{name}报送为0" if n == 1 else f"{u}，{a}至{z}连续{n}期{name}报送为0")
+           + (f"，{basis}这段时间应约{ex:.1f}{unit}。" if np.isfinite(ex) and ex > 0 else no)
+           for u, a, z, n, basis, ex, no in zip(f.unit[keep], first, last, k, f.basis[keep],
+                                                e_run, why)]
+    return pd.DataFrame({
         "check": "zero_report", "unit": f.unit[keep], "unit_type": f.unit_type[keep],
-        "period": last if period is None else period, "indicator": indicator,
-        "observed": 0.0, "expected": e_run, "lower": np.nan, "upper": np.nan,
-        "statistic": k.astype(float), "p_value": p, "q_value": q,
+        "period": last if period is None else period, "indicator": code,
+        "observed": 0.0, "expected": np.where(e_run > 0, e_run, np.nan), "lower": np.nan,
+        "upper": np.nan, "statistic": k.astype(float), "p_value": p, "q_value": q,
         "severity": severity_from_q(q, alert=alert, warning=warning), "message": msg,
-    }))
+    })
 
 
+def _zero_group(code, f, r, period, min_zero_units: int, zero_share: float
+                ) -> pd.DataFrame | None:
+    """The group row of one indicator: most units at 0 for the whole window."""
+    zeros = r["whole"] & r["reported"]
+    n_zero, n_all = int(zeros.sum()), int(r["reported"].sum())
+    with np.errstate(invalid="ignore"):
+        judged = zeros & (f.e > 0)
+    # only where the units cannot be judged one by one: with exposure a quarter of
+    # zeros among units expected to find 0.2 each is no finding, and the unit rows say so
+    if n_zero < min_zero_units or n_zero < zero_share * n_all or judged.any():
+        return None
+    name = indicator_name(code)
+    others = [str(u) for u in f.unit[r["reported"] & ~zeros]]
+    months = f.months
+    where = (months[0] if len(months) == 1 else f"{months[0]}至{months[-1]}")
+    rest = (f"，仅{'、'.join(others[:8])}{'等' if len(others) > 8 else ''}{len(others)}个单位报送了{name}"
+            if others else f"，没有一个单位报送了{name}")
+    msg = f"{n_all}个单位中{n_zero}个{where}{name}报送为0{rest}。"
+    return pd.DataFrame({
+        "check": ["zero_report"], "unit": [np.nan], "unit_type": [np.nan],
+        "period": [months[-1] if period is None else period], "indicator": [code],
+        "observed": [float(n_zero)], "expected": [np.nan], "lower": [np.nan],
+        "upper": [np.nan], "statistic": [float(n_all)], "p_value": [np.nan],
+        "q_value": [np.nan], "severity": ["warning"], "message": [msg]})

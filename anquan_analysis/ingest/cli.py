@@ -1,5 +1,7 @@
 """``anquan ingest PATH... [--sheet NAME] [--output DIR]``: ingest, save, and print what
-was read and what was not."""
+was read and what was not.  For a folder given, the headers it could not map are
+drafted into the folder's ``列名对照.csv`` with a suggestion each (``header_map``),
+for the analyst to accept."""
 
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", default=str(DATA_PROCESSED),
                    help=f"folder for panel.parquet, rejects.csv and side tables (default {DATA_PROCESSED})")
     p.add_argument("--aliases", default="default",
-                   help="unit alias table, CSV with alias,unit (default: data/raw/unit_aliases.csv "
-                        "when present; 'none' for no table)")
+                   help="unit alias table, CSV with alias,unit (default: the table the data "
+                        "folder's anquan.toml names as unit_aliases; data/raw/unit_aliases.csv "
+                        "for the bundled sample; else none; 'none' for no table)")
     p.add_argument("--deadline-day", type=int, default=DEFAULT_REPORT_DEADLINE_DAY,
                    help="hazards must be reported by this day of the month (ledger)")
     p.add_argument("--campaign-start", help="first day of the campaign window (ledger), YYYY-MM-DD")
@@ -36,10 +39,39 @@ def run_command(args) -> int:
                 campaign_start=args.campaign_start, campaign_end=args.campaign_end,
                 aliases=aliases)
     ds.save(args.output)
+    from ..provenance import build_provenance, write_provenance
+
+    first = Path(args.paths[0])
+    # no clock: the same files give the same bytes (the assessment stamps its own time)
+    write_provenance(build_provenance(first if first.is_dir() else first.parent, ds.summary,
+                                      read_at=""), args.output)
     for line in summary_lines(ds):
+        print(line)
+    for line in draft_mapping_lines(args.paths, ds.unknown_columns):
         print(line)
     print(printable(f"wrote {Path(args.output) / 'panel.parquet'} and rejects.csv"))
     return 0
+
+
+def draft_mapping_lines(paths, unknown) -> list[str]:
+    """For each folder among ``paths``: draft its unknown headers into its
+    ``列名对照.csv`` (``header_map.update_mapping_draft``) and say so in one line."""
+    from .header_map import MAPPING_FILE, update_mapping_draft
+
+    lines = []
+    for folder in (Path(p) for p in paths):
+        if not folder.is_dir() or unknown.empty:
+            continue
+        inside = unknown[unknown["file"].map(lambda f: Path(f).parent == folder)]
+        written, added = update_mapping_draft(folder, inside)
+        if written is not None:
+            lines.append(f"{written}: {added} unknown headers drafted with a suggestion each; "
+                         "write 是 in 采用 to accept one (or another indicator's name in 指标, "
+                         "or 不读), and it is applied on every later run")
+        elif len(inside):
+            lines.append(f"{folder / MAPPING_FILE}: lists every unknown header already; "
+                         "accept a row by writing 是 in 采用")
+    return [printable(line) for line in lines]
 
 
 def _where(file, sheet) -> str:
@@ -68,15 +100,31 @@ def summary_lines(ds: Dataset) -> list[str]:
                  f"{int(s['rows_rejected'].sum())} rejected; {len(ds.panel)} figures in the panel, "
                  f"{len(ds.rejects)} reject records")
     lines += alias_lines(ds.unit_aliases)
+    lines += correction_lines(ds.rejects)
     for r in ds.unknown_columns.itertuples():
         lines.append(f"unknown column: {_where(r.file, r.sheet)} {r.column!r}: {r.reason}")
     rc = ds.reconciliation
     if len(rc):
         for r in rc[rc["status"] == "mismatch"].itertuples():
+            more = ("; the total may include units not listed" if r.difference > 0
+                    else "; the units listed sum to more than the total")
             lines.append(f"reconciliation mismatch: {_where(r.file, r.sheet)} row {r.row} "
                          f"{r.period} {r.indicator}: stated {r.stated:g}, units sum "
-                         f"{r.sum_of_units:g}, difference {r.difference:g}")
+                         f"{r.sum_of_units:g}, difference {r.difference:g}{more}")
+        for r in rc[rc["status"] == "no units"].itertuples():
+            lines.append(f"reconciliation: {_where(r.file, r.sheet)} row {r.row} {r.period} "
+                         f"{r.indicator}: stated {r.stated:g}; no unit listed gives it "
+                         "(所列单位未报送分项)")
     return [printable(line) for line in lines]
+
+
+def correction_lines(rejects) -> list[str]:
+    """One line per report row superseded by a correction file, naming both rows."""
+    from .corrections import SUPERSEDED
+
+    hit = rejects[rejects["reason"].str.startswith(SUPERSEDED, na=False)]
+    return [f"correction: {_where(r.file, r.sheet)} row {r.row} ({r.value}) "
+            + r.reason[len(SUPERSEDED):].strip(" ()") for r in hit.itertuples()]
 
 
 def alias_lines(table) -> list[str]:

@@ -21,9 +21,9 @@ from typing import NamedTuple
 import pandas as pd
 
 from .. import ledger as ledger_mod
-from ..aliases import (ALIAS_COLUMNS, apply_unit_aliases, clean_unit_names, default_alias_table,
+from ..aliases import (ALIAS_COLUMNS, aliases_of, apply_unit_aliases, clean_unit_names,
                        likely_aliases, load_unit_aliases)
-from ..dataset import (EXPOSURE_COLUMNS, LEDGER_COLUMNS, LEDGER_COUNT_COLUMNS, REJECT_COLUMNS,
+from ..dataset import (CUMULATIVE_COLUMNS, EXPOSURE_COLUMNS, LEDGER_COLUMNS, LEDGER_COUNT_COLUMNS, REJECT_COLUMNS,
                        Dataset, empty_panel, empty_rejects)
 from ._frames import concat_frames, reject_frame
 from .cells import CELL_COLUMNS
@@ -45,8 +45,10 @@ def ingest(paths, *, sheet=None, deadline_day=24, campaign_start=None, campaign_
     skipped, as is any file with ``skip_non_reports``: each skipped file has a summary
     record with a note); ``sheet``: read only that sheet of each workbook.  ``deadline_day``, ``campaign_start`` and
     ``campaign_end`` go to ``ledger.effective_counts``.  ``aliases``: the unit alias
-    table (a CSV path or a DataFrame with alias, unit), ``"default"`` for
-    ``data/raw/unit_aliases.csv`` when it exists, None for none; aliases are replaced
+    table (a CSV path or a DataFrame with alias, unit), ``"default"`` for the table of
+    the dataset the paths belong to (``aliases.dataset_alias_table``: the one their
+    folder's anquan.toml names, the bundled one for the bundled sample, else none),
+    None for none; aliases are replaced
     before duplicates are looked for, and near-duplicate names it does not cover are
     reported in ``Dataset.unit_aliases`` (kind ``likely``), never merged.
     Raises InputError for a missing, empty, unreadable or unsupported file, a file with
@@ -56,8 +58,8 @@ def ingest(paths, *, sheet=None, deadline_day=24, campaign_start=None, campaign_
     with no recognisable header in a workbook where other sheets have one, are skipped
     and noted in ``summary``.
     """
-    alias_map = load_unit_aliases(default_alias_table() if isinstance(aliases, str)
-                                  and aliases == "default" else aliases)
+    alias_map = (aliases_of(paths) if isinstance(aliases, str) and aliases == "default"
+                 else load_unit_aliases(aliases))
     parts = read_inputs(paths, sheet, skip_non_reports=skip_non_reports)
 
     rows, cleaned_rows = _clean_units(concat_frames([p.rows for p in parts], ROW_COLUMNS),
@@ -82,8 +84,9 @@ def ingest(paths, *, sheet=None, deadline_day=24, campaign_start=None, campaign_
     names = pd.concat([reports.panel["unit"], *(t["unit"] for t in (exposure, ledger) if len(t))])
     unit_aliases = _unit_alias_table(cleaned_rows + cleaned_exposure + cleaned_ledger,
                                      renamed_rows + renamed_exposure + renamed_ledger, names)
-    unknown = pd.DataFrame([u for p in parts for u in p.unknown],
-                           columns=UNKNOWN_COLUMNS).astype("str")
+    unknown = pd.DataFrame([u for p in parts for u in p.unknown], columns=UNKNOWN_COLUMNS)
+    unknown = unknown.astype({c: "str" for c in UNKNOWN_COLUMNS if c != "score"}
+                             | {"score": "float64"})
 
     # A CSV has no sheet: "" inside (group keys), missing outside.
     return Dataset(panel=_missing_sheet(reports.panel, "source_sheet"),
@@ -92,17 +95,18 @@ def ingest(paths, *, sheet=None, deadline_day=24, campaign_start=None, campaign_
                    reconciliation=_missing_sheet(reports.reconciliation, "sheet"),
                    unknown_columns=_missing_sheet(unknown, "sheet"),
                    summary=_missing_sheet(reports.summary, "sheet"),
-                   unit_aliases=unit_aliases)
+                   unit_aliases=unit_aliases, cumulative=reports.cumulative)
 
 
 class ReportTables(NamedTuple):
     """What the report sheets give: the panel, every reject, the reconciliation of
-    totals rows and the summary of every sheet."""
+    totals rows, the summary of every sheet and the 累计 figures per period."""
 
     panel: pd.DataFrame
     rejects: pd.DataFrame
     reconciliation: pd.DataFrame
     summary: pd.DataFrame
+    cumulative: pd.DataFrame = pd.DataFrame(columns=CUMULATIVE_COLUMNS)
 
 
 def assemble_reports(rows: pd.DataFrame, cells: pd.DataFrame, sheet_rejects: list,
@@ -118,11 +122,18 @@ def assemble_reports(rows: pd.DataFrame, cells: pd.DataFrame, sheet_rejects: lis
     rows, cells = _typed(rows, cells)
     rows_ok = rows[~rows["is_total"] & rows["reject"].isna()]
     cells_ok = cells[~cells["is_total"] & cells["reject"].isna()]
-    dups, cells_ok = report_row_duplicates(rows_ok, cells_ok)
-    unreadable = cells_ok[cells_ok["error"].notna()]
-    figures = cells_ok[cells_ok["error"].isna() & cells_ok["value"].notna()]
-    # Reconciliation uses the units' figures as typed, before 累计 conversion.
-    reconciliation = reconcile_totals(rows, cells[cells["is_total"]], figures)
+    dups, kept = report_row_duplicates(rows_ok, cells_ok)
+    unreadable = kept[kept["error"].notna()]
+    figures = kept[kept["error"].isna() & kept["value"].notna()]
+    # Reconciliation uses the units' figures as typed, before 累计 conversion; a row
+    # superseded by a correction still counts in its own sheet's 合计.
+    sup = dups.loc[dups["superseded"], ["file", "sheet", "row"]] if len(dups) else dups
+    old = cells_ok.merge(sup.astype({"row": "int64"}), on=["file", "sheet", "row"]) \
+        if len(sup) else cells_ok.iloc[:0]
+    old = old[old["error"].isna() & old["value"].notna()]
+    reconciliation = reconcile_totals(rows, cells[cells["is_total"]],
+                                      pd.concat([figures, old], ignore_index=True)
+                                      if len(old) else figures)
     converted = cumulative_to_period(figures)
     fell = converted[converted["error"].notna()]
     cross, in_period = cross_form_duplicates(converted[converted["error"].isna()])
@@ -132,7 +143,19 @@ def assemble_reports(rows: pd.DataFrame, cells: pd.DataFrame, sheet_rejects: lis
                             _cell_rejects(unreadable), _cell_rejects(fell),
                             cross[REJECT_COLUMNS] if len(cross) else None])
     summary = sheet_summary(rows, panel, rejects, dups, sheets)
-    return ReportTables(panel, rejects, reconciliation, summary)
+    return ReportTables(panel, rejects, reconciliation, summary, _cumulative_table(in_period))
+
+
+def _cumulative_table(cells: pd.DataFrame) -> pd.DataFrame:
+    """CUMULATIVE_COLUMNS: per period, the panel's figures typed as 累计 and those of
+    them that were the first of their series (``cumulative.cumulative_to_period``)."""
+    cum = cells.loc[cells["basis"].eq("cumulative").to_numpy(dtype=bool)]
+    if cum.empty:
+        return pd.DataFrame(columns=CUMULATIVE_COLUMNS)
+    g = cum.groupby(cum["period"].astype("str"), sort=False)
+    out = pd.DataFrame({"cells": g.size(), "first_cells": g["first_cumulative"].sum()})
+    return (out.rename_axis("period").reset_index()
+            .astype({"cells": "int64", "first_cells": "int64"})[CUMULATIVE_COLUMNS])
 
 
 def _typed(rows: pd.DataFrame, cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -38,13 +38,18 @@ def cumulative_to_period(cells: pd.DataFrame) -> pd.DataFrame:
     the missing periods into the next one.
 
     Input columns: unit, indicator, period, basis, value (+ any others, kept).
-    Returns the cells with ``value`` in-period, and ``error`` set (value NaN) where a
-    cumulative figure decreased.  Does not modify ``cells``.
+    Returns the cells with ``value`` in-period, ``error`` set (value NaN) where a
+    cumulative figure decreased, and ``first_cumulative``: True for the first 累计
+    figure of a series (of its year, for a year-to-date series) whose period does
+    not begin its year, so that its "in-period" figure is really a total since an
+    earlier start (1—6月累计 read as June) that the report must say so.  Does not
+    modify ``cells``.
     """
     for c in ("unit", "indicator", "period", "basis", "value"):
         if c not in cells.columns:
             raise ValueError(f"cumulative_to_period: missing column {c!r}")
     out = cells.copy()
+    out["first_cumulative"] = False
     is_cum = out["basis"].eq("cumulative")
     if not is_cum.any():
         return out
@@ -68,6 +73,12 @@ def cumulative_to_period(cells: pd.DataFrame) -> pd.DataFrame:
     if ytd_group.any():
         v2, p2 = _in_period(work, g + ["_year"])
         val, prev = val.where(~ytd_group, v2), prev.where(~ytd_group, p2)
+    # the first figure of a series (a year-to-date series restarts each year)
+    pos = work.groupby([work[k] for k in g]).cumcount()
+    pos_year = work.groupby([work[k] for k in g + ["_year"]]).cumcount()
+    first = cum & ((pos == 0) | (ytd_group & (pos_year == 0)))
+    begins_year = work["_t"].dt.month.eq(1)
+    work["first_cumulative"] = (first & ~begins_year).to_numpy()
     bad = cum & (val < 0)
     work["value"] = val.where(~bad)
     if bad.any():
@@ -75,7 +86,8 @@ def cumulative_to_period(cells: pd.DataFrame) -> pd.DataFrame:
                                             + prev[bad].map(_fmt) + "，本期累计 "
                                             + out.loc[bad[bad].index, "value"].map(_fmt)
                                             + " (in-period figure would be negative)")
-    out.loc[work.index, ["value", "error"]] = work[["value", "error"]]
+    out.loc[work.index, ["value", "error", "first_cumulative"]] = \
+        work[["value", "error", "first_cumulative"]]
     return out.drop(columns=["_t", "_year", "_freq"]).sort_index()
 
 

@@ -1,8 +1,10 @@
 """A unit reported twice for one period, anywhere in the input.
 
 Identical copies keep the first (in input order) and reject the later ones as
-"duplicate of row N (identical)" (``rows_duplicate_identical``); copies with
-different figures are all rejected, because there is no telling which is right, with
+"duplicate of row N (identical)" (``rows_duplicate_identical``); where one copy is in
+a correction file that supersedes the others' files (``corrections``), it is kept and
+the others are rejected as superseded, naming it; other copies with different
+figures are all rejected, because there is no telling which is right, with
 one reason per group naming how many copies there are and the first
 ``limits.NAMED_DUPLICATES`` of them.  Linear in the number of rows: a group of 60,000
 copies gives 60,000 rejects sharing one reason, not 60,000 lists of 59,999 rows.
@@ -25,6 +27,7 @@ import pandas as pd
 from .. import limits
 from ..dataset import REJECT_COLUMNS
 from ._frames import reject_frame
+from .corrections import superseded_rows
 
 _ROW_KEY = ["file", "sheet", "row"]
 
@@ -89,7 +92,9 @@ def report_row_duplicates(rows: pd.DataFrame,
 
     Returns
     -------
-    rejects : ``flag_duplicates`` output (REJECT_COLUMNS plus ``identical``); the key
+    rejects : REJECT_COLUMNS plus ``identical`` and ``superseded`` (bool): the rows
+        superseded by a correction (``corrections.superseded_rows``, reason naming
+        the row that replaces it), then ``flag_duplicates`` over the rest; the key
         is (unit, period) for a wide row, (unit, period, first indicator) for a long
         row, and the signature is the 口径 and every figure of the row.
     cells : ``cells`` without the cells of rejected rows.  Neither input is modified.
@@ -103,7 +108,15 @@ def report_row_duplicates(rows: pd.DataFrame,
     first_ind = cells.drop_duplicates(_ROW_KEY).set_index(_ROW_KEY)["indicator"]
     rec["key_ind"] = np.where(rec["form"].eq("long"),
                               first_ind.reindex(pd.MultiIndex.from_frame(rec[_ROW_KEY])).to_numpy(), "*")
-    dups = flag_duplicates(rec, ["unit", "period", "key_ind"], "同一单位同一期间")
+    key = ["unit", "period", "key_ind"]
+    sup = superseded_rows(rec, key)
+    if len(sup):
+        gone = pd.MultiIndex.from_frame(sup[_ROW_KEY].astype({"row": "int64"}))
+        rec = rec[~pd.MultiIndex.from_frame(rec[_ROW_KEY].astype({"row": "int64"})).isin(gone)]
+    dups = pd.concat([sup.drop(columns="by").assign(identical=False, superseded=True),
+                      flag_duplicates(rec, key, "同一单位同一期间").assign(superseded=False)],
+                     ignore_index=True)
+    dups = dups.astype({"identical": "bool", "superseded": "bool"})
     if len(dups):
         dup_keys = pd.MultiIndex.from_frame(dups[_ROW_KEY].astype({"row": "int64"}))
         cells = cells[~pd.MultiIndex.from_frame(cells[_ROW_KEY]).isin(dup_keys)]

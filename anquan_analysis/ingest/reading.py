@@ -13,9 +13,15 @@ workbook where other sheets have one, are skipped with a note in the summary.
 A folder is read as an office keeps it (``folder_files``, the one rule that
 ``assessment.folder.data_files`` applies too): lock files, hidden and temporary files,
 files that are not tables, special files and links out of the folder are skipped, and
-a file of the folder that turns out to hold no report (``errors.NotAReport``: a
-README.txt, a memo, an empty file) is skipped too; each skipped file gets one line
-(a summary record with a note).  A file named on its own is an error instead.
+the office's own files beside its reports (the roster 单位名册, the column mapping
+列名对照.csv, anquan.toml, report_dates.csv: each read by its own reader) are not read
+as reports, and a file of the folder that turns out to hold no report
+(``errors.NotAReport``: a contact list, a README.txt, a memo, an empty file) is
+skipped too; each skipped file gets one line (a summary record with a note).  A file
+named on its own is an error instead.
+
+Headers are read with the office's accepted column mapping (``header_map``:
+``列名对照.csv`` in each file's folder).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from ..errors import InputError, NotAReport
 from ..tables import (CSV_SUFFIXES, EXCEL_SUFFIXES, RawSheet, find_header_row, not_a_regular_file,
                       read_raw)
 from .exposure import exposure_sheet
+from .header_map import MAPPING_FILE, load_header_map
 from .headers import EXPECTED_HEADERS, HEADER_ALIASES, header_labels, is_known, map_columns
 from .sheets import report_sheet
 
@@ -71,13 +78,28 @@ class SheetPart:
 INPUT_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES
 
 
+def office_files() -> dict[str, str]:
+    """{lower-case file name: why it is not read as reports} for the office's own
+    files that sit beside its reports, each read by its own reader."""
+    from ..roster import REPORT_DATES_FILE, ROSTER_FILES
+
+    out = {name.lower(): "the roster of units (单位名册), read as the roster, not as reports"
+           for name in ROSTER_FILES}
+    out[MAPPING_FILE] = "the office's column mapping (列名对照), applied to the headers"
+    out[REPORT_DATES_FILE] = "the reports' dates kept by `anquan assess`, not reports"
+    return out
+
+
 def skip_reason(path: Path, folder: Path) -> str | None:
     """Why a file found in ``folder`` is not read, as the note of its one line; None
     when it is read as a possible report.  Lock files (Excel's ``~$…``,
-    LibreOffice's ``.~lock.…#``), hidden files, temporary and backup files, files
-    whose extension is not a table's, FIFOs, devices and sockets, and symbolic links
-    to anything outside the folder are skipped."""
+    LibreOffice's ``.~lock.…#``), hidden files, temporary and backup files, the
+    office's own files (``office_files``), files whose extension is not a table's
+    (a notice .docx, a PDF, a note .txt), FIFOs, devices and sockets, and symbolic
+    links to anything outside the folder are skipped."""
     name = path.name
+    if name.lower() in office_files():
+        return office_files()[name.lower()]
     if name.startswith("~$"):
         return "Excel lock file (~$), skipped"
     if name.startswith(".~lock.") or name.endswith("#"):
@@ -142,24 +164,32 @@ def expand_paths(paths) -> list[tuple[Path, str | None, bool]]:
     return out
 
 
-def read_inputs(paths, sheet: str | None = None, *,
-                skip_non_reports: bool = False) -> list[SheetPart]:
+def read_inputs(paths, sheet: str | None = None, *, skip_non_reports: bool = False,
+                header_maps: bool = True) -> list[SheetPart]:
     """Every sheet of every file of ``paths`` (``expand_paths``), in input order; per
     file, the sheets read, then the skipped ones; then one record per file skipped.
     A file of a folder (or any file, with ``skip_non_reports``) that holds no report
-    (``errors.NotAReport``) is skipped with its reason.  Raises InputError as
-    ``read_file``, or when every file was skipped."""
+    (``errors.NotAReport``) is skipped with its reason.  With ``header_maps``, each
+    file's headers are read with the accepted mapping of its folder
+    (``header_map.load_header_map``).  Raises InputError as ``read_file``, for an
+    accepted mapping row naming no indicator, or when every file was skipped."""
     parts: list[SheetPart] = []
     skipped: list[SheetPart] = []
     seq = 0
+    maps: dict[Path, dict] = {}
     for path, why, from_folder in expand_paths(paths):
         if why is None:
+            folder = path.parent
+            if header_maps and folder not in maps:
+                maps[folder] = load_header_map(folder)
             try:
-                file_parts = read_file(path, sheet, seq)
+                file_parts = read_file(path, sheet, seq, maps.get(folder))
             except NotAReport as err:
                 if not (from_folder or skip_non_reports):
                     raise
-                why = f"not a report ({err.reason}), skipped"
+                # one line: the reason's first clause (the list of what a header
+                # should hold is for a file named on its own)
+                why = f"not a report ({err.reason.split(';')[0]}), skipped"
             else:
                 seq += sum(p.seq_used for p in file_parts)
                 parts += file_parts
@@ -174,8 +204,10 @@ def read_inputs(paths, sheet: str | None = None, *,
     return parts + skipped
 
 
-def read_file(path: Path, sheet: str | None, seq0: int) -> list[SheetPart]:
-    """The sheets of one file, read, then skipped; its rows numbered from ``seq0``.
+def read_file(path: Path, sheet: str | None, seq0: int,
+              mapping: dict | None = None) -> list[SheetPart]:
+    """The sheets of one file, read, then skipped; its rows numbered from ``seq0``;
+    headers read with ``mapping`` (``headers.column_role``).
 
     Raises InputError for a missing, empty, unreadable or unsupported file, a file
     with a header and no data rows, a workbook whose only data are on hidden sheets,
@@ -185,7 +217,7 @@ def read_file(path: Path, sheet: str | None, seq0: int) -> list[SheetPart]:
     parts = []
     seq = seq0
     for raw in sheets:
-        part = read_sheet(raw, sheet, seq)
+        part = read_sheet(raw, sheet, seq, mapping)
         seq += part.seq_used
         parts.append(part)
     used = [p for p in parts if not p.skipped]
@@ -236,18 +268,20 @@ def _skipped(raw: RawSheet, note: str) -> SheetPart:
                       "format": raw.layout})
 
 
-def read_sheet(raw: RawSheet, sheet: str | None, seq0: int) -> SheetPart:
+def read_sheet(raw: RawSheet, sheet: str | None, seq0: int,
+               mapping: dict | None = None) -> SheetPart:
     """One sheet, classified by its header and read as a ledger, an exposure table or
-    reports; or skipped (empty, hidden unless asked for by name, no header)."""
+    reports; or skipped (empty, hidden unless asked for by name, no header).
+    ``mapping``: the office's accepted header mapping (``headers.column_role``)."""
     if raw.cells.size == 0 or not raw.cells.notna().to_numpy().any():
         return _skipped(raw, "empty sheet, skipped")
     if raw.hidden and sheet is None:
         return _skipped(raw, "hidden sheet, skipped")
-    h = find_header_row(raw, is_known)
+    h = find_header_row(raw, (lambda v: is_known(v, mapping)) if mapping else is_known)
     if h is None:
         return _skipped(raw, "no recognisable header, skipped")
     base = {"file": raw.file, "sheet": raw.sheet, "format": raw.layout}
-    labels, h_last = header_labels(raw, h)
+    labels, h_last = header_labels(raw, h, mapping)
     if ledger_mod.is_ledger_header(labels):
         clean, bad = _bad_rows(raw, h)
         rows, rej = ledger_mod.parse_ledger_sheet(clean, h)
@@ -258,7 +292,7 @@ def read_sheet(raw: RawSheet, sheet: str | None, seq0: int) -> SheetPart:
                           "rows_duplicate_identical": 0, "rows_totals": 0,
                           "reject_records": len(rej) + len(bad), "note": ""},
                          ledger=rows, rejects=(rej, bad), data_rows=len(rows) + n_rej)
-    roles, unknown = map_columns(labels, raw.file, raw.sheet)
+    roles, unknown = map_columns(labels, raw.file, raw.sheet, mapping)
     if "unit" not in roles:
         raise InputError(raw.file, "no unit column (expected one of "
                          + ", ".join(HEADER_ALIASES["unit"]) + ")" + _as_read(raw),

@@ -12,6 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# What each status says, in the report's words (``ingest_findings``, the report's
+# 数据质量 section).
+STATUS_ZH = {"ok": "一致", "mismatch": "不一致", "approx": "合计为约数", "unreadable": "合计无法读取",
+             "no period": "合计行无期间", "no units": "所列单位未报送分项"}
 RECONCILIATION_COLUMNS = ["file", "sheet", "row", "period", "indicator", "stated", "sum_of_units",
                           "difference", "status"]
 
@@ -37,10 +41,13 @@ def reconcile_totals(rows: pd.DataFrame, total_cells: pd.DataFrame,
     -------
     DataFrame with RECONCILIATION_COLUMNS: file, sheet, row, period (a totals row
     without a period of its own stands for its sheet's one period), indicator,
-    stated, sum_of_units (0 where no unit gave the indicator), difference (stated −
-    sum), status: ``ok``, ``mismatch``, ``approx`` (the stated figure is approximate),
-    ``unreadable`` or ``no period``.  Sorted by file, sheet, row, indicator.  Does
-    not modify its inputs.
+    stated, sum_of_units (NaN where no unit gave the indicator: a blank is not a
+    0), difference (stated − sum), status: ``ok``, ``mismatch``, ``approx`` (the
+    stated figure is approximate), ``unreadable``, ``no period`` or ``no units`` (no
+    unit listed gives the figure: 所列单位未报送分项; the total row's own figure is
+    then the only one, as 桂林's split 72 / 7).  A ``mismatch`` with stated > sum
+    may be a total over more units than the table lists; one with sum > stated
+    cannot.  Sorted by file, sheet, row, indicator.  Does not modify its inputs.
     """
     tot = rows[rows["is_total"]]
     if tot.empty:
@@ -56,15 +63,15 @@ def reconcile_totals(rows: pd.DataFrame, total_cells: pd.DataFrame,
     by_block = u.groupby(["file", "sheet", "period", "block", "indicator"], dropna=False)["value"].sum()
     k_sheet = pd.MultiIndex.from_frame(tc[["file", "sheet", "period", "indicator"]])
     k_block = pd.MultiIndex.from_frame(tc[["file", "sheet", "period", "block", "indicator"]])
-    s_sheet = by_sheet.reindex(k_sheet).fillna(0.0).to_numpy()
-    s_block = by_block.reindex(k_block).fillna(0.0).to_numpy()
+    s_sheet = by_sheet.reindex(k_sheet).to_numpy(dtype="float64", na_value=np.nan)
+    s_block = by_block.reindex(k_block).to_numpy(dtype="float64", na_value=np.nan)
     sums = np.where(tc["total_kind"].eq("小计").fillna(False), s_block, s_sheet)
     stated = tc["value"].to_numpy(dtype="float64")
     diff = stated - sums
     status = np.select(
-        [tc["error"].notna(), tc["period"].isna(), tc["approx"].astype(bool),
+        [tc["error"].notna(), tc["period"].isna(), np.isnan(sums), tc["approx"].astype(bool),
          np.isclose(stated, sums, rtol=1e-9, atol=1e-6)],
-        ["unreadable", "no period", "approx", "ok"], "mismatch")
+        ["unreadable", "no period", "no units", "approx", "ok"], "mismatch")
     out = pd.DataFrame({"file": tc["file"], "sheet": tc["sheet"], "row": tc["row"],
                         "period": tc["period"], "indicator": tc["indicator"], "stated": stated,
                         "sum_of_units": sums, "difference": diff, "status": status})

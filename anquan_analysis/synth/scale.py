@@ -168,7 +168,7 @@ def make_panel(n_units: int, n_months: int, n_indicators: int = 40, seed: int = 
 
 
 def make_ledger(n_hazards: int, n_units: int, n_months: int, seed: int = 0,
-                start: str = "2024-01") -> pd.DataFrame:
+                start: str = "2024-01", first_row: int = 0) -> pd.DataFrame:
     """A large clean hazard ledger for benchmarks (LEDGER_COLUMNS, ledger.py's forms).
 
     Units (``U000000`` …) are drawn with lognormal weights, found dates uniform over
@@ -176,10 +176,16 @@ def make_ledger(n_hazards: int, n_units: int, n_months: int, seed: int = 0,
     are enterprise self-reports, 80 % rectified.  ``unit``, ``sector``, ``source``,
     ``status`` and ``source_file`` are categorical, dates datetime64[ns],
     ``meets_standard`` boolean, ``hazard_id`` str.
+
+    ``first_row`` > 0 makes a later part of one ledger too large to draw at once:
+    the same units with the same weights, hazards numbered from ``first_row`` + 1,
+    the rest drawn from a stream of their own (seed, first_row).
     """
     rng = np.random.default_rng(seed)
     n = n_hazards
     w = np.exp(rng.standard_normal(n_units))
+    if first_row:
+        rng = np.random.default_rng([seed, first_row])
     unit_codes = rng.choice(n_units, size=n, p=w / w.sum()).astype(np.int32)
     month0 = pd.Timestamp(start).to_datetime64().astype("datetime64[M]")
     month = rng.integers(0, n_months, size=n)
@@ -192,7 +198,7 @@ def make_ledger(n_hazards: int, n_units: int, n_months: int, seed: int = 0,
     sectors = pd.Index(list(catalogue.SECTORS["sector"]))
     status = np.where(rectified, 0, np.where(rng.random(n) < 0.8, 1, 2)).astype(np.int8)
     return pd.DataFrame({
-        "hazard_id": "YH" + pd.Series(np.arange(1, n + 1)).astype("str").str.zfill(9),
+        "hazard_id": "YH" + pd.Series(np.arange(first_row + 1, first_row + n + 1)).astype("str").str.zfill(9),
         "unit": pd.Categorical.from_codes(unit_codes, categories=[f"U{u:06d}" for u in range(n_units)]),
         "sector": pd.Categorical.from_codes(rng.integers(0, len(sectors), size=n).astype(np.int8),
                                             categories=sectors),
@@ -204,6 +210,6 @@ def make_ledger(n_hazards: int, n_units: int, n_months: int, seed: int = 0,
         "status": pd.Categorical.from_codes(status, categories=["rectified", "in_progress", "open"]),
         "rectified_date": rect_date.astype("datetime64[ns]"),
         "source_file": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[SOURCE_FILE]),
-        "source_row": np.arange(2, n + 2, dtype=np.int64),
+        "source_row": np.arange(first_row + 2, first_row + n + 2, dtype=np.int64),
     })[LEDGER_COLUMNS]
 

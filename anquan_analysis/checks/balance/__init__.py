@@ -29,10 +29,10 @@ from .digits import benford, first_digit, last_digit
 from .dispersion import underdispersion
 from .identical import identical_values
 from .matching import matching_series
-from .pinned import ALL_RECTIFICATION_PAIRS, RECTIFICATION_PAIRS, pinned_rate
+from .pinned import ALL_RECTIFICATION_PAIRS, MAJOR_PAIR, RECTIFICATION_PAIRS, pinned_rate
 from .repeats import repeated_value
 from .rounding import round_number
 
 __all__ = ["underdispersion", "matching_series", "identical_values", "repeated_value",
            "last_digit", "round_number", "benford", "pinned_rate", "first_digit", "RECTIFICATION_PAIRS",
-           "ALL_RECTIFICATION_PAIRS"]
+           "ALL_RECTIFICATION_PAIRS", "MAJOR_PAIR"]

@@ -68,14 +68,18 @@ def mandated_minimum(cube, cols, *, min_units: int = 5, unit_share: float = 0.5,
     n_t = len(cube.periods[cols])
     low = np.full((n_u, n_i), np.inf)
     n_pos = np.zeros((n_u, n_i), dtype=np.int64)
+    n_whole = np.zeros((n_u, n_i), dtype=np.int64)  # whole figures, zeros included
     step = max(1, _BLOCK_CELLS // max(1, n_i * n_t))
     for a in range(0, n_u, step):
         v = cube.values[a:a + step, :, cols]
         pos = _positive_whole(v, is_count)
         low[a:a + step] = np.where(pos, v, np.inf).min(axis=2)
         n_pos[a:a + step] = np.count_nonzero(pos, axis=2)
+        with np.errstate(invalid="ignore"):
+            n_whole[a:a + step] = np.count_nonzero(
+                ((v - np.floor(v)) == 0) & is_count[:, None] & (v >= 0), axis=2)
     types, type_code = np.unique(np.asarray(cube.unit_type, dtype=str), return_inverse=True)
-    read = (cube, cols, is_count, step)
+    read = (cube, cols, is_count, step, n_whole)
     rule = (unit_share, mass, below)
     by_type, units_type = _group_minimum(read, low, n_pos, type_code, len(types), rule)
     every, units_all = _group_minimum(read, low, n_pos, np.zeros(n_u, dtype=np.intp), 1, rule)
@@ -101,8 +105,9 @@ def _per_group(group, n_groups, per_unit) -> np.ndarray:
 def _group_minimum(read, low, n_pos, group, n_groups, rule):
     """(minimum [group, indicator] or NaN, units with a positive figure [group,
     indicator]) for one grouping of the units; ``read`` = (cube, cols, is_count,
-    units per block), ``rule`` = (unit_share, mass, below)."""
-    cube, cols, is_count, step = read
+    units per block, whole figures per unit and indicator), ``rule`` = (unit_share,
+    mass, below)."""
+    cube, cols, is_count, step, n_whole = read
     unit_share, mass, below = rule
     n_u, n_i = low.shape
     has = n_pos > 0
@@ -132,7 +137,6 @@ def _group_minimum(read, low, n_pos, group, n_groups, rule):
     cand = floor[group]                                 # [unit, indicator]
     n_equal = np.zeros((n_u, n_i), dtype=np.int64)
     n_below = np.zeros((n_u, n_i), dtype=np.int64)
-    n_whole = np.zeros((n_u, n_i), dtype=np.int64)
     for a in range(0, n_u, step):
         v = cube.values[a:a + step, :, cols]
         c = cand[a:a + step, :, None]
@@ -140,7 +144,6 @@ def _group_minimum(read, low, n_pos, group, n_groups, rule):
             whole = ((v - np.floor(v)) == 0) & is_count[:, None] & (v >= 0)
             n_equal[a:a + step] = np.count_nonzero(whole & (v == c), axis=2)
             n_below[a:a + step] = np.count_nonzero(whole & (v < c), axis=2)
-        n_whole[a:a + step] = np.count_nonzero(whole, axis=2)
     equal = _per_group(group, n_groups, n_equal)
     floor[~(equal >= mass * _per_group(group, n_groups, n_pos))] = np.nan
     floor[~(_per_group(group, n_groups, n_below)

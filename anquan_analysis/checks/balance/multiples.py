@@ -22,8 +22,18 @@ _CHUNK_TERMS = 1 << 18
 _EM_STEPS = 4.0
 
 
+# The moduli the heaping checks read by default (last_digit 5; round_number 10, 50,
+# 100): counted in the one pass over the cube that both checks then share.
+HEAP_MODULI = (5, 10, 50, 100)
+
+
 def series_stats(cube, min_value: float, moduli) -> dict:
     """Per series of a count indicator with at least one figure that counts.
+
+    The pass over the cube is made once per cube and ``min_value`` (kept in the
+    cube's memo, a cube being read-only) for ``moduli`` and ``HEAP_MODULI``
+    together, so that ``last_digit`` and ``round_number`` in one ``run_checks``
+    read the figures once; each call gets its own copy of the arrays.
 
     Parameters
     ----------
@@ -44,6 +54,19 @@ def series_stats(cube, min_value: float, moduli) -> dict:
     positions of the first and last reported figure).
     """
     moduli = [int(m) for m in moduli]
+    key = ("series_stats", float(min_value))
+    held = cube._memo.get(key)
+    if held is None or not set(moduli) <= set(held["moduli"]):
+        every = sorted(set(moduli) | set(HEAP_MODULI) | set(held["moduli"] if held else ()))
+        held = dict(_series_stats(cube, min_value, every), moduli=every)
+        cube._memo[key] = held
+    col = [held["moduli"].index(m) for m in moduli]
+    return {name: (a[:, col] if name == "k" else a).copy()
+            for name, a in held.items() if name != "moduli"}
+
+
+def _series_stats(cube, min_value: float, moduli: list[int]) -> dict:
+    """``series_stats`` computed: one blocked pass over the cube."""
     is_count = cube.count_indicators()
     n_u, n_i, n_t = cube.shape
     keys = ("u", "i", "n", "k", "n_reported", "mean", "var", "first", "last")

@@ -17,15 +17,13 @@ from ... import catalogue
 from ...panel import as_panel
 from ...findings import empty_findings, figure_text
 from .common import finish
-from . import flat_peers, floors
+from . import floors
 from .._wording import p_text
 from .._stats import bh_of_smallest
 
 # Cells (unit × indicator × period) per block of units: temporaries of a few MB,
 # independent of the panel's size.
 _BLOCK_CELLS = 1 << 18
-# Peers with a series a run needs for the peers' judgement (flat_peers).
-_MIN_PEERS = 5
 
 
 # ------------------------------------------------------------------- repeated_value
@@ -223,10 +221,8 @@ def _series_runs(cube, period, min_run: int, keep_len: int, floor_options: dict 
 def repeated_value(panel, *, period=None,
                    min_run: int = 3, min_ratio: float = 0.1, mandated_minimum: bool = True,
                    floor_min_units: int = 5, floor_unit_share: float = 0.5,
-                   floor_mass: float = 0.3, floor_below: float = 0.1,
-                   peer_neighbours: int = 20, peer_level: float | None = 0.8,
-                   info_p: float = 1e-3, alert: float = 0.01,
-                   warning: float = 0.05) -> pd.DataFrame:
+                   floor_mass: float = 0.3, floor_below: float = 0.1, info_p: float = 1e-3,
+                   alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
     """One unit reporting the same positive figure in consecutive periods.
 
     Parameters
@@ -321,11 +317,6 @@ def repeated_value(panel, *, period=None,
         log_p = (np.log(T[tested] - L[tested] + 1)
                  + _log_run_chance(expected[tested], ratio[tested], L[tested]))
         p[tested] = np.exp(np.minimum(log_p, 0.0))
-    if peer_neighbours:
-        # the peers' judgement only where it can change a finding (it only raises p)
-        judge = np.flatnonzero(tested & (p < max(alert, warning, info_p)))
-        p_peer = _peer_p(cube, runs, judge, peer_neighbours, _MIN_PEERS, peer_level)
-        p[judge] = np.fmax(p[judge], p_peer)
     q = bh_of_smallest(p, n_tests)
     # text only for the rows finish will keep: not info (q below alert or
     # warning) or p below info_p
@@ -348,33 +339,3 @@ def repeated_value(panel, *, period=None,
                                                out["statistic"], out["observed"],
                                                out["expected"], out["p_value"])]
     return finish(out, "repeated_value", info_p=info_p, alert=alert, warning=warning)
-
-
-def _peer_p(cube, runs, rows, neighbours, min_peers, level) -> np.ndarray:
-    """``flat_peers.peer_run_chance`` of the runs ``rows`` (positions in ``runs``),
-    NaN where the run has too few peers.  The repeat counts of every unit's series
-    are read once per indicator and frequency."""
-    out = np.full(len(rows), np.nan)
-    if not len(rows):
-        return out
-    freqs = sorted(set(cube.period_freq))
-    is_count = cube.count_indicators()
-    unit_type = np.asarray(cube.unit_type, dtype=str)
-    counts = {}
-    for k, row in enumerate(rows):
-        i, f_code = int(runs["_i"][row]), int(runs["_f"][row])
-        if (i, f_code) not in counts:
-            cols = np.flatnonzero(cube.period_freq == freqs[f_code])
-            cols = cols[np.argsort(cube.period_pos[cols], kind="stable")]
-            follows = np.zeros(len(cols), dtype=bool)
-            follows[1:] = np.diff(cube.period_pos[cols]) == 1
-            v = cube.values[:, i, cols]
-            with np.errstate(invalid="ignore"):
-                whole = (v - np.floor(v)) == 0       # the series' figures (see _series_runs)
-            v = np.where(whole & is_count[i], v, np.nan)
-            counts[(i, f_code)] = flat_peers.repeat_counts(v, follows)
-        out[k] = flat_peers.peer_run_chance(
-            int(runs["_u"][row]), int(runs["statistic"][row]), int(runs["T"][row]),
-            counts[(i, f_code)], unit_type, neighbours=neighbours, min_peers=min_peers,
-            level=level)
-    return out
