@@ -286,6 +286,8 @@ def _joint_tests(tests: pd.DataFrame, alpha: float) -> pd.DataFrame:
     pair: _u, p_value, q_value, statistic (the hazards of all pairs), start, end and
     _pairs (its rows of ``tests``)."""
     cols = ["_u", "p_value", "q_value", "statistic", "start", "end", "_pairs"]
+    # a pair whose peers' rate is 100% (no unit below it) says nothing of a unit
+    tests = tests[tests["expected"] < 1]
     multi = tests[tests.groupby("_u")["_u"].transform("size") >= 2]
     if multi.empty:
         return pd.DataFrame(columns=cols)
@@ -322,7 +324,7 @@ def _joint_rows(cube, joint: pd.DataFrame, period, model: str) -> pd.DataFrame:
         pairs = pairs.sort_values("n", ascending=False, kind="stable")
         u = int(u)
         first, last = cube.periods[int(start)], cube.periods[int(end)]
-        span = str(last) if first == last else f"{first}至{last}"
+        span, every = (str(last), "") if first == last else (f"{first}至{last}", "各期")
         found = "、".join(f"{catalogue.indicator_name(f)}{figure_text(n)}项"
                          for f, n in zip(pairs["_found"], pairs["n"]))
         rates = "、".join(f"{x * 100:.1f}%" for x in pairs["expected"])
@@ -333,7 +335,7 @@ def _joint_rows(cube, joint: pd.DataFrame, period, model: str) -> pd.DataFrame:
             "expected": float(pairs["expected"].iloc[0]), "statistic": stat,
             "p_value": p, "q_value": q,
             "period": period if period is not None else np.nan,
-            "message": (f"{cube.units[u]}{span}{found}，全部整改，各期整改率均为100%；"
+            "message": (f"{cube.units[u]}{span}{found}，全部整改，{every}整改率均为100%；"
                         f"按同类单位整改率{rates}{spread}计，各类隐患全部整改的概率不超过"
                         f"{p_text(p)}")})
     cols = ["unit", "unit_type", "indicator", "observed", "expected", "statistic",
