@@ -12,7 +12,7 @@ from ...findings import empty_findings, figure_text, make_findings, severity_fro
 from .common import finish
 from .._wording import p_text
 from .._stats import tarone_bh
-from .rate_spread import all_rectified_chance, rate_concentration
+from .rate_spread import all_rectified_chance, all_rectified_jointly, rate_means
 
 
 # ---------------------------------------------------------------------- pinned_rate
@@ -50,7 +50,7 @@ def _pair_totals(cube, j_found: int, j_rect: int, t_p):
 def pinned_rate(panel, *, period=None,
                 pairs=RECTIFICATION_PAIRS, min_found: int = 1, min_peer_found: int = 50,
                 min_group_units: int = 3,
-                model: str = "beta_binomial", spread_level: float | None = 0.8,
+                model: str = "beta_binomial", spread_level: float | None = None,
                 min_spread_units: int = 5, info_p: float = 1e-3,
                 alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
     """Hazards rectified at 100% in every period, more often than peers make plausible.
@@ -68,18 +68,22 @@ def pinned_rate(panel, *, period=None,
     min_found : int
         Units that found fewer hazards are not tested.
     min_peer_found : int
-        Hazards a unit type's other units must have found, without the largest of
-        them, for their rate to be the norm; otherwise all other units' rate is.
+        With the binomial (or the beta-binomial when fewer than
+        ``min_spread_units`` units are below 100%): hazards a unit type's other
+        units must have found, without the largest of them, for their pooled rate
+        to be the norm; otherwise all other units' rate is.
     model : {"beta_binomial", "binomial"}
         The null for one unit's hazards (see Notes); "binomial" is the test before
         issue 12, which ignores that units rectify at different rates.
     spread_level : float or None
         With the beta-binomial, the spread between units is taken at the one-sided
-        upper confidence bound of this level (``rate_spread.rate_concentration``);
-        None takes its maximum-likelihood estimate.
+        upper confidence bound of this level, the means re-fitted at it
+        (``rate_spread.rate_means``); None (the default) takes the
+        maximum-likelihood estimate (see Notes for the choice).
     min_spread_units : int
-        Units below 100% needed to estimate the spread; with fewer the binomial is
-        used.
+        Units below 100% needed to fit the means and the spread (a unit type with
+        fewer takes the mean of all units); with fewer in all, the pooled peer rate
+        and the binomial are used.
     min_group_units : int
         When every unit of a pair is at 100% (no peer below it to compare with), a
         row for the whole group if at least this many units found together at least
@@ -94,7 +98,12 @@ def pinned_rate(panel, *, period=None,
     DataFrame of ``findings.FINDINGS_COLUMNS``, one row per unit and pair at
     100%: ``indicator`` the rectified indicator, ``observed`` r/n (1.0),
     ``expected`` ρ, ``statistic`` n, ``p_value`` P(all n rectified), ``q_value``
-    (Tarone–BH within the pair), ``period`` P or blank.  A pair at 100% in every
+    (Tarone–BH within the pair), ``period`` P or blank.  A unit at 100% on two
+    pairs or more whose joint test is kept has one row for them all instead:
+    ``indicator`` the rectified indicator of its pair with the most hazards,
+    ``expected`` that pair's ρ, ``statistic`` the hazards of all pairs,
+    ``p_value`` the joint bound, ``q_value`` Tarone–BH over the units tested on
+    two pairs or more; the message names every pair and rate.  A pair at 100% in every
     unit gives one row with unit blank: observed 1.0, statistic the units, expected,
     p and q blank, severity ``warning``.
 
@@ -102,32 +111,46 @@ def pinned_rate(panel, *, period=None,
     -----
     Per unit and (found, rectified) pair, pooled over the periods up to P where both
     were reported: n = Σ found, r = Σ min(rectified, found).  r = n means every
-    period was at 100%.  The unit's peers' pooled rate ρ: same unit type, the unit
-    itself excluded; all other units when the type's peers found fewer than
-    ``min_peer_found`` without counting the largest of them, so that no single
-    peer sets the norm.
+    period was at 100%.
 
     Null model (``beta_binomial``, the default): units rectify at different rates,
-    a unit's rate Beta(ρc, (1 − ρ)c) around its peers' ρ, and each of its hazards
-    is rectified independently at that rate, so P(all n rectified) =
+    a unit's rate Beta(ρc, (1 − ρ)c) around its type's mean ρ, and each of its
+    hazards is rectified independently at that rate, so P(all n rectified) =
     B(ρc + n, (1 − ρ)c) / B(ρc, (1 − ρ)c), larger than ρⁿ: a unit that honestly
-    rectifies 98% is not evidence.  The concentration c (the spread between units)
-    is fitted by maximum likelihood to the units *below* 100% only, each
-    conditioned on being below 100%, so that the units at 100% (the ones under
-    test) neither widen nor narrow it; with ``spread_level`` the spread is taken
-    at its upper confidence bound (``rate_spread.rate_concentration``).  With
-    ``binomial`` every unit rectifies at ρ: P = ρⁿ.
+    rectifies 98% is not evidence.  Each type's mean ρ and the concentration c
+    (the spread between units) are fitted by maximum likelihood to the units
+    *below* 100% only, each conditioned on being below 100%
+    (``rate_spread.rate_means``), so that the units at 100% (the ones under test)
+    neither set their own norm nor widen or narrow the spread; a type with fewer
+    than ``min_spread_units`` units below 100% takes the mean of all units.  The
+    fitted mean, not the pooled Σr / Σn: a pooled rate is set by the largest
+    peers, and one thorough peer of 461 hazards at 91% lifted its type's norm to
+    83% against an 80% mean, a threefold larger p for a pinned town of 43.  With
+    fewer than ``min_spread_units`` units below 100% in all, the peers' pooled
+    rate (same type, the unit left out; all other units when the type's peers,
+    without the largest, found fewer than ``min_peer_found``) and the binomial.
+    With ``binomial`` every unit rectifies at that pooled ρ: P = ρⁿ.
 
-    Why the bound (benchmarks/balance_changes.py, 20 districts a world): the
-    plug-in estimate ignores how uncertain a spread from 20–30 units is, and a
-    Beta's shape near 100% is a guess.  Where honest towns' rates run up to 100%
-    (uniform 70–100%) the binomial flags 3.0% of them (60% of districts), the
-    maximum-likelihood spread 0.7% (20%), the 80% bound 0.2% (5%; an oracle that
-    knows the true rates, none).  The price is power where the evidence is
-    moderate: a town at 100% over 36 hazards among peers at 80–90% is found in 2
-    of 20 districts (oracle 3, binomial 8), over 60 hazards in 19 of 20 (oracle
-    20); among peers spread over 68–93% (as in ``synth.py``) in 5 of 20 (oracle
-    10, binomial 20).
+    A unit at 100% on every pair it has (two or more: major and general hazards)
+    is also tested on them together.  Its rates on the pairs may go together (a
+    thorough unit is thorough on both), so the joint chance is bounded by the
+    comonotone integral ∫ Π_k Q_k(u)^{n_k} du (``rate_spread.all_rectified_jointly``),
+    which holds whatever the dependence; its Tarone family is the units tested
+    on two pairs or more, each unit's smallest achievable p taken as the product
+    of its pairs' own (a lower bound, so the family is if anything too large).  A
+    unit with a kept joint row has no per-pair rows.
+
+    The spread at its maximum-likelihood estimate (default) or a lower bound:
+    on the independent detection grid (Beta rates), the 80% bound found 29 of 36
+    strong pinned units where the oracle found 32, the maximum-likelihood spread
+    with the fitted means and the joint test all 12 of 12 in three cells checked
+    by hand (benchmarks/detection.py).  The bound's use is where rates are not a
+    Beta: honest towns uniform over 70–100% (benchmarks/balance_changes.py, 20
+    districts): the binomial flags 3.0% of them, the maximum-likelihood spread
+    0.7%, the 80% bound 0.3% (an oracle that knows the rates, none); among peers
+    spread over 68–93% (as in ``synth.py``) a town pinned at 4 a month is found
+    in 10 of 20 districts by the maximum-likelihood spread and by the oracle, 5
+    by the 80% bound.
 
     When no unit is below 100% the peers' rate is 100% and no unit can be unusual
     among them: there is no null model to test against, and the group row says that
@@ -178,8 +201,10 @@ def pinned_rate(panel, *, period=None,
         enough = (type_n - largest_other) >= min_peer_found
         rho = (type_r / type_n.where(enough)).fillna(all_rate).fillna(1.0)
         if model == "beta_binomial":
-            conc = rate_concentration(u["n"], u["r"], rho, level=spread_level,
-                                      min_units=min_spread_units)
+            mu, conc = rate_means(u["n"], u["r"], u["unit_type"], level=spread_level,
+                                  min_units=min_spread_units)
+            if not np.isnan(mu).any():
+                rho = pd.Series(mu, index=u.index)
         else:
             conc = float("inf")
         p_all = all_rectified_chance(u["n"], rho, conc)
@@ -189,7 +214,8 @@ def pinned_rate(panel, *, period=None,
             groups.append(_all_pinned(cube, found, rect, u, period))
         u = u.assign(indicator=rect, expected=rho, observed=u["r"] / u["n"], statistic=u["n"],
                      p_value=np.where(pinned, p_all, 1.0))
-        frames.append(u.assign(_pinned=pinned, _p_min=p_all, _found=found))
+        frames.append(u.assign(_pinned=pinned, _p_min=p_all, _found=found, _conc=conc,
+                               _at_p=at_p[keep] if period is not None else True))
     group_rows = make_findings(pd.DataFrame(groups)) if groups else empty_findings()
     if not frames:
         return group_rows
@@ -202,6 +228,7 @@ def pinned_rate(panel, *, period=None,
     for _, rows in out.groupby("_found", sort=False).groups.items():
         out.loc[rows, "q_value"] = tarone_bh(out.loc[rows, "p_value"], out.loc[rows, "_p_min"],
                                              alpha=warning)
+    joint = _joint_tests(out, alpha=warning)
     out = out[out["_pinned"]]
     if period is not None:
         at_p = np.zeros(len(out), dtype=bool)
@@ -209,11 +236,17 @@ def pinned_rate(panel, *, period=None,
             here = (out["indicator"] == rect).to_numpy()
             at_p[here] = units[out["_u"].to_numpy()[here]]
         out = out[at_p]
+    joint = joint[(severity_from_q(joint["q_value"], alert=alert, warning=warning) != "info")
+                  | (joint["p_value"] < info_p).to_numpy()]
+    # A unit found on all its pairs at once gets the one row that names them all.
+    out = out[~out["_u"].isin(joint["_u"])]
+    joint_rows = _joint_rows(cube, joint, period, model)
     # Only rows that finish keeps are turned into text.
     out = out[(severity_from_q(out["q_value"], alert=alert, warning=warning) != "info")
               | (out["p_value"] < info_p).to_numpy()]
     if out.empty:
-        return group_rows
+        return _stack(group_rows, finish(joint_rows, "pinned_rate", info_p=info_p,
+                                         alert=alert, warning=warning))
     idx = out["_u"].to_numpy()
     text = {"unit": cube.units[idx], "unit_type": cube.unit_type[idx],
             "start": cube.periods[out["start"].to_numpy()],
@@ -231,10 +264,83 @@ def pinned_rate(panel, *, period=None,
                       + ("%及单位间差异计" if model == "beta_binomial" else "%计")
                       + "，全部整改的概率为" + out["p_value"].map(p_text))
     out["period"] = period if period is not None else np.nan
-    rows = finish(out.drop(columns=["_u", "n", "r", "start", "end", "_pinned", "_p_min",
-                                     "_found"]),
-                  "pinned_rate", info_p=info_p, alert=alert, warning=warning)
+    out = pd.concat([out.drop(columns=["_u", "n", "r", "start", "end", "_pinned", "_p_min",
+                                        "_found", "_conc", "_at_p"]), joint_rows],
+                    ignore_index=True)
+    rows = finish(out, "pinned_rate", info_p=info_p, alert=alert, warning=warning)
+    return _stack(group_rows, rows)
+
+
+def _stack(group_rows: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([group_rows, rows], ignore_index=True) if len(group_rows) else rows
+
+
+def _joint_tests(tests: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """The joint test of every unit tested on two pairs or more (``tests``: one row
+    per unit and pair, columns _u, n, expected, _conc, _pinned, _p_min, _found,
+    _at_p, start, end; not modified): p = ``all_rectified_jointly`` where the unit
+    is at 100% on every pair (and, with a period, at 100% in it on every pair), else
+    1; q by Tarone–BH over these units, the smallest achievable p taken as the
+    product of the pairs' own (a lower bound of the joint one, so that the family
+    is, if anything, too large).  Returns one row per unit that is at 100% on every
+    pair: _u, p_value, q_value, statistic (the hazards of all pairs), start, end and
+    _pairs (its rows of ``tests``)."""
+    cols = ["_u", "p_value", "q_value", "statistic", "start", "end", "_pairs"]
+    # a pair whose peers' rate is 100% (no unit below it) says nothing of a unit
+    tests = tests[tests["expected"] < 1]
+    multi = tests[tests.groupby("_u")["_u"].transform("size") >= 2]
+    if multi.empty:
+        return pd.DataFrame(columns=cols)
+    codes, pairs = pd.factorize(multi["_found"])
+    units, row = np.unique(multi["_u"].to_numpy(), return_inverse=True)
+    n = np.zeros((len(units), len(pairs)))
+    rho = np.full(n.shape, 0.5)
+    n[row, codes] = multi["n"].to_numpy(dtype="float64")
+    rho[row, codes] = multi["expected"].to_numpy(dtype="float64")
+    conc = multi.groupby(codes)["_conc"].first().reindex(range(len(pairs))).to_numpy()
+    every = (multi["_pinned"] & multi["_at_p"]).groupby(row).all().to_numpy()
+    with np.errstate(divide="ignore"):
+        log_min = np.log(multi["_p_min"].to_numpy(dtype="float64"))
+    p_min = np.exp(np.bincount(row, weights=log_min, minlength=len(units)))
+    p = np.ones(len(units))
+    if every.any():
+        p[every] = all_rectified_jointly(n[every], rho[every], conc)
+    q = tarone_bh(p, np.minimum(p_min, p), alpha=alpha)
+    keep = np.flatnonzero(every)
+    span = multi.groupby(row).agg(start=("start", "min"), end=("end", "max"))
+    return pd.DataFrame({
+        "_u": units[keep], "p_value": p[keep], "q_value": q[keep],
+        "statistic": n[keep].sum(axis=1), "start": span["start"].to_numpy()[keep],
+        "end": span["end"].to_numpy()[keep],
+        "_pairs": [multi[row == k] for k in keep]}, columns=cols)
+
+
+def _joint_rows(cube, joint: pd.DataFrame, period, model: str) -> pd.DataFrame:
+    """The findings rows (before ``finish``) of the joint tests ``joint``: the
+    indicator is the rectified indicator of the pair with the most hazards, expected
+    its peers' rate, and the message names every pair."""
+    rows = []
+    for u, p, q, stat, start, end, pairs in zip(*(joint[c] for c in joint.columns)):
+        pairs = pairs.sort_values("n", ascending=False, kind="stable")
+        u = int(u)
+        first, last = cube.periods[int(start)], cube.periods[int(end)]
+        span, every = (str(last), "") if first == last else (f"{first}至{last}", "各期")
+        found = "、".join(f"{catalogue.indicator_name(f)}{figure_text(n)}项"
+                         for f, n in zip(pairs["_found"], pairs["n"]))
+        rates = "、".join(f"{x * 100:.1f}%" for x in pairs["expected"])
+        spread = "及单位间差异" if model == "beta_binomial" else ""
+        rows.append({
+            "unit": str(cube.units[u]), "unit_type": str(cube.unit_type[u]),
+            "indicator": pairs["indicator"].iloc[0], "observed": 1.0,
+            "expected": float(pairs["expected"].iloc[0]), "statistic": stat,
+            "p_value": p, "q_value": q,
+            "period": period if period is not None else np.nan,
+            "message": (f"{cube.units[u]}{span}{found}，全部整改，{every}整改率均为100%；"
+                        f"按同类单位整改率{rates}{spread}计，各类隐患全部整改的概率不超过"
+                        f"{p_text(p)}")})
+    cols = ["unit", "unit_type", "indicator", "observed", "expected", "statistic",
+            "p_value", "q_value", "period", "message"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def _all_pinned(cube, found: str, rect: str, u: pd.DataFrame, period) -> dict:
