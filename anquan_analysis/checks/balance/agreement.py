@@ -108,10 +108,7 @@ def group_tolerance(values: np.ndarray, gid: np.ndarray, n_groups: int,
     of each unit's median figure above 0⌋).  One per group, so that agreement
     within it is one band over the group's figures; a unit's median, so that a
     few large months do not set it."""
-    positive = np.where(values > 0, values, np.nan)
-    level = np.full(len(values), np.nan)
-    some = ~np.isnan(positive).all(axis=1)
-    level[some] = np.nanmedian(positive[some], axis=1)
+    level = _row_medians(np.where(values > 0, values, np.nan))
     tol = np.ones(n_groups)
     ok = (gid >= 0) & ~np.isnan(level)
     if ok.any():
@@ -164,23 +161,19 @@ class PairAgreement:
         # Rows come sorted by unit (np.nonzero is row-major): CSR is built directly.
         # A unit's repeated figure is a repeated entry of H: summed once here, not
         # multiplied through every product.
-        per_unit = np.bincount(u, minlength=n_u)
-        hist = _rows_matrix(per_unit, key, n_k)
+        hist = _rows_matrix(np.bincount(u, minlength=n_u), key, n_k)
         hist.sum_duplicates()
-        cell = _rows_matrix(per_unit, t * n_k + key, n_t * n_k)
-        # The same with each figure spread over its band (H·B and G·B, built directly).
-        width = (hi - lo)[key]
-        inside = (np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width, width)
-                  + np.repeat(lo[key], width))
-        per_unit = np.bincount(u, weights=width, minlength=n_u).astype(np.int64)
-        hist_band = _rows_matrix(per_unit, inside, n_k)
-        hist_band.sum_duplicates()
-        cell_band = _rows_matrix(per_unit, np.repeat(t, width) * n_k + inside, n_t * n_k)
+        # H·B: each unit's figures spread over their bands, B[k, j] = 1 for the keys j
+        # in k's band; from the summed H, so a repeated figure is spread once.
+        hist_band = hist @ _rows_matrix(hi - lo, _ranges(lo, hi), n_k)
         self.n_units = n_u
         self.cross_equal = _upper(hist @ hist.T, n_u)
         self.cross_near = _upper(hist @ hist_band.T, n_u)
-        self.same_equal = _upper(cell @ cell.T, n_u)
-        self.same_near = _upper(cell @ cell_band.T, n_u)
+        # Same-period agreement only ever concerns the pairs of one group: compared
+        # pair by pair, on the keys' line (``_band``) so that "within the band" is
+        # decided by the same arithmetic as for the chances.
+        line = gid[:, None] * _line_span(v, tol) + values
+        self.same_equal, self.same_near = _same_period(values, line, tol, gid, n_u)
         zero = seen & (values == 0)
         self.reported_bits, self.zero_bits = _bits(seen), _bits(zero)
         self.n_reported = seen.sum(axis=1)
@@ -223,10 +216,58 @@ def _band(key_g, key_v, tol) -> tuple[np.ndarray, np.ndarray]:
     [lo, hi) on the key axis."""
     if not len(key_g):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    span = 2.0 * (float(np.abs(key_v).max()) + float(tol.max()) + 1.0)
-    line = key_g * span + key_v  # the keys on one line, groups far apart, in key order
+    line = key_g * _line_span(key_v, tol) + key_v  # the keys on one line, groups far apart, in key order
     return (np.searchsorted(line, line - tol[key_g], side="left"),
             np.searchsorted(line, line + tol[key_g], side="right"))
+
+
+def _line_span(figures: np.ndarray, tol: np.ndarray) -> float:
+    """The distance between two groups on the keys' line: more than any figure and
+    tolerance, so that no band reaches into another group."""
+    return 2.0 * (float(np.abs(figures).max()) + float(tol.max()) + 1.0)
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """lo[0] … hi[0] − 1, lo[1] … hi[1] − 1, … as one array."""
+    width = hi - lo
+    return np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width - lo, width)
+
+
+def _same_period(values, line, tol, gid, n_u, block: int = 1 << 20):
+    """For every pair (a < b) of one group: the periods in which both reported the
+    same figure, and those in which a's figure lies in b's band (between
+    line_b − tol and line_b + tol on the keys' line, as ``_band`` decides it), as
+    tables (sorted keys a × units + b, counts) of the pairs with a count above 0."""
+    a, b = pairs_within(gid)
+    key = a.astype(np.int64) * n_u + b
+    order = np.argsort(key, kind="stable")
+    a, b, key = a[order], b[order], key[order]
+    equal = np.zeros(len(a), dtype=np.int64)
+    near = np.zeros(len(a), dtype=np.int64)
+    step = max(1, block // max(1, values.shape[1]))
+    for s in range(0, len(a), step):  # pairs × periods temporaries of ``block`` cells
+        pa, pb = a[s:s + step], b[s:s + step]
+        equal[s:s + step] = np.count_nonzero(values[pa] == values[pb], axis=1)
+        la, lb, w = line[pa], line[pb], tol[gid[pb]][:, None]
+        near[s:s + step] = np.count_nonzero((la >= lb - w) & (la <= lb + w), axis=1)
+    tables = []
+    for count in (equal, near):
+        some = count > 0
+        tables.append((key[some], count[some].astype(np.float64)))
+    return tables
+
+
+def _row_medians(x: np.ndarray) -> np.ndarray:
+    """``np.nanmedian`` of each row (NaN for a row without a number), by one sort."""
+    s = np.sort(x, axis=1)  # NaN sorts last
+    c = np.count_nonzero(~np.isnan(s), axis=1)
+    r = np.arange(len(s))
+    out = np.full(len(s), np.nan)
+    some = c > 0
+    if some.any():
+        r, c = r[some], c[some]
+        out[some] = (s[r, (c - 1) // 2] + s[r, c // 2]) / 2
+    return out
 
 
 def _rows_matrix(per_row: np.ndarray, columns: np.ndarray, n_cols: int):
