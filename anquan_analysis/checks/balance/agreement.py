@@ -151,7 +151,7 @@ class PairAgreement:
         g = gid[u]
         # The groups' distinct figures: one axis of (group, figure) keys.
         span = 2.0 * (float(np.abs(v).max()) + 1.0) if len(v) else 1.0
-        order = np.argsort(g * span + v)
+        order = np.argsort(g * span + v, kind="stable")  # ties share a key: any order
         go, vo = g[order], v[order]
         new = np.r_[True, (go[1:] != go[:-1]) | (vo[1:] != vo[:-1])]
         key = np.empty(len(v), dtype=np.int64)
@@ -170,10 +170,11 @@ class PairAgreement:
         self.cross_equal = _upper(hist @ hist.T, n_u)
         self.cross_near = _upper(hist @ hist_band.T, n_u)
         # Same-period agreement only ever concerns the pairs of one group: compared
-        # pair by pair, on the keys' line (``_band``) so that "within the band" is
-        # decided by the same arithmetic as for the chances.
-        line = gid[:, None] * _line_span(v, tol) + values
-        self.same_equal, self.same_near = _same_period(values, line, tol, gid, n_u)
+        # pair by pair on the keys, a's figure near b's when its key is in b's band.
+        cell_key = np.full((n_u, n_t), -1, dtype=np.int32)
+        cell_key[u, t] = key
+        self.same_equal, self.same_near = _same_period(cell_key, lo.astype(np.int32),
+                                                       (hi - lo).astype(np.uint32), gid)
         zero = seen & (values == 0)
         self.reported_bits, self.zero_bits = _bits(seen), _bits(zero)
         self.n_reported = seen.sum(axis=1)
@@ -216,15 +217,10 @@ def _band(key_g, key_v, tol) -> tuple[np.ndarray, np.ndarray]:
     [lo, hi) on the key axis."""
     if not len(key_g):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    line = key_g * _line_span(key_v, tol) + key_v  # the keys on one line, groups far apart, in key order
+    span = 2.0 * (float(np.abs(key_v).max()) + float(tol.max()) + 1.0)
+    line = key_g * span + key_v  # the keys on one line, groups far apart, in key order
     return (np.searchsorted(line, line - tol[key_g], side="left"),
             np.searchsorted(line, line + tol[key_g], side="right"))
-
-
-def _line_span(figures: np.ndarray, tol: np.ndarray) -> float:
-    """The distance between two groups on the keys' line: more than any figure and
-    tolerance, so that no band reaches into another group."""
-    return 2.0 * (float(np.abs(figures).max()) + float(tol.max()) + 1.0)
 
 
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -233,23 +229,31 @@ def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width - lo, width)
 
 
-def _same_period(values, line, tol, gid, n_u, block: int = 1 << 20):
+def _same_period(cell_key, lo, width, gid, block: int = 1 << 20):
     """For every pair (a < b) of one group: the periods in which both reported the
-    same figure, and those in which a's figure lies in b's band (between
-    line_b − tol and line_b + tol on the keys' line, as ``_band`` decides it), as
-    tables (sorted keys a × units + b, counts) of the pairs with a count above 0."""
+    same figure (the same key), and those in which a's key lies in b's band
+    [lo, lo + width), as tables (sorted keys a × units + b, counts) of the pairs
+    with a count above 0.  ``cell_key`` is each unit's key per period, −1 where
+    it reported nothing."""
+    n_u = len(cell_key)
     a, b = pairs_within(gid)
     key = a.astype(np.int64) * n_u + b
     order = np.argsort(key, kind="stable")
     a, b, key = a[order], b[order], key[order]
+    # per cell, the start and width of its key's band (an empty band where no figure)
+    seen = cell_key >= 0
+    band_lo = np.where(seen, lo[np.maximum(cell_key, 0)], 0)
+    band_width = np.where(seen, width[np.maximum(cell_key, 0)], 0).astype(np.uint32)
     equal = np.zeros(len(a), dtype=np.int64)
     near = np.zeros(len(a), dtype=np.int64)
-    step = max(1, block // max(1, values.shape[1]))
+    step = max(1, block // max(1, cell_key.shape[1]))
     for s in range(0, len(a), step):  # pairs × periods temporaries of ``block`` cells
         pa, pb = a[s:s + step], b[s:s + step]
-        equal[s:s + step] = np.count_nonzero(values[pa] == values[pb], axis=1)
-        la, lb, w = line[pa], line[pb], tol[gid[pb]][:, None]
-        near[s:s + step] = np.count_nonzero((la >= lb - w) & (la <= lb + w), axis=1)
+        ka = cell_key[pa]
+        equal[s:s + step] = np.count_nonzero((ka == cell_key[pb]) & (ka >= 0), axis=1)
+        # ka − lo as unsigned: below lo (or no figure) wraps past every width
+        offset = (ka - band_lo[pb]).view(np.uint32)
+        near[s:s + step] = np.count_nonzero(offset < band_width[pb], axis=1)
     tables = []
     for count in (equal, near):
         some = count > 0
