@@ -108,10 +108,7 @@ def group_tolerance(values: np.ndarray, gid: np.ndarray, n_groups: int,
     of each unit's median figure above 0⌋).  One per group, so that agreement
     within it is one band over the group's figures; a unit's median, so that a
     few large months do not set it."""
-    positive = np.where(values > 0, values, np.nan)
-    level = np.full(len(values), np.nan)
-    some = ~np.isnan(positive).all(axis=1)
-    level[some] = np.nanmedian(positive[some], axis=1)
+    level = _row_medians(np.where(values > 0, values, np.nan))
     tol = np.ones(n_groups)
     ok = (gid >= 0) & ~np.isnan(level)
     if ok.any():
@@ -154,7 +151,7 @@ class PairAgreement:
         g = gid[u]
         # The groups' distinct figures: one axis of (group, figure) keys.
         span = 2.0 * (float(np.abs(v).max()) + 1.0) if len(v) else 1.0
-        order = np.argsort(g * span + v)
+        order = np.argsort(g * span + v, kind="stable")  # ties share a key: any order
         go, vo = g[order], v[order]
         new = np.r_[True, (go[1:] != go[:-1]) | (vo[1:] != vo[:-1])]
         key = np.empty(len(v), dtype=np.int64)
@@ -164,23 +161,20 @@ class PairAgreement:
         # Rows come sorted by unit (np.nonzero is row-major): CSR is built directly.
         # A unit's repeated figure is a repeated entry of H: summed once here, not
         # multiplied through every product.
-        per_unit = np.bincount(u, minlength=n_u)
-        hist = _rows_matrix(per_unit, key, n_k)
+        hist = _rows_matrix(np.bincount(u, minlength=n_u), key, n_k)
         hist.sum_duplicates()
-        cell = _rows_matrix(per_unit, t * n_k + key, n_t * n_k)
-        # The same with each figure spread over its band (H·B and G·B, built directly).
-        width = (hi - lo)[key]
-        inside = (np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width, width)
-                  + np.repeat(lo[key], width))
-        per_unit = np.bincount(u, weights=width, minlength=n_u).astype(np.int64)
-        hist_band = _rows_matrix(per_unit, inside, n_k)
-        hist_band.sum_duplicates()
-        cell_band = _rows_matrix(per_unit, np.repeat(t, width) * n_k + inside, n_t * n_k)
+        # H·B: each unit's figures spread over their bands, B[k, j] = 1 for the keys j
+        # in k's band; from the summed H, so a repeated figure is spread once.
+        hist_band = hist @ _rows_matrix(hi - lo, _ranges(lo, hi), n_k)
         self.n_units = n_u
         self.cross_equal = _upper(hist @ hist.T, n_u)
         self.cross_near = _upper(hist @ hist_band.T, n_u)
-        self.same_equal = _upper(cell @ cell.T, n_u)
-        self.same_near = _upper(cell @ cell_band.T, n_u)
+        # Same-period agreement only ever concerns the pairs of one group: compared
+        # pair by pair on the keys, a's figure near b's when its key is in b's band.
+        cell_key = np.full((n_u, n_t), -1, dtype=np.int32)
+        cell_key[u, t] = key
+        self.same_equal, self.same_near = _same_period(cell_key, lo.astype(np.int32),
+                                                       (hi - lo).astype(np.uint32), gid)
         zero = seen & (values == 0)
         self.reported_bits, self.zero_bits = _bits(seen), _bits(zero)
         self.n_reported = seen.sum(axis=1)
@@ -227,6 +221,57 @@ def _band(key_g, key_v, tol) -> tuple[np.ndarray, np.ndarray]:
     line = key_g * span + key_v  # the keys on one line, groups far apart, in key order
     return (np.searchsorted(line, line - tol[key_g], side="left"),
             np.searchsorted(line, line + tol[key_g], side="right"))
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """lo[0] … hi[0] − 1, lo[1] … hi[1] − 1, … as one array."""
+    width = hi - lo
+    return np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width - lo, width)
+
+
+def _same_period(cell_key, lo, width, gid, block: int = 1 << 20):
+    """For every pair (a < b) of one group: the periods in which both reported the
+    same figure (the same key), and those in which a's key lies in b's band
+    [lo, lo + width), as tables (sorted keys a × units + b, counts) of the pairs
+    with a count above 0.  ``cell_key`` is each unit's key per period, −1 where
+    it reported nothing."""
+    n_u = len(cell_key)
+    a, b = pairs_within(gid)
+    key = a.astype(np.int64) * n_u + b
+    order = np.argsort(key, kind="stable")
+    a, b, key = a[order], b[order], key[order]
+    # per cell, the start and width of its key's band (an empty band where no figure)
+    seen = cell_key >= 0
+    band_lo = np.where(seen, lo[np.maximum(cell_key, 0)], 0)
+    band_width = np.where(seen, width[np.maximum(cell_key, 0)], 0).astype(np.uint32)
+    equal = np.zeros(len(a), dtype=np.int64)
+    near = np.zeros(len(a), dtype=np.int64)
+    step = max(1, block // max(1, cell_key.shape[1]))
+    for s in range(0, len(a), step):  # pairs × periods temporaries of ``block`` cells
+        pa, pb = a[s:s + step], b[s:s + step]
+        ka = cell_key[pa]
+        equal[s:s + step] = np.count_nonzero((ka == cell_key[pb]) & (ka >= 0), axis=1)
+        # ka − lo as unsigned: below lo (or no figure) wraps past every width
+        offset = (ka - band_lo[pb]).view(np.uint32)
+        near[s:s + step] = np.count_nonzero(offset < band_width[pb], axis=1)
+    tables = []
+    for count in (equal, near):
+        some = count > 0
+        tables.append((key[some], count[some].astype(np.float64)))
+    return tables
+
+
+def _row_medians(x: np.ndarray) -> np.ndarray:
+    """``np.nanmedian`` of each row (NaN for a row without a number), by one sort."""
+    s = np.sort(x, axis=1)  # NaN sorts last
+    c = np.count_nonzero(~np.isnan(s), axis=1)
+    r = np.arange(len(s))
+    out = np.full(len(s), np.nan)
+    some = c > 0
+    if some.any():
+        r, c = r[some], c[some]
+        out[some] = (s[r, (c - 1) // 2] + s[r, c // 2]) / 2
+    return out
 
 
 def _rows_matrix(per_row: np.ndarray, columns: np.ndarray, n_cols: int):
