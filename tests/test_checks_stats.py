@@ -51,6 +51,9 @@ def test_exact_poisson_limits_at_half_a_count_and_nan_where_nothing_is_expected(
     assert lo[0] == pytest.approx(0.000491, rel=1e-3) and hi[0] == pytest.approx(4.674, rel=1e-3)
     assert lo.dtype == float and hi.dtype == float
     assert np.isnan(lo[1:]).all() and np.isnan(hi[1:]).all()
+    # an expected count missing as None (an object column) has no limits either
+    lo, hi = S.funnel_limits([None, 0.5])
+    assert np.isnan(lo[0]) and np.isnan(hi[0]) and hi[1] == pytest.approx(4.674, rel=1e-3)
 
 
 def test_effect_multiplier_is_one_plus_tau_z_squared_at_each_node():
