@@ -89,3 +89,45 @@ def test_exact_z_of_a_zero_by_hand_and_nan_where_nothing_is_expected():
     z = S.exact_z([0.0, 0.0, 0.0], [4.0, 0.5, 0.0])
     assert z[:2] == pytest.approx([-2.3591745411622607, -0.515031998812217], rel=1e-9)
     assert z.dtype == float and np.isnan(z[2])
+
+
+# ------------------------------------------------------------- gamma–Poisson (NB)
+
+def test_nb_zero_probability_by_hand_and_nan_where_nothing_is_expected():
+    # (1 + E/k)^(−k): E = 2, k = 2 gives 1/4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # E ≤ 0 is a NaN, not a log1p(−1) warning
+        p = S.nb_zero_probability([2.0, 0.0, -2.0, -3.0], 2.0)
+    assert p[0] == pytest.approx(0.25, rel=1e-12)
+    assert p.dtype == float and np.isnan(p[1:]).all()
+    assert np.isnan(S.nb_zero_probability([None], 2.0)[0])
+    assert np.isnan(S.nb_zero_probability([2.0], [None])[0])
+
+
+def test_nb_mid_z_of_a_zero_by_hand_and_nan_where_nothing_is_expected():
+    # O = 0, E = 0.5, k = 2: P(X = 0) = (2/2.5)² = 0.64, mid-p 0.32, Φ⁻¹(0.32) = −0.4677
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        z = S.nb_mid_z([0.0, 0.0, 0.0], [0.5, 0.0, -2.0], 2.0)
+    assert z[0] == pytest.approx(-0.46769879911450823, rel=1e-9)
+    assert z.dtype == float and np.isnan(z[1:]).all()
+    for o, e, k in [([None], [0.5], 2.0), ([0.0], [None], 2.0), ([0.0], [0.5], [None])]:
+        assert np.isnan(S.nb_mid_z(o, e, k)[0])
+
+
+def test_nb_limits_at_the_default_level_for_a_geometric_count():
+    # k = 1: I_p(1, b) = 1 − q^b, q = E/(1 + E), so b = ln(1 − P)/ln q; the lower
+    # limit is b(0.025) − 1, the upper b(0.975).  E = 40: 0.0253 and 149.39.
+    q = np.log(40 / 41)
+    lo, hi = S.nb_limits([40.0, None], 1.0)
+    assert lo[0] == pytest.approx(np.log(0.975) / q - 1, rel=1e-9)
+    assert hi[0] == pytest.approx(np.log(0.025) / q, rel=1e-9)
+    assert np.isnan(lo[1]) and np.isnan(hi[1])
+    lo, hi = S.nb_limits([40.0], [None])
+    assert np.isnan(lo[0]) and np.isnan(hi[0])
+
+
+def test_nb_logpmf_of_a_missing_count_is_nan():
+    # log P(X = 0) = −k·log(1 + E/k): E = 2, k = 2 gives log(1/4)
+    got = S.nb_logpmf([0.0, None], [2.0, 2.0], [2.0, 2.0])
+    assert got[0] == pytest.approx(np.log(0.25), rel=1e-12) and np.isnan(got[1])
