@@ -131,3 +131,14 @@ def test_nb_logpmf_of_a_missing_count_is_nan():
     # log P(X = 0) = −k·log(1 + E/k): E = 2, k = 2 gives log(1/4)
     got = S.nb_logpmf([0.0, None], [2.0, 2.0], [2.0, 2.0])
     assert got[0] == pytest.approx(np.log(0.25), rel=1e-12) and np.isnan(got[1])
+
+
+def test_nb_cdf_and_limits_are_nan_where_nothing_is_expected_or_a_figure_is_missing():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # k/(k + E) at E = −k is a NaN, not a warning
+        cdf = S.nb_cdf([1.0, 1.0, 1.0], [0.0, -2.0, -3.0], 2.0)
+        lo, hi = S.nb_limits([0.0, -2.0, -3.0], 2.0)
+    assert cdf.dtype == float and np.isnan(cdf).all()
+    assert lo.dtype == float and np.isnan(lo).all() and np.isnan(hi).all()
+    for o, e, k in [([None], [10.0], 2.0), ([1.0], [None], 2.0), ([1.0], [10.0], [None])]:
+        assert np.isnan(S.nb_cdf(o, e, k)[0])
