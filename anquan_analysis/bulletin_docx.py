@@ -34,7 +34,7 @@ from .catalogue import indicator_name, indicator_unit, unit_type_name
 from .dataset import require_columns
 from .draft import NOTHING, month_end
 from .periods import period_name_zh
-from .settings import Settings
+from .settings import KEY_INDICATOR_HELP, Settings
 
 BULLETIN_FILE = "bulletin.docx"
 PROGRESS_COLUMNS = ["行动", "指标", "计量单位", "本期", "上期", "增减", "增幅(%)", "累计"]
@@ -386,8 +386,7 @@ def configure_parser(p) -> None:
                    help="reports folder: writes <output>/<period>/bulletin.docx (default: "
                         "<data>/reports; the bundled data's: the project's reports/)")
     p.add_argument("--key-indicator", default=None,
-                   help="the indicator the annex ranks on (code or Chinese name; default: "
-                        "anquan.toml's key_indicator, else major_hazards_found)")
+help=KEY_INDICATOR_HELP)
 
 
 def run_command(args) -> int:

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from . import config
 from . import run_folders as rf
+from .settings import KEY_INDICATOR_HELP
 
 NOTEBOOK = config.NOTEBOOKS / "period_assessment.ipynb"
 LEVEL_OF_FREQ = {"M": "month", "Q": "quarter", "H": "half", "Y": "year"}
@@ -68,8 +69,7 @@ def configure_parser(p) -> None:
                    help="reports folder (default: <data>/reports beside the data; the bundled "
                         "data's: the project's reports/)")
     p.add_argument("--key-indicator", default=None,
-                   help="the indicator units are ranked on (code or Chinese name; default: "
-                        "anquan.toml's key_indicator, else major_hazards_found)")
+help=KEY_INDICATOR_HELP)
     p.add_argument("--lookback", type=int, default=None, metavar="MONTHS",
                    help="months of history each period is judged on (default: anquan.toml's "
                         "lookback_months, else 12; 0: the campaign to date)")

@@ -97,6 +97,12 @@ class Settings:
         return code
 
 
+# One help text for every command that takes --key-indicator (assess, bulletin).
+KEY_INDICATOR_HELP = ("the indicator units are ranked on (code or Chinese name; default: "
+                      "anquan.toml's key_indicator, else the first finding count the data "
+                      "holds: 重大事故隐患排查数, else 一般隐患排查数 …)")
+
+
 _TYPES = {f.name: f.type for f in fields(Settings)}
 
 
