@@ -112,7 +112,11 @@ POOLED = {"low_outlier": {"model": "sqrt-normal"}}  # the other units' pooled ra
 
 
 def test_a_quarter_assessment_reads_the_quarter_everywhere():
-    opts = {"low_outlier": {"alert": 0.001, "model": "sqrt-normal"}}
+    # zero_report tested at the fitted k̂ (Poisson here): three units cannot tell the
+    # default tested shape from a spread broad enough to excuse anything (p = 0.18);
+    # at k̂ January's 0 against 4.0 has p = e^−4 = 0.018
+    opts = {"low_outlier": {"alert": 0.001, "model": "sqrt-normal"},
+            "zero_report": {"shape_level": 0.5}}
     a = A.assess_dataset(_dataset(), "2024Q1", "quarter", opts)
     assert (a.period, a.level, a.period_zh) == ("2024Q1", "quarter", "2024年第一季度")
     assert a.thresholds == opts

@@ -26,7 +26,11 @@ def bundled():
 
 @pytest.fixture(scope="module")
 def q3(bundled):
-    a = A.assess_dataset(bundled, "2024Q3", "quarter")
+    # zero_report at the fitted k̂ and low_self_report warned at q < 0.1, so that the
+    # quarter's draft holds a point of every aspect (at the defaults the planted zero
+    # and low self-reporters stay 提示: see test_draft's bundled-quarter test)
+    opts = {"zero_report": {"shape_level": 0.5}, "low_self_report": {"warning": 0.1}}
+    a = A.assess_dataset(bundled, "2024Q3", "quarter", opts)
     return a, draft_problems(a.findings, period=a.period, label=a.period_zh, unmet=a.unmet)
 
 
@@ -39,28 +43,31 @@ def test_every_figure_of_the_bundled_drafts_traces_to_a_finding(bundled, period,
 
 
 def test_the_quarter_draft_holds_the_figures_worked_out(q3):
-    """The figures the checker traces, as the findings give them: 区应急局's 11 of 42
-    self-reported (26.19 %) is written as 11项, never as a share."""
+    """The figures the checker traces, as the findings give them: 金竹镇's 0 of 18
+    self-reported against its peers' 28.45 % is written as 0项 with 应约5.1项, never as
+    a share; 区应急局's peers' rectification rate 78.7 % as 约为79%; the sectors'
+    88.33 % (227 of 257) as 88.3 %."""
     a, draft = q3
     f = a.findings.set_index(["check", "unit"])
-    own = f.loc[("low_self_report", "区应急局")]
-    assert (own["observed"], round(own["expected"])) == (11, 19)
-    assert "金竹镇、安平镇、区应急局截至9月底累计企业自查发现重大事故隐患分别为0项、0项、11项" in draft
-    assert "区应急局【" not in draft and "11.0%" not in draft
-    # the message's 88.37% (228 of 258) as the bulletins write a share: one decimal
-    assert "两个行业领域合计占比88.4%" in draft and "88.37%" not in draft
+    own = f.loc[("low_self_report", "金竹镇")]
+    assert (own["observed"], round(own["expected"], 1)) == (0, 5.1)
+    assert "金竹镇、安平镇截至9月底累计企业自查发现重大事故隐患均为0项，按同类单位占比测算分别应约5.1项、3.9项" in draft
+    assert "0.00%" not in draft and "28.45%" not in draft
+    assert round(f.loc[("pinned_rate", "区应急局"), "expected"], 3) == 0.787
+    assert "区应急局、梨园镇重大事故隐患整改率各期均为100%，同类单位平均约为79%" in draft
+    assert "两个行业领域合计占比88.3%" in draft and "88.33%" not in draft
 
 
 @pytest.mark.parametrize("old, new", [
-    # issue 18: a count written as a share
-    ("分别为0项、0项、11项", "分别为0项、0项、11.0%"),
-    ("分别为0项、0项、11项", "分别为0项、11项、0项"),                 # figures swapped
+    ("重大事故隐患排查数为17项", "重大事故隐患排查数为17.0%"),        # a count written as a share
+    ("分别应约5.1项、3.9项", "分别应约3.9项、5.1项"),                 # figures swapped
     ("分别应约21项、21项、10项、10项", "分别应约21项、21项、10项、12项"),  # an expectation
     ("各期均为100%", "各期均为90%"),                                  # a unit's share
-    ("同类单位平均约为81%", "同类单位平均约为18%"),                     # the peers' share
+    ("同类单位平均约为79%", "同类单位平均约为97%"),                     # the peers' share
     ("区住房城乡建委69.7%", "区住房城乡建委96.7%"),                     # a figure after a name
-    ("工贸135项", "工贸153项"),                                        # a message's own figure
-    ("合计占比88.4%", "合计占比88.3%"),                                # 88.37% rounded wrong
+    ("工贸134项", "工贸143项"),                                        # a message's own figure
+    ("合计占比88.3%", "合计占比88.4%"),                                # 88.33% rounded wrong
+    ("应约3.3项", "应约33项"),                                         # a surge's baseline
 ])
 def test_a_mutated_draft_fails(q3, old, new):
     a, draft = q3

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from anquan_analysis.checks import _nb_fit as NB
 from anquan_analysis.checks import _stats as S
 from anquan_analysis.checks import outliers as O
 
@@ -98,7 +99,7 @@ def _peers(rng, n, k, rate=0.1, zeros=0.0, low=0.0):
 @pytest.mark.parametrize("k", [2.0, 4.0, 10.0])
 def test_fit_recovers_shape_and_rate_on_clean_peers(k):
     o, x = _peers(np.random.default_rng(int(k)), 3000, k)
-    fit = S.fit_nb_mixture(o, x)
+    fit = NB.fit_nb_mixture(o, x)
     assert fit.shape_hat == pytest.approx(k, rel=0.15)
     assert fit.rate[0] == pytest.approx(0.1, rel=0.03)
     # with 3,000 units the profile is sharp: the posterior median of 1/k is 1/k̂
@@ -109,7 +110,7 @@ def test_fit_recovers_shape_and_rate_on_clean_peers(k):
 def test_low_and_zero_reporters_do_not_set_the_shape():
     rng = np.random.default_rng(7)
     o, x = _peers(rng, 3000, 4.0, zeros=0.08, low=0.07)
-    fit = S.fit_nb_mixture(o, x)
+    fit = NB.fit_nb_mixture(o, x)
     assert fit.shape_hat == pytest.approx(4.0, rel=0.2)
     assert fit.rate[0] == pytest.approx(0.1, rel=0.1)
     assert 0.08 < fit.contamination < 0.3
@@ -124,9 +125,9 @@ def test_low_and_zero_reporters_do_not_set_the_shape():
 
 def test_profile_lower_bound_and_its_level():
     o, x = _peers(np.random.default_rng(1), 40, 4.0)
-    at50 = S.fit_nb_mixture(o, x, level=0.5)
-    at80 = S.fit_nb_mixture(o, x, level=0.8)
-    at95 = S.fit_nb_mixture(o, x, level=0.95)
+    at50 = NB.fit_nb_mixture(o, x, level=0.5)
+    at80 = NB.fit_nb_mixture(o, x, level=0.8)
+    at95 = NB.fit_nb_mixture(o, x, level=0.95)
     assert at50.shape == at50.shape_hat == pytest.approx(at80.shape_hat, rel=1e-6)
     assert at95.shape < at80.shape < at80.shape_hat
     # the bound is where the profile log-likelihood has dropped by Φ⁻¹(0.8)²/2 from
@@ -136,7 +137,7 @@ def test_profile_lower_bound_and_its_level():
         kw = dict(group=np.zeros(len(o), dtype=np.intp), everyone=None, fixed_mu=None,
                   c_main=S._nb_const(o, k), c_broad=S._nb_const(o, S.CONTAMINATION_SHAPE),
                   broad=S.CONTAMINATION_SHAPE, max_contamination=0.3)
-        return S._em(o, x, k, state, **kw)[0]
+        return NB._em(o, x, k, state, **kw)[0]
 
     drop = 2 * (profile(at80.shape_hat) - profile(at80.shape))
     assert drop == pytest.approx(stats.norm.ppf(0.8) ** 2, abs=0.01)
@@ -144,7 +145,7 @@ def test_profile_lower_bound_and_its_level():
 
 def test_leave_one_out_rate_by_hand():
     o, x = _peers(np.random.default_rng(3), 30, 4.0)
-    fit = S.fit_nb_mixture(o, x)
+    fit = NB.fit_nb_mixture(o, x)
     a = fit.rate_weight
     assert (a * o).sum() / (a * x).sum() == pytest.approx(fit.rate[0], rel=1e-6)
     i = 5
@@ -180,7 +181,7 @@ def test_gamma_funnel_table_by_construction():
     assert (ft["model"] == "gamma").all() and ft["tau2"].isna().all()
     o = ft["observed"].to_numpy()
     x = ft["exposure"].to_numpy()
-    fit = S.fit_nb_mixture(o, x)
+    fit = NB.fit_nb_mixture(o, x)
     k = fit.shape
     assert ft["shape"].to_numpy() == pytest.approx(np.full(len(ft), k))
     assert ft["expected"].to_numpy() == pytest.approx(fit.rate_without(o, x) * x, rel=1e-12)
@@ -288,8 +289,8 @@ def test_shape_is_the_global_maximum_and_the_posterior_mean():
     sys.path.insert(0, str(Path(__file__).parent / "reference"))
     from nb_shape_by_hand import GROUP, O, X
 
-    at_hat = S.fit_nb_mixture(O, X, group=GROUP, everyone=0, level=0.5)
+    at_hat = NB.fit_nb_mixture(O, X, group=GROUP, everyone=0, level=0.5)
     assert at_hat.shape_hat == pytest.approx(2.113, rel=0.01)
-    fit = S.fit_nb_mixture(O, X, group=GROUP, everyone=0)
+    fit = NB.fit_nb_mixture(O, X, group=GROUP, everyone=0)
     assert fit.shape_hat == at_hat.shape_hat
     assert fit.shape == pytest.approx(1.950, rel=0.01)

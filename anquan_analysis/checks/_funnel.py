@@ -13,7 +13,7 @@ Three models of how honest units vary around E (``model=``):
     count is negative binomial with mean E and shape k.  A rate per peer group and
     one k for all units are fitted by EM on a two-component mixture, NB(k, r·x)
     plus a broad NB(0.3, r·x) that absorbs low, zero and very high reporters
-    (``_stats.fit_nb_mixture``), tested at k = 1/med(α), the median of α = 1/k over its
+    (``_nb_fit.fit_nb_mixture``), tested at k = 1/med(α), the median of α = 1/k over its
     profile likelihood (flat prior on α; the fit's Notes say why not k̂, which
     ``shape_level=0.5`` gives, nor a lower bound, ``shape_level`` > 0.5).
     p = P(X ≤ O), exact NB tail; a run of zero periods is judged with one θ shared
@@ -62,9 +62,9 @@ from ..dataset import require_columns
 from ..indicators import exposure_by_unit
 from ..panel import Panel, as_panel
 from ._peers import ALL_PEERS, peer_groups
+from ._nb_fit import fit_nb_mixture
 from ._stats import (GH_W, count_cdf, dispersion, effect_multiplier, exact_z,
-                     fit_nb_mixture, funnel_limits, nb_cdf, nb_limits, nb_mid_z,
-                     nb_zero_probability)
+                     funnel_limits, nb_cdf, nb_limits, nb_mid_z, nb_zero_probability)
 
 MODELS = ("gamma", "sqrt-normal", "funnelplotr")
 Z_LIMIT = float(-stats.norm.ppf(np.finfo(float).tiny))  # 37.5: a p-value's smallest normal score
@@ -162,7 +162,7 @@ def _peer_rate(o, x, tested, pcode, pnames, all_code, how) -> np.ndarray:
 
 def _gamma_fit(o, x, tested, pcode, all_code, rate, how, shape_level) -> dict:
     """Per unit: the rate (fitted, or ``rate`` when given), and the shape k tested, k̂
-    and the contamination weight of one ``_stats.fit_nb_mixture`` over every tested
+    and the contamination weight of one ``_nb_fit.fit_nb_mixture`` over every tested
     unit, with a rate per peer group (the all-units group's over every unit) and one
     k for all of them."""
     n = len(o)

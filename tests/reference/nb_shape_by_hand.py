@@ -5,7 +5,7 @@ The district: 30 units of a district of the independent detection grid (general
 hazards found, 30 units, gamma(2) unit effect, null twin), whose mixture profile
 likelihood has its maximum near k = 2 and a ridge that rises slowly towards k = ∞.
 
-This script evaluates the profile ℓ_p(k) of ``_stats._em`` (each point fitted from the
+This script evaluates the profile ℓ_p(k) of ``_nb_fit._em`` (each point fitted from the
 same start: pooled group rates, π = 0.1) on a dense grid, 2,000 points uniform in
 α = 1/k over (0, 2], independent of the coarse log-k grid and the Brent search in
 ``fit_nb_mixture``, and prints:
@@ -21,6 +21,7 @@ k = 10⁶), 1/med(α) = 1.950.
 
 import numpy as np
 
+from anquan_analysis.checks import _nb_fit as NB
 from anquan_analysis.checks import _stats as S
 
 O = np.array([69, 60, 769, 633, 22, 22, 368, 161, 110, 71, 156, 54, 156, 38, 51, 138, 42, 22,
@@ -34,8 +35,8 @@ GROUP = np.array([NAMES.index(t) for t in T])
 
 
 def profile(k: float) -> float:
-    state = [S._group_rates(O, X, GROUP, 3, 0), 0.1]
-    ll, _, _ = S._em(O, X, k, state, group=GROUP, everyone=0, fixed_mu=None,
+    state = [NB._group_rates(O, X, GROUP, 3, 0), 0.1]
+    ll, _, _ = NB._em(O, X, k, state, group=GROUP, everyone=0, fixed_mu=None,
                      c_main=S._nb_const(O, k), c_broad=S._nb_const(O, S.CONTAMINATION_SHAPE),
                      broad=S.CONTAMINATION_SHAPE, max_contamination=0.3)
     return ll
