@@ -164,13 +164,18 @@ def tally(rows, res, cell):
 
 
 def main(argv=None) -> None:
+    global RATE
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=20, help="cities per cell")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--units", type=int, nargs="+", default=[30, 50, 150])
+    ap.add_argument("--rate", type=float, default=RATE,
+                    help="hazards per enterprise per month (0.002: a median unit expects "
+                         "about 3 a year, where a year of counts says little about k)")
     ap.add_argument("--shape-levels", type=float, nargs="+", default=[],
                     help="also run the gamma model with k at these profile levels")
     args = ap.parse_args(argv)
+    RATE = args.rate
     for level in args.shape_levels:
         MODELS[f"gamma@{level:g}"] = {"model": "gamma", "shape_level": level}
     rng = np.random.default_rng(args.seed)

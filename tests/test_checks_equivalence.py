@@ -13,7 +13,9 @@ second round fitted the NB mixture by grid-then-Brent and tests at the posterior
 of its shape (区消防救援支队's major-hazard low_outlier from alert to warning; p, q and
 expected counts of 26 low_outlier, 82 zero_report and 4 low_self_report rows) and gave
 pinned_rate the fitted spread of rates between units (太平镇 warning -> alert, 云雾镇
-new as alert, for the panel and its last month; 243 -> 245 rows).  Also: the same
+new as alert, for the panel and its last month; 243 -> 245 rows); issue 12's third
+round put an exponential prior (mean 0.25) on α = 1/k (same 245 rows and severities; p,
+q and expected counts of the low_outlier and zero_report rows).  Also: the same
 findings whether the panel's text columns are str or categorical
 (``dataset.compact_panel``, what large panels are loaded as)."""
 

@@ -26,10 +26,9 @@ def bundled():
 
 @pytest.fixture(scope="module")
 def q3(bundled):
-    # zero_report at the fitted k̂ and low_self_report warned at q < 0.1, so that the
-    # quarter's draft holds a point of every aspect (at the defaults the planted zero
-    # and low self-reporters stay 提示: see test_draft's bundled-quarter test)
-    opts = {"zero_report": {"shape_level": 0.5}, "low_self_report": {"warning": 0.1}}
+    # low_self_report warned at q < 0.1, so that the quarter's draft holds a point of
+    # every aspect (at the default the planted low self-reporters stay 提示)
+    opts = {"low_self_report": {"warning": 0.1}}
     a = A.assess_dataset(bundled, "2024Q3", "quarter", opts)
     return a, draft_problems(a.findings, period=a.period, label=a.period_zh, unmet=a.unmet)
 
@@ -61,7 +60,7 @@ def test_the_quarter_draft_holds_the_figures_worked_out(q3):
 @pytest.mark.parametrize("old, new", [
     ("重大事故隐患排查数为17项", "重大事故隐患排查数为17.0%"),        # a count written as a share
     ("分别应约5.1项、3.9项", "分别应约3.9项、5.1项"),                 # figures swapped
-    ("分别应约21项、21项、10项、10项", "分别应约21项、21项、10项、12项"),  # an expectation
+    ("分别应约19项、19项、11项、11项", "分别应约19项、19项、11项、12项"),  # an expectation
     ("各期均为100%", "各期均为90%"),                                  # a unit's share
     ("同类单位平均约为79%", "同类单位平均约为97%"),                     # the peers' share
     ("区住房城乡建委69.7%", "区住房城乡建委96.7%"),                     # a figure after a name

@@ -283,8 +283,9 @@ def test_shape_is_the_global_maximum_and_the_posterior_mean():
     """A district whose profile has its maximum near k = 2 and a ridge rising towards
     k = ∞ (tests/reference/nb_shape_by_hand.py: a dense grid of 2,000 values of 1/k
     gives k̂ = 2.113, ℓ = −164.79 there and −183.18 at k = 10⁶, and 1/med(α) = 1.950
-    under a flat prior on α).  Brent's search alone ended on the ridge (k̂ ≈ 10⁶,
-    every honest department with a third of its expected count at p < 10⁻¹⁰)."""
+    under a flat prior on α, 2.221 under the fit's exponential prior with mean 0.25).
+    Brent's search alone ended on the ridge (k̂ ≈ 10⁶, every honest department with a
+    third of its expected count at p < 10⁻¹⁰)."""
     import sys
     sys.path.insert(0, str(Path(__file__).parent / "reference"))
     from nb_shape_by_hand import GROUP, O, X
@@ -293,4 +294,6 @@ def test_shape_is_the_global_maximum_and_the_posterior_mean():
     assert at_hat.shape_hat == pytest.approx(2.113, rel=0.01)
     fit = NB.fit_nb_mixture(O, X, group=GROUP, everyone=0)
     assert fit.shape_hat == at_hat.shape_hat
-    assert fit.shape == pytest.approx(1.950, rel=0.01)
+    assert fit.shape == pytest.approx(2.221, rel=0.01)
+    flat = NB.fit_nb_mixture(O, X, group=GROUP, everyone=0, alpha_prior_mean=None)
+    assert flat.shape == pytest.approx(1.950, rel=0.01)

@@ -34,19 +34,9 @@ def test_run_checks_finds_the_injected_anomalies(city):
     f = run_checks(ds, checks=MINE)
     assert list(f.columns) == FINDINGS_COLUMNS
     flagged = f.loc[f["severity"] != "info"]
-    for row in c.truth.loc[c.truth["kind"].isin(["zero_report",
+    for row in c.truth.loc[c.truth["kind"].isin(["low_outlier", "zero_report",
                                                    "low_self_report"])].itertuples():
         assert row.unit in set(flagged.loc[flagged["check"] == row.kind, "unit"]), row
-    # The four planted low and zero reporters (0 or 1 of about 30) are the four smallest
-    # p-values of low_outlier on major hazards, each below 0.01; none is a warning on
-    # its own, because among 50 units whose fitted spread is broad (tested shape about
-    # 2.2, issue 12's honest-unit calibration) and about 70 tests, p ≈ 0.003 is not
-    # enough after Benjamini–Hochberg.  zero_report names the zero reporters (above).
-    low = f.loc[(f["check"] == "low_outlier")
-                & (f["indicator"] == "major_hazards_found")].sort_values("p_value")
-    planted = set(c.truth.loc[c.truth["kind"].isin(["low_outlier", "zero_report"]), "unit"])
-    assert set(low["unit"].iloc[:4]) == planted
-    assert (low["p_value"].iloc[:4] < 0.01).all() and (low["p_value"].iloc[4:] > 0.02).all()
     shift = c.truth.loc[c.truth["kind"] == "group_shift"].iloc[0]
     g = flagged.loc[(flagged["check"] == "group_shift") & flagged["unit"].isna()]
     assert shift["period"] in set(g["period"])
@@ -71,10 +61,8 @@ def test_clean_city_raises_few_warnings():
 def test_options_reach_one_check_and_unknown_options_fail(city):
     _, ds = city
     loose = run_checks(ds, checks=["low_outlier"], low_outlier={"info_p": 1.0})
-    strict = run_checks(ds, checks=["low_outlier"], low_outlier={"info_p": 0.01})
-    # info_p = 0.01 keeps the four planted low and zero reporters (p < 0.01), no more
-    assert len(loose) > len(strict) == 4
-    assert len(run_checks(ds, checks=["low_outlier"], low_outlier={"info_p": 0.0})) == 0
+    strict = run_checks(ds, checks=["low_outlier"], low_outlier={"info_p": 0.0})
+    assert len(loose) > len(strict) > 0
     with pytest.raises(ValueError, match="unknown check"):
         run_checks(ds, checks=["low_outlier"], info_p=0.5)
     with pytest.raises(TypeError, match="no_such"):  # a threshold the check does not have

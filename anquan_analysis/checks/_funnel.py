@@ -14,7 +14,8 @@ Three models of how honest units vary around E (``model=``):
     one k for all units are fitted by EM on a two-component mixture, NB(k, r·x)
     plus a broad NB(0.3, r·x) that absorbs low, zero and very high reporters
     (``_nb_fit.fit_nb_mixture``), tested at k = 1/med(α), the median of α = 1/k over its
-    profile likelihood (flat prior on α; the fit's Notes say why not k̂, which
+    profile likelihood (exponential prior on α, mean 0.25; the fit's Notes say why
+    that, and why not k̂, which
     ``shape_level=0.5`` gives, nor a lower bound, ``shape_level`` > 0.5).
     p = P(X ≤ O), exact NB tail; a run of zero periods is judged with one θ shared
     by the run, (1 + m/k)^(−k).

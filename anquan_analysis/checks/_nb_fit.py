@@ -12,6 +12,9 @@ from scipy import optimize, stats
 from ._stats import CONTAMINATION_SHAPE, SHAPE_MAX, SHAPE_MIN, _nb_const, _nb_kernel
 
 _SHAPE_GRID = 23  # points of log k on which fit_nb_mixture brackets k̂ (ratio ≈ 1.9)
+# The prior mean of α = 1/k, the honest effect's squared coefficient of variation
+# (fit_nb_mixture's Notes): exponential, median CV 0.42, 90 % of its mass below CV 0.76
+ALPHA_PRIOR_MEAN = 0.25
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,8 @@ def _em(o, x, k, state, *, group, everyone, fixed_mu, c_main, c_broad, broad,
 def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = None,
                    fixed_rate=None, level: float | None = None,
                    broad_shape: float = CONTAMINATION_SHAPE,
-                   max_contamination: float = 0.3) -> NBFit:
+                   max_contamination: float = 0.3,
+                   alpha_prior_mean: float | None = ALPHA_PRIOR_MEAN) -> NBFit:
     """Fit the rates of groups of units and one gamma shape k robustly, and the k to
     test with.
 
@@ -134,8 +138,9 @@ def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = Non
         k and π fitted); None fits the group rates.
     level : float, optional
         The shape tested.  None (the default): 1/med(α), α = 1/k the effect's squared
-        coefficient of variation, its posterior median under its profile likelihood and a flat
-        prior on α in (0, 1/SHAPE_MIN] (see Notes); ≤ 0.5: k̂; above 0.5: the
+        coefficient of variation, its posterior median under its profile likelihood and
+        an exponential prior on α in (0, 1/SHAPE_MIN] with mean ``alpha_prior_mean`` (see
+        Notes); ≤ 0.5: k̂; above 0.5: the
         one-sided ``level`` profile-likelihood lower bound of k, the k below k̂ where
         2(ℓ(k̂) − ℓ_p(k)) = Φ⁻¹(level)² (0.708 at 0.8).
     broad_shape : float
@@ -144,6 +149,8 @@ def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = Non
         Upper bound on the contamination weight π: above it the mixture is not
         identified in a group of small units, where any k fits once half of them are
         "contamination".
+    alpha_prior_mean : float or None
+        Mean of the exponential prior on α (``level`` None); None: a flat prior on α.
 
     Returns
     -------
@@ -171,14 +178,28 @@ def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = Non
     issue 12 (30 towns, gamma(2) effect) k̂ = 20 where the truth is 2, and honest
     units with a third of their expected count got p ≈ 10⁻⁸.  The 80% lower bound
     is too cautious where k is well determined (about half an oracle's recall on
-    benchmarks/funnel_models.py).  The posterior median of α = 1/k under a flat prior
-    on α weighs every k by how well it fits: where the profile is sharp (150 units)
-    it is k̂, where it is flat it leans towards the broader spreads the data cannot
-    exclude (the mean leans further: on the bundled city, 120 units with a clipped
-    gamma(6) effort, k̂ = 6.5, median 5.0, mean 4.5, and the mean lost two of its
-    planted low reporters).  It is computed by trapezoids on the grid of log k that
-    brackets k̂ and a finer one around k̂ (a flat prior on α is α·dlog α there).
-    Where it changes the verdicts: the grid of issue 12, benchmarks/README.md.
+    benchmarks/funnel_models.py).  The posterior median of α = 1/k weighs every k by
+    how well it fits: where the profile is sharp (150 units) it is k̂, where it is
+    flat it is what the prior holds plausible (the posterior mean of α leans further
+    towards broad spreads than its median and lost planted low reporters on the
+    bundled city).  It is computed by trapezoids on the grid of log k that
+    brackets k̂ and a finer one around k̂ (a prior density p(α) is p(α)·α·dlog α there).
+
+    Why an exponential prior with mean 0.25 and not a flat one: where the counts are
+    small the profile is flat over every k, the data say nothing about the spread,
+    and the flat prior on α ∈ (0, 2] then puts the median at α ≈ 1 (k ≈ 1, a
+    coefficient of variation of 100 %), which excuses a unit that found nothing: on
+    the bundled city (50 units, a clipped gamma(6) effort, a few major hazards each)
+    the profile varies by 0.7 log-likelihood units between k = 0.8 and k = 10⁶, the
+    flat prior tested at k = 1.23 and left the four planted zero reporters (0 for
+    nine months where about 17 were expected) at p ≈ 0.037, unnamed; with the prior
+    it tests at k = 6.1.  The prior says what honest variation is plausible between
+    units of one type once their enterprises are counted: median CV 0.42, 90 % below
+    CV 0.76 (k = 1.7).  Where the counts say more, the profile dominates it (150
+    units, gamma(2), rate 0.007: k tested 2.10 against 1.98 under the flat prior).
+    The flat prior is ``alpha_prior_mean=None``.  What it changes: recall and false
+    alarms of low_outlier and zero_report in benchmarks/funnel_models.py (``--rate``)
+    and on the grid of issue 12, benchmarks/README.md.
     """
     o = np.asarray(observed, dtype=float)
     x = np.asarray(exposure, dtype=float)
@@ -186,12 +207,12 @@ def fit_nb_mixture(observed, exposure, *, group=None, everyone: int | None = Non
     g = np.zeros(n, dtype=np.intp) if group is None else np.asarray(group, dtype=np.intp)
     # low_outlier and zero_report fit the same units: the second gets the first's fit
     key = (o.tobytes(), x.tobytes(), g.tobytes(), everyone, level, broad_shape,
-           max_contamination, None if fixed_rate is None
+           max_contamination, alpha_prior_mean, None if fixed_rate is None
            else np.asarray(fixed_rate, float).tobytes())
     if key in _FITS:
         return _FITS[key]
     fit = _fit_nb_mixture(o, x, g, everyone, fixed_rate, level, broad_shape,
-                          max_contamination)
+                          max_contamination, alpha_prior_mean)
     if len(_FITS) >= 32:
         _FITS.pop(next(iter(_FITS)))
     _FITS[key] = fit
@@ -202,7 +223,7 @@ _FITS: dict = {}  # the last fits of fit_nb_mixture (NBFit is frozen; callers on
 
 
 def _fit_nb_mixture(o, x, g, everyone, fixed_rate, level, broad_shape,
-                    max_contamination) -> NBFit:
+                    max_contamination, alpha_prior_mean) -> NBFit:
     n = len(o)
     n_groups = int(g.max()) + 1 if n else 1
     if everyone is not None:
@@ -253,7 +274,7 @@ def _fit_nb_mixture(o, x, g, everyone, fixed_rate, level, broad_shape,
     at_hat = [state[0].copy(), state[1]]
     ll_hat = profile(log_hat, at_hat)[0]
     if level is None:
-        # posterior median of α = 1/k, flat prior on α: the density in log α is L·α,
+        # posterior median of α = 1/k, prior p(α): the density in log α is L·p(α)·α,
         # integrated by trapezoids over the coarse grid and a fine one around k̂ (with
         # thousands of units the profile is too sharp for the coarse grid alone)
         fine = log_hat + np.linspace(-0.6, 0.6, 9)
@@ -264,6 +285,8 @@ def _fit_nb_mixture(o, x, g, everyone, fixed_rate, level, broad_shape,
         pts, ll_pts = pts[order], ll_pts[order]
         alpha = np.exp(-pts)
         dens = np.exp(ll_pts - ll_pts.max()) * alpha
+        if alpha_prior_mean is not None:
+            dens = dens * np.exp(-alpha / alpha_prior_mean)
         cum = np.concatenate([[0.0], np.cumsum(np.diff(pts) * (dens[1:] + dens[:-1]) / 2)])
         # the posterior median of α is that of log k: where its distribution function,
         # by trapezoids over the points in increasing log k, reaches one half

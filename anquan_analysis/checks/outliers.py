@@ -73,8 +73,8 @@ def funnel_table(panel, *, indicator: str = "major_hazards_found", exposure=None
         exact, sqrt for funnelplotr.  The gamma model has none.
     shape_level : float, optional
         The k the gamma model tests with (``_nb_fit.fit_nb_mixture``'s ``level``, whose
-        Notes say why): None (the default), 1/median of α over the profile likelihood of
-        α = 1/k; 0.5, k̂; above 0.5, k at its one-sided ``shape_level``
+        Notes say why): None (the default), 1/median of α = 1/k under its profile
+        likelihood and an exponential prior (mean 0.25); 0.5, k̂; above 0.5, k at its one-sided ``shape_level``
         profile-likelihood lower bound.
 
     Returns

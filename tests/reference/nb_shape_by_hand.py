@@ -11,8 +11,9 @@ same start: pooled group rates, π = 0.1) on a dense grid, 2,000 points uniform 
 ``fit_nb_mixture``, and prints:
 
 * the argmax of the dense profile (k̂ by brute force);
-* the posterior median of α under a flat prior on α (plain trapezoid rule in α),
-  and 1/med(α), the shape the funnel tests with.
+* the posterior median of α under a flat prior on α and under the exponential prior
+  with mean 0.25 that the fit uses (plain trapezoid rule in α), and 1/med(α), the
+  shape the funnel tests with.
 
 Run: .venv/bin/python tests/reference/nb_shape_by_hand.py
 Printed (2026-12-05): k̂ = 2.113 (dense grid argmax; ℓ −164.79 there, −183.18 at
@@ -46,12 +47,14 @@ def main() -> None:
     alpha = np.linspace(1e-6, 2.0, 2000)
     ll = np.array([profile(1 / a) for a in alpha])
     k_hat = 1 / alpha[np.argmax(ll)]
-    dens = np.exp(ll - ll.max())
-    cum = np.concatenate([[0.0], np.cumsum(np.diff(alpha) * (dens[1:] + dens[:-1]) / 2)])
-    med_alpha = float(np.interp(0.5, cum / cum[-1], alpha))
     print(f"k̂ (dense grid argmax) = {k_hat:.3f}; ℓ at k̂ = {ll.max():.2f}, "
           f"at k = 10⁶: {profile(1e6):.2f}")
-    print(f"1/med(α) (flat prior on α) = {1 / med_alpha:.3f}")
+    for label, prior in (("flat prior on α", np.ones_like(alpha)),
+                         ("exponential prior on α, mean 0.25", np.exp(-alpha / 0.25))):
+        dens = np.exp(ll - ll.max()) * prior
+        cum = np.concatenate([[0.0], np.cumsum(np.diff(alpha) * (dens[1:] + dens[:-1]) / 2)])
+        med_alpha = float(np.interp(0.5, cum / cum[-1], alpha))
+        print(f"1/med(α) ({label}) = {1 / med_alpha:.3f}")
 
 
 if __name__ == "__main__":
