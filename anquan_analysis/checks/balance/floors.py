@@ -126,8 +126,9 @@ def floor_model(cube, cols, *, enterprises=None, min_units: int = 5, unit_share:
     all year; a unit whose peers of its size report well above it is unlikely to.
     The unit's own figures outside the run are not used: a unit that holds the
     minimum for months and then runs a campaign has changed, not repeated itself.
-    ρ and k are estimated from the group's units (those that set the floor) by
-    moments of their excess S = Σ max(x − F, 0) over their n whole figures:
+    ρ and k are estimated from the group's units (those that set the floor: the
+    unit's type, or all units, each over the floor read from all units, for a type
+    too small to have its own) by moments of their excess S = Σ max(x − F, 0) over their n whole figures:
     ρ = ΣS/Σ(n·w), 1/k = max(0, Σ[(S − N)² − N] / ΣN²) with N = ρ·n·w (the
     negative binomial's variance N + N²/k).  Anomalous units in the group only
     widen the spread (smaller k), which makes P larger: the test errs on the
@@ -136,40 +137,47 @@ def floor_model(cube, cols, *, enterprises=None, min_units: int = 5, unit_share:
     drill quota's extra drills grow with the enterprises, a second meeting a month
     does not.
     """
-    floor, peer = _floors(cube, cols, enterprises, min_units, (unit_share, below))
+    floor, peer, all_floor = _floors(cube, cols, enterprises, min_units, (unit_share, below))
     n_u, n_i = floor.shape
     n_t = len(cube.periods[cols])
-    excess = np.zeros((n_u, n_i))
-    periods = np.zeros((n_u, n_i))
+    # excess over the unit's floor, and over the floor read from all units (the
+    # peers of a unit whose type is too small for a floor of its own)
+    excess, periods = np.zeros((n_u, n_i)), np.zeros((n_u, n_i))
+    excess_all, periods_all = np.zeros((n_u, n_i)), np.zeros((n_u, n_i))
     step = max(1, _BLOCK_CELLS // max(1, n_i * n_t))
     is_count = cube.count_indicators()
     for a in range(0, n_u, step):
         v = cube.values[a:a + step, :, cols]
-        f = floor[a:a + step, :, None]
-        with np.errstate(invalid="ignore"):
-            whole = ((v - np.floor(v)) == 0) & is_count[:, None] & (v >= 0) & ~np.isnan(f)
-            excess[a:a + step] = np.where(whole, np.maximum(v - f, 0.0), 0.0).sum(axis=2)
-        periods[a:a + step] = np.count_nonzero(whole, axis=2)
+        for fl, ex, n in ((floor, excess, periods), (all_floor, excess_all, periods_all)):
+            f = fl[a:a + step, :, None]
+            with np.errstate(invalid="ignore"):
+                whole = ((v - np.floor(v)) == 0) & is_count[:, None] & (v >= 0) & ~np.isnan(f)
+                ex[a:a + step] = np.where(whole, np.maximum(v - f, 0.0), 0.0).sum(axis=2)
+            n[a:a + step] = np.count_nonzero(whole, axis=2)
     mean = np.full((n_u, n_i), np.nan)
     shape = np.full((n_u, n_i), np.nan)
     e = (np.full(n_u, np.nan) if enterprises is None
          else np.asarray(enterprises, dtype="float64"))
-    ii = np.broadcast_to(np.arange(n_i), (n_u, n_i))
-    key = np.where(peer >= 0, peer * n_i + ii, -1)
-    for g in np.unique(key[key >= 0]):
-        uu, jj = np.nonzero(key == g)
-        s, n = excess[uu, jj], periods[uu, jj]
-        best = None
-        sizes = [np.ones(len(uu))]
-        if np.all(np.isfinite(e[uu]) & (e[uu] > 0)):
-            sizes.append(e[uu])
-        for w in sizes:
-            rho, k = _moments(s, n, w)
-            if best is None or k > best[1]:
-                best = (rho, k, w)
-        rho, k, w = best
-        mean[uu, jj] = rho * w
-        shape[uu, jj] = k
+    n_types = len(np.unique(np.asarray(cube.unit_type, dtype=str)))
+    for i in range(n_i):
+        for g in np.unique(peer[:, i][peer[:, i] >= 0]):
+            told = np.flatnonzero(peer[:, i] == g)          # the units given this fit
+            if g < n_types:
+                fit, s, n = told, excess[told, i], periods[told, i]
+            else:                                           # fitted over all units
+                fit = np.flatnonzero(~np.isnan(all_floor[:, i]))
+                s, n = excess_all[fit, i], periods_all[fit, i]
+            best = None
+            sizes = [(np.ones(len(fit)), np.ones(len(told)))]
+            if np.all(np.isfinite(e[fit]) & (e[fit] > 0)) and np.all(np.isfinite(e[told])):
+                sizes.append((e[fit], e[told]))
+            for w_fit, w_told in sizes:
+                rho, k = _moments(s, n, w_fit)
+                if best is None or k > best[1]:
+                    best = (rho, k, w_told)
+            rho, k, w = best
+            mean[told, i] = rho * w
+            shape[told, i] = k
     return FloorModel(floor=floor, excess=excess, periods=periods, mean=mean, shape=shape)
 
 
@@ -186,7 +194,8 @@ def _moments(s, n, w) -> tuple[float, float]:
 
 def _floors(cube, cols, enterprises, min_units, rule):
     """(floor [unit, indicator], peer [unit, indicator]: the group whose figures set
-    it, the unit's type code or n_types for all units, −1 where there is none)."""
+    it, the unit's type code or n_types for all units, −1 where there is none, and
+    the floor read from all units [unit, indicator], NaN where there is none)."""
     is_count = cube.count_indicators()
     n_u, n_i = cube.shape[:2]
     n_t = len(cube.periods[cols])
@@ -235,8 +244,9 @@ def _floors(cube, cols, enterprises, min_units, rule):
         take = take[None, :] & np.isfinite(prop)         # units of unknown size keep theirs
         out = np.where(take, prop, out)
         peer = np.where(take, len(types), peer)
+        every = np.where(take, prop, every)
     peer = np.where(np.isnan(out), -1, peer)
-    return out, peer
+    return out, peer, np.where(shared, every, np.nan)
 
 
 def _positive_whole(v: np.ndarray, is_count: np.ndarray) -> np.ndarray:
