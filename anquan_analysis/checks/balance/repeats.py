@@ -348,10 +348,10 @@ def repeated_value(panel, *, exposure=None, period=None,
     # The unit's variability outside the run.
     out_n = T - L
     with np.errstate(divide="ignore", invalid="ignore"):
-        out_mean = (s1 - L * obs) / np.where(out_n > 0, out_n, np.nan) - shift
+        out_mean = (s1 - L * obs) / np.where(out_n > 0, out_n, np.nan)
         out_ss = s2 - L * obs ** 2
         out_var = (out_ss - out_n * out_mean ** 2) / np.where(out_n > 1, out_n - 1, np.nan)
-        ratio = out_var / np.where(out_mean > 0, out_mean, np.nan)
+        ratio = out_var / np.where(out_mean > shift, out_mean - shift, np.nan)
     ratio = np.where((out_n >= 3) & ~np.isnan(ratio), ratio, 1.0)
     ratio = np.clip(ratio, min_ratio, 1.0)
     p = np.ones(len(L))
