@@ -128,10 +128,10 @@ def floor_model(cube, cols, *, enterprises=None, min_units: int = 5, unit_share:
     minimum for months and then runs a campaign has changed, not repeated itself.
     ρ and k are estimated from the group's units (those that set the floor: the
     unit's type, or all units, each over the floor read from all units, for a type
-    too small to have its own) by moments of their excess S = Σ max(x − F, 0) over their n whole figures:
-    ρ = ΣS/Σ(n·w), 1/k = max(0, Σ[(S − N)² − N] / ΣN²) with N = ρ·n·w (the
-    negative binomial's variance N + N²/k).  Anomalous units in the group only
-    widen the spread (smaller k), which makes P larger: the test errs on the
+    too small to have its own) by moments of their excess S = Σ max(x − F, 0) over
+    their n whole figures: ρ = ΣS/Σ(n·w), 1/k = max(0, Σ[(S − N)² − N] / ΣN²) with
+    N = ρ·n·w (the negative binomial's variance N + N²/k).  Anomalous units in the
+    group only widen the spread (smaller k), which makes P larger: the test errs on the
     conservative side.  w is the enterprises when they are known for every unit of
     the group and they explain the excess better (a larger k̂) than w = 1 does: a
     drill quota's extra drills grow with the enterprises, a second meeting a month
