@@ -184,10 +184,10 @@ def _position(p: str) -> tuple[str, int]:
     return f, int(p[:4]) * _PER_YEAR[f] + within
 
 
-def _group_floor(series: list[list[float]], min_units: int, unit_share: float, mass: float,
-                 below: float):
+def _group_floor(series: list[list[float]], min_units: int, unit_share: float, below: float):
     """The mandated minimum of one group's series (each a unit's whole figures), or
-    None: see ``checks.balance.floors.mandated_minimum``."""
+    None: the constant minimum of ``checks.balance.floors.mandated_minimum`` (the
+    loop has no exposure, so no quota per enterprise)."""
     smallest = [min(v for v in values if v > 0) for values in series
                 if any(v > 0 for v in values)]
     if len(smallest) < min_units:
@@ -198,39 +198,69 @@ def _group_floor(series: list[list[float]], min_units: int, unit_share: float, m
     m = min(counts, key=lambda v: (-counts[v], v))
     if counts[m] < unit_share * len(smallest):
         return None
-    positive = [v for values in series for v in values if v > 0]
     whole = [v for values in series for v in values if v >= 0]
-    if sum(v == m for v in positive) < mass * len(positive):
-        return None
     if sum(v < m for v in whole) > below * len(whole):
         return None
     return m
 
 
+def _spread(series: list[list[float]], floor: float) -> tuple[float, float]:
+    """(ρ, k) of the excess over ``floor`` by moments, w = 1 (``floors.floor_model``)."""
+    s = [sum(max(v - floor, 0.0) for v in values if v >= 0) for values in series]
+    n = [sum(1 for v in values if v >= 0) for values in series]
+    rho = sum(s) / sum(n) if sum(n) > 0 else 0.0
+    big = [rho * x for x in n]
+    den = sum(b * b for b in big)
+    inv_k = sum((a - b) ** 2 - b for a, b in zip(s, big)) / den if den > 0 else 0.0
+    return rho, (1.0 / inv_k if inv_k > 1e-12 else 1e12)
+
+
 def _floors(figures: dict, unit_type: dict, min_units: int = 5, unit_share: float = 0.5,
-            mass: float = 0.3, below: float = 0.1) -> dict:
-    """(unit, indicator, frequency) -> mandated minimum, for the series that have one:
-    the floor of the unit's type when at least ``min_units`` of its units have a
-    positive figure, else that of all units."""
+            below: float = 0.1) -> dict:
+    """(unit, indicator, frequency) -> (mandated minimum, ρ, k), for the series that
+    have one: the floor of the unit's type when at least ``min_units`` of its units
+    have a positive figure, its excess fitted over the type; else that of all units,
+    fitted over all units."""
     groups: dict[tuple, list] = {}
     for (unit, ind, f), values in figures.items():
         groups.setdefault((unit_type[unit], ind, f), []).append(values)
         groups.setdefault(("*", ind, f), []).append(values)
+    fits: dict[tuple, tuple | None] = {}
     out = {}
     for (unit, ind, f), values in figures.items():
-        own = groups[(unit_type[unit], ind, f)]
-        if sum(any(v > 0 for v in vs) for vs in own) < min_units:
-            own = groups[("*", ind, f)]
-        floor = _group_floor(own, min_units, unit_share, mass, below)
-        if floor is not None:
-            out[(unit, ind, f)] = floor
+        key = (unit_type[unit], ind, f)
+        if sum(any(v > 0 for v in vs) for vs in groups[key]) < min_units:
+            key = ("*", ind, f)
+        if key not in fits:
+            floor = _group_floor(groups[key], min_units, unit_share, below)
+            fits[key] = None if floor is None else (floor, *_spread(groups[key], floor))
+        if fits[key] is not None:
+            out[(unit, ind, f)] = fits[key]
     return out
+
+
+def _longest(points, names, f, period, keep) -> tuple | None:
+    """(length, start index, end index) of the longest run of equal figures whose
+    value ``keep`` accepts (the latest on a tie; with ``period`` the run ending there)."""
+    best, i = None, 0
+    while i < len(points):
+        j = i
+        while (j + 1 < len(points) and points[j + 1][1] == points[i][1]
+               and points[j + 1][0] == points[j][0] + 1):
+            j += 1
+        last = names[(f, points[j][0])]
+        if points[i][1] > 0 and keep(points[i][1]) and (period is None or last == period):
+            if best is None or j - i + 1 >= best[0]:
+                best = (j - i + 1, i, j)
+        i = j + 1
+    return best
 
 
 def repeated_value_loop(panel: pd.DataFrame, *, period=None, min_run: int = 3,
                         min_ratio: float = 0.1, info_p: float = 1e-3, alert: float = 0.01,
                         warning: float = 0.05) -> pd.DataFrame:
-    """``repeated_value`` computed one unit, indicator and period at a time."""
+    """``repeated_value`` (without exposure) computed one unit, indicator and period
+    at a time."""
     end = freq_p = None
     if period is not None:
         end, freq_p = period_bounds(period)[1], period_freq(period)
@@ -257,58 +287,55 @@ def repeated_value_loop(panel: pd.DataFrame, *, period=None, min_run: int = 3,
         for (ind, f), series in figures.items():
             every[(unit, ind, f)] = [(pos, v) for pos, v in sorted(series.items()) if v % 1 == 0]
     floors = _floors({k: [v for _, v in pts] for k, pts in every.items()}, unit_type)
-    candidates = []  # one per series: the longest positive run and the series' figures
+    candidates = []  # per series: its longest run away from the floor, and at it
     n_tested = 0
     for (unit, ind, f), points in every.items():
-        if not points:
+        if len(points) < min_run or not points:
             continue
         values = [v for _, v in points]
-        if len(points) >= min_run:
+        n_tested += 1
+        floor, rho, k = floors.get((unit, ind, f), (None, 0.0, 1.0))
+        away = _longest(points, names, f, period, lambda v: v != floor)
+        if away is not None:
+            candidates.append((unit, ind, values, away, floor, None))
+        if floor is not None:
             n_tested += 1
-        floor = floors.get((unit, ind, f))
-        best = None  # (length, start index, end index)
-        i = 0
-        while i < len(points):
-            j = i
-            while (j + 1 < len(points) and points[j + 1][1] == points[i][1]
-                   and points[j + 1][0] == points[j][0] + 1):
-                j += 1
-            last = names[(f, points[j][0])]
-            # a run at the mandated minimum is what a quota looks like: not tested
-            if (points[i][1] > 0 and points[i][1] != floor
-                    and (period is None or last == period)):
-                if best is None or j - i + 1 >= best[0]:
-                    best = (j - i + 1, i, j)
-            i = j + 1
-        if best is None or len(points) < min_run:
-            continue
-        candidates.append((unit, ind, values, best))
+            at = _longest(points, names, f, period, lambda v: v == floor)
+            if at is not None:
+                candidates.append((unit, ind, values, at, floor, (rho, k)))
     p_values, keep = [], []
-    for unit, ind, values, (length, i, j) in candidates:
+    for unit, ind, values, (length, i, j), floor, spread in candidates:
         n = len(values)
-        mean = sum(values) / n
-        run_value = values[i]
-        rest = values[:i] + values[j + 1:]
-        ratio = 1.0  # the unit's variance/mean outside the run, if it is steadier
-        if len(rest) >= 3:
-            # From the series' moments less the run's, as the library does: the model
-            # switches from Poisson to normal just below ratio 1, so the last bit counts.
-            s1, s2 = sum(values), sum(v * v for v in values)
-            m = (s1 - length * run_value) / len(rest)
-            var = (s2 - length * run_value ** 2 - len(rest) * m ** 2) / (len(rest) - 1)
-            if m > 0:
-                ratio = var / m
-        ratio = min(max(ratio, min_ratio), 1.0)
-        if length >= 2:
-            log_p = math.log(n - length + 1) + _log_run_chance(mean, ratio, length)
+        if length < 2:
+            p = 1.0
+        elif spread is not None:
+            # at the floor: (1 + L·ρ/k)^−k, the chance for a unit drawn from its peers
+            rho, k = spread
+            log_p = math.log(n - length + 1) + (-k * math.log1p(length * rho / k)
+                                                if rho > 0 else 0.0)
             p = math.exp(min(log_p, 0.0))
         else:
-            p = 1.0
+            mean = sum(values) / n
+            shift = floor if floor is not None and floor < mean else 0.0
+            run_value = values[i]
+            rest = values[:i] + values[j + 1:]
+            ratio = 1.0  # the unit's variance/mean outside the run, if it is steadier
+            if len(rest) >= 3:
+                # From the series' moments less the run's, as the library does: the
+                # model switches from Poisson to normal just below ratio 1.
+                s1, s2 = sum(values), sum(v * v for v in values)
+                m = (s1 - length * run_value) / len(rest)
+                var = (s2 - length * run_value ** 2 - len(rest) * m ** 2) / (len(rest) - 1)
+                if m - shift > 0:
+                    ratio = var / (m - shift)
+            ratio = min(max(ratio, min_ratio), 1.0)
+            log_p = math.log(n - length + 1) + _log_run_chance(mean - shift, ratio, length)
+            p = math.exp(min(log_p, 0.0))
         p_values.append(p)
-        keep.append((unit, ind, length, run_value))
+        keep.append((unit, ind, length))
     q_values = _bh(p_values, n_tested)
     rows = []
-    for (unit, ind, length, _), p, q in zip(keep, p_values, q_values):
+    for (unit, ind, length), p, q in zip(keep, p_values, q_values):
         if length < min_run:
             continue
         severity = _severity(q, alert, warning)

@@ -1,5 +1,6 @@
 """repeated_value at a mandated minimum and pinned_rate's beta-binomial (issue 12).
 Hand-computed figures come from tests/reference/heaping_by_hand.py,
+tests/reference/repeated_floor_by_hand.py,
 tests/reference/pinned_beta_binomial.py and tests/reference/pinned_fitted_mean.py
 (standard library only)."""
 
@@ -52,9 +53,11 @@ def test_mandated_minimum_read_from_the_peers():
 def test_flat_line_at_the_mandated_minimum_is_not_flagged_and_at_seven_it_is():
     f = balance.repeated_value(_meetings())
     assert list(f["unit"]) == ["甲镇"] and f["observed"].item() == 7
-    # p = Σ_k Poisson(k; 7)^12, one start position; BH over the 8 series tested
-    assert f["p_value"].item() == pytest.approx(2.8402077751630163e-10, rel=1e-6)
-    assert f["q_value"].item() == pytest.approx(2.272166220130413e-09, rel=1e-6)
+    # p = Σ_y Poisson(y; 7 − 1)^12 (above the floor of 1 the figures are 1 plus a
+    # count), one start position; BH over the 8 series and the 8 runs at the floor
+    # (tests/reference/repeated_floor_by_hand.py)
+    assert f["p_value"].item() == pytest.approx(6.710234740370588e-10, rel=1e-6)
+    assert f["q_value"].item() == pytest.approx(1.073637558459294e-08, rel=1e-6)
     # without the floor the five towns at 1 are flat lines at Poisson(1) odds
     old = balance.repeated_value(_meetings(), mandated_minimum=False)
     assert set(old["unit"]) == {"甲镇", "镇1", "镇2", "镇3", "镇4", "镇5"}
@@ -62,18 +65,24 @@ def test_flat_line_at_the_mandated_minimum_is_not_flagged_and_at_seven_it_is():
         6.145712407994896e-06, rel=1e-6)
 
 
-def test_the_run_tested_is_the_longest_away_from_the_floor():
-    # 甲镇 holds the mandated one for seven months, then 9 for five: the run at the
-    # floor is the longer, but the run at 9 is the one tested; a run ending in a
-    # month at the floor is not tested.
+def test_the_run_at_nine_is_judged_apart_from_the_run_at_the_floor():
+    # 甲镇 holds the mandated one for seven months, then 9 for five: the run at 9 is
+    # tested as 1 plus a count (Poisson(10/3), 8 start positions: p = 0.0087); the
+    # longer run at the floor by the floor model (its peers rise above 1 in a fifth
+    # of their months, with a wide spread, k = 0.21: p = 1).  Neither is flagged
+    # among 16 tests; a run ending in a month at the floor is judged at the floor.
     rows = [r for r in _meetings().itertuples(index=False) if r.unit != "甲镇"]
     extra = panel([("甲镇", "town", m, "safety_meetings", v)
                    for m, v in zip(MONTHS, [1] * 7 + [9] * 5)])
     df = pd.concat([pd.DataFrame(rows), extra], ignore_index=True)
     f = balance.repeated_value(df, info_p=1.0)
-    assert list(f["unit"]) == ["甲镇"] and f["observed"].item() == 9
-    assert f["statistic"].item() == 5 and f["period"].item() == "2024-12"
-    assert balance.repeated_value(df, period="2024-07", info_p=1.0).empty
+    jia = f[f["unit"] == "甲镇"].set_index("observed")
+    assert jia.loc[9.0, "statistic"] == 5 and jia.loc[9.0, "period"] == "2024-12"
+    assert jia.loc[9.0, "p_value"] == pytest.approx(0.008674931939553066, rel=1e-6)
+    assert list(jia.index) == [9.0]      # p = 1 at the floor: not even an info row
+    assert (f["severity"] == "info").all()
+    at_p = balance.repeated_value(df, period="2024-07", info_p=1.0)
+    assert (at_p["observed"] == 1).all() and (at_p["severity"] == "info").all()
     old = balance.repeated_value(df, period="2024-07", info_p=1.0, mandated_minimum=False)
     assert old.loc[old["unit"] == "甲镇", "statistic"].item() == 7
 

@@ -16,6 +16,7 @@ from scipy import special
 from ... import catalogue
 from ...panel import as_panel
 from ...findings import empty_findings, figure_text
+from ...indicators import exposure_by_unit
 from .common import finish
 from . import floors
 from .._wording import p_text
@@ -109,13 +110,13 @@ def _log_sum_powers(m, r, lv, lo, sizes) -> np.ndarray:
 
 
 def _run_lengths(v: np.ndarray, valid: np.ndarray, follows: np.ndarray, end=None,
-                 floor=None):
+                 floor=None, at_floor: bool = False):
     """Runs of equal positive figures along the last axis of ``v`` (rows × periods;
     ``valid`` marks the figures of the series, ``follows`` the periods directly
-    after the one before), leaving out runs at the row's ``floor`` (NaN: none).
-    Returns (length, last period) per row: of the longest run, the latest when
-    equal, or with ``end`` of the run ending there (length 0 when there is no
-    positive figure at ``end``, or it is at the floor)."""
+    after the one before), leaving out runs at the row's ``floor`` (NaN: none), or
+    with ``at_floor`` keeping only those.  Returns (length, last period) per row: of
+    the longest run, the latest when equal, or with ``end`` of the run ending there
+    (length 0 when there is no such figure at ``end``)."""
     n_t = v.shape[-1]
     small = np.int16 if n_t * (n_t + 2) < 2 ** 15 else np.int64
     idx = np.arange(n_t, dtype=small)
@@ -129,7 +130,10 @@ def _run_lengths(v: np.ndarray, valid: np.ndarray, follows: np.ndarray, end=None
     np.maximum.accumulate(start, axis=-1, out=start)
     positive = valid & (v > 0)
     if floor is not None:
-        positive &= v != floor[..., None]
+        if at_floor:
+            positive &= v == floor[..., None]
+        else:
+            positive &= v != floor[..., None]
     if end is not None:
         length = np.where(positive[..., end], end - start[..., end] + 1, 0)
         return length.astype(np.int64), np.full(length.shape, end, dtype=np.int64)
@@ -140,17 +144,19 @@ def _run_lengths(v: np.ndarray, valid: np.ndarray, follows: np.ndarray, end=None
     return best // n_t, best % n_t
 
 
-def _series_runs(cube, period, min_run: int, keep_len: int, floor_options: dict | None):
-    """The run to test in every series of count indicators (unit × indicator ×
+def _series_runs(cube, period, min_run: int, keep_len: int, floor_options: dict | None,
+                 enterprises=None):
+    """The runs to test in every series of count indicators (unit × indicator ×
     frequency): the longest run of equal positive integer figures in consecutive
     periods (the latest when equal), or with ``period`` the run ending at it.
     Figures that are not integers are left out of the series, as if not reported.
-    With ``floor_options`` (``floors.mandated_minimum``'s options), runs at the unit's
-    mandated minimum are not candidates.
+    With ``floor_options`` (``floors.floor_model``'s options), a series whose
+    indicator has a mandated minimum gives two runs: its longest away from the
+    minimum and its longest at it (``_at`` true, with the floor model's figures).
 
     Returns (a dict of arrays, one entry per run of length ≥ ``keep_len`` in a
-    series of at least ``min_run`` figures, and the number of series with at least
-    ``min_run`` figures)."""
+    series of at least ``min_run`` figures, and the number of tests: series with at
+    least ``min_run`` figures, plus those of them with a minimum)."""
     is_count = cube.count_indicators()
     freqs = sorted(set(cube.period_freq))  # coded in the order of their letters
     n_u, n_i = cube.shape[:2]
@@ -171,8 +177,9 @@ def _series_runs(cube, period, min_run: int, keep_len: int, floor_options: dict 
         t_axis = cols  # local period → position on the cube's period axis
         if n_t == cube.shape[2] and (n_t < 2 or (np.diff(cols) == 1).all()):
             cols = slice(None)  # the whole axis in order: a view, no copy
-        floor = (floors.mandated_minimum(cube, cols, **floor_options)
-                 if floor_options is not None else np.full((n_u, n_i), np.nan))
+        model = (floors.floor_model(cube, cols, enterprises=enterprises, **floor_options)
+                 if floor_options is not None else None)
+        floor = model.floor if model is not None else np.full((n_u, n_i), np.nan)
         step = max(1, _BLOCK_CELLS // max(1, n_i * n_t))
         frac = np.empty((min(step, n_u), n_i, n_t))
         valid = np.empty(frac.shape, dtype=bool)
@@ -188,40 +195,55 @@ def _series_runs(cube, period, min_run: int, keep_len: int, floor_options: dict 
             n = np.count_nonzero(ok, axis=2)
             n[:, ~is_count] = 0  # a series is a count indicator's
             tested = n >= max(min_run, 1)
-            n_tests += int(np.count_nonzero(tested))
-            if end is not None:
-                # only series with a positive figure at P (repeating the one before
-                # it when runs of one are not wanted) can have a run ending there
-                fl = floor[u0:u0 + nb]
-                hit = tested & ok[:, :, end] & (v[:, :, end] > 0) & (v[:, :, end] != fl)
-                if keep_len > 1:
-                    hit &= follows[end] & (v[:, :, end] == v[:, :, end - 1])
-                uu, ii = np.nonzero(hit)
-                length, last = _run_lengths(v[uu, ii], ok[uu, ii], follows, end,
-                                            floor=fl[uu, ii])
-            else:
-                length, last = _run_lengths(v, ok, follows, floor=floor[u0:u0 + nb])
-                sel = tested & (length >= keep_len)
-                uu, ii = np.nonzero(sel)
-                length, last = length[uu, ii], last[uu, ii]
-            if not len(uu):
-                continue
-            rows = np.where(ok[uu, ii], v[uu, ii], 0.0)  # the series' figures
-            found.append({
-                "_u": uu + u0, "_i": ii, "_f": np.full(len(uu), f_code),
-                "statistic": length, "_end": t_axis[last],
-                "_start": t_axis[last - length + 1],
-                "observed": rows[np.arange(len(uu)), last], "T": n[uu, ii],
-                "s1": rows.sum(axis=1), "s2": np.einsum("kt,kt->k", rows, rows)})
+            fl = floor[u0:u0 + nb]
+            n_tests += int(np.count_nonzero(tested)) + int(np.count_nonzero(
+                tested & ~np.isnan(fl)))
+            for at in ((False, True) if model is not None else (False,)):
+                sel = tested & ~np.isnan(fl) if at else tested
+                uu, ii, length, last = _block_runs(v, ok, sel, fl, follows, end, keep_len, at)
+                if not len(uu):
+                    continue
+                rows = np.where(ok[uu, ii], v[uu, ii], 0.0)  # the series' figures
+                run = {
+                    "_u": uu + u0, "_i": ii, "_f": np.full(len(uu), f_code),
+                    "_at": np.full(len(uu), at),
+                    "statistic": length, "_end": t_axis[last],
+                    "_start": t_axis[last - length + 1],
+                    "observed": rows[np.arange(len(uu)), last], "T": n[uu, ii],
+                    "s1": rows.sum(axis=1), "s2": np.einsum("kt,kt->k", rows, rows)}
+                for key in ("mean", "shape"):
+                    run["f_" + key] = (getattr(model, key)[uu + u0, ii] if at
+                                       else np.full(len(uu), np.nan))
+                run["f_floor"] = fl[uu, ii]
+                found.append(run)
     if not found:
         return None, n_tests
     return {k: np.concatenate([f[k] for f in found]) for k in found[0]}, n_tests
 
 
-def repeated_value(panel, *, period=None,
+def _block_runs(v, ok, sel, fl, follows, end, keep_len, at):
+    """(units, indicators, run lengths, last periods) of one block of units: the
+    runs of the series ``sel`` away from their floor ``fl``, or at it with ``at``."""
+    if end is not None:
+        # only series with a positive figure at P (repeating the one before it when
+        # runs of one are not wanted) can have a run ending there
+        e_v = v[:, :, end]
+        hit = sel & ok[:, :, end] & (e_v > 0) & ((e_v == fl) if at else (e_v != fl))
+        if keep_len > 1:
+            hit &= follows[end] & (e_v == v[:, :, end - 1])
+        uu, ii = np.nonzero(hit)
+        length, last = _run_lengths(v[uu, ii], ok[uu, ii], follows, end, floor=fl[uu, ii],
+                                    at_floor=at)
+        return uu, ii, length, last
+    length, last = _run_lengths(v, ok, follows, floor=fl, at_floor=at)
+    uu, ii = np.nonzero(sel & (length >= keep_len))
+    return uu, ii, length[uu, ii], last[uu, ii]
+
+
+def repeated_value(panel, *, exposure=None, period=None,
                    min_run: int = 3, min_ratio: float = 0.1, mandated_minimum: bool = True,
                    floor_min_units: int = 5, floor_unit_share: float = 0.5,
-                   floor_mass: float = 0.3, floor_below: float = 0.1, info_p: float = 1e-3,
+                   floor_below: float = 0.1, info_p: float = 1e-3,
                    alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
     """One unit reporting the same positive figure in consecutive periods.
 
@@ -229,6 +251,10 @@ def repeated_value(panel, *, period=None,
     ----------
     panel : DataFrame or Panel
         The long panel (``dataset.PANEL_COLUMNS``) or a ``panel.Panel``; not modified.
+    exposure : DataFrame, optional
+        Enterprises supervised per unit (``dataset.exposure``): with it a quota
+        proportional to the unit's size is recognised, and a run at a minimum is
+        judged against units of the same size (see Notes).
     period : str, optional
         Test the runs that end at P (figures of P's frequency up to P); None tests
         the longest run of every series.
@@ -238,12 +264,12 @@ def repeated_value(panel, *, period=None,
     min_ratio : float
         The smallest variance/mean ratio the null may take (see Notes).
     mandated_minimum : bool
-        Leave out runs at the indicator's mandated minimum (see Notes); False tests
-        every run.
-    floor_min_units, floor_unit_share, floor_mass, floor_below : int, float, float, float
+        Judge runs at the indicator's mandated minimum by the floor model (see
+        Notes); False tests every run by the count model.
+    floor_min_units, floor_unit_share, floor_below : int, float, float
         How a mandated minimum is recognised (``floors.mandated_minimum``: peers
-        needed, share of units whose smallest figure it is, share of the positive
-        figures at it, largest share of the figures below it).
+        needed, share of units whose smallest figure it is, largest share of the
+        figures below it).
     info_p : float
         Rows that are neither warning nor alert are returned only below this raw p.
     alert, warning : float
@@ -251,7 +277,7 @@ def repeated_value(panel, *, period=None,
 
     Returns
     -------
-    DataFrame of ``findings.FINDINGS_COLUMNS``, one row per series found:
+    DataFrame of ``findings.FINDINGS_COLUMNS``, one row per run found:
     ``indicator`` its indicator, ``period`` the run's last period, ``observed``
     the repeated value, ``expected`` the series mean μ, ``statistic`` the run
     length L, ``p_value`` and ``q_value``.
@@ -266,57 +292,82 @@ def repeated_value(panel, *, period=None,
     normal with variance max(φ, ``min_ratio``)·μ is used.  Taking the steadier of
     the two keeps the test conservative: overdispersion only makes equal values
     rarer.  p = min(1, (T − L + 1)·Σ_{k≥1} P(X=k)^L), a union bound over start
-    positions.  One test per series; BH across series; runs shorter than
-    ``min_run`` are tested but not reported.
+    positions.  BH across the tests; runs shorter than ``min_run`` are tested but
+    not reported.
 
     A series is one unit's integer figures on one indicator in the periods of one
     frequency (figures that are not whole numbers are left out of it).
 
-    A run at the indicator's mandated minimum is not a candidate (the longest run
-    at any other value is tested): one session or one meeting every month is what
-    a quota looks like, and an honest unit doing the minimum reports it month after
-    month.  The minimum is read from the peers' figures of that frequency
-    (``floors.mandated_minimum``): the commonest of the units' smallest positive
-    figures, when it is the smallest figure of at least ``floor_unit_share`` of
-    the units of the type (at least ``floor_min_units`` of them, else all units),
-    at least ``floor_mass`` of their positive figures, and no more than
-    ``floor_below`` of their figures (zeros included) are below it.  No Poisson
-    count passes as a floor; "1 plus a few" (1 + Poisson(λ ≤ 1.2)) does.  A flat
-    line at any other value is still tested.
+    **The minimum rule.**  A count with a quota is not a Poisson count: one session
+    or one meeting a month, inspections of a twelfth of the enterprises, is what an
+    honest unit doing the minimum reports month after month, and the Poisson null
+    calls that flat line a one-in-a-million event.  So where the indicator has a
+    mandated minimum F for the unit (read from the peers' figures,
+    ``floors.mandated_minimum``: the smallest figure of most units, constant or
+    ⌈c·enterprises⌉, that almost no figure falls below), a series gives two tests:
+    its longest run away from F under the count model above, of x − F (mean μ − F:
+    above a quota the figures vary as the quota plus a count), and its longest run
+    at F under the floor model (``floors.floor_model``): figures F + Poisson(λ), λ
+    gamma-distributed with mean ρ × the unit's enterprises and shape k, both
+    estimated from the peers' excess over F:
+
+        p = min(1, (T − L + 1)·(1 + L·ρw/k)^−k).
+
+    A small unit, or one whose peers rarely rise above F, sitting at F all year is
+    no evidence; a unit whose peers of its size report well above F sitting at F
+    for long still is.  A flat line at
+    any other figure is judged as before: the minimum never shields it.
     """
     cube = as_panel(panel).series(period)
     if not cube.values.size:
         return empty_findings()
+    enterprises = None
+    if exposure is not None and len(exposure):
+        e = exposure_by_unit(exposure).set_index("unit")["enterprises"]
+        enterprises = e.reindex(pd.Index(cube.units, dtype=object)).to_numpy(
+            dtype="float64", na_value=np.nan)
     # Runs of one figure have p = 1: they cannot lower another run's q (BH), so
     # they are left out unless min_run asks to report them.
     floor_options = (dict(min_units=floor_min_units, unit_share=floor_unit_share,
-                          mass=floor_mass, below=floor_below) if mandated_minimum else None)
+                          below=floor_below) if mandated_minimum else None)
     runs, n_tests = _series_runs(cube, period, min_run, keep_len=1 if min_run <= 1 else 2,
-                                 floor_options=floor_options)
+                                 floor_options=floor_options, enterprises=enterprises)
     if runs is None:
         return empty_findings()
     # the order the runs had as one row per series: by length, then series
-    order = np.lexsort((runs["_f"], runs["_i"], runs["_u"], runs["statistic"]))
+    order = np.lexsort((runs["_at"], runs["_f"], runs["_i"], runs["_u"], runs["statistic"]))
     runs = {k: a[order] for k, a in runs.items()}
     L = runs["statistic"].astype("float64")
     T = runs["T"].astype("float64")
     obs, s1, s2 = runs["observed"], runs["s1"], runs["s2"]
     expected = s1 / T
+    # Above a mandated minimum F the figures vary as F plus a count: the count
+    # model is of x − F (its mean μ − F), where μ > F.
+    fl = runs["f_floor"]
+    shift = np.where((fl < expected) & ~runs["_at"], fl, 0.0)
     # The unit's variability outside the run.
     out_n = T - L
     with np.errstate(divide="ignore", invalid="ignore"):
         out_mean = (s1 - L * obs) / np.where(out_n > 0, out_n, np.nan)
         out_ss = s2 - L * obs ** 2
         out_var = (out_ss - out_n * out_mean ** 2) / np.where(out_n > 1, out_n - 1, np.nan)
-        ratio = out_var / np.where(out_mean > 0, out_mean, np.nan)
+        ratio = out_var / np.where(out_mean > shift, out_mean - shift, np.nan)
     ratio = np.where((out_n >= 3) & ~np.isnan(ratio), ratio, 1.0)
     ratio = np.clip(ratio, min_ratio, 1.0)
     p = np.ones(len(L))
-    tested = L >= 2
+    at = runs["_at"]
+    tested = (L >= 2) & ~at
     if tested.any():
         log_p = (np.log(T[tested] - L[tested] + 1)
-                 + _log_run_chance(expected[tested], ratio[tested], L[tested]))
+                 + _log_run_chance(expected[tested] - shift[tested], ratio[tested],
+                                   L[tested]))
         p[tested] = np.exp(np.minimum(log_p, 0.0))
+    floor_tested = (L >= 2) & at
+    if floor_tested.any():
+        log_p = (np.log(T[floor_tested] - L[floor_tested] + 1)
+                 + floors.log_floor_chance(runs["f_mean"][floor_tested],
+                                           runs["f_shape"][floor_tested], L[floor_tested]))
+        p[floor_tested] = np.exp(np.minimum(log_p, 0.0))
     q = bh_of_smallest(p, n_tests)
     # text only for the rows finish will keep: not info (q below alert or
     # warning) or p below info_p
@@ -333,9 +384,11 @@ def repeated_value(panel, *, period=None,
     start = cube.periods[runs["_start"][keep]]
     out["message"] = [
         f"{un}{catalogue.indicator_name(ind)}{a}至{b}连续{n}期均为{figure_text(o)}"
-        f"{catalogue.indicator_unit(ind)}，该单位均值{e:.1f}，按其自身波动随机出现的概率约为"
-        f"{p_text(pv)}"
-        for un, ind, a, b, n, o, e, pv in zip(out["unit"], indicator, start, out["period"],
-                                               out["statistic"], out["observed"],
-                                               out["expected"], out["p_value"])]
+        f"{catalogue.indicator_unit(ind)}"
+        + ("（该指标的最低要求），按同类同规模单位高于最低要求的频次随机出现的概率约为"
+           if fl else f"，该单位均值{e:.1f}，按其自身波动随机出现的概率约为")
+        + p_text(pv)
+        for un, ind, a, b, n, o, e, pv, fl in zip(
+            out["unit"], indicator, start, out["period"], out["statistic"], out["observed"],
+            out["expected"], out["p_value"], at[keep])]
     return finish(out, "repeated_value", info_p=info_p, alert=alert, warning=warning)
