@@ -1,0 +1,264 @@
+"""Groups whose pairs are each weak but whose joint agreement is overwhelming.
+
+Six towns that report the same major-hazard figure every month, 2 in nine months
+and 4 in three, agree pair by pair with chance (9² + 3²)/12² = 0.625 a month:
+12 months of it has p = 0.625¹² ≈ 0.004, which no multiple-testing threshold over
+hundreds of pairs lets through.  All six agreeing at once has chance
+0.75⁶ + 0.25⁶ ≈ 0.178 a month, 0.178¹² ≈ 10⁻⁹ for the year: the group as a whole
+is far beyond chance although none of its pairs is.
+
+``joint_groups`` finds such groups for ``matching_series``: the pairs with
+p < min(``screen_p``, 1/N) (N the units of the pair's peer group that could be
+tested on the indicator) make a graph, each of its maximal cliques of three or
+more units (``groups.maximal_cliques``) is tested as one group
+(``group_agreement``), and a member whose removal makes the group's
+adjusted p smaller is dropped, one at a time, while the group keeps three.
+
+Multiple testing: a group is picked after looking at the data, so its p-value
+is adjusted for every group it could have been: p × C(N, k) × (k − 1)(k − 2) ×
+M, with C(N, k) the groups of its size among the N units of its peer group,
+(k − 1)(k − 2) spending the level over the sizes (Σ_{k≥3} 1/((k − 1)(k − 2)) = 1)
+and M the (window, indicator, peer group) cells with three or more such units.
+This is Bonferroni over every group of every size in every cell, whatever the
+screen kept, so the chance that any honest group is reported at level α is at
+most α (given each group's p-value is valid).  The screen only decides which
+groups are looked at: it costs power, never validity.
+"""
+
+from __future__ import annotations
+
+from math import comb, exp, lgamma, log, perm
+
+import numpy as np
+import pandas as pd
+
+from .agreement import binomial_tail
+from .groups import maximal_cliques
+
+_TEST_COLUMNS = ("n", "equal", "near", "chance_equal", "chance_near", "p_equal", "p_near",
+                 "p", "q", "tol")
+
+
+def group_agreement(x: np.ndarray, tol: float):
+    """How often k units agree all at once, and the chance of it from each unit's
+    own figures: the k-unit counterpart of a pair's counts and chances.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (k, periods)
+        The members' figures, NaN where not reported.  Not modified.
+    tol : float
+        Near agreement: every two members within ± tol (max − min ≤ tol).
+
+    Returns
+    -------
+    (n, equal, near, chance_equal, chance_near) : N, the periods every member
+    reported and not all 0; those with all figures equal and those with
+    max − min ≤ tol; and the chance of each in such a period.
+
+    Notes
+    -----
+    Null model: the members are independent, each reporting in a period a figure
+    drawn from its own figures over the window (its empirical distribution f_i
+    over its reported periods, the agreeing ones included, as for a pair: the
+    mean of a permutation of each unit's months).  Then
+
+    * P(all equal) = Σ_v Π_i f_i(v);
+    * P(max − min ≤ tol) = Σ_v [Π_i F_i[v, v + tol] − Π_i F_i(v, v + tol]]: the
+      smallest figure is v and all lie in [v, v + tol] (v over the figures seen);
+    * the periods in which all report 0 are left out, so each chance is
+      (P − Z)/(1 − Z) with Z = Π_i f_i(0) (1 where every draw is all 0).
+
+    With k = 2 these are ``agreement.PairAgreement.counts``'s chances.  The number of
+    agreeing periods among N is then taken as Binomial(N, chance); under a
+    permutation of each unit's months its mean is exactly N × chance and its
+    spread smaller, so the binomial tail is conservative where it matters.
+    """
+    x = np.asarray(x, dtype=float)
+    seen = ~np.isnan(x)
+    every = seen.all(axis=0)
+    filled = np.where(seen, x, 0.0)
+    spread = filled.max(axis=0) - filled.min(axis=0)
+    all_zero = every & (filled == 0).all(axis=0)
+    n = int((every & ~all_zero).sum())
+    equal = int((every & ~all_zero & (spread == 0)).sum())
+    near = int((every & ~all_zero & (spread <= tol)).sum())
+    support = np.unique(x[seen])
+    counts = np.stack([np.searchsorted(np.sort(row[~np.isnan(row)]), support, side="right")
+                       for row in x]).astype(float)          # k × figures: F_i(≤ v) · n_i
+    total = seen.sum(axis=1).astype(float)[:, None]
+    if not support.size or (total == 0).any():
+        return n, equal, near, 1.0, 1.0
+    below = np.hstack([np.zeros((len(x), 1)), counts[:, :-1]])   # F_i(< v) · n_i
+    f = (counts - below) / total
+    upper = np.searchsorted(support, support + tol, side="right") - 1
+    band = (counts[:, upper] - below) / total                  # F_i[v, v + tol]
+    inner = (counts[:, upper] - counts) / total                # F_i(v, v + tol]
+    zero = float(np.prod(f[:, 0])) if support[0] == 0 else 0.0
+    chances = []
+    for p in (f.prod(axis=0).sum(), (band.prod(axis=0) - inner.prod(axis=0)).sum()):
+        chances.append(1.0 if zero >= 1.0 else float(np.clip((p - zero) / (1.0 - zero), 0, 1)))
+    return n, equal, near, chances[0], chances[1]
+
+
+def permutation_bound(x: np.ndarray, equal: int) -> float:
+    """An upper bound of the chance that k units' figures are all equal (and not 0)
+    in ``equal`` or more periods when each unit's figures are shuffled among the
+    periods all of them reported: the exact permutation test's p-value or more.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (k, periods)
+        The members' figures, NaN where not reported; only the periods every
+        member reported are used.
+    equal : int
+        The periods observed with all figures equal and not 0.
+
+    Returns
+    -------
+    float: min(1, E[C(X, equal)]), X the periods with all equal and not 0 under
+    the shuffles (Markov: P(X ≥ m) ≤ E[C(X, m)], exact when m = N).
+
+    Notes
+    -----
+    Fix the first unit's order.  A set T of m periods in which the first unit's
+    figures take the value v r_v times (v ≠ 0) is all-equal under unit i's shuffle
+    with chance Π_v c_i(v)(c_i(v) − 1)…(c_i(v) − r_v + 1) / (N(N − 1)…(N − m + 1)),
+    c_i(v) unit i's count of v over the N periods; the sets of each composition
+    r number Π_v C(c_1(v), r_v).  E[C(X, m)] sums this over the sets: the
+    coefficient of z^m in Π_{v ≠ 0} Σ_r C(c_1(v), r) Π_{i ≥ 2} c_i(v)^(r) z^r,
+    divided by (N^(m))^(k − 1), in whole numbers.  Against the binomial of
+    ``group_agreement`` (draws with replacement) it is far smaller when units
+    agree in nearly every period: six units that share the series
+    1, 2, 2, 2, 1, 2, 2, 2, 2, 2, 3, 2 get 0.178¹² ≈ 10⁻⁹ from the binomial and
+    (2! 9! 1!/12!)⁵ = 660⁻⁵ ≈ 8 × 10⁻¹⁵ here.
+    """
+    x = np.asarray(x, dtype=float)
+    x = x[:, ~np.isnan(x).any(axis=0)]
+    k, n = x.shape
+    if equal <= 0 or k < 2:
+        return 1.0
+    if equal > n:
+        return 0.0
+    values = np.unique(x[0][x[0] != 0])
+    poly = [1]                                  # coefficients of z^0, z^1, …
+    for v in values:
+        counts = [int((row == v).sum()) for row in x]
+        term = []
+        for r in range(counts[0] + 1):
+            c = comb(counts[0], r)
+            for ci in counts[1:]:
+                c *= perm(ci, r)
+            term.append(c)
+        new = [0] * (len(poly) + len(term) - 1)
+        for p_i, a in enumerate(poly):
+            if a:
+                for t_i, t in enumerate(term):
+                    new[p_i + t_i] += a * t
+        poly = new
+    if equal >= len(poly) or poly[equal] == 0:
+        return 0.0
+    log_bound = log(poly[equal]) - (k - 1) * log(perm(n, equal))
+    return float(min(1.0, exp(log_bound)))
+
+
+def scan_factor(n_units: int, k: int, cells: int) -> float:
+    """The factor a group of ``k`` of ``n_units`` peers is adjusted by:
+    C(n_units, k) × (k − 1)(k − 2) × cells (module docstring)."""
+    log_comb = lgamma(n_units + 1) - lgamma(k + 1) - lgamma(n_units - k + 1)
+    return float(np.exp(log_comb + log((k - 1) * (k - 2)) + log(max(cells, 1))))
+
+
+def joint_test(x: np.ndarray, tol: float, n_units: int, cells: int) -> dict:
+    """The group test of the members' figures ``x`` (members × periods): counts and
+    chances (``group_agreement``); the tail of equal periods, the
+    smaller of the binomial tail and the permutation bound
+    (``permutation_bound``), and the binomial tail of near periods;
+    p = 2 × the smaller of the two (equal or near, Bonferroni), and
+    q = min(1, p × ``scan_factor``)."""
+    n, equal, near, ch_eq, ch_near = group_agreement(x, tol)
+    p_eq = min(float(binomial_tail(equal, n, ch_eq)), permutation_bound(x, equal))
+    p_near = float(binomial_tail(near, n, ch_near))
+    p = min(1.0, 2.0 * min(p_eq, p_near))
+    q = min(1.0, p * scan_factor(n_units, len(x), cells))
+    return {"n": n, "equal": equal, "near": near, "chance_equal": ch_eq,
+            "chance_near": ch_near, "p_equal": p_eq, "p_near": p_near, "p": p, "q": q,
+            "tol": float(tol)}
+
+
+def best_subgroup(x: np.ndarray, tol: float, n_units: int, cells: int):
+    """The members (row positions of ``x``) and test of the subgroup with the
+    smallest q found by dropping one member at a time from all of them, while
+    that lowers q and at least three remain."""
+    keep = np.arange(len(x))
+    test = joint_test(x, tol, n_units, cells)
+    while len(keep) > 3:
+        trials = [(joint_test(x[np.delete(keep, j)], tol, n_units, cells), j)
+                  for j in range(len(keep))]
+        best, j = min(trials, key=lambda t: t[0]["q"])
+        if best["q"] >= test["q"]:
+            break
+        keep, test = np.delete(keep, j), best
+    return keep, test
+
+
+def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_units: int,
+                 n_indicators: int, screen_p: float, min_agree: int,
+                 warning: float) -> list[dict]:
+    """Groups of loosely agreeing pairs that hold together as a whole.
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        The pair tests kept by ``matching_series`` (freq, ind, a, b, tol, n,
+        equal, near, p, …), every pair with p ≤ the screen among them.
+    values_of : callable
+        (window, indicator) → the units × periods figures of that window.
+    eligible : dict
+        (window, indicator) → peer group per unit (−1: not tested on it).
+    taken : array of int
+        Node keys ((window × indicators + indicator) × units + unit) of units
+        already in a group of significant pairs: left out of the scan.
+    n_units, n_indicators : int
+        The cube's axes (for the node keys).
+    screen_p : float
+        Pairs with p < min(screen_p, 1/N) are the graph's edges.
+    min_agree, warning : float
+        A group is kept when its members agree all at once in at least
+        ``min_agree`` periods and its adjusted q < ``warning``.
+
+    Returns
+    -------
+    list of dict: window ``w``, indicator ``i``, ``units`` (sorted positions),
+    ``inner`` (a one-row frame: the group's test) and ``weakest`` (that row),
+    the shape ``matching_series`` gives its groups.
+    """
+    sizes = {key: np.bincount(g[g >= 0]) for key, g in eligible.items()}
+    cells = int(sum((s >= 3).sum() for s in sizes.values()))
+    if pairs.empty or not cells:
+        return []
+    w, i = pairs["freq"].to_numpy(), pairs["ind"].to_numpy()
+    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    peers = np.zeros(len(a))
+    for (ww, ii), rows in pairs.groupby(["freq", "ind"], sort=False).indices.items():
+        peers[rows] = sizes[(ww, ii)][eligible[(ww, ii)][a[rows]]]  # N of each pair's group
+    base = (w * n_indicators + i) * n_units
+    ka, kb = base + a, base + b
+    keep = ((pairs["p"].to_numpy() < np.minimum(screen_p, 1.0 / np.maximum(peers, 1)))
+            & (pairs[["equal", "near"]].max(axis=1).to_numpy() >= min_agree)
+            & ~np.isin(ka, taken) & ~np.isin(kb, taken))
+    tol = dict(zip(zip(w[keep], i[keep]), pairs["tol"].to_numpy()[keep]))
+    out = []
+    for clique in maximal_cliques(ka[keep], kb[keep], min_size=3):
+        ww, ii = divmod(int(clique[0]) // n_units, n_indicators)
+        units = np.sort(clique % n_units)
+        g = eligible[(ww, ii)]
+        n_peers = int(sizes[(ww, ii)][g[units[0]]])
+        x = values_of(ww, ii)[units]
+        members, test = best_subgroup(x, tol[(ww, ii)], n_peers, cells)
+        if test["q"] >= warning or max(test["equal"], test["near"]) < min_agree:
+            continue
+        row = pd.Series(test)
+        out.append({"w": ww, "i": ii, "units": units[members],
+                    "inner": pd.DataFrame([row]), "weakest": row})
+    return out
