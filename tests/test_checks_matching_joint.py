@@ -58,21 +58,22 @@ def test_group_of_five_found_where_its_pairs_miss():
 
 def test_joint_test_and_its_factor_by_hand():
     x = np.array([AGREED] * 5, dtype=float)
-    t = joint_test(x, 1.0, n_units=15, cells=1)
+    t = joint_test(x, 1.0, cells=[15])
     assert (t["n"], t["equal"], t["near"]) == (12, 12, 12)
     assert t["chance_equal"] == t["chance_near"] == pytest.approx(61 / 256, rel=1e-12)
     assert t["p_equal"] == pytest.approx(220.0 ** -4, rel=1e-12)
     assert t["p_near"] == pytest.approx((61 / 256) ** 12, rel=1e-9)
-    assert scan_factor(15, 5, 1) == pytest.approx(3003 * 12, rel=1e-12)
-    assert scan_factor(15, 4, 3) == pytest.approx(1365 * 6 * 3, rel=1e-12)
+    assert scan_factor([15], 5) == pytest.approx(3003 * 12, rel=1e-12)
+    assert scan_factor([15, 15, 15], 4) == pytest.approx(1365 * 6 * 3, rel=1e-12)
+    assert scan_factor([15, 9, 3, 2], 4) == pytest.approx((1365 + 126) * 6, rel=1e-12)
 
 
 def test_a_member_that_spoils_the_joint_agreement_is_dropped():
     # A sixth town with the group's figures a month late agrees with all six in
     # 6 of 12 months only; without it the five are the group worked by hand.
     x = np.array([AGREED] * 5 + [list(np.roll(AGREED, 1))], dtype=float)
-    assert joint_test(x, 1.0, 15, 1)["equal"] == 6
-    keep, test = best_subgroup(x, 1.0, n_units=15, cells=1)
+    assert joint_test(x, 1.0, [15])["equal"] == 6
+    keep, test = best_subgroup(x, 1.0, cells=[15])
     assert keep.tolist() == [0, 1, 2, 3, 4]
     assert test["q"] == pytest.approx(3.0766341096919606e-05, rel=1e-9)
 
@@ -110,7 +111,7 @@ def test_same_figures_in_shuffled_months_give_no_joint_group():
         warned = f.loc[f["severity"] != "info"]
         assert set(warned["unit"].dropna()) == set(names[:6]), seed
         assert warned["q_value"].iloc[0] == pytest.approx(
-            2 * 220.0 ** -5 * scan_factor(40, 6, 1), rel=1e-9)
+            2 * 220.0 ** -5 * scan_factor([40], 6), rel=1e-9)
         for u in range(6):
             x[u] = rng.permutation(x[u])
         f = balance.matching_series(frame(dict(zip(names, x))))

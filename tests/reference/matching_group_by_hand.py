@@ -23,7 +23,8 @@ of five.  All five equal in a month: Σ_v Π_i f_i(v) = (3/4)⁵ + (1/4)⁵; wit
 the same.  Binomial tail of 12 of 12: chance¹².  Permutation bound, exact here
 (12 of 12): each of the other four towns' shuffles must give back the first
 town's order, one of 12!/(9!·3!) = 220 orders: 220⁻⁴.  p = 2 × min(binomial of
-equal, bound, binomial of near).  q = p × C(15, 5) × (5 − 1)(5 − 2) × 1 cell.
+equal, bound, binomial of near).  q = p × (5 − 1)(5 − 2) × C(15, 5): one cell
+(window, indicator, peer group) of 15 towns.
 Dropping one member: q of four = 2 × 220⁻³ × C(15, 4) × 3·2 is larger, so all five
 stay.
 """

@@ -15,14 +15,14 @@ more units (``groups.maximal_cliques``) is tested as one group
 adjusted p smaller is dropped, one at a time, while the group keeps three.
 
 Multiple testing: a group is picked after looking at the data, so its p-value
-is adjusted for every group it could have been: p × C(N, k) × (k − 1)(k − 2) ×
-M, with C(N, k) the groups of its size among the N units of its peer group,
-(k − 1)(k − 2) spending the level over the sizes (Σ_{k≥3} 1/((k − 1)(k − 2)) = 1)
-and M the (window, indicator, peer group) cells with three or more such units.
-This is Bonferroni over every group of every size in every cell, whatever the
-screen kept, so the chance that any honest group is reported at level α is at
-most α (given each group's p-value is valid).  The screen only decides which
-groups are looked at: it costs power, never validity.
+is adjusted for every group it could have been: p × (k − 1)(k − 2) × Σ_c C(N_c, k),
+the sum over the (window, indicator, peer group) cells c of the groups of k among
+the N_c units tested there, (k − 1)(k − 2) spending the level over the sizes
+(Σ_{k≥3} 1/((k − 1)(k − 2)) = 1).  This is Bonferroni over every group of every
+size in every cell, whatever the screen kept, so the chance that any honest
+group is reported at level α is at most α (given each group's p-value is
+valid).  The screen only decides which groups are looked at: it costs power,
+never validity.
 """
 
 from __future__ import annotations
@@ -162,14 +162,20 @@ def permutation_bound(x: np.ndarray, equal: int) -> float:
     return float(min(1.0, exp(log_bound)))
 
 
-def scan_factor(n_units: int, k: int, cells: int) -> float:
-    """The factor a group of ``k`` of ``n_units`` peers is adjusted by:
-    C(n_units, k) × (k − 1)(k − 2) × cells (module docstring)."""
-    log_comb = lgamma(n_units + 1) - lgamma(k + 1) - lgamma(n_units - k + 1)
-    return float(np.exp(log_comb + log((k - 1) * (k - 2)) + log(max(cells, 1))))
+def scan_factor(cells, k: int) -> float:
+    """The factor a group of ``k`` units is adjusted by: (k − 1)(k − 2) ×
+    Σ_c C(N_c, k), ``cells`` the N_c, the units tested in each (window,
+    indicator, peer group) cell (module docstring)."""
+    n = np.asarray(cells, dtype=float)
+    n = n[n >= k]
+    if not len(n):
+        return float((k - 1) * (k - 2))
+    log_comb = np.array([lgamma(c + 1) - lgamma(k + 1) - lgamma(c - k + 1) for c in n])
+    top = log_comb.max()
+    return float(np.exp(top + log(np.exp(log_comb - top).sum()) + log((k - 1) * (k - 2))))
 
 
-def joint_test(x: np.ndarray, tol: float, n_units: int, cells: int) -> dict:
+def joint_test(x: np.ndarray, tol: float, cells) -> dict:
     """The group test of the members' figures ``x`` (members × periods): counts and
     chances (``group_agreement``); the tail of equal periods, the
     smaller of the binomial tail and the permutation bound
@@ -180,20 +186,20 @@ def joint_test(x: np.ndarray, tol: float, n_units: int, cells: int) -> dict:
     p_eq = min(float(binomial_tail(equal, n, ch_eq)), permutation_bound(x, equal))
     p_near = float(binomial_tail(near, n, ch_near))
     p = min(1.0, 2.0 * min(p_eq, p_near))
-    q = min(1.0, p * scan_factor(n_units, len(x), cells))
+    q = min(1.0, p * scan_factor(cells, len(x)))
     return {"n": n, "equal": equal, "near": near, "chance_equal": ch_eq,
             "chance_near": ch_near, "p_equal": p_eq, "p_near": p_near, "p": p, "q": q,
             "tol": float(tol)}
 
 
-def best_subgroup(x: np.ndarray, tol: float, n_units: int, cells: int):
+def best_subgroup(x: np.ndarray, tol: float, cells):
     """The members (row positions of ``x``) and test of the subgroup with the
     smallest q found by dropping one member at a time from all of them, while
     that lowers q and at least three remain."""
     keep = np.arange(len(x))
-    test = joint_test(x, tol, n_units, cells)
+    test = joint_test(x, tol, cells)
     while len(keep) > 3:
-        trials = [(joint_test(x[np.delete(keep, j)], tol, n_units, cells), j)
+        trials = [(joint_test(x[np.delete(keep, j)], tol, cells), j)
                   for j in range(len(keep))]
         best, j = min(trials, key=lambda t: t[0]["q"])
         if best["q"] >= test["q"]:
@@ -234,8 +240,8 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
     the shape ``matching_series`` gives its groups.
     """
     sizes = {key: np.bincount(g[g >= 0]) for key, g in eligible.items()}
-    cells = int(sum((s >= 3).sum() for s in sizes.values()))
-    if pairs.empty or not cells:
+    cells = np.concatenate([s[s >= 3] for s in sizes.values()] + [np.zeros(0)])
+    if pairs.empty or not len(cells):
         return []
     w, i = pairs["freq"].to_numpy(), pairs["ind"].to_numpy()
     a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
@@ -252,10 +258,8 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
     for clique in maximal_cliques(ka[keep], kb[keep], min_size=3):
         ww, ii = divmod(int(clique[0]) // n_units, n_indicators)
         units = np.sort(clique % n_units)
-        g = eligible[(ww, ii)]
-        n_peers = int(sizes[(ww, ii)][g[units[0]]])
         x = values_of(ww, ii)[units]
-        members, test = best_subgroup(x, tol[(ww, ii)], n_peers, cells)
+        members, test = best_subgroup(x, tol[(ww, ii)], cells)
         if test["q"] >= warning or max(test["equal"], test["near"]) < min_agree:
             continue
         row = pd.Series(test)

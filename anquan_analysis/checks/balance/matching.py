@@ -132,9 +132,9 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
     shuffled over those periods, ``joint.permutation_bound``) is used where
     it is smaller.  p is 2 × the smaller tail (equal or near), and q is p
     adjusted for every group of every size the scan could have picked:
-    p × C(N, k) × (k − 1)(k − 2) × the (window, indicator, peer group) cells
-    (``joint.scan_factor``), so that an honest district shows such a group at
-    q < α with chance at most α.  Members are dropped one at a time while that
+    p × (k − 1)(k − 2) × Σ_c C(N_c, k) over the (window, indicator, peer group)
+    cells c (``joint.scan_factor``), so that an honest district shows such a
+    group at q < α with chance at most α.  Members are dropped one at a time while that
     lowers q.  The figures of such a group's rows are its joint test's
     (``statistic`` the periods all agree, ``expected`` N × the chance).  Units
     whose own figures barely vary (a floor of 1 held in 11 of 12 months) agree
