@@ -12,8 +12,9 @@ import pytest
 from anquan_analysis.checks import balance
 from anquan_analysis.checks.balance.agreement import PairAgreement
 from anquan_analysis.checks.balance.groups import maximal_cliques
-from anquan_analysis.checks.balance.joint import (best_subgroup, group_agreement,
-                                                  joint_test, permutation_bound, scan_factor)
+from anquan_analysis.checks.balance.joint import (best_subgroup, group_agreement, joint_test,
+                                                  peer_chances, permutation_bound,
+                                                  poisson_binomial_tail, scan_factor)
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
 AGREED = [2, 2, 4, 2, 2, 2, 4, 2, 2, 4, 2, 2]      # 2 in nine months, 4 in three
@@ -76,6 +77,49 @@ def test_a_member_that_spoils_the_joint_agreement_is_dropped():
     keep, test = best_subgroup(x, 1.0, cells=[15])
     assert keep.tolist() == [0, 1, 2, 3, 4]
     assert test["q"] == pytest.approx(3.0766341096919606e-05, rel=1e-9)
+
+
+def test_a_group_no_tighter_than_its_peers_is_not_a_group():
+    # The five agree with one another as much as their own months allow only by
+    # chance 2 × 220⁻⁴; but if every other town of the district reports the very
+    # same figures in the same months (a district-wide pattern), five of them
+    # agreeing is certain: the contrast with the peers takes p to 1.
+    x = np.array([AGREED] * 5, dtype=float)
+    rest = np.array([AGREED] * 10, dtype=float)
+    assert joint_test(x, 1.0, [15], others=rest)["p"] == 1.0
+    # Ten peers each with a figure of its own every month: a month's chance for
+    # five of them is 10 × (1/10)⁵ = 1e-4, tail 1e-48: the own-figures tail rules.
+    rest = np.array(list(honest_ten().values()), dtype=float)
+    c_eq, c_near, counted = peer_chances(x, rest, 1.0)
+    assert counted.all() and c_eq == pytest.approx(np.full(12, 1e-4))
+    assert c_near == pytest.approx(np.full(12, 1e-4))
+    assert joint_test(x, 1.0, [15], others=rest)["q"] == pytest.approx(3.0766341096919606e-05,
+                                                                        rel=1e-9)
+    # Fewer than five other peers: no contrast, even with peers alike.
+    alike = np.array([AGREED] * 4, dtype=float)
+    assert joint_test(x, 1.0, [15], others=alike)["q"] == pytest.approx(
+        3.0766341096919606e-05, rel=1e-9)
+
+
+def test_peer_chances_and_poisson_binomial_by_enumeration():
+    # One month, ten peers reporting 1 1 1 1 1 2 2 2 3 3; three members.  Equal:
+    # 0.5³ + 0.3³ + 0.2³ = 0.16.  Within ±1: all in [1, 2] less all 2 (0.8³ − 0.3³),
+    # all in [2, 3] less all 3 (0.5³ − 0.2³), all 3 (0.2³): 0.61.
+    others = np.array([[1], [1], [1], [1], [1], [2], [2], [2], [3], [3]], dtype=float)
+    c_eq, c_near, counted = peer_chances(np.array([[1.0], [2.0], [1.0]]), others, 1.0)
+    assert counted.tolist() == [True]
+    assert c_eq[0] == pytest.approx(0.16) and c_near[0] == pytest.approx(0.61)
+    draws = list(itertools.product(others[:, 0], repeat=3))
+    assert c_near[0] == pytest.approx(np.mean([max(d) - min(d) <= 1 for d in draws]))
+    # All-0 draws left out: peers 0 0 1 1, two members: equal (0.25 − 0.25)/(1 − 0.25) …
+    zeros = np.array([[0], [0], [1], [1]], dtype=float)
+    c_eq, _, _ = peer_chances(np.array([[1.0], [1.0]]), zeros, 1.0)
+    assert c_eq[0] == pytest.approx((0.5 ** 2 + 0.5 ** 2 - 0.25) / 0.75)
+    chances = np.array([0.1, 0.5, 0.3, 0.9])
+    for m in range(5):
+        want = sum(np.prod([c if b else 1 - c for c, b in zip(chances, bits)])
+                   for bits in itertools.product([0, 1], repeat=4) if sum(bits) >= m)
+        assert poisson_binomial_tail(chances, m) == pytest.approx(want, rel=1e-12)
 
 
 # ------------------------------------------------------------- honest units

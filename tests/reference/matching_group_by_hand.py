@@ -26,7 +26,11 @@ town's order, one of 12!/(9!·3!) = 220 orders: 220⁻⁴.  p = 2 × min(binomia
 equal, bound, binomial of near).  q = p × (5 − 1)(5 − 2) × C(15, 5): one cell
 (window, indicator, peer group) of 15 towns.
 Dropping one member: q of four = 2 × 220⁻³ × C(15, 4) × 3·2 is larger, so all five
-stay.
+stay.  Against the ten other towns (the contrast with the peers): in each month
+they report ten different figures, none within ±1 of another, so five drawn
+from them are all equal (or within ±1) with chance 10 × (1/10)⁵ = 10⁻⁴, and
+twelve such months have chance 10⁻⁴⁸: far below the tail from the towns' own
+figures, which is the one kept.
 """
 from fractions import Fraction
 from math import comb, factorial
@@ -55,3 +59,5 @@ q4 = 2 * min((f2 ** 4 + f4 ** 4) ** n, Fraction(1, orders ** 3)) * comb(n_towns,
 print(f"group chance = {chance} = {float(chance)!r}; expected = N x chance = {float(n * chance)!r}")
 print(f"binomial = {float(binomial)!r}, orders = {orders}, permutation bound = {float(bound)!r}")
 print(f"group p = {float(p)!r}, q = {float(q)!r}; q of four = {float(q4)!r}")
+peer = 10 * Fraction(1, 10) ** k
+print(f"peer chance a month = {peer}, twelve months = {float(peer ** n)!r} (< p: {peer ** n < p})")

@@ -14,6 +14,19 @@ more units (``groups.maximal_cliques``) is tested as one group
 (``group_agreement``), and a member whose removal makes the group's
 adjusted p smaller is dropped, one at a time, while the group keeps three.
 
+Two nulls, both required (``joint_test``): the members' own figures (each
+unit's months exchangeable), and the other peers' figures in the same months
+(a contrast: the group must agree more than units drawn from the rest of its
+peer group would in those months).  The first alone is broken by a strong
+common movement of the district (all towns low in one half-year, high in the
+other): towns of similar level then agree in the same months more than
+shuffling their own months says.  On simulated honest districts of 60 towns
+with such a movement (a half-year step of 4×, or monthly effects with a
+lognormal σ of 0.7), the own-figures test alone gave 12 districts of 200 a
+warning where the pairs gave 6; with the contrast 7 (the pairs alone are as
+exposed: a district-wide push is not what either null describes).  With a
+step of 2× or σ 0.34 neither gave any.
+
 Multiple testing: a group is picked after looking at the data, so its p-value
 is adjusted for every group it could have been: p × (k − 1)(k − 2) × Σ_c C(N_c, k),
 the sum over the (window, indicator, peer group) cells c of the groups of k among
@@ -35,8 +48,8 @@ import pandas as pd
 from .agreement import binomial_tail
 from .groups import maximal_cliques
 
-_TEST_COLUMNS = ("n", "equal", "near", "chance_equal", "chance_near", "p_equal", "p_near",
-                 "p", "q", "tol")
+# Fewer other peers than this: no contrast with them (``joint_test``).
+_MIN_OTHERS = 5
 
 
 def group_agreement(x: np.ndarray, tol: float):
@@ -175,16 +188,64 @@ def scan_factor(cells, k: int) -> float:
     return float(np.exp(top + log(np.exp(log_comb - top).sum()) + log((k - 1) * (k - 2))))
 
 
-def joint_test(x: np.ndarray, tol: float, cells) -> dict:
-    """The group test of the members' figures ``x`` (members × periods): counts and
-    chances (``group_agreement``); the tail of equal periods, the
-    smaller of the binomial tail and the permutation bound
-    (``permutation_bound``), and the binomial tail of near periods;
-    p = 2 × the smaller of the two (equal or near, Bonferroni), and
-    q = min(1, p × ``scan_factor``)."""
+def peer_chances(x: np.ndarray, others: np.ndarray, tol: float):
+    """Per period, the chance that k units drawn from the other peers' figures of
+    that period (their share reporting each figure) are all equal, and all
+    within ± tol, all-0 draws left out; and the periods counted (every member
+    reported, not all 0).  ``x``: the k members × periods; ``others``: the other
+    peers × periods (NaN where not reported)."""
+    k = len(x)
+    seen = ~np.isnan(x)
+    counted = seen.all(axis=0) & ~(np.where(seen, x, 0.0) == 0).all(axis=0)
+    chances = np.ones((2, x.shape[1]))
+    for t in np.flatnonzero(counted):               # one iteration per period
+        v = np.sort(others[:, t][~np.isnan(others[:, t])])
+        if not len(v):
+            continue
+        support, first = np.unique(v, return_index=True)
+        below = first / len(v)                                   # share < each figure
+        at = np.searchsorted(v, support, side="right") / len(v)  # share ≤ each figure
+        upto = np.searchsorted(v, support + tol, side="right") / len(v)
+        z = (at[0] ** k) if support[0] == 0 else 0.0
+        eq = ((at - below) ** k).sum()
+        near = ((upto - below) ** k - (upto - at) ** k).sum()
+        if z < 1.0:
+            chances[:, t] = np.clip([(eq - z) / (1 - z), (near - z) / (1 - z)], 0.0, 1.0)
+    return chances[0], chances[1], counted
+
+
+def poisson_binomial_tail(chances: np.ndarray, agree: int) -> float:
+    """P(X ≥ agree), X the sum of independent Bernoulli(chances): exact, by
+    convolution."""
+    if agree <= 0:
+        return 1.0
+    dist = np.array([1.0])
+    for c in chances:
+        dist = np.convolve(dist, [1.0 - c, c])
+    return float(min(1.0, dist[agree:].sum()))
+
+
+def joint_test(x: np.ndarray, tol: float, cells, others=None) -> dict:
+    """The group test of the members' figures ``x`` (members × periods).
+
+    Against each member's own figures (``group_agreement``): the tail of equal
+    periods, the smaller of the binomial tail and the permutation bound
+    (``permutation_bound``), and the binomial tail of near periods.  Against
+    the other peers' figures of the same periods (``others``, at least
+    ``_MIN_OTHERS`` of them; ``peer_chances``): the Poisson-binomial tails of
+    the same counts.  Each of equal and near takes the larger of its two tails
+    (the group must agree more than its members' own figures allow *and* more
+    than the rest of its peers do in those months); p = 2 × the smaller of
+    equal and near (Bonferroni), q = min(1, p × ``scan_factor``)."""
     n, equal, near, ch_eq, ch_near = group_agreement(x, tol)
     p_eq = min(float(binomial_tail(equal, n, ch_eq)), permutation_bound(x, equal))
     p_near = float(binomial_tail(near, n, ch_near))
+    if others is not None and len(others) >= _MIN_OTHERS:
+        c_eq, c_near, counted = peer_chances(x, others, tol)
+        filled = np.where(np.isnan(x), 0.0, x)
+        spread = (filled.max(axis=0) - filled.min(axis=0))[counted]
+        p_eq = max(p_eq, poisson_binomial_tail(c_eq[counted], int((spread == 0).sum())))
+        p_near = max(p_near, poisson_binomial_tail(c_near[counted], int((spread <= tol).sum())))
     p = min(1.0, 2.0 * min(p_eq, p_near))
     q = min(1.0, p * scan_factor(cells, len(x)))
     return {"n": n, "equal": equal, "near": near, "chance_equal": ch_eq,
@@ -192,14 +253,14 @@ def joint_test(x: np.ndarray, tol: float, cells) -> dict:
             "tol": float(tol)}
 
 
-def best_subgroup(x: np.ndarray, tol: float, cells):
+def best_subgroup(x: np.ndarray, tol: float, cells, others=None):
     """The members (row positions of ``x``) and test of the subgroup with the
     smallest q found by dropping one member at a time from all of them, while
     that lowers q and at least three remain."""
     keep = np.arange(len(x))
-    test = joint_test(x, tol, cells)
+    test = joint_test(x, tol, cells, others)
     while len(keep) > 3:
-        trials = [(joint_test(x[np.delete(keep, j)], tol, cells), j)
+        trials = [(joint_test(x[np.delete(keep, j)], tol, cells, others), j)
                   for j in range(len(keep))]
         best, j = min(trials, key=lambda t: t[0]["q"])
         if best["q"] >= test["q"]:
@@ -258,8 +319,9 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
     for clique in maximal_cliques(ka[keep], kb[keep], min_size=3):
         ww, ii = divmod(int(clique[0]) // n_units, n_indicators)
         units = np.sort(clique % n_units)
-        x = values_of(ww, ii)[units]
-        members, test = best_subgroup(x, tol[(ww, ii)], cells)
+        values, g = values_of(ww, ii), eligible[(ww, ii)]
+        rest = np.setdiff1d(np.flatnonzero(g == g[units[0]]), units)
+        members, test = best_subgroup(values[units], tol[(ww, ii)], cells, values[rest])
         if test["q"] >= warning or max(test["equal"], test["near"]) < min_agree:
             continue
         row = pd.Series(test)

@@ -130,7 +130,11 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
     with all k at 0 left out, and the tail over the N periods all reported is
     binomial; for equal figures the permutation bound (each unit's figures
     shuffled over those periods, ``joint.permutation_bound``) is used where
-    it is smaller.  p is 2 × the smaller tail (equal or near), and q is p
+    it is smaller.  Second null, the contrast: k units drawn, period by period,
+    from the other peers' figures of that period (Poisson-binomial tail over
+    the periods); each of equal and near keeps the larger of its two tails, so
+    a district-wide movement that makes every unit alike in some months is not
+    a group (``joint``'s docstring).  p is 2 × the smaller tail (equal or near), and q is p
     adjusted for every group of every size the scan could have picked:
     p × (k − 1)(k − 2) × Σ_c C(N_c, k) over the (window, indicator, peer group)
     cells c (``joint.scan_factor``), so that an honest district shows such a
