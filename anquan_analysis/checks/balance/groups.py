@@ -71,6 +71,37 @@ def join_pairs(a: np.ndarray, b: np.ndarray, weight: np.ndarray):
     return groups
 
 
+def maximal_cliques(a: np.ndarray, b: np.ndarray, min_size: int = 3) -> list[np.ndarray]:
+    """The maximal cliques of at least ``min_size`` nodes of the graph with edges
+    (a, b), each as its sorted node ids: every set of nodes all linked to one
+    another that no further node extends (``_cliques`` per connected component;
+    a component too small to hold such a clique is skipped).
+
+    ``matching_series`` tests each such clique of loosely agreeing pairs as one
+    group (``agreement.group_agreement``)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if not len(a):
+        return []
+    nodes, inv = np.unique(np.r_[a, b], return_inverse=True)
+    ia, ib = inv[:len(a)], inv[len(a):]
+    k = len(nodes)
+    _, label = connected_components(coo_matrix((np.ones(len(a)), (ia, ib)), shape=(k, k)),
+                                    directed=False)
+    size = np.bincount(label)
+    out = []
+    for comp in np.flatnonzero(size >= min_size):  # components that can hold a clique
+        local = np.flatnonzero(label == comp)
+        pos = np.full(k, -1)
+        pos[local] = np.arange(len(local))
+        e = np.flatnonzero(label[ia] == comp)
+        adj = np.zeros((len(local), len(local)), dtype=bool)
+        adj[pos[ia[e]], pos[ib[e]]] = True
+        adj |= adj.T
+        np.fill_diagonal(adj, False)
+        out += [nodes[local[c]] for c in _cliques(adj) if len(c) >= min_size]
+    return out
+
+
 def _bottleneck(ea, eb, w, n) -> int:
     """Position (among the edges given) of the largest weight on a minimum
     spanning tree: the level at which the component is connected.  Ranks stand

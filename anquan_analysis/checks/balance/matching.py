@@ -20,6 +20,7 @@ from .._wording import figure
 from .agreement import (PairAgreement, against_series, binomial_tail, consensus_series,
                         group_tolerance, pairs_within, tail_lower_bound)
 from .groups import count_word, join_pairs, names_label, period_list, period_span
+from .joint import joint_groups
 
 _PAIR_COLUMNS = ("freq", "ind", "a", "b", "tol", "n", "equal", "near", "chance_equal",
                  "chance_near", "p_equal", "p_near", "p")
@@ -28,7 +29,8 @@ _PAIR_COLUMNS = ("freq", "ind", "a", "b", "tol", "n", "equal", "near", "chance_e
 def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=None,
                     min_periods: int = 6, min_agree: int = 3, rel_tol: float = 0.01,
                     recent: int = 3, max_group_units: int = 1500, info_p: float = 1e-4,
-                    alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
+                    screen_p: float = 0.01, alert: float = 0.01,
+                    warning: float = 0.05) -> pd.DataFrame:
     """Groups of units of one type whose figures of an indicator agree in many of
     the same periods: each pair tested against the units' own figures, the
     significant pairs joined into groups.
@@ -65,6 +67,10 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
         A peer group with more units is split by ``parent`` (the number of pairs
         grows with the square of a group's size; a national panel's towns are
         not one another's peers).
+    screen_p : float
+        Pairs with p < min(screen_p, 1/N) (N the peers tested on the indicator)
+        are joined into cliques that are tested as whole groups (``joint``);
+        0 turns that off.
     info_p, alert, warning : float
         Reporting thresholds (package docstring).
 
@@ -78,7 +84,8 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
     ``expected`` the agreeing periods its weakest pair would show by chance
     (N × the pair's chance), ``statistic`` that pair's agreeing periods,
     ``p_value`` and ``q_value`` that pair's (the group holds together at that q;
-    severity comes from it for every row), ``period`` P or blank.
+    severity comes from it for every row), ``period`` P or blank.  A group found
+    as a whole (Notes) carries its joint test's figures instead.
 
     Notes
     -----
@@ -112,6 +119,31 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
     but q ≥ ``warning`` among units in no such group make groups of their own,
     reported as information.
 
+    Groups whose pairs are each too weak for that threshold but which agree as
+    a whole (``joint``): among the units in no group so far, the pairs with
+    p < min(``screen_p``, 1/N) (N the units of the peer group tested on the
+    indicator) are joined into maximal cliques of three or more, and each clique
+    is tested as one group.  Null model, per group of k units: independent
+    units, each drawing its figure in a period from its own figures over the
+    window, as for a pair; the chance that all k are equal in a period is
+    Σ_v Π_i f_i(v) (near: all within ± tolerance of one another), the periods
+    with all k at 0 left out, and the tail over the N periods all reported is
+    binomial; for equal figures the permutation bound (each unit's figures
+    shuffled over those periods, ``joint.permutation_bound``) is used where
+    it is smaller.  Second null, the contrast: k units drawn, period by period,
+    from the other peers' figures of that period (Poisson-binomial tail over
+    the periods); each of equal and near keeps the larger of its two tails, so
+    a district-wide movement that makes every unit alike in some months is not
+    a group (``joint``'s docstring).  p is 2 × the smaller tail (equal or near), and q is p
+    adjusted for every group of every size the scan could have picked:
+    p × (k − 1)(k − 2) × Σ_c C(N_c, k) over the (window, indicator, peer group)
+    cells c (``joint.scan_factor``), so that an honest district shows such a
+    group at q < α with chance at most α.  Members are dropped one at a time while that
+    lowers q.  The figures of such a group's rows are its joint test's
+    (``statistic`` the periods all agree, ``expected`` N × the chance).  Units
+    whose own figures barely vary (a floor of 1 held in 11 of 12 months) agree
+    by chance under this null however many they are: such a group is not found.
+
     Agreement that comes from a shared movement of the whole district (a push in
     one month) also raises agreement between similar units; against each pair's
     own spread it is weak unless the units are steady and alike.
@@ -127,10 +159,11 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
     gid = _peer_groups(cube, tuple(group_by), max_group_units)
     windows = _windows(cube, period)
     keep_p = max(warning, info_p)
-    found, n_tests = [], 0
+    found, n_tests, eligible = [], 0, {}
     for w, t in enumerate(windows):
         for i in ind_idx:
-            rows, m = _pair_tests(cube.values[:, i, t], gid, min_periods, rel_tol, keep_p)
+            rows, m, eligible[(w, i)] = _pair_tests(cube.values[:, i, t], gid, min_periods,
+                                                    rel_tol, keep_p)
             n_tests += m
             if len(rows["p"]):
                 rows.update(freq=np.full(len(rows["p"]), w), ind=np.full(len(rows["p"]), i))
@@ -141,9 +174,8 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
     pairs["q"] = bh_of_smallest(pairs["p"].to_numpy(), n_tests)
     edges = pairs.loc[((pairs["q"] < warning) | (pairs["p"] < info_p))
                       & (pairs[["equal", "near"]].max(axis=1) >= min_agree)]
-    if edges.empty:
-        return empty_findings()
-    rows = _group_rows(edges.reset_index(drop=True), cube, windows, gid, period,
+    joint = dict(pairs=pairs, eligible=eligible, screen_p=min(screen_p, keep_p))
+    rows = _group_rows(edges.reset_index(drop=True), cube, windows, gid, period, joint,
                        min_periods=min_periods, min_agree=min_agree, recent=recent,
                        warning=warning)
     if rows.empty:
@@ -194,7 +226,7 @@ def _pair_tests(values, gid, min_periods, rel_tol, keep_p):
     g = np.where((reported.sum(axis=1) >= min_periods) & positive, gid, -1)
     a, b = pairs_within(g)
     if not len(a):
-        return {k: np.zeros(0) for k in _PAIR_COLUMNS}, 0
+        return {k: np.zeros(0) for k in _PAIR_COLUMNS}, 0, g
     tol = group_tolerance(values, g, int(g.max()) + 1, rel_tol)
     agreement = PairAgreement(values, g, tol)
     m = int((agreement.periods(a, b) >= min_periods).sum())
@@ -211,18 +243,22 @@ def _pair_tests(values, gid, min_periods, rel_tol, keep_p):
     cols = {"a": a[s], "b": b[s], "tol": tol[g[a[s]]], "n": n[s], "equal": equal[s],
             "near": near[s], "chance_equal": ch_eq[s], "chance_near": ch_near[s],
             "p_equal": p_eq[p <= keep_p], "p_near": p_near[p <= keep_p], "p": p[p <= keep_p]}
-    return cols, m
+    return cols, m, g
 
 
 # ----------------------------------------------------------------------- groups
 
-def _group_rows(edges, cube, windows, gid, period, *, min_periods, min_agree, recent,
-                warning) -> pd.DataFrame:
+def _group_rows(edges, cube, windows, gid, period, joint, *, min_periods, min_agree,
+                recent, warning) -> pd.DataFrame:
     """The findings rows of the groups the edges make (see ``matching_series``):
-    groups joined from the pairs with q < ``warning``, completed with the units
-    that agree with a group's consensus (``_complete``), overlapping ones merged
-    (``_distinct``); then, as information only, groups of the remaining pairs
-    (p < info_p) among units in no such group."""
+    groups joined from the pairs with q < ``warning``, and the groups of weaker
+    pairs among the other units that hold together as a whole
+    (``joint.joint_groups``, from ``joint``'s pairs, peers and screen), the
+    former completed with the units that agree with a group's consensus
+    (``_complete``; done for the latter too, it added only honest towns agreeing
+    with a mild group's figure in the detection grid, no member), overlapping
+    ones merged (``_distinct``); then, as information only, groups of the
+    remaining pairs (p < info_p) among units in no such group."""
     n_u, n_i = len(cube.units), len(cube.indicators)
     edges = edges.assign(_a=(edges["freq"] * n_i + edges["ind"]) * n_u + edges["a"],
                          _b=(edges["freq"] * n_i + edges["ind"]) * n_u + edges["b"])
@@ -230,6 +266,12 @@ def _group_rows(edges, cube, windows, gid, period, *, min_periods, min_agree, re
     found = _joined(edges.loc[strong].reset_index(drop=True), n_u, n_i)
     _complete(found, cube, windows, gid, min_periods=min_periods, min_agree=min_agree,
               warning=warning)
+    if joint["screen_p"] > 0:
+        taken = np.array([(g["w"] * n_i + g["i"]) * n_u + u for g in found for u in g["units"]],
+                         dtype=np.int64)
+        found += joint_groups(joint["pairs"], lambda w, i: cube.values[:, i, windows[w]],
+                              joint["eligible"], taken, n_units=n_u, n_indicators=n_i,
+                              screen_p=joint["screen_p"], min_agree=min_agree, warning=warning)
     found = _distinct(found)
     taken = np.array([(g["w"] * n_i + g["i"]) * n_u + u for g in found for u in g["units"]],
                      dtype=np.int64)

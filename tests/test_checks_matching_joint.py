@@ -1,0 +1,216 @@
+"""Tests of matching_series' groups tested as a whole (checks/balance/joint.py):
+groups whose pairs are each too weak for the pairs' multiple-testing threshold but
+whose joint agreement is not.  The group worked by hand is in
+tests/reference/matching_group_by_hand.py."""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from anquan_analysis.checks import balance
+from anquan_analysis.checks.balance.agreement import PairAgreement
+from anquan_analysis.checks.balance.groups import maximal_cliques
+from anquan_analysis.checks.balance.joint import (best_subgroup, group_agreement, joint_test,
+                                                  peer_chances, permutation_bound,
+                                                  poisson_binomial_tail, scan_factor)
+
+MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
+AGREED = [2, 2, 4, 2, 2, 2, 4, 2, 2, 4, 2, 2]      # 2 in nine months, 4 in three
+FIVE = ["甲镇", "乙镇", "丙镇", "丁镇", "戊镇"]
+
+
+def frame(series: dict, code="major_hazards_found"):
+    rows = [(u, "town", "示范区", MONTHS[t], code, float(x[t]))
+            for u, x in series.items() for t in range(len(x))]
+    df = pd.DataFrame(rows, columns=["unit", "unit_type", "parent", "period", "indicator",
+                                     "value"])
+    return df.assign(approx=False)
+
+
+def honest_ten():
+    """Ten towns that are never within ±1 of any other town: 10k + 10 + (month mod 3)."""
+    return {f"{k:02d}镇": [10 * k + 10 + t % 3 for t in range(12)] for k in range(10)}
+
+
+# ----------------------------------------------------------------- by hand
+
+def test_group_of_five_found_where_its_pairs_miss():
+    # tests/reference/matching_group_by_hand.py: each pair agrees 12 of 12 months at
+    # chance 5/8, p = 2 × (5/8)¹² = 0.0071, BH q = 0.0746 over the 105 pairs: no
+    # pair is significant.  The five together: chance (3/4)⁵ + (1/4)⁵ = 61/256 a
+    # month; permutation bound 220⁻⁴ (below the binomial (61/256)¹² = 3.35e-8);
+    # p = 2 × 220⁻⁴, q = p × C(15, 5) × 4 × 3.
+    df = frame({**{u: AGREED for u in FIVE}, **honest_ten()})
+    assert balance.matching_series(df, screen_p=0).empty       # the pairs alone
+    f = balance.matching_series(df)
+    assert f["unit"].isna().tolist() == [True] + [False] * 5
+    assert set(f["unit"].dropna()) == set(FIVE)
+    row = f.iloc[0]
+    assert row["p_value"] == pytest.approx(8.537668192063383e-10, rel=1e-9)
+    assert row["q_value"] == pytest.approx(3.0766341096919606e-05, rel=1e-9)
+    assert row["statistic"] == 12 and row["observed"] == 12
+    assert row["expected"] == pytest.approx(12 * 61 / 256, rel=1e-12)
+    assert (f["severity"] == "alert").all() and (f["q_value"] == row["q_value"]).all()
+    assert row["message"].endswith("等5个镇街2024年1—12月中有12个月重大事故隐患排查数完全相同，"
+                                   "疑似相互“保持平衡”")
+
+
+def test_joint_test_and_its_factor_by_hand():
+    x = np.array([AGREED] * 5, dtype=float)
+    t = joint_test(x, 1.0, cells=[15])
+    assert (t["n"], t["equal"], t["near"]) == (12, 12, 12)
+    assert t["chance_equal"] == t["chance_near"] == pytest.approx(61 / 256, rel=1e-12)
+    assert t["p_equal"] == pytest.approx(220.0 ** -4, rel=1e-12)
+    assert t["p_near"] == pytest.approx((61 / 256) ** 12, rel=1e-9)
+    assert scan_factor([15], 5) == pytest.approx(3003 * 12, rel=1e-12)
+    assert scan_factor([15, 15, 15], 4) == pytest.approx(1365 * 6 * 3, rel=1e-12)
+    assert scan_factor([15, 9, 3, 2], 4) == pytest.approx((1365 + 126) * 6, rel=1e-12)
+
+
+def test_a_member_that_spoils_the_joint_agreement_is_dropped():
+    # A sixth town with the group's figures a month late agrees with all six in
+    # 6 of 12 months only; without it the five are the group worked by hand.
+    x = np.array([AGREED] * 5 + [list(np.roll(AGREED, 1))], dtype=float)
+    assert joint_test(x, 1.0, [15])["equal"] == 6
+    keep, test = best_subgroup(x, 1.0, cells=[15])
+    assert keep.tolist() == [0, 1, 2, 3, 4]
+    assert test["q"] == pytest.approx(3.0766341096919606e-05, rel=1e-9)
+
+
+def test_a_group_no_tighter_than_its_peers_is_not_a_group():
+    # The five agree with one another as much as their own months allow only by
+    # chance 2 × 220⁻⁴; but if every other town of the district reports the very
+    # same figures in the same months (a district-wide pattern), five of them
+    # agreeing is certain: the contrast with the peers takes p to 1.
+    x = np.array([AGREED] * 5, dtype=float)
+    rest = np.array([AGREED] * 10, dtype=float)
+    assert joint_test(x, 1.0, [15], others=rest)["p"] == 1.0
+    # Ten peers each with a figure of its own every month: a month's chance for
+    # five of them is 10 × (1/10)⁵ = 1e-4, tail 1e-48: the own-figures tail rules.
+    rest = np.array(list(honest_ten().values()), dtype=float)
+    c_eq, c_near, counted = peer_chances(x, rest, 1.0)
+    assert counted.all() and c_eq == pytest.approx(np.full(12, 1e-4))
+    assert c_near == pytest.approx(np.full(12, 1e-4))
+    assert joint_test(x, 1.0, [15], others=rest)["q"] == pytest.approx(3.0766341096919606e-05,
+                                                                        rel=1e-9)
+    # Fewer than five other peers: no contrast, even with peers alike.
+    alike = np.array([AGREED] * 4, dtype=float)
+    assert joint_test(x, 1.0, [15], others=alike)["q"] == pytest.approx(
+        3.0766341096919606e-05, rel=1e-9)
+
+
+def test_peer_chances_and_poisson_binomial_by_enumeration():
+    # One month, ten peers reporting 1 1 1 1 1 2 2 2 3 3; three members.  Equal:
+    # 0.5³ + 0.3³ + 0.2³ = 0.16.  Within ±1: all in [1, 2] less all 2 (0.8³ − 0.3³),
+    # all in [2, 3] less all 3 (0.5³ − 0.2³), all 3 (0.2³): 0.61.
+    others = np.array([[1], [1], [1], [1], [1], [2], [2], [2], [3], [3]], dtype=float)
+    c_eq, c_near, counted = peer_chances(np.array([[1.0], [2.0], [1.0]]), others, 1.0)
+    assert counted.tolist() == [True]
+    assert c_eq[0] == pytest.approx(0.16) and c_near[0] == pytest.approx(0.61)
+    draws = list(itertools.product(others[:, 0], repeat=3))
+    assert c_near[0] == pytest.approx(np.mean([max(d) - min(d) <= 1 for d in draws]))
+    # All-0 draws left out: peers 0 0 1 1, two members: equal (0.25 − 0.25)/(1 − 0.25) …
+    zeros = np.array([[0], [0], [1], [1]], dtype=float)
+    c_eq, _, _ = peer_chances(np.array([[1.0], [1.0]]), zeros, 1.0)
+    assert c_eq[0] == pytest.approx((0.5 ** 2 + 0.5 ** 2 - 0.25) / 0.75)
+    chances = np.array([0.1, 0.5, 0.3, 0.9])
+    for m in range(5):
+        want = sum(np.prod([c if b else 1 - c for c, b in zip(chances, bits)])
+                   for bits in itertools.product([0, 1], repeat=4) if sum(bits) >= m)
+        assert poisson_binomial_tail(chances, m) == pytest.approx(want, rel=1e-12)
+
+
+# ------------------------------------------------------------- honest units
+
+def test_honest_sets_are_not_flagged():
+    # Five towns at a floor of 1 every month agree in 12 of 12 months: their own
+    # figures make it certain (chance 1), not evidence.  Five towns with the very
+    # figures of the group above, each a month later than the one before (the
+    # same distributions, the months not matched), agree all at once in at most
+    # a few months.
+    floor = {f"底{k}镇": [1] * 12 for k in range(5)}
+    shifted = {f"移{k}镇": list(np.roll(AGREED, k)) for k in range(5)}
+    f = balance.matching_series(frame({**floor, **shifted, **honest_ten()}))
+    assert not (f["severity"] != "info").any()
+
+
+def test_same_figures_in_shuffled_months_give_no_joint_group():
+    # 40 towns of honest gamma-Poisson figures; six report 1 a month, 2 in three
+    # months drawn at random.  Each pair: p = 2 × (5/8)¹² = 0.0071, BH over the
+    # 780 pairs: none significant (pairs alone find nothing).  The six as a group:
+    # p = 2 × 220⁻⁵, q = p × C(40, 6) × 5 × 4 ≈ 3e-4: found with exactly its
+    # members.  With each member's months shuffled (the same figures): nothing at
+    # warning level (seeds 0-29 alike).
+    names = [f"{k:02d}镇" for k in range(40)]
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        x = rng.poisson(rng.gamma(2, 1.5, 40)[:, None], (40, 12))
+        x[:6] = 1
+        x[:6, rng.choice(12, 3, replace=False)] = 2
+        df = frame(dict(zip(names, x)))
+        assert (balance.matching_series(df, screen_p=0)["severity"] == "info").all(), seed
+        f = balance.matching_series(df)
+        warned = f.loc[f["severity"] != "info"]
+        assert set(warned["unit"].dropna()) == set(names[:6]), seed
+        assert warned["q_value"].iloc[0] == pytest.approx(
+            2 * 220.0 ** -5 * scan_factor([40], 6), rel=1e-9)
+        for u in range(6):
+            x[u] = rng.permutation(x[u])
+        f = balance.matching_series(frame(dict(zip(names, x))))
+        assert not (f["severity"] != "info").any(), seed
+
+
+# ---------------------------------------------------------------- the pieces
+
+def test_group_agreement_is_the_pair_statistic_for_two_and_a_direct_count_for_three():
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        v = rng.poisson(rng.gamma(2, 2), (2, 12)).astype(float)
+        v[rng.random(v.shape) < 0.1] = np.nan
+        tol = float(rng.integers(1, 3))
+        got = group_agreement(v, tol)
+        want = PairAgreement(v, np.array([0, 0]), np.array([tol])).counts(np.array([0]),
+                                                                          np.array([1]))
+        assert got[:3] == tuple(int(w[0]) for w in want[:3])
+        assert got[3:] == pytest.approx([want[3][0], want[4][0]], rel=1e-12)
+    for _ in range(30):
+        v = rng.poisson(2, (3, 6)).astype(float)
+        total = zero = equal = near = 0
+        for a, b, c in itertools.product(*v):
+            spread, all0 = max(a, b, c) - min(a, b, c), a == b == c == 0
+            total, zero = total + 1, zero + all0
+            equal += spread == 0 and not all0
+            near += spread <= 1 and not all0
+        got = group_agreement(v, 1.0)
+        assert got[3:] == pytest.approx([equal / (total - zero), near / (total - zero)])
+
+
+def test_permutation_bound_against_every_shuffle():
+    # Three units × 5 periods: every pair of shuffles of units 2 and 3 (120²),
+    # P(X ≥ m) ≤ bound, equal at m = 5.
+    rng = np.random.default_rng(2)
+    for _ in range(4):
+        x = rng.integers(0, 3, (3, 5)).astype(float)
+        x[1:] = np.sort(x[:1].repeat(2, axis=0), axis=1) if rng.random() < 0.5 else x[1:]
+        counts = []
+        for p1 in itertools.permutations(x[1]):
+            for p2 in itertools.permutations(x[2]):
+                same = (x[0] == np.array(p1)) & (x[0] == np.array(p2)) & (x[0] != 0)
+                counts.append(same.sum())
+        counts = np.array(counts)
+        for m in range(1, 6):
+            exact = (counts >= m).mean()
+            bound = permutation_bound(x, m)
+            assert exact <= bound * (1 + 1e-12)
+            if m == 5:
+                assert bound == pytest.approx(exact, abs=1e-15)
+
+
+def test_maximal_cliques():
+    a = np.array([1, 2, 1, 3, 3, 4, 10, 11, 20])
+    b = np.array([2, 3, 3, 4, 5, 5, 11, 12, 21])
+    assert [c.tolist() for c in maximal_cliques(a, b)] == [[1, 2, 3], [3, 4, 5]]
+    assert [c.tolist() for c in maximal_cliques(a, b, min_size=2)][-1] == [20, 21]
+    assert maximal_cliques(np.array([]), np.array([])) == []
