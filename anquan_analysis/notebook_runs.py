@@ -23,10 +23,11 @@ ingested dataset folder (``panel.parquet`` and side tables, as ``anquan ingest
 One kernel runs every period (``run_plan``): started before the command loads
 pandas and papermill, it loads the notebook's imports meanwhile, and between two
 periods it is reset to its started state (``kernels.reset_kernel``: no name, figure,
-option or working folder of a period reaches the next).  A period that fails leaves
-its kernel behind: the next period gets a new one.  ``--kernel-per-period`` (hidden)
-gives each period its own kernel, each started while the period before runs: the
-reports are the same, byte for byte but for the times they record.
+rcParams change, shown warning or working folder of a period reaches the next).  A
+period that fails has its kernel shut down: the next period gets a new one.
+``--kernel-per-period`` (hidden) gives each period its own kernel, each started while
+the period before runs: the reports are the same, byte for byte but for the times
+and random ids they record (``tests/test_kernel_reuse.py``).
 """
 
 from __future__ import annotations
