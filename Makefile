@@ -12,7 +12,7 @@ help:
 	@echo "make assess   assessment of every period of the bundled data -> reports/"
 	@echo "make test     every test (pytest + nbval over notebooks/)"
 	@echo "make ingest   bundled data -> data/processed/"
-	@echo "make bench    benchmarks (detection, scale, notebook, bulletin extraction, hostile inputs)"
+	@echo "make bench    benchmarks (detection, scale, notebook, assess --all, bulletin extraction, hostile inputs)"
 	@echo "make data     regenerate data/raw/synthetic_city (deterministic; should not change it)"
 
 $(STAMP): pyproject.toml
@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ledger.py
 	$(BIN)/python benchmarks/hostile.py
 	$(BIN)/python benchmarks/notebook.py
+	$(BIN)/python benchmarks/assess_all.py
 
 data: $(STAMP)
 	$(BIN)/python -m anquan_analysis.synth --output data/raw/synthetic_city

@@ -18,9 +18,16 @@ killed are cleaned at start, and only canonical periods become folder names.
 
 ``--data`` is a folder of office files (CSV/XLSX: ingested once per run) or an
 ingested dataset folder (``panel.parquet`` and side tables, as ``anquan ingest
---output`` writes it: read as it is, the faster way to assess a province).  Each
-period's kernel is started ahead of its notebook and loads the notebook's imports
-while papermill loads (see ``start_kernel``).
+--output`` writes it: read as it is, the faster way to assess a province).
+
+One kernel runs every period (``run_plan``): started before the command loads
+pandas and papermill, it loads the notebook's imports meanwhile, and between two
+periods it is reset to its started state (``kernels.reset_kernel``: no name, figure,
+rcParams change, shown warning or working folder of a period reaches the next).  A
+period that fails has its kernel shut down: the next period gets a new one.
+``--kernel-per-period`` (hidden) gives each period its own kernel, each started while
+the period before runs: the reports are the same, byte for byte but for the times
+and random ids they record (``tests/test_kernel_reuse.py``).
 """
 
 from __future__ import annotations
@@ -34,15 +41,17 @@ from pathlib import Path
 
 from . import config
 from . import run_folders as rf
+from .kernels import KERNEL, papermill_engine, request_shutdown, reset_kernel, shutdown_kernel
+from .kernels import start_kernel as _start_kernel
 from .settings import KEY_INDICATOR_HELP
 
 NOTEBOOK = config.NOTEBOOKS / "period_assessment.ipynb"
 LEVEL_OF_FREQ = {"M": "month", "Q": "quarter", "H": "half", "Y": "year"}
-KERNEL = "python3"
-# What the notebook's first cell imports, loaded by the kernel as it starts (with the
-# modules of the checks, which run_checks would import one by one): see start_kernel.
-PRELOAD = ("anquan_analysis.assessment", "anquan_analysis.plots", "anquan_analysis.draft",
-           "anquan_analysis.checks", "anquan_analysis.bulletin_docx")
+
+
+def start_kernel(notebook=NOTEBOOK):
+    """``kernels.start_kernel`` for ``notebook`` (by default the assessment notebook)."""
+    return _start_kernel(notebook)
 
 
 @dataclass
@@ -81,6 +90,8 @@ help=KEY_INDICATOR_HELP)
                         "(default quarter,month)")
     p.add_argument("--notebook", default=str(NOTEBOOK), help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=int, default=600, help="seconds per notebook cell")
+    # one kernel per period, as before kernels were reused (the benchmark compares them)
+    p.add_argument("--kernel-per-period", action="store_true", help=argparse.SUPPRESS)
 
 
 def plan_periods(panel, *, periods=None, levels=("quarter", "month")) -> list[tuple[str, str]]:
@@ -105,7 +116,8 @@ def plan_periods(panel, *, periods=None, levels=("quarter", "month")) -> list[tu
 
 
 def run_period(period: str, level: str, *, data_dir, output_dir, notebook=NOTEBOOK,
-               thresholds: dict | None = None, timeout: int = 600, kernel=None) -> Path:
+               thresholds: dict | None = None, timeout: int = 600, kernel=None,
+               keep_kernel: bool = False) -> Path:
     """Execute the notebook for one period and export its HTML into a staging folder,
     then swap it in as ``output_dir/<period>/`` (``run_folders.publish``: the old set or
     the new set, never a mix).  The executed notebook is written once, when complete
@@ -115,7 +127,8 @@ def run_period(period: str, level: str, *, data_dir, output_dir, notebook=NOTEBO
     ``assessment.failed.ipynb`` when it is a whole notebook (papermill marks the
     failing cell; a timeout or a dead kernel leaves none), and the error propagates.
     ``kernel``: a kernel from ``start_kernel`` to run the notebook in, shut down here
-    when done (by default papermill starts one).  While the kernel runs, a background
+    when done unless ``keep_kernel`` (the caller's then, to reset or shut down; by
+    default papermill starts a kernel of its own).  While the kernel runs, a background
     thread prepares the HTML exporter (``report.html_exporter``).  ValueError for a
     period that is not canonical (it would become a path)."""
     import papermill as pm
@@ -129,17 +142,19 @@ def run_period(period: str, level: str, *, data_dir, output_dir, notebook=NOTEBO
               "output_dir": str(stage.resolve()), "thresholds": dict(thresholds or {})}
     ipynb = stage / "assessment.ipynb"
     threading.Thread(target=_prepare_exporter, name="html-exporter", daemon=True).start()
+    shutdown = kernel is not None and not keep_kernel
     shutdown_requested = False
     try:
         try:
             pm.execute_notebook(str(notebook), str(ipynb), parameters=params,
+                                engine_name=papermill_engine(),
                                 progress_bar=False, execution_timeout=timeout,
                                 cwd=str(Path(notebook).parent), kernel_name=KERNEL,
                                 request_save_on_cell_execute=False,
                                 **({} if kernel is None else {"km": kernel}))
         finally:
             # the kernel exits while the HTML is written
-            shutdown_requested = kernel is not None and _request_shutdown(kernel)
+            shutdown_requested = shutdown and request_shutdown(kernel)
         record = _read_summary(stage)
         notebook_to_html(ipynb, stage / "assessment.html", title=f"{period} 评估",
                          provenance=record.get("provenance") or _provenance_of(data_dir),
@@ -151,7 +166,7 @@ def run_period(period: str, level: str, *, data_dir, output_dir, notebook=NOTEBO
                           else type(exc).__name__)
         raise
     finally:
-        if kernel is not None:
+        if shutdown:
             shutdown_kernel(kernel, requested=shutdown_requested)
     return final
 
@@ -171,66 +186,6 @@ def _provenance_of(data_dir) -> dict | None:
     from .provenance import load_provenance
 
     return load_provenance(data_dir)
-
-
-def start_kernel(notebook=NOTEBOOK):
-    """A kernel for ``notebook``, started now, in the notebook's folder, that imports
-    the modules of ``PRELOAD`` before it answers the first request (IPython's
-    ``exec_lines``; nothing is bound in the notebook's namespace, and the execution
-    count still starts at 1).  Started while ``anquan assess`` loads papermill (or
-    while the previous period's notebook runs), the kernel's start and the
-    notebook's imports (about 3 s of a province assessment's 10) overlap that work
-    on a second core instead of following it.  Returns the kernel manager, or None
-    if no kernel could be started (papermill then starts its own, and reports why
-    it cannot)."""
-    try:
-        from jupyter_client.manager import AsyncKernelManager
-        from jupyter_core.utils import run_sync
-
-        # The check modules are listed by the kernel itself (the registry loads each):
-        # importing them here would load pandas before the kernel is launched.
-        code = "".join(f"__import__({name!r});" for name in PRELOAD) \
-            + "__import__('anquan_analysis.checks').checks.CHECKS.values()"
-        km = AsyncKernelManager(kernel_name=KERNEL)
-        # run_sync runs on this thread's event loop, the one papermill runs on later
-        run_sync(km.start_kernel)(cwd=str(Path(notebook).parent),
-                                  extra_arguments=[
-                                      f"--IPKernelApp.exec_lines={code}",
-                                      # not its warning that local TCP is unencrypted, once
-                                      # a period (papermill's own kernels do not print it)
-                                      "--IPKernelApp.log_level=ERROR"])
-    except Exception:  # noqa: BLE001 - papermill starts a kernel and reports the error
-        return None
-    return km
-
-
-def _request_shutdown(km) -> bool:
-    """Ask a kernel to shut down without waiting for it; True if the request went."""
-    from jupyter_core.utils import run_sync
-
-    try:
-        run_sync(km.request_shutdown)()
-    except Exception:  # noqa: BLE001 - shutdown_kernel then asks again, or kills it
-        return False
-    return True
-
-
-def shutdown_kernel(km, *, requested: bool = False) -> None:
-    """Shut down a kernel from ``start_kernel`` (the notebook client does not shut
-    down a kernel it was given): ask it to (unless ``requested`` already), wait for
-    it to exit (killing it after jupyter_client's wait time) and remove its
-    connection file."""
-    from jupyter_core.utils import run_sync
-
-    try:
-        if not km.has_kernel:
-            return
-        if not requested:
-            run_sync(km.request_shutdown)()
-        run_sync(km.finish_shutdown)()
-        run_sync(km.cleanup_resources)()
-    except Exception:  # noqa: BLE001, S110 - a kernel that is already gone is fine
-        pass
 
 
 def _prepare_exporter() -> None:
@@ -253,11 +208,15 @@ def _describe(exc: Exception) -> str:
 
 
 def run_plan(plan, *, data_dir, output_dir, notebook=NOTEBOOK, thresholds=None,
-             timeout: int = 600, progress: bool = True, kernel=None) -> list[PeriodResult]:
+             timeout: int = 600, progress: bool = True, kernel=None,
+             kernel_per_period: bool = False) -> list[PeriodResult]:
     """Run every (period, level) of ``plan``, carrying on past failures, with a tqdm
     bar across periods; then write the index.  Returns one result per period.
     ``kernel``: one from ``start_kernel`` for the first period (this function shuts
-    it down); by default it is started here."""
+    it down); by default it is started here.  Every period runs in that kernel, reset
+    between periods (``kernels.reset_kernel``); a period that fails, or a reset that
+    fails, has the kernel replaced by a new one.  ``kernel_per_period``: a new kernel
+    for each period instead, started while the period before runs."""
     from tqdm import tqdm
 
     from .report import write_index
@@ -266,32 +225,63 @@ def run_plan(plan, *, data_dir, output_dir, notebook=NOTEBOOK, thresholds=None,
     plan = list(plan)
     for line in rf.clean_stale_outputs(output_dir):
         print(f"anquan assess: {line}", file=sys.stderr)
-    # Each period's kernel is started one step ahead: the first before papermill is
-    # loaded, the next while the current period's notebook runs.
     if kernel is None and plan:
         kernel = start_kernel(notebook)
     elif kernel is not None and not plan:
         shutdown_kernel(kernel)
         kernel = None
+    run = _run_per_period if kernel_per_period else _run_reusing
     bar = tqdm(plan, desc="assess", unit="期", disable=not progress, file=sys.stderr)
+    kernel_box = [kernel]
     try:
         for i, (period, level) in enumerate(bar):
             bar.set_postfix_str(period)
             t0 = time.perf_counter()
-            current, kernel = kernel, start_kernel(notebook) if i + 1 < len(plan) else None
             try:
-                run_period(period, level, data_dir=data_dir, output_dir=output_dir,
-                           notebook=notebook, thresholds=thresholds, timeout=timeout,
-                           kernel=current)
+                run(kernel_box, i, len(plan), period, level, data_dir=data_dir,
+                    output_dir=output_dir, notebook=notebook, thresholds=thresholds,
+                    timeout=timeout)
                 err = None
             except Exception as exc:  # noqa: BLE001 - one period's failure must not stop the rest
                 err = _describe(exc)
             results.append(PeriodResult(period, time.perf_counter() - t0, err))
     finally:
-        if kernel is not None:
-            shutdown_kernel(kernel)
+        if kernel_box[0] is not None:
+            shutdown_kernel(kernel_box[0])
     write_index(output_dir)
     return results
+
+
+def _run_reusing(kernel_box, i, n, period, level, *, notebook, timeout, **kw) -> None:
+    """One period in ``kernel_box[0]``, reset first if it has run one (a new kernel
+    when there is none, or the reset fails); the kernel is kept for the next period
+    unless this one fails: it may be dead, still running a cell that timed out, or
+    hold what the failed period left, so it is shut down (the next starts another)."""
+    km = kernel_box[0]
+    if km is not None and i > 0:
+        try:
+            reset_kernel(km, timeout=min(timeout, 60))
+        except Exception:  # noqa: BLE001 - a new kernel instead
+            shutdown_kernel(km)
+            km = None
+    if km is None:
+        km = kernel_box[0] = start_kernel(notebook)
+    try:
+        run_period(period, level, notebook=notebook, timeout=timeout, kernel=km,
+                   keep_kernel=km is not None, **kw)
+    except BaseException:
+        if km is not None:
+            shutdown_kernel(km)
+        kernel_box[0] = None
+        raise
+
+
+def _run_per_period(kernel_box, i, n, period, level, *, notebook, **kw) -> None:
+    """One period in ``kernel_box[0]``, shut down when done; the next period's kernel
+    is started now, so that it starts while this period runs."""
+    current = kernel_box[0]
+    kernel_box[0] = start_kernel(notebook) if i + 1 < n else None
+    run_period(period, level, notebook=notebook, kernel=current, **kw)
 
 
 def run_command(args) -> int:
@@ -372,7 +362,8 @@ def _run_command(args, kernel) -> int:
                                  skipped=skipped_before, lookback=args.lookback)
         results = run_plan(plan, data_dir=nb_data, output_dir=output_dir,
                            notebook=args.notebook, thresholds=thresholds,
-                           timeout=args.timeout, kernel=kernel)
+                           timeout=args.timeout, kernel=kernel,
+                           kernel_per_period=getattr(args, "kernel_per_period", False))
     failed = [r for r in results if r.error]
     total = sum(r.seconds for r in results)
     print(f"assessed {len(results) - len(failed)}/{len(results)} periods in {total:.0f} s "

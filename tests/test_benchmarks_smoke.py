@@ -216,3 +216,21 @@ def test_ledger_benchmark_prints_every_path_the_figure_and_the_limits(tmp_path):
     assert re.search(r"FIGURE ledger 30,000 rows: " + NUMBER + r" s, peak " + NUMBER
                      + r" GB \| target ≤ 60 s, ≤ 6 GB: (met|MISSED)", out)
     assert re.search(r"LIMIT numpy, streamed \(effective_counts_parquet\): ", out)
+
+
+def test_assess_all_benchmark_runs_both_modes_and_prints_its_ratios():
+    """benchmarks/assess_all.py on two periods: both modes, the kernel start, the
+    ratios, and the reports' byte-identical files the same in both modes."""
+    cmd = [sys.executable, str(BENCH / "assess_all.py"), "--period", "2024-01",
+           "--period", "2024-02"]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    for mode in ("per-period", "reused"):
+        assert re.search(rf"{mode}\s+2 periods: wall\s+{NUMBER} s\s+CPU\s+{NUMBER} s\s+cells", out)
+    assert re.search(r"one kernel start \(with the notebook's imports\): " + NUMBER + " s", out)
+    assert re.search(r"RATIO reused / per-period: wall " + NUMBER + r" ×, CPU " + NUMBER, out)
+    assert re.search(r"RATIO reused wall / \(cells \+ one kernel start\)\s+" + NUMBER
+                     + r" ×\s+target ≤ 1.2 ×", out)
+    m = re.search(r"SAME (\d+)/(\d+) files byte-identical", out)
+    assert m and m.group(1) == m.group(2) and int(m.group(2)) >= 8
