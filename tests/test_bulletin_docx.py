@@ -177,7 +177,9 @@ def test_annex_holds_every_unit_and_names_the_silent_ones(document, office):
     problems = _section(doc, HEADINGS[1], HEADINGS[2])
     assert f"{'、'.join(ROSTER_EXTRA)}2024年第三季度未报送调度数据，均已连续3个季度未报送" in problems
     assert "区水利局2024年9月调度数据于9月28日报送（规定时限为9月24日前），迟报4天" in problems
-    assert ROSTER_RENAMED[1] not in problems  # a name to check is no accusation
+    # a name to check is no accusation: the roster's 桂花街 is not named on its own
+    # (桂花街道, the data's name, is: a planted member of a balanced group)
+    assert not re.search(f"{ROSTER_RENAMED[1]}(?!道)", problems)
     assert not FORBIDDEN.search(problems)
 
 

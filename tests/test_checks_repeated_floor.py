@@ -6,6 +6,9 @@ Every figure here is worked out apart from the package by
 tests/reference/repeated_floor_by_hand.py (standard library and scipy.stats.poisson),
 whose docstring restates the rule.  Each test names the mutant it fails on."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,31 +20,9 @@ from anquan_analysis.panel import as_panel
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
 
-# the QUOTA and SIZE districts of the reference script
-QUOTA_E = {"镇A": 24, "镇B": 36, "镇C": 48, "镇D": 60, "镇E": 30, "镇F": 42, "镇G": 18,
-           "镇H": 72, "镇I": 54, "镇J": 66}
-QUOTA = {"镇A": [2, 3, 2, 2, 4, 2, 3, 2, 2, 2, 3, 2],
-         "镇B": [3, 4, 3, 5, 3, 3, 4, 3, 6, 3, 3, 4],
-         "镇C": [4, 4, 5, 4, 6, 4, 4, 5, 4, 4, 7, 4],
-         "镇D": [5, 6, 5, 5, 7, 5, 8, 5, 5, 6, 5, 5],
-         "镇E": [3, 3, 4, 3, 3, 5, 3, 3, 3, 4, 3, 3],
-         "镇F": [4, 5, 4, 4, 4, 6, 4, 5, 4, 4, 4, 4],
-         "镇G": [2] * 12,
-         "镇H": [9] * 12,
-         "镇I": [5, 6, 7, 5, 5, 5, 6, 5, 8, 5, 5, 6],
-         "镇J": [6, 7, 6, 6, 8, 6, 6, 7, 6, 9, 6, 6]}
-SIZE_E = {**{f"镇{u}": 10 for u in range(1, 6)},
-          **{f"镇{u}": 100 for u in range(6, 10)}, "大镇": 100}
-SIZE = {"镇1": [1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 1, 1],
-        "镇2": [1] * 12,
-        "镇3": [1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1],
-        "镇4": [1, 2, 1, 1, 1, 1, 1, 3, 1, 1, 1, 1],
-        "镇5": [1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1],
-        "镇6": [6, 5, 7, 3, 6, 8, 5, 6, 7, 5, 6, 6],
-        "镇7": [5, 7, 6, 6, 5, 5, 7, 8, 6, 5, 6, 5],
-        "镇8": [7, 8, 9, 7, 10, 8, 7, 9, 8, 7, 11, 8],
-        "镇9": [9, 11, 10, 12, 9, 10, 13, 9, 11, 10, 9, 12],
-        "大镇": [1] * 12}
+# the QUOTA and SIZE districts of the reference script, read from it (one copy)
+sys.path.insert(0, str(Path(__file__).parent / "reference"))
+from repeated_floor_by_hand import QUOTA, QUOTA_E, SIZE, SIZE_E  # noqa: E402
 
 
 def panel(series, indicator):
