@@ -198,7 +198,7 @@ def _step_at_last_month() -> pd.DataFrame:
     "trends.group_shift dates a step with step_test(min_segment=2): the segment after "
     "the step needs two periods, so a step in the assessed (last) month is never found "
     "or dated there (here: no finding at all); the September report dated September's "
-    "jump 自2024-06起. Fix in checks/trends.py (being rewritten in /work/wt-trends2)."))
+    "jump 自2024-06起. Fix in checks/trends.py (issue 12, open)."))
 def test_a_step_in_the_last_month_is_dated_there():
     # every unit finds 2 or 3 a month (totals 25 a month) and 8 in September: 80
     f = group_shift(_step_at_last_month(), period="2024-09", min_periods=8)
