@@ -142,3 +142,20 @@ def office_m9(office_dir):
     from anquan_analysis import assessment as A
 
     return A.run_assessment(office_dir, "2024-09", "month")
+
+
+def tiny_notebook(path, code: str):
+    """A notebook at ``path`` with the assessment's parameters cell (tagged) and one
+    code cell, ``code``: what the notebook runner is tested with, without the cost of
+    the real notebook."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('period = "2024-01"\nlevel = "month"\ndata_dir = ""\n'
+                                       'output_dir = ""\nthresholds = {}')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+    return path

@@ -11,6 +11,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import tiny_notebook
 
 from anquan_analysis import assessment as A
 from anquan_analysis import config
@@ -109,22 +110,10 @@ print("ok", period)
 '''
 
 
-def _tiny_notebook(path):
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('period = "2024-01"\nlevel = "month"\ndata_dir = ""\n'
-                                       'output_dir = ""\nthresholds = {}')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(FAILING_NOTEBOOK)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, path)
-    return path
-
-
 def test_assess_carries_on_past_a_failing_period(tmp_path, capsys):
     data = tmp_path / "data"
     Dataset(panel=TINY).save(data)
-    nb = _tiny_notebook(tmp_path / "nb.ipynb")
+    nb = tiny_notebook(tmp_path / "nb.ipynb", FAILING_NOTEBOOK)
     out = tmp_path / "reports"
     status = main(["assess", "--period", "2024-02", "--period", "2024-01", "--data", str(data),
                    "--output", str(out), "--notebook", str(nb)])
@@ -319,7 +308,7 @@ Path(output_dir, "summary.json").write_text(json.dumps({
 
 
 def _recording_notebook(path):
-    nb = nbformat.read(_tiny_notebook(path), as_version=4)
+    nb = nbformat.read(tiny_notebook(path, FAILING_NOTEBOOK), as_version=4)
     nb.cells[1].source = RECORDING_NOTEBOOK
     nbformat.write(nb, path)
     return path

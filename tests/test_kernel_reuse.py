@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+from conftest import tiny_notebook
 
 from anquan_analysis import config
 from anquan_analysis.dataset import PANEL_COLUMNS, Dataset
@@ -136,24 +137,12 @@ if period == "2024-01":
 '''
 
 
-def _notebook(path: Path, code: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('period = "2024-01"\nlevel = "month"\ndata_dir = ""\n'
-                                       'output_dir = ""\nthresholds = {}')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(code)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, path)
-    return path
-
-
 @pytest.mark.parametrize("mode", ["reused", "per-period"])
 def test_no_period_sees_what_the_one_before_left(tmp_path, mode, capsys):
     data = tmp_path / "data"
     Dataset(panel=TINY).save(data)
     (tmp_path / "leaky.py").write_text(LEAKY_MODULE)
-    nb = _notebook(tmp_path / "nb.ipynb", LITTERING)
+    nb = tiny_notebook(tmp_path / "nb.ipynb", LITTERING)
     out = tmp_path / "reports"
     argv = ["--period", "2024-01", "--period", "2024-02", "--period", "2024-03",
             "--data", str(data), "--output", str(out), "--notebook", str(nb)]
@@ -189,7 +178,7 @@ def test_a_reset_that_fails_gets_a_new_kernel(tmp_path, monkeypatch):
     data = tmp_path / "data"
     Dataset(panel=TINY).save(data)
     (tmp_path / "leaky.py").write_text(LEAKY_MODULE)
-    nb = _notebook(tmp_path / "nb.ipynb", LITTERING.replace('"2024-01"', '"never"'))
+    nb = tiny_notebook(tmp_path / "nb.ipynb", LITTERING.replace('"2024-01"', '"never"'))
     out = tmp_path / "reports"
     assert _assess("--period", "2024-02", "--period", "2024-03", "--data", str(data),
                    "--output", str(out), "--notebook", str(nb)) == 0
