@@ -162,7 +162,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed0", type=int, default=0)
     parser.add_argument("--csv", help="write the per-cell table and every target line here")
     parser.add_argument("--output", help="write the tidy per-cell, per-kind table here (e.g. "
-                        "data/processed/detection_grid.csv) and the flags per check beside it")
+                        "benchmarks/results/detection_grid.csv) and the flags per check beside it")
     parser.add_argument("--note", default="", help="a note stored with --output (e.g. the "
                         "commit that produced it)")
     args = parser.parse_args(argv)
