@@ -143,26 +143,19 @@ class PairAgreement:
         Tolerance of each group (``group_tolerance``).
     """
 
-    def __init__(self, values: np.ndarray, gid: np.ndarray, tol: np.ndarray):
+    def __init__(self, values: np.ndarray, gid: np.ndarray, tol: np.ndarray, pairs=None):
         n_u, n_t = values.shape
         seen = ~np.isnan(values) & (gid >= 0)[:, None]
         u, t = np.nonzero(seen)
         v = values[u, t]
         g = gid[u]
         # The groups' distinct figures: one axis of (group, figure) keys.
-        span = 2.0 * (float(np.abs(v).max()) + 1.0) if len(v) else 1.0
-        order = np.argsort(g * span + v, kind="stable")  # ties share a key: any order
-        go, vo = g[order], v[order]
-        new = np.r_[True, (go[1:] != go[:-1]) | (vo[1:] != vo[:-1])]
-        key = np.empty(len(v), dtype=np.int64)
-        key[order] = np.cumsum(new) - 1
-        n_k = int(new.sum())
-        lo, hi = _band(go[new], vo[new], tol)   # per key: its band [lo, hi) of keys
-        # Rows come sorted by unit (np.nonzero is row-major): CSR is built directly.
-        # A unit's repeated figure is a repeated entry of H: summed once here, not
-        # multiplied through every product.
-        hist = _rows_matrix(np.bincount(u, minlength=n_u), key, n_k)
-        hist.sum_duplicates()
+        key, key_g, key_v = _figure_keys(g, v, len(tol))
+        n_k = len(key_g)
+        lo, hi = _band(key_g, key_v, tol)   # per key: its band [lo, hi) of keys
+        cell_key = np.full((n_u, n_t), -1, dtype=np.int64)
+        cell_key[u, t] = key
+        hist = _histograms(cell_key, n_k)
         # H·B: each unit's figures spread over their bands, B[k, j] = 1 for the keys j
         # in k's band; from the summed H, so a repeated figure is spread once.
         hist_band = hist @ _rows_matrix(hi - lo, _ranges(lo, hi), n_k)
@@ -170,11 +163,11 @@ class PairAgreement:
         self.cross_equal = _upper(hist @ hist.T, n_u)
         self.cross_near = _upper(hist @ hist_band.T, n_u)
         # Same-period agreement only ever concerns the pairs of one group: compared
-        # pair by pair on the keys, a's figure near b's when its key is in b's band.
-        cell_key = np.full((n_u, n_t), -1, dtype=np.int32)
-        cell_key[u, t] = key
-        self.same_equal, self.same_near = _same_period(cell_key, lo.astype(np.int32),
-                                                       (hi - lo).astype(np.uint32), gid)
+        # pair by pair on the figures (a near b: |a − b| ≤ the group's tolerance, the
+        # same test as b's key band).
+        self.same_equal, self.same_near = _same_period(
+            np.where(seen, values, np.nan), tol[np.maximum(gid, 0)],
+            pairs if pairs is not None else pairs_within(gid))
         zero = seen & (values == 0)
         self.reported_bits, self.zero_bits = _bits(seen), _bits(zero)
         self.n_reported = seen.sum(axis=1)
@@ -229,31 +222,73 @@ def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width - lo, width)
 
 
-def _same_period(cell_key, lo, width, gid, block: int = 1 << 20):
-    """For every pair (a < b) of one group: the periods in which both reported the
-    same figure (the same key), and those in which a's key lies in b's band
-    [lo, lo + width), as tables (sorted keys a × units + b, counts) of the pairs
-    with a count above 0.  ``cell_key`` is each unit's key per period, −1 where
-    it reported nothing."""
-    n_u = len(cell_key)
-    a, b = pairs_within(gid)
+def _figure_keys(g, v, n_groups):
+    """Number the distinct (group, figure) pairs in (group, figure) order: each
+    value's key, and each key's group and figure.  Whole figures of moderate size
+    (counts: nearly always) are numbered by a presence table instead of a sort."""
+    if not len(v):
+        return np.zeros(0, np.int64), np.zeros(0, np.intp), np.zeros(0)
+    top = float(v.max())
+    if v.min() >= 0 and top < 1e6 and n_groups * (top + 1) <= 1 << 26 \
+            and np.array_equal(v, np.floor(v)):
+        width = int(top) + 1
+        code = g.astype(np.int64) * width + v.astype(np.int64)
+        present = np.zeros(n_groups * width, dtype=bool)
+        present[code] = True
+        taken = np.flatnonzero(present)
+        number = np.empty(len(present), dtype=np.int64)  # read only where present
+        number[taken] = np.arange(len(taken))
+        return number[code], taken // width, (taken % width).astype(np.float64)
+    span = 2.0 * (float(np.abs(v).max()) + 1.0)
+    order = np.argsort(g * span + v, kind="stable")  # ties share a key: any order
+    go, vo = g[order], v[order]
+    new = np.r_[True, (go[1:] != go[:-1]) | (vo[1:] != vo[:-1])]
+    key = np.empty(len(v), dtype=np.int64)
+    key[order] = np.cumsum(new) - 1
+    return key, go[new], vo[new]
+
+
+def _histograms(cell_key, n_keys):
+    """H: per unit (row), how many periods it reported each key, as a CSR matrix
+    with sorted, distinct columns (``cell_key``: units × periods, −1 where none)."""
+    s = np.sort(cell_key, axis=1)
+    start = np.ones(s.shape, dtype=bool)
+    start[:, 1:] = s[:, 1:] != s[:, :-1]
+    flat = start.ravel()
+    run = np.cumsum(flat) - 1
+    count = np.bincount(run).astype(np.float32)
+    run_key = s.ravel()[flat]
+    keep = run_key >= 0
+    per_row = np.bincount(np.repeat(np.arange(len(s)), start.sum(axis=1))[keep],
+                          minlength=len(s))
+    indptr = np.r_[0, np.cumsum(per_row)].astype(np.int64)
+    return sparse.csr_matrix((count[keep], run_key[keep], indptr),
+                             shape=(len(s), n_keys))
+
+
+def _same_period(values, tol, pairs, block: int = 1 << 20):
+    """For the pairs (a, b) given (a < b, one group each): the periods in which
+    both reported the same figure, and those in which they are within ± the
+    group's tolerance (``tol`` per unit), as tables (sorted keys a × units + b,
+    counts) of the pairs with a count above 0.  ``values``: units × periods, NaN
+    where a unit reported nothing (or is in no group)."""
+    n_u = len(values)
+    a, b = pairs
     key = a.astype(np.int64) * n_u + b
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)
     a, b, key = a[order], b[order], key[order]
-    # per cell, the start and width of its key's band (an empty band where no figure)
-    seen = cell_key >= 0
-    band_lo = np.where(seen, lo[np.maximum(cell_key, 0)], 0)
-    band_width = np.where(seen, width[np.maximum(cell_key, 0)], 0).astype(np.uint32)
+    # whole figures below 2^24 compare exactly as float32: half the bytes gathered
+    figures = values[~np.isnan(values)]
+    if np.abs(figures).max(initial=0.0) < 1 << 24 and np.array_equal(figures, np.floor(figures)):
+        values = values.astype(np.float32)
     equal = np.zeros(len(a), dtype=np.int64)
     near = np.zeros(len(a), dtype=np.int64)
-    step = max(1, block // max(1, cell_key.shape[1]))
+    step = max(1, block // max(1, values.shape[1]))
     for s in range(0, len(a), step):  # pairs × periods temporaries of ``block`` cells
-        pa, pb = a[s:s + step], b[s:s + step]
-        ka = cell_key[pa]
-        equal[s:s + step] = np.count_nonzero((ka == cell_key[pb]) & (ka >= 0), axis=1)
-        # ka − lo as unsigned: below lo (or no figure) wraps past every width
-        offset = (ka - band_lo[pb]).view(np.uint32)
-        near[s:s + step] = np.count_nonzero(offset < band_width[pb], axis=1)
+        va, vb = values[a[s:s + step]], values[b[s:s + step]]
+        equal[s:s + step] = np.count_nonzero(va == vb, axis=1)   # NaN equals nothing
+        diff = np.abs(va - vb)
+        near[s:s + step] = np.count_nonzero(diff <= tol[a[s:s + step], None], axis=1)
     tables = []
     for count in (equal, near):
         some = count > 0

@@ -228,7 +228,7 @@ def _pair_tests(values, gid, min_periods, rel_tol, keep_p):
     if not len(a):
         return {k: np.zeros(0) for k in _PAIR_COLUMNS}, 0, g
     tol = group_tolerance(values, g, int(g.max()) + 1, rel_tol)
-    agreement = PairAgreement(values, g, tol)
+    agreement = PairAgreement(values, g, tol, pairs=(a, b))
     m = int((agreement.periods(a, b) >= min_periods).sum())
     a, b = agreement.candidates()
     n, equal, near, ch_eq, ch_near = agreement.counts(a, b)
