@@ -137,21 +137,20 @@ def floor_model(cube, cols, *, enterprises=None, min_units: int = 5, unit_share:
     drill quota's extra drills grow with the enterprises, a second meeting a month
     does not.
     """
-    floor, peer, all_floor = _floors(cube, cols, enterprises, min_units, (unit_share, below))
+    floor, peer, all_floor, whole_all = _floors(cube, cols, enterprises, min_units,
+                                                (unit_share, below), keep_mask=True)
     n_u, n_i = floor.shape
-    n_t = len(cube.periods[cols])
     # excess over the unit's floor, and over the floor read from all units (the
     # peers of a unit whose type is too small for a floor of its own)
     excess, periods = np.zeros((n_u, n_i)), np.zeros((n_u, n_i))
     excess_all, periods_all = np.zeros((n_u, n_i)), np.zeros((n_u, n_i))
-    step = max(1, _BLOCK_CELLS // max(1, n_i * n_t))
-    is_count = cube.count_indicators()
+    step = max(1, _BLOCK_CELLS // max(1, n_i * whole_all.shape[2]))
     for a in range(0, n_u, step):
         v = cube.values[a:a + step, :, cols]
         for fl, ex, n in ((floor, excess, periods), (all_floor, excess_all, periods_all)):
             f = fl[a:a + step, :, None]
+            whole = whole_all[a:a + step] & ~np.isnan(f)
             with np.errstate(invalid="ignore"):
-                whole = ((v - np.floor(v)) == 0) & is_count[:, None] & (v >= 0) & ~np.isnan(f)
                 ex[a:a + step] = np.where(whole, np.maximum(v - f, 0.0), 0.0).sum(axis=2)
             n[a:a + step] = np.count_nonzero(whole, axis=2)
     mean = np.full((n_u, n_i), np.nan)
@@ -192,29 +191,34 @@ def _moments(s, n, w) -> tuple[float, float]:
     return float(rho), (1.0 / inv_k if inv_k > 1.0 / _NO_SPREAD else _NO_SPREAD)
 
 
-def _floors(cube, cols, enterprises, min_units, rule):
+def _floors(cube, cols, enterprises, min_units, rule, keep_mask=False):
     """(floor [unit, indicator], peer [unit, indicator]: the group whose figures set
     it, the unit's type code or n_types for all units, −1 where there is none, and
-    the floor read from all units [unit, indicator], NaN where there is none)."""
+    the floor read from all units [unit, indicator], NaN where there is none; with
+    ``keep_mask`` also the mask of whole figures ≥ 0 of count indicators [unit,
+    indicator, period], which every later pass over the figures reads)."""
     is_count = cube.count_indicators()
     n_u, n_i = cube.shape[:2]
     n_t = len(cube.periods[cols])
     low = np.full((n_u, n_i), np.inf)
     n_pos = np.zeros((n_u, n_i), dtype=np.int64)
     n_whole = np.zeros((n_u, n_i), dtype=np.int64)  # whole figures, zeros included
+    # the mask is computed once (one byte a figure) and read by every later pass
+    whole_all = np.empty((n_u, n_i, n_t), dtype=bool)
     step = max(1, _BLOCK_CELLS // max(1, n_i * n_t))
     for a in range(0, n_u, step):
         v = cube.values[a:a + step, :, cols]
-        pos = _positive_whole(v, is_count)
+        with np.errstate(invalid="ignore"):
+            whole = ((v - np.floor(v)) == 0) & is_count[:, None] & (v >= 0)
+        whole_all[a:a + step] = whole
+        pos = whole & (v > 0)
         low[a:a + step] = np.where(pos, v, np.inf).min(axis=2)
         n_pos[a:a + step] = np.count_nonzero(pos, axis=2)
-        with np.errstate(invalid="ignore"):
-            n_whole[a:a + step] = np.count_nonzero(
-                ((v - np.floor(v)) == 0) & is_count[:, None] & (v >= 0), axis=2)
+        n_whole[a:a + step] = np.count_nonzero(whole, axis=2)
     e = (np.full(n_u, np.nan) if enterprises is None
          else np.asarray(enterprises, dtype="float64"))
     types, type_code = np.unique(np.asarray(cube.unit_type, dtype=str), return_inverse=True)
-    read = (cube, cols, is_count, step, n_whole)
+    read = (cube, cols, whole_all, step, n_whole)
     by_type, units_type, _ = _group_minimum(read, low, n_pos, type_code, len(types), rule)
     all_units = np.zeros(n_u, dtype=np.intp)
     every, units_all, at_every = _group_minimum(read, low, n_pos, all_units, 1, rule)
@@ -235,9 +239,8 @@ def _floors(cube, cols, enterprises, min_units, rule):
         for a in range(0, n_u, step):
             v = cube.values[a:a + step, :, cols]
             with np.errstate(invalid="ignore"):
-                whole = ((v - np.floor(v)) == 0) & is_count[:, None] & (v >= 0)
-                n_below[a:a + step] = np.count_nonzero(whole & (v < prop[a:a + step, :, None]),
-                                                       axis=2)
+                n_below[a:a + step] = np.count_nonzero(
+                    whole_all[a:a + step] & (v < prop[a:a + step, :, None]), axis=2)
         unit_share, below = rule
         take = ((n_hit > at_every[0]) & (n_hit >= unit_share * has) & (has >= min_units)
                 & (n_below.sum(axis=0) <= below * n_whole.sum(axis=0)))
@@ -246,13 +249,8 @@ def _floors(cube, cols, enterprises, min_units, rule):
         peer = np.where(take, len(types), peer)
         every = np.where(take, prop, every)
     peer = np.where(np.isnan(out), -1, peer)
-    return out, peer, np.where(shared, every, np.nan)
-
-
-def _positive_whole(v: np.ndarray, is_count: np.ndarray) -> np.ndarray:
-    """bool: a whole, positive figure of a count indicator."""
-    with np.errstate(invalid="ignore"):
-        return (v > 0) & ((v - np.floor(v)) == 0) & is_count[:, None]
+    found = (out, peer, np.where(shared, every, np.nan))
+    return found + (whole_all,) if keep_mask else found
 
 
 def _per_group(group, n_groups, per_unit) -> np.ndarray:
@@ -295,10 +293,10 @@ def _proportional(low: np.ndarray, e: np.ndarray) -> float:
 
 def _group_minimum(read, low, n_pos, group, n_groups, rule):
     """(minimum [unit, indicator] or NaN, units with a positive figure [group,
-    indicator]) for one grouping of the units; ``read`` = (cube, cols, is_count,
+    indicator]) for one grouping of the units; ``read`` = (cube, cols, whole mask,
     units per block, whole figures per unit and indicator), ``rule`` =
     (unit_share, below)."""
-    cube, cols, is_count, step, n_whole = read
+    cube, cols, whole_all, step, n_whole = read
     unit_share, below = rule
     n_u, n_i = low.shape
     has = n_pos > 0
@@ -333,7 +331,6 @@ def _group_minimum(read, low, n_pos, group, n_groups, rule):
         v = cube.values[a:a + step, :, cols]
         c = cand[a:a + step, :, None]
         with np.errstate(invalid="ignore"):
-            whole = ((v - np.floor(v)) == 0) & is_count[:, None] & (v >= 0)
-            n_below[a:a + step] = np.count_nonzero(whole & (v < c), axis=2)
+            n_below[a:a + step] = np.count_nonzero(whole_all[a:a + step] & (v < c), axis=2)
     fine = _per_group(group, n_groups, n_below) <= below * _per_group(group, n_groups, n_whole)
     return np.where(fine[group], cand, np.nan), units, matched

@@ -74,6 +74,7 @@ def _series_stats(cube, min_value: float, moduli: list[int]) -> dict:
     if not cube.values.size or not is_count.any():
         return {key: np.zeros((0, len(moduli)) if key == "k" else 0) for key in keys}
     step = max(1, _BLOCK_CELLS // max(1, n_i * n_t))
+    lcm = float(np.lcm.reduce(np.asarray(moduli, dtype=np.int64)))
     for a in range(0, n_u, step):
         v = cube.values[a:a + step]
         with np.errstate(invalid="ignore"):
@@ -95,9 +96,12 @@ def _series_stats(cube, min_value: float, moduli: list[int]) -> dict:
             dev = np.where(reported, rows - mu[:, None], 0.0)
             var = np.einsum("kt,kt->k", dev, dev) / (n_rep - 1)
         k = np.empty((len(uu), len(moduli)), dtype=np.int64)
+        # one remainder by the moduli's least common multiple, then each modulus on
+        # small integers (a counted figure is whole, so the remainder is exact)
+        with np.errstate(invalid="ignore"):
+            rest = np.where(counted, np.fmod(rows, lcm), 1.0).astype(np.int64)
         for j, m in enumerate(moduli):
-            with np.errstate(invalid="ignore"):
-                k[:, j] = np.count_nonzero(counted & (np.fmod(rows, m) == 0), axis=1)
+            k[:, j] = np.count_nonzero(counted & (rest % m == 0), axis=1)
         found["u"].append(uu + a)
         found["i"].append(ii)
         found["n"].append(n[uu, ii])
