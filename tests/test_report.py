@@ -171,3 +171,14 @@ def test_findings_xlsx_cells_typed_escaped_and_wrapped(tmp_path):
     # breaks: 6 + 2 of margin, as XlsxWriter stores it (+0.71 of cell padding)
     assert ws.column_dimensions["B"].width == pytest.approx(8.71, abs=0.01)
     assert [c.font.b for c in ws[3]] == [True] * len(FINDINGS_HEADERS_ZH)
+
+
+def test_estimates_keep_two_decimals_and_totals_are_decided_cell_by_cell():
+    # seen in the 2024-09 HTML: 期望值 "1" beside "1.10", 实际/期望 "1" beside "1.04"
+    from anquan_analysis.assessment import table_style
+
+    table = pd.DataFrame({"单位": ["清溪镇", "桂花街道"], "期望值": [1.0, 1.1],
+                          "实际/期望": [1.0, 8.13], "本期": [237.0, 30.1]})
+    html_text = table_style(table).to_html()
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html_text)
+    assert cells == ["清溪镇", "1.00", "1.00", "237", "桂花街道", "1.10", "8.13", "30.10"]

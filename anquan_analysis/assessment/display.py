@@ -13,6 +13,11 @@ _PROBABILITY_COLUMNS = {"p_value", "q_value", "p值", "q值"}
 # and one longer than _MEDIUM_TEXT (a message) in one at least 16em wide
 _SHORT_TEXT = 10
 _MEDIUM_TEXT = 20
+# Columns that hold one estimated quantity each (the ranking's expectation, ratio and
+# z; a finding's limits): always two decimals, so that 1.00 does not show as "1"
+# beside 1.10.  Other float columns are decided cell by cell (a totals column mixes
+# counts and 万元).
+ESTIMATE_COLUMNS = {"期望值", "实际/期望", "偏离度z", "下限", "上限"}
 
 
 def _figure(value: float) -> str:
@@ -31,8 +36,8 @@ def is_percent(column) -> bool:
 
 
 def table_style(table: pd.DataFrame, *, caption: str | None = None):
-    """The Styler of a report table: counts without decimals, other figures with two,
-    percentages with one, p-values as 0.000 / <0.001, blanks as —; text columns
+    """The Styler of a report table: counts without decimals, other figures with two
+    (estimates, ``ESTIMATE_COLUMNS``, always with two), percentages with one, p-values as 0.000 / <0.001, blanks as —; text columns
     left-aligned, names never wrapped, longer texts (indicators, messages) wrapped in
     a column wide enough that no line holds one character;
     ``caption`` (本期 / 累计 …) above the table."""
@@ -41,6 +46,8 @@ def table_style(table: pd.DataFrame, *, caption: str | None = None):
             and pd.api.types.is_numeric_dtype(table[c])]
     floats = [c for c in table.columns
               if pd.api.types.is_float_dtype(table[c]) and c not in probs and c not in pcts]
+    estimates = [c for c in floats if str(c) in ESTIMATE_COLUMNS]
+    floats = [c for c in floats if c not in estimates]
     texts = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])
              and not pd.api.types.is_bool_dtype(table[c])]
     # a blank cell is NaN even as text (pandas 3): it has no length
@@ -51,6 +58,7 @@ def table_style(table: pd.DataFrame, *, caption: str | None = None):
     style = (table.style.hide(axis="index")
              .format(precision=2, na_rep="—", escape="html")
              .format(_figure, subset=floats, na_rep="—")
+             .format("{:,.2f}", subset=estimates, na_rep="—")
              .format("{:.1f}", subset=pcts, na_rep="—")
              .format(lambda v: html.escape(p_text(v)), subset=probs, na_rep="—"))
     columns = {}
