@@ -15,7 +15,11 @@ expected counts of 26 low_outlier, 82 zero_report and 4 low_self_report rows) an
 pinned_rate the fitted spread of rates between units (太平镇 warning -> alert, 云雾镇
 new as alert, for the panel and its last month; 243 -> 245 rows); issue 12's third
 round put an exponential prior (mean 0.25) on α = 1/k (same 245 rows and severities; p,
-q and expected counts of the low_outlier and zero_report rows).  Also: the same
+q and expected counts of the low_outlier and zero_report rows); issue 12's surge
+round made surge beta-binomial, with the peers' totals' Poisson noise and the units'
+month-to-month spread (same 245 rows; 区住房城乡建委 2025-02 alert -> warning, p
+8.7e-06 -> 6.0e-05; 文峰街道 2025-01 stays alert, p 4.5e-08 -> 1.1e-06; upper of both
+now the negative binomial's 99.9 % limit).  Also: the same
 findings whether the panel's text columns are str or categorical
 (``dataset.compact_panel``, what large panels are loaded as)."""
 

@@ -51,7 +51,7 @@ def test_surge_against_history_and_peers():
     series = {f"T{i:02d}": rng.poisson(3, size=12) for i in range(12)}
     series["T00"] = np.array([3, 2, 4, 3, 3, 2, 3, 19, 3, 2, 4, 3])
     p = _panel(series)
-    f = T.surge(p)
+    f = T.surge(p, overdispersed=False)
     assert list(f["unit"]) == ["T00"] and list(f["period"]) == ["2024-08"]
     row = f.iloc[0]
     # conditional binomial: 19 of 51 hazards in the month carrying G_t/ΣG of the weight
@@ -60,9 +60,59 @@ def test_surge_against_history_and_peers():
     assert row["p_value"] == pytest.approx(stats.binom.sf(18, 51, pi))
     assert row["expected"] == pytest.approx(32 * others[7] / (others.sum() - others[7]))
     assert row["severity"] == "alert" and "突增" in row["message"]
+    # by default the beta-binomial: the peers' totals known to their Poisson noise
+    # (ν = 1) and the units' spread κ beyond it, read from the other units
+    x = np.array([series[u] for u in sorted(series)], float)
+    g = x.sum(axis=0) - x + 0.5
+    kappa = T.month_spread(x, g)[0]
+    scale = 1 + g[0].mean() * kappa
+    d = T.surge(p).iloc[0]
+    assert d["p_value"] == pytest.approx(
+        stats.betabinom.sf(18, 51, others[7] / scale, (others.sum() - others[7]) / scale))
+    assert d["p_value"] > row["p_value"] and d["severity"] == "alert"
     # assessed as of September: the history before it is used, August not tested
     assert T.surge(p, period="2024-09").empty
     assert list(T.surge(p, period="2024-08")["unit"]) == ["T00"]
+
+
+def _gamma_months(seed, shape=10.0):
+    """30 honest units, 10 finding about 30 major hazards a month and 20 about 4,
+    each month's rate a Gamma(shape) draw around the unit's mean (κ = 1/shape)."""
+    rng = np.random.default_rng(seed)
+    mu = np.r_[np.full(10, 30.0), np.full(20, 4.0)]
+    return rng.poisson(rng.gamma(shape, mu[:, None] / shape, size=(30, 12)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 4])
+def test_overdispersed_honest_units_are_not_surges(seed):
+    # months vary as Gamma(10) (κ = 0.1): the binomial calls it a surge in the large
+    # units (3–10 of them on these seeds), the beta-binomial in none
+    y = _gamma_months(seed)
+    p = _panel({f"U{i:02d}": y[i] for i in range(30)})
+    assert len(T.surge(p, overdispersed=False)) >= 3
+    assert T.surge(p).empty
+    x = y.astype(float)
+    kappa = T.month_spread(x, x.sum(axis=0) - x + 0.5)
+    assert 0.05 <= kappa.min() <= kappa.max() <= 0.2
+
+
+@pytest.mark.parametrize("seed", [0, 1, 4])
+def test_planted_surge_is_found_under_overdispersion(seed):
+    y = _gamma_months(seed)
+    y[15, 8] += 25                      # a unit finding about 4 a month reports 25 more
+    f = T.surge(_panel({f"U{i:02d}": y[i] for i in range(30)}))
+    assert list(zip(f["unit"], f["period"])) == [("U15", "2024-09")]
+
+
+def test_month_spread_leaves_the_tested_unit_out():
+    # the others' quantile: a unit with a huge month never widens its own null
+    y = _gamma_months(0).astype(float)
+    y[3, 5] += 200
+    kappa = T.month_spread(y, y.sum(axis=0) - y + 0.5)
+    assert kappa[3] == kappa.min()
+    # fewer than 10 units with 2 a month on average: no spread read (κ = 0)
+    small = y[:9]
+    assert (T.month_spread(small, small.sum(axis=0) - small + 0.5) == 0).all()
 
 
 def test_group_step_is_not_a_unit_surge():
@@ -111,9 +161,10 @@ def test_surge_and_group_shift_same_on_categorical_panel_with_missing_types():
     p.loc[(p["unit"] == "T01") & (p["period"] < "2024-03"), "unit_type"] = None
     p.loc[p["unit"] == "T02", "unit_type"] = None
     cat = p.astype({c: "category" for c in ("unit", "unit_type", "period", "indicator")})
-    f = T.surge(p)
+    f = T.surge(p, overdispersed=False)
     assert list(f["unit"]) == ["T00", "T01"] and list(f["unit_type"]) == ["town", "town"]
-    pd.testing.assert_frame_equal(f, T.surge(cat))
+    pd.testing.assert_frame_equal(f, T.surge(cat, overdispersed=False))
+    pd.testing.assert_frame_equal(T.surge(p), T.surge(cat))
     g = T.group_shift(p, min_periods=8, min_peers=1)
     pd.testing.assert_frame_equal(g, T.group_shift(cat, min_periods=8, min_peers=1))
 

@@ -17,7 +17,7 @@ from ..dataset import require_columns
 from ..findings import empty_findings, make_findings, severity_from_q
 from ..panel import as_panel
 from ..periods import window
-from ._stats import bh_adjust
+from ._stats import bh_adjust, nb_limits
 from ._wording import fmt
 
 # Indicators counted as events (hazards, accidents): Poisson limits; others use XmR.
@@ -48,16 +48,81 @@ def _test_columns(months, period, min_history: int) -> np.ndarray:
     return ok & window(months, period, cumulative=False)
 
 
+def month_spread(x: np.ndarray, g: np.ndarray, *, peer_noise: float = 1.0,
+                 quantile: float = 0.25, min_mean: float = 2.0, min_units: int = 10,
+                 kappa_max: float = 2.0) -> np.ndarray:
+    """κ, the month-to-month spread of a unit's counts beyond Poisson around its
+    peers' shape, estimated from the *other* units: one value per unit.
+
+    Model (``_poisson_surge``): given its total N_i over T_i months, unit i's months
+    are Dirichlet-multinomial with α_t = g_t/(ν + κ·ḡ_i) (g the peers' totals, ḡ_i
+    their mean over the unit's months, ν = ``peer_noise``: 1 for the Poisson noise
+    of the peers' own totals, 0 for a known shape).  The Pearson statistic X²_i of
+    its months against N_i·g_t/Σg then has mean (T_i − 1)·φ_i(κ),
+    φ_i = 1 + (N_i − 1)/(1 + A_i), A_i = Σα = T_i/(ν/ḡ_i + κ).
+
+    Each unit with at least ``min_mean`` counts a month on average (fewer carry no
+    information on κ) gives f_i(κ) = X²_i / (χ²_{T_i−1} quantile × φ_i(κ)),
+    decreasing in κ; κ is where the ``quantile`` of the others' f_j is 1 (0 where
+    it is ≤ 1 at κ = 0).  A low quantile of the others, not a mean: the anomalous
+    units of a district (a surge, a run of zeros) all widen their own spread, so a
+    median would still be pulled up by a fifth of them; a surging unit is never one
+    of its own "others".  Of a unit left out of the estimate every unit is another;
+    of one in it, the others' h-th smallest (h = ⌈q·(n − 1)⌉) is the h-th of all
+    where its own f is above that, else the (h + 1)-th.  Fewer than ``min_units``
+    such units: κ = 0.  κ on a grid (ratio 1.05 from 10⁻³ to ``kappa_max``)."""
+    obs = ~np.isnan(x)
+    xs = np.where(obs, x, 0.0)
+    gw = np.where(obs, g, 0.0)
+    n_obs = obs.sum(axis=1)
+    total = xs.sum(axis=1)
+    out = np.zeros(len(x))
+    use = (n_obs >= 3) & (total >= min_mean * n_obs)
+    n = int(use.sum())
+    if n < max(min_units, 2):
+        return out
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = total[:, None] * gw / gw.sum(axis=1, keepdims=True)
+        x2 = np.where(obs & (e > 0), (xs - e) ** 2 / e, 0.0).sum(axis=1)
+    df = n_obs[use] - 1
+    d = x2[use] / stats.chi2.ppf(quantile, df)
+    grid = np.r_[0.0, np.geomspace(1e-3, kappa_max, int(np.log(kappa_max / 1e-3)
+                                                          / np.log(1.05)) + 1)]
+    with np.errstate(divide="ignore"):
+        g_bar = gw[use].sum(axis=1) / n_obs[use]
+        conc = n_obs[use][None, :] / (peer_noise / g_bar[None, :] + grid[:, None])
+        phi = 1 + (total[use] - 1)[None, :] / (1 + conc)
+    f = d[None, :] / phi
+    ranked = np.sort(f, axis=1)
+    h = max(1, int(np.ceil(quantile * (n - 1))))        # 1-based
+
+    def solve(rank):
+        below = ranked[:, rank - 1] <= 1
+        return int(np.argmax(below)) if below.any() else len(grid) - 1
+
+    i_h, i_h1 = solve(h), solve(h + 1)
+    everyone = grid[solve(max(1, int(np.ceil(quantile * n))))]
+    out[:] = everyone
+    out[np.flatnonzero(use)] = np.where(f[i_h] > 1, grid[i_h], grid[i_h1])
+    return out
+
+
 def _poisson_surge(x: np.ndarray, peer_tot: np.ndarray, baseline: str, *, both_sides: bool,
-                   test: np.ndarray | None = None):
-    """Conditional (binomial) test of each value against the unit's other periods,
-    for every unit × period at once.  Under H0 the unit's count in period m is
-    Poisson with mean c·G_m (G_m: its peers' total without it, ``baseline='group'``;
-    or 1, ``'own'``); given the total N of the reference periods plus the tested one,
-    the tested count is Binomial(N, G_t / (ΣG_ref + G_t)).  Reference: the earlier
-    periods, or with ``both_sides`` every other period.  Returns expected, p (upper
-    tail; NaN where not testable, and outside ``test`` when given: the binomial
-    tail is the costly part, so it is computed only where it will be used)."""
+                   test: np.ndarray | None = None, spread: np.ndarray | float = 0.0,
+                   peer_noise: float = 0.0):
+    """Conditional test of each value against the unit's other periods, for every
+    unit × period at once.  Under H0 the unit's count in period m is Poisson with
+    mean c·θ_m·G_m (G_m: its peers' total without it, ``baseline='group'``; or 1,
+    ``'own'``), θ_m its month effect, Gamma with mean 1 and shape G_m/(ν + Ḡκ)
+    (κ = ``spread``, per unit; Ḡ the mean of G over its periods; ν =
+    ``peer_noise`` with ``'group'``: the peers' G_m is itself a count, known to
+    relative variance about 1/G_m).  Given the total N of the reference periods
+    plus the tested one, the tested count is beta-binomial BB(N, G_t/(ν + Ḡκ),
+    ΣG_ref/(ν + Ḡκ)); Binomial(N, G_t/(ΣG_ref + G_t)) where ν = κ = 0.
+    Reference: the earlier periods, or with ``both_sides`` every other period.
+    Returns expected, p (upper tail; NaN where not testable, and outside ``test``
+    when given: the tail is the costly part, so it is computed only where it will be
+    used) and the tested period's shape G_t/(ν + Ḡκ) (inf for the binomial)."""
     obs = ~np.isnan(x)
     g = peer_tot if baseline == "group" else np.ones_like(x)
     if baseline not in ("group", "own"):
@@ -73,13 +138,23 @@ def _poisson_surge(x: np.ndarray, peer_tot: np.ndarray, baseline: str, *, both_s
         g_hist = np.cumsum(g, axis=1) - g
     with np.errstate(divide="ignore", invalid="ignore"):
         expected = s_hist * g / g_hist
+        g_bar = g.sum(axis=1, keepdims=True) / obs.sum(axis=1, keepdims=True)
+        # α per unit of G: 1/(ν + Ḡκ), inf (the binomial) where both are 0
+        kappa = np.broadcast_to(np.asarray(spread, float), (len(x),))[:, None]
+        nu = peer_noise if baseline == "group" else 0.0
+        a_per_g = 1.0 / (nu + g_bar * kappa)
+    shape = g * a_per_g
     ok = obs & (g_hist > 0)
     if test is not None:
         ok &= test
     p = np.full(x.shape, np.nan)
-    gt, gh = g[ok], g_hist[ok]
-    p[ok] = stats.binom.sf(xs[ok] - 1, s_hist[ok] + xs[ok], gt / (gh + gt))
-    return expected, p
+    n_ok = s_hist + xs
+    binom = ok & np.isinf(shape)
+    p[binom] = stats.binom.sf(xs[binom] - 1, n_ok[binom], g[binom] / (g_hist[binom] + g[binom]))
+    bb = ok & ~np.isinf(shape)
+    a_hist = g_hist * a_per_g
+    p[bb] = stats.betabinom.sf(xs[bb] - 1, n_ok[bb], shape[bb], a_hist[bb])
+    return expected, p, shape
 
 
 def _reference_total(x: np.ndarray, period) -> np.ndarray:
@@ -127,8 +202,8 @@ def _read(panel, indicator, what):
 
 def surge(panel, *, period=None,
           indicator: str = "major_hazards_found", method: str = "auto", baseline: str = "group",
-          min_history: int = 3, min_total: float = 10, min_count: float = 3,
-          min_ratio: float = 2.0,
+          min_history: int = 3, min_total: float = 8, min_count: float = 3,
+          min_ratio: float = 2.0, overdispersed: bool = True,
           alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
     """A unit's figure in a period far above its own history (突击上报).
 
@@ -152,10 +227,15 @@ def surge(panel, *, period=None,
         A tested period needs at least this many earlier periods.
     min_total : float
         Poisson only: test units with at least this many counts over the tested and
-        reference periods.
+        reference periods (8: a unit finding nothing all year and 8 in one month is
+        tested).
     min_count, min_ratio : float
         Poisson only: report a period only when its figure is at least ``min_count``
         and ``min_ratio`` × expected (an increase worth an analyst's time).
+    overdispersed : bool
+        Poisson only: allow for the month-to-month spread of honest units beyond
+        Poisson (estimated from the other units, ``month_spread``) and for the noise
+        of the peers' totals; False: the plain binomial test.
     alert, warning : float
         Severity from the Benjamini–Hochberg q-value over every tested unit-period;
         a row is returned when q < ``warning``.
@@ -163,15 +243,24 @@ def surge(panel, *, period=None,
     Returns
     -------
     Findings, one row per unit and period: observed = the figure, expected = what
-    the unit's history predicts, upper = the 99.9 % limit (poisson) or the 3σ limit
-    (xmr), statistic = observed/expected (poisson) or the chart's z (xmr).
+    the unit's history predicts, upper = the 99.9 % limit (poisson: of a negative
+    binomial with mean expected and the month's gamma shape, Poisson's without
+    ``overdispersed``) or the 3σ limit (xmr), statistic = observed/expected
+    (poisson) or the chart's z (xmr).
 
     Notes
     -----
-    ``poisson``: the unit's counts are Poisson with a constant share of the total of
-    all other units (or a constant mean); given the total N of the reference
-    periods plus the tested one, the tested count is Binomial(N, G_t / (ΣG_ref +
-    G_t)), G the other units' totals: the exact conditional test.  ``xmr``: the
+    ``poisson``: the unit's counts are Poisson with a share of the total G of all
+    other units (or a constant mean) that varies from month to month as a gamma
+    (squared coefficient of variation κ·Ḡ/G_t), and G_t is known to its own
+    Poisson noise; given the total N of the reference periods plus the tested one,
+    the tested count is beta-binomial, BB(N, G_t/(1 + Ḡκ), ΣG_ref/(1 + Ḡκ)).  κ
+    is one district-wide spread, read from the other units' months around their
+    peers' shape (``month_spread``: a low quantile of their Pearson dispersions, so
+    that neither the tested unit nor the other anomalous units widen the null).
+    Honest units' months vary more than Poisson (a busy month, a campaign); the
+    binomial test of Binomial(N, G_t/(ΣG_ref + G_t)) (``overdispersed=False``)
+    called that variation a surge in large units.  ``xmr``: the
     statistic (x − mean)/σ̂ of the earlier values, σ̂ = mean moving range ÷ 1.128,
     against the normal upper tail.
     """
@@ -192,8 +281,17 @@ def surge(panel, *, period=None,
         # a month-to-month yardstick (a few departments finding 0–2 hazards a month)
         x0 = np.nan_to_num(x)
         peer_tot = x0.sum(axis=0, keepdims=True) - x0
-        expected, p = _poisson_surge(x, peer_tot, baseline, both_sides=period is None,
-                                     test=test)
+        # the month-to-month spread beyond Poisson, from the other units' months
+        # around the same shape (the tested unit's own months do not widen its null)
+        shape_g = peer_tot if baseline == "group" else np.ones_like(x)
+        # the peers' totals are counts too: their Poisson noise (ν = 1) widens the
+        # null with the spread κ; without ``overdispersed`` neither (the binomial)
+        nu = 1.0 if overdispersed and baseline == "group" else 0.0
+        spread = month_spread(x, np.where(np.isnan(x), 0.0, shape_g + 0.5),
+                              peer_noise=nu) if overdispersed else 0.0
+        expected, p, month_shape = _poisson_surge(x, peer_tot, baseline,
+                                                  both_sides=period is None, test=test,
+                                                  spread=spread, peer_noise=nu)
         upper = stat = None  # only on the reported cells, below
     else:
         expected, upper, stat, p = _xmr_surge(x, test=test)
@@ -209,8 +307,12 @@ def surge(panel, *, period=None,
         return empty_findings()
     obs_rc, exp_rc = x[r, c], expected[r, c]
     if method == "poisson":
+        shape_rc = month_shape[r, c]
         with np.errstate(divide="ignore", invalid="ignore"):
-            upper_rc = stats.chi2.ppf(0.999, 2 * (exp_rc + 1)) / 2
+            upper_rc = np.where(np.isinf(shape_rc),
+                                stats.chi2.ppf(0.999, 2 * (exp_rc + 1)) / 2,
+                                nb_limits(exp_rc, np.where(np.isinf(shape_rc), 1.0, shape_rc),
+                                          level=0.998)[1])
             stat_rc = obs_rc / exp_rc
     else:
         upper_rc, stat_rc = upper[r, c], stat[r, c]
