@@ -318,8 +318,82 @@ def step_test(values, *, min_segment: int = 2) -> dict:
             "statistic": float(stat), "p": p}
 
 
+def count_step(values, *, min_before: int = 3) -> dict:
+    """The best step up in a series of counts whose segment after the step runs to the
+    end (one period at least, so a step in the last period is found and dated there),
+    and its significance.
+
+    Parameters
+    ----------
+    values : array-like
+        Counts, one per period, in time order (no missing period).
+    min_before : int
+        Periods the segment before a step needs at least.
+
+    Returns
+    -------
+    dict with step (index of the first period after it), before and after (the
+    segments' means), statistic (the quasi-Poisson z of the chosen split), phi (the
+    dispersion used) and p.
+
+    Notes
+    -----
+    Null model: the counts are Poisson with one mean, or overdispersed about it with
+    variance φ × mean.  For a split with k periods before it and L after, given the
+    total N the count after the step is Binomial(N, L / (k + L)) (the exact
+    conditional test).  φ is estimated from the variation within the two segments
+    (Pearson's χ² ÷ its n − 2 degrees of freedom); when φ > 1 the split is also
+    tested by z = (A − N·π)/√(φ·N·π(1 − π)) against Student's t with n − 2 degrees of
+    freedom (the estimated φ's own uncertainty), and the larger p is kept, so the
+    test is never less strict than Poisson's.  One-sided: only a step up is tested.
+    The split is the one with the largest Poisson likelihood ratio among the steps
+    up; p = the smallest split p × the number of splits (Bonferroni).
+    """
+    v = np.asarray(values, dtype=float)
+    n = len(v)
+    k = np.arange(max(min_before, 1), n)
+    out = {"step": 0, "before": np.nan, "after": np.nan, "statistic": np.nan,
+           "phi": np.nan, "p": np.nan}
+    if len(k) == 0 or n < 3 or np.isnan(v).any() or (v < 0).any() or v.sum() <= 0:
+        return out
+    c = np.cumsum(v)
+    n_b, n_a = k, n - k
+    s_b, s_a = c[k - 1], c[-1] - c[k - 1]
+    total = s_b + s_a
+    m_b, m_a = s_b / n_b, s_a / n_a
+    mr = np.abs(np.diff(v))
+    level = (v[1:] + v[:-1]) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # the moving ranges within the two segments (not the one straddling the
+        # step): their median ÷ 0.954 is σ, not thrown by one unit's surge in the
+        # history nor by a slow season, as Pearson's χ² about the means would be
+        phi = np.array([(np.median(np.delete(mr, j - 1)) / _D2_MEDIAN) ** 2
+                        / max(np.delete(level, j - 1).mean(), 1e-12) for j in k])
+        share = n_a / n
+        up = m_a > m_b
+        p = np.ones(len(k))
+        p[up] = stats.binom.sf(s_a[up] - 1, total[up], share[up])
+        z = (s_a - total * share) / np.sqrt(np.maximum(phi, 1.0) * total * share * (1 - share))
+        over = up & (phi > 1)
+        # a median of moving ranges carries about half the information of n − 2
+        # squared deviations: half the degrees of freedom
+        p[over] = np.maximum(p[over], stats.t.sf(z[over], df=max(1.0, (n - 2) / 2)))
+        # the likelihood ratio of a step at k against none (Poisson); steps up only
+        ll = (np.nan_to_num(s_a * np.log(m_a)) + np.nan_to_num(s_b * np.log(m_b))
+              - total * np.log(total / n))
+    ll = np.where(up, ll, -np.inf)
+    if not up.any():
+        i = 0
+    else:
+        i = int(np.argmax(ll))
+    return {"step": int(k[i]), "before": float(m_b[i]), "after": float(m_a[i]),
+            "statistic": float(z[i]), "phi": float(max(phi[i], 1.0)),
+            "p": float(min(1.0, len(k) * p.min()))}
+
+
 def group_shift(panel, *, period=None,
                 indicator: str = "major_hazards_found", min_periods: int = 8, min_peers: int = 5,
+                min_before: int = 3,
                 alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
     """A whole group's step after a date (a district-wide jump, 巴南's September).
 
@@ -328,7 +402,8 @@ def group_shift(panel, *, period=None,
     panel : DataFrame or Panel
         The figures.  Not modified.
     period : str, optional
-        Use every period up to ``period`` (all when None).
+        Use every period up to ``period`` (all when None); a step is dated where it
+        begins, the assessed period itself included.
     indicator : str
         The indicator followed (default 重大事故隐患排查数).
     min_periods : int
@@ -336,24 +411,29 @@ def group_shift(panel, *, period=None,
     min_peers : int
         A unit type is a group of its own when it has at least this many units;
         all units together are always a group.
+    min_before : int
+        Periods a step needs before it (its history).
     alert, warning : float
         Severity from the Benjamini–Hochberg q-value across the groups.
 
     Returns
     -------
-    Findings, one row per group whose rules signal or whose q < ``warning`` (a
+    Findings, one row per group whose run rules signal or whose q < ``warning`` (a
     signal with q ≥ ``warning`` is ``info``); unit blank, unit_type the group
     (blank for all units), period = the first period after the best step,
-    observed/expected = the mean after/before it, statistic = the longest run.
+    observed/expected = the mean after/before it, statistic = the step test's
+    statistic (counts: the quasi-Poisson z; other indicators: ``step_test``'s).
 
     Notes
     -----
-    Null model: no shift, so each monthly total falls above or below the median like
-    a fair coin toss; Anhøj's rules signal a run longer than round(log2 n + 3) or
-    fewer crossings than the 5th percentile of Binomial(n − 1, 0.5) (Anhøj 2015).
-    Run rules are slow to see a step late in a short series, so the best single step
-    is also tested (``step_test``).  p = 2 × the smaller of 2 × the smaller exact
-    run/crossing tail probability and the step test's p (Bonferroni).
+    Counts (项/处/起): the best step up of the group's monthly total, the segment
+    after it one period or more (``count_step``: the binomial split of the counts
+    given their total, with the overdispersion the group's own history shows); p is
+    its p.  Other indicators: the best single step of ``step_test`` (segments of two
+    periods at least).  Anhøj's run rules (a run longer than round(log2 n + 3), or
+    fewer crossings than the 5th percentile of Binomial(n − 1, 0.5); Anhøj 2015)
+    are reported beside it: a signal alone is an ``info`` row (a season, a drift),
+    not evidence of a step.
     """
     pv = _read(panel, indicator, "group_shift")
     x, u, months = _unit_period_matrix(pv, indicator, period)
@@ -365,23 +445,25 @@ def group_shift(panel, *, period=None,
     size = {g: int((types == g).sum()) for g in labels}
     keep = [g for g in labels if size[g] >= min_peers]
     x0 = np.nan_to_num(x)
+    counts = indicator_unit(indicator) in _EVENT_UNITS
 
     def total(m):
         """Monthly total of the units in ``m`` (NaN in a month none of them reported)."""
         return np.where(np.isnan(x[m]).all(axis=0), np.nan, x0[m].sum(axis=0))
 
-    values = np.vstack([total(types == g) for g in keep] + [x0.sum(axis=0)])
-    series = pd.DataFrame(values, index=keep + ["all"], columns=months)
+    members = [types == g for g in keep] + [np.ones(len(u), bool)]
     rows = []
-    for g, vals in series.iterrows():  # one row per group (≤ 5), not per unit
-        a = anhoej(vals.to_numpy())
-        st = step_test(np.nan_to_num(vals.to_numpy()))
-        p_runs = min(1.0, 2 * min(a["p_run"], a["p_cross"])) if a["n"] >= 2 else np.nan
-        # Bonferroni over the run rules and the step test
-        p = np.nanmin([min(1.0, 2 * p_runs), min(1.0, 2 * st["p"])]) \
-            if not (np.isnan(p_runs) and np.isnan(st["p"])) else np.nan
-        rows.append({"group": g, **a, "p": p, "step": months[st["step"]], "before": st["before"],
-                     "after": st["after"]})
+    for g, m in zip(keep + ["all"], members):  # one row per group (≤ 5), not per unit
+        v = total(m)
+        a = anhoej(v)
+        # a month no unit of the group reported is left out, not read as zero
+        seen = np.flatnonzero(~np.isnan(v))
+        st = (count_step(v[seen], min_before=min_before) if counts
+              else step_test(v[seen]))
+        rows.append({"group": g, **a, "p": st["p"], "step": months[seen[st["step"]]],
+                     "before": st["before"], "after": st["after"],
+                     "z": st["statistic"], "n_before": int(st["step"]),
+                     "n_after": len(seen) - int(st["step"])})
     r = pd.DataFrame(rows)
     r["q"] = bh_adjust(r["p"])
     r = r.loc[r["signal"] | (r["q"] < warning)]
@@ -390,11 +472,21 @@ def group_shift(panel, *, period=None,
     name, unit = indicator_name(indicator), indicator_unit(indicator)
     label = r["group"].map(lambda g: "全部单位" if g == "all" else unit_type_name(g))
     direction = np.where(r["after"] >= r["before"], "升至", "降至")
-    msg = (label + f"{name}月度合计自" + r["step"] + "起由月均" + fmt(r["before"], ".1f")
-           + unit + direction + fmt(r["after"], ".1f") + unit + "，中位线同侧最长连续"
-           + r["longest_run"].astype(str) + "期（上限" + r["run_limit"].astype(str) + "）、穿越中位线"
-           + r["crossings"].astype(str) + "次（下限" + r["crossings_limit"].astype(str)
-           + "）" + pd.Series(np.where(r["q"] < warning, "，存在整体阶跃", "，提示可能存在整体变化（未达显著）"),
+    with np.errstate(divide="ignore", invalid="ignore"):
+        times = r["after"] / r["before"]
+    # one month after the step: the bulletins' own way, 9月单月…是此前月均的几倍
+    single = (r["n_after"] == 1) & (r["after"] > r["before"]) & (r["before"] > 0)
+    change = pd.Series(np.where(
+        single,
+        r["step"] + "单月" + fmt(r["after"]) + unit + "，为此前" + r["n_before"].astype(str)
+        + "期月均" + fmt(r["before"], ".1f") + unit + "的" + fmt(times, ".1f") + "倍",
+        "自" + r["step"] + "起由月均" + fmt(r["before"], ".1f") + unit + direction
+        + fmt(r["after"], ".1f") + unit), index=r.index, dtype="str")
+    # the run rules need two points off the median (a flat history has none)
+    runs = pd.Series([f"，中位线同侧最长连续{a.longest_run}期（上限{a.run_limit:.0f}）、穿越中位线"
+                      f"{a.crossings}次（下限{a.crossings_limit:.0f}）" if a.n >= 2 else ""
+                      for a in r.itertuples()], index=r.index, dtype="str")
+    msg = (label + f"{name}月度合计" + change + runs + pd.Series(np.where(r["q"] < warning, "，存在整体阶跃", "，提示可能存在整体变化（未达显著）"),
                               index=r.index, dtype="str")
            + "（p=" + fmt(r["p"], "p") + "）。")
     sev = severity_from_q(r["q"], alert=alert, warning=warning)
@@ -402,6 +494,6 @@ def group_shift(panel, *, period=None,
         "check": "group_shift", "unit": np.nan,
         "unit_type": r["group"].where(r["group"] != "all"), "period": r["step"],
         "indicator": indicator, "observed": r["after"], "expected": r["before"],
-        "lower": np.nan, "upper": np.nan, "statistic": r["longest_run"].astype(float),
+        "lower": np.nan, "upper": np.nan, "statistic": r["z"],
         "p_value": r["p"], "q_value": r["q"], "severity": sev, "message": msg,
     }))
