@@ -15,7 +15,11 @@ expected counts of 26 low_outlier, 82 zero_report and 4 low_self_report rows) an
 pinned_rate the fitted spread of rates between units (太平镇 warning -> alert, 云雾镇
 new as alert, for the panel and its last month; 243 -> 245 rows); issue 12's third
 round put an exponential prior (mean 0.25) on α = 1/k (same 245 rows and severities; p,
-q and expected counts of the low_outlier and zero_report rows).  Also: the same
+q and expected counts of the low_outlier and zero_report rows); issue 12's district
+step gave group_shift a conditional count test of a step up (``count_step``) in place of
+the run rules and ``step_test`` (same 245 rows, periods and severities; the 8
+group_shift rows' statistic is the step's z, not the longest run, with their p, q and
+message).  Also: the same
 findings whether the panel's text columns are str or categorical
 (``dataset.compact_panel``, what large panels are loaded as)."""
 

@@ -134,3 +134,34 @@ def test_group_series_are_sums_by_type_and_month():
     every = g.loc[g["unit_type"].isna()].iloc[0]
     assert (every["period"], every["expected"], every["observed"]) == ("2024-07", 15.0, 45.0)
     assert "department" not in set(g["unit_type"].dropna())   # a flat series: no step
+
+
+@pytest.mark.parametrize("t", [4, 7, 10, 11])
+def test_a_planted_step_is_dated_its_month_and_a_flat_history_is_quiet(t):
+    # ten units alternating 2 and 3 (a total of 25 every month); from month t on
+    # every unit finds 6 more: the total is 25 before and 85 from t on
+    months = 12
+    series = {f"T{i:02d}": [(2 if (m + i) % 2 else 3) + (6 if m >= t else 0)
+                            for m in range(months)] for i in range(10)}
+    g = T.group_shift(_panel(series))
+    every = g.loc[g["unit_type"].isna()].iloc[0]
+    assert every["period"] == f"2024-{t + 1:02d}"
+    assert (every["expected"], every["observed"]) == (25.0, 85.0)
+    assert every["severity"] == "alert"
+    # the split's binomial tail by hand: 85·(12 − t) of the total after t, share (12 − t)/12
+    n_after = months - t
+    a, total = 85 * n_after, 25 * t + 85 * n_after
+    p_split = stats.binom.sf(a - 1, total, n_after / months)
+    assert every["p_value"] == pytest.approx(min(1.0, 9 * p_split))  # 9 splits: 3..11
+    flat = {u: [2 if (m + int(u[1:])) % 2 else 3 for m in range(months)] for u in series}
+    assert T.group_shift(_panel(flat)).empty
+
+
+def test_count_step_by_hand():
+    # 20 a month for six months, then 40: the split at 6, Poisson (no moving range
+    # above 0 within the segments)
+    st = T.count_step([20] * 6 + [40] * 2)
+    assert (st["step"], st["before"], st["after"], st["phi"]) == (6, 20.0, 40.0, 1.0)
+    assert st["p"] == pytest.approx(5 * stats.binom.sf(79, 200, 2 / 8))
+    # a step down is not a step up
+    assert T.count_step([40] * 6 + [20] * 2)["p"] == 1.0
