@@ -19,7 +19,11 @@ q and expected counts of the low_outlier and zero_report rows); issue 12's surge
 round made surge beta-binomial, with the peers' totals' Poisson noise and the units'
 month-to-month spread (same 245 rows; 区住房城乡建委 2025-02 alert -> warning, p
 8.7e-06 -> 6.0e-05; 文峰街道 2025-01 stays alert, p 4.5e-08 -> 1.1e-06; upper of both
-now the negative binomial's 99.9 % limit).  Also: the same
+now the negative binomial's 99.9 % limit); issue 12's district
+step gave group_shift a conditional count test of a step up (``count_step``) in place of
+the run rules and ``step_test`` (same 245 rows, periods and severities; the 8
+group_shift rows' statistic is the step's z, not the longest run, with their p, q and
+message).  Also: the same
 findings whether the panel's text columns are str or categorical
 (``dataset.compact_panel``, what large panels are loaded as)."""
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from anquan_analysis.checks import steps as S
 from anquan_analysis.checks import trends as T
 
 
@@ -27,21 +28,21 @@ def test_longest_run_tail_matches_enumeration():
             hits += max(runs) >= length
         return hits / 2 ** n
     for n, length in [(5, 2), (8, 3), (10, 4), (12, 6), (3, 4)]:
-        assert T.longest_run_tail(n, length) == pytest.approx(brute(n, length))
+        assert S.longest_run_tail(n, length) == pytest.approx(brute(n, length))
 
 
 def test_anhoej_rules_by_hand():
-    a = T.anhoej(range(1, 13))     # a trend: 6 below the median 6.5, then 6 above
+    a = S.anhoej(range(1, 13))     # a trend: 6 below the median 6.5, then 6 above
     assert (a["n"], a["longest_run"], a["crossings"]) == (12, 6, 1)
     assert a["run_limit"] == 7                        # round(log2 12 + 3) = round(6.58)
     assert a["crossings_limit"] == 3                  # qbinom(0.05, 11, 0.5)
     assert a["signal"] and a["p_cross"] == pytest.approx(stats.binom.cdf(1, 11, 0.5))
-    b = T.anhoej([1, 3, 1, 3, 1, 3, 1, 3])
+    b = S.anhoej([1, 3, 1, 3, 1, 3, 1, 3])
     assert b["crossings"] == 7 and not b["signal"]
 
 
 def test_step_test_finds_the_step():
-    st = T.step_test([20, 22, 18, 21, 19, 20, 23, 21, 50, 52, 49, 55])
+    st = S.step_test([20, 22, 18, 21, 19, 20, 23, 21, 50, 52, 49, 55])
     assert st["step"] == 8 and st["before"] == pytest.approx(20.5) and st["after"] == 51.5
     assert st["p"] < 0.001
 
@@ -120,7 +121,7 @@ def test_group_step_is_not_a_unit_surge():
     series = {f"T{i:02d}": np.r_[rng.poisson(2, 8), rng.poisson(6, 4)] for i in range(12)}
     p = _panel(series)
     assert T.surge(p).empty
-    g = T.group_shift(p)
+    g = S.group_shift(p)
     row = g.loc[g["unit_type"].isna()].iloc[0]
     assert row["period"] == "2024-09" and row["severity"] in ("warning", "alert")
     assert row["observed"] > 2 * row["expected"] and pd.isna(row["unit"])
@@ -130,7 +131,7 @@ def test_group_step_is_not_a_unit_surge():
 def test_group_shift_quiet_on_a_stable_series():
     rng = np.random.default_rng(2)
     p = _panel({f"T{i:02d}": rng.poisson(4, 12) for i in range(10)})
-    g = T.group_shift(p)
+    g = S.group_shift(p)
     assert (g["severity"] != "alert").all() and (g["severity"] != "warning").all()
 
 
@@ -165,8 +166,8 @@ def test_surge_and_group_shift_same_on_categorical_panel_with_missing_types():
     assert list(f["unit"]) == ["T00", "T01"] and list(f["unit_type"]) == ["town", "town"]
     pd.testing.assert_frame_equal(f, T.surge(cat, overdispersed=False))
     pd.testing.assert_frame_equal(T.surge(p), T.surge(cat))
-    g = T.group_shift(p, min_periods=8, min_peers=1)
-    pd.testing.assert_frame_equal(g, T.group_shift(cat, min_periods=8, min_peers=1))
+    g = S.group_shift(p, min_periods=8, min_peers=1)
+    pd.testing.assert_frame_equal(g, S.group_shift(cat, min_periods=8, min_peers=1))
 
 
 def test_group_series_are_sums_by_type_and_month():
@@ -179,9 +180,40 @@ def test_group_series_are_sums_by_type_and_month():
             rows.append((f"T{u}", "town", m, "major_hazards_found", 2.0 if t < 6 else 8.0))
             rows.append((f"D{u}", "department", m, "major_hazards_found", 1.0))
     p = pd.DataFrame(rows, columns=["unit", "unit_type", "period", "indicator", "value"])
-    g = T.group_shift(p.sample(frac=1.0, random_state=0)).set_index("unit_type", drop=False)
+    g = S.group_shift(p.sample(frac=1.0, random_state=0)).set_index("unit_type", drop=False)
     town = g.loc[g["unit_type"] == "town"].iloc[0]
     assert (town["period"], town["expected"], town["observed"]) == ("2024-07", 10.0, 40.0)
     every = g.loc[g["unit_type"].isna()].iloc[0]
     assert (every["period"], every["expected"], every["observed"]) == ("2024-07", 15.0, 45.0)
     assert "department" not in set(g["unit_type"].dropna())   # a flat series: no step
+
+
+@pytest.mark.parametrize("t", [4, 7, 10, 11])
+def test_a_planted_step_is_dated_its_month_and_a_flat_history_is_quiet(t):
+    # ten units alternating 2 and 3 (a total of 25 every month); from month t on
+    # every unit finds 6 more: the total is 25 before and 85 from t on
+    months = 12
+    series = {f"T{i:02d}": [(2 if (m + i) % 2 else 3) + (6 if m >= t else 0)
+                            for m in range(months)] for i in range(10)}
+    g = S.group_shift(_panel(series))
+    every = g.loc[g["unit_type"].isna()].iloc[0]
+    assert every["period"] == f"2024-{t + 1:02d}"
+    assert (every["expected"], every["observed"]) == (25.0, 85.0)
+    assert every["severity"] == "alert"
+    # the split's binomial tail by hand: 85·(12 − t) of the total after t, share (12 − t)/12
+    n_after = months - t
+    a, total = 85 * n_after, 25 * t + 85 * n_after
+    p_split = stats.binom.sf(a - 1, total, n_after / months)
+    assert every["p_value"] == pytest.approx(min(1.0, 9 * p_split))  # 9 splits: 3..11
+    flat = {u: [2 if (m + int(u[1:])) % 2 else 3 for m in range(months)] for u in series}
+    assert S.group_shift(_panel(flat)).empty
+
+
+def test_count_step_by_hand():
+    # 20 a month for six months, then 40: the split at 6, Poisson (no moving range
+    # above 0 within the segments)
+    st = S.count_step([20] * 6 + [40] * 2)
+    assert (st["step"], st["before"], st["after"], st["phi"]) == (6, 20.0, 40.0, 1.0)
+    assert st["p"] == pytest.approx(5 * stats.binom.sf(79, 200, 2 / 8))
+    # a step down is not a step up
+    assert S.count_step([40] * 6 + [20] * 2)["p"] == 1.0

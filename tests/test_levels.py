@@ -10,7 +10,7 @@ import pytest
 
 from anquan_analysis.assessment import assess_dataset, available_periods, read_data_dir
 from anquan_analysis.assessment.period import judged_span
-from anquan_analysis.checks.trends import group_shift
+from anquan_analysis.checks.steps import group_shift
 from anquan_analysis.dataset import ANALYSIS_COLUMNS
 from anquan_analysis.notebook_runs import plan_periods
 from anquan_analysis.panel import Panel, look_back_span
@@ -194,11 +194,6 @@ def _step_at_last_month() -> pd.DataFrame:
     return _long(rows)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "trends.group_shift dates a step with step_test(min_segment=2): the segment after "
-    "the step needs two periods, so a step in the assessed (last) month is never found "
-    "or dated there (here: no finding at all); the September report dated September's "
-    "jump 自2024-06起. Fix in checks/trends.py (issue 12, open)."))
 def test_a_step_in_the_last_month_is_dated_there():
     # every unit finds 2 or 3 a month (totals 25 a month) and 8 in September: 80
     f = group_shift(_step_at_last_month(), period="2024-09", min_periods=8)
@@ -206,9 +201,6 @@ def test_a_step_in_the_last_month_is_dated_there():
     assert list(every["period"]) == ["2024-09"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the same dating in checks/trends.py: the bundled city's district-wide step is "
-    "injected from 2024-09 (truth.csv); the September report dates it 2024-06"))
 def test_the_september_report_dates_septembers_jump(city):
     f = assess_dataset(city, "2024-09", "month").findings
     shift = f.loc[(f["check"] == "group_shift") & f["unit_type"].isna()]

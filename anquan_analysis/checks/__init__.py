@@ -20,13 +20,13 @@ import pandas as pd
 from ..catalogue import FINDING_COUNTS, RECTIFIED_OF, indicator_name
 from ..findings import CHECK_ZH, concat_findings
 from ..panel import Panel, as_panel
-from . import balance, consistency, outliers, sectors, trends
+from . import balance, consistency, outliers, sectors, steps, trends
 
 CHECKS = {
     "low_outlier": outliers.low_outlier,
     "zero_report": outliers.zero_report,
     "surge": trends.surge,
-    "group_shift": trends.group_shift,
+    "group_shift": steps.group_shift,
     "low_self_report": sectors.low_self_report,
     "sector_concentration": sectors.sector_concentration,
     "underdispersion": balance.underdispersion,

@@ -1,9 +1,8 @@
-"""Surges after pressure: one unit jumping far above its own history (``surge``) and a
-whole group stepping up or down after a date (``group_shift``).
+"""Surges after pressure: one unit jumping far above its own history (``surge``).
 
 巴南 2023: "9月单月增加重大事故隐患43个，是5-8月3个月累计排查重大事故隐患个数（69个）的
-62.3%", right after the district head's meeting.  A step of the whole group is
-``group_shift``; a unit that jumps while its peers do not is ``surge``.
+62.3%", right after the district head's meeting.  A unit that jumps while its peers
+do not is ``surge``; a step of the whole group is ``steps.group_shift``.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..catalogue import indicator_name, indicator_unit, unit_type_name
+from ..catalogue import indicator_name, indicator_unit
 from ..dataset import require_columns
 from ..findings import empty_findings, make_findings, severity_from_q
 from ..panel import as_panel
@@ -330,180 +329,3 @@ def surge(panel, *, period=None,
                     + f"，{basis}应约" + fmt(f["expected"], ".1f") + unit
                     + "，突增明显（p=" + fmt(f["p_value"], "p") + "），需核实是否集中突击上报。")
     return make_findings(f)
-
-
-# --------------------------------------------------------------------------- Anhøj rules
-def longest_run_tail(n: int, length: int) -> float:
-    """P(the longest run of equal outcomes in ``n`` fair coin tosses ≥ ``length``),
-    exact, by a recursion over the current run length."""
-    if length <= 1:
-        return 1.0 if n >= 1 else 0.0
-    if length > n:
-        return 0.0
-    # state: current run length 1..length-1 (no run of `length` yet)
-    probs = np.zeros(length)
-    probs[1] = 1.0
-    for _ in range(n - 1):
-        new = np.zeros(length)
-        new[1] = probs[1:].sum() * 0.5          # the next toss differs
-        new[2:] = probs[1:-1] * 0.5             # the next toss continues the run
-        probs = new
-    return float(1.0 - probs[1:].sum())
-
-
-def anhoej(values) -> dict:
-    """Anhøj's run rules on a series against its median: number of useful points n
-    (not on the median), longest run on one side, number of crossings, and the
-    signal limits: a run longer than round(log2 n + 3), or fewer crossings than the
-    5th percentile of Binomial(n − 1, 0.5).  Also two p-values for a series with no
-    shift (signs as fair coin tosses): P(longest run ≥ observed), P(crossings ≤
-    observed)."""
-    v = np.asarray(values, dtype=float)
-    v = v[~np.isnan(v)]
-    med = np.median(v) if len(v) else np.nan
-    side = np.sign(v - med)
-    side = side[side != 0]
-    n = len(side)
-    if n < 2:
-        return {"n": n, "median": med, "longest_run": n, "crossings": 0, "run_limit": np.nan,
-                "crossings_limit": np.nan, "signal": False, "p_run": np.nan, "p_cross": np.nan}
-    change = np.flatnonzero(side[1:] != side[:-1])
-    crossings = len(change)
-    bounds = np.concatenate([[0], change + 1, [n]])
-    longest = int(np.diff(bounds).max())
-    run_limit = int(round(np.log2(n) + 3))
-    cross_limit = int(stats.binom.ppf(0.05, n - 1, 0.5))
-    return {
-        "n": n, "median": med, "longest_run": longest, "crossings": crossings,
-        "run_limit": run_limit, "crossings_limit": cross_limit,
-        "signal": bool(longest > run_limit or crossings < cross_limit),
-        "p_run": longest_run_tail(n, longest), "p_cross": float(stats.binom.cdf(crossings, n - 1, 0.5)),
-    }
-
-
-def step_test(values, *, min_segment: int = 2) -> dict:
-    """The best single step in a series and its significance.  The split maximising
-    the Poisson likelihood ratio for counts, else the between-means sum of squares
-    (segments of at least ``min_segment`` points);
-    statistic |mean after − mean before| / (σ̂ √(1/n₁ + 1/n₂)), σ̂ the median moving
-    range within the two segments ÷ 0.954 (so neither the step itself nor one spiky
-    month inflates it);
-    p two-sided from Student's t with as many degrees of freedom as moving ranges,
-    times the number of candidate splits (Bonferroni).  Keys: step (index of the
-    first point after it), before, after, statistic, p."""
-    v = np.asarray(values, dtype=float)
-    n = len(v)
-    k = np.arange(min_segment, n - min_segment + 1)
-    if len(k) == 0:
-        return {"step": 0, "before": np.nan, "after": np.nan, "statistic": np.nan, "p": np.nan}
-    c = np.cumsum(v)
-    before = c[k - 1] / k
-    after = (c[-1] - c[k - 1]) / (n - k)
-    if (v >= 0).all() and c[-1] > 0:
-        # counts: the split with the largest Poisson likelihood ratio (variance grows
-        # with the level, so a plain sum of squares favours splits in the high part)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ll = np.nan_to_num(c[k - 1] * np.log(before)) \
-                + np.nan_to_num((c[-1] - c[k - 1]) * np.log(after))
-        i = int(np.argmax(ll))
-    else:
-        i = int(np.argmax(k * (n - k) * (after - before) ** 2))
-    split = int(k[i])
-    mr = np.abs(np.diff(v))
-    within = np.delete(mr, split - 1)  # the moving range straddling the step
-    # the median moving range (÷ 0.954) is not thrown by one spiky month
-    sigma = np.median(within) / _D2_MEDIAN if len(within) else np.nan
-    with np.errstate(divide="ignore", invalid="ignore"):
-        stat = abs(after[i] - before[i]) / (sigma * np.sqrt(1 / split + 1 / (n - split)))
-    p = min(1.0, len(k) * 2 * stats.t.sf(stat, df=max(len(within), 1))) if sigma > 0 else np.nan
-    return {"step": split, "before": float(before[i]), "after": float(after[i]),
-            "statistic": float(stat), "p": p}
-
-
-def group_shift(panel, *, period=None,
-                indicator: str = "major_hazards_found", min_periods: int = 8, min_peers: int = 5,
-                alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
-    """A whole group's step after a date (a district-wide jump, 巴南's September).
-
-    Parameters
-    ----------
-    panel : DataFrame or Panel
-        The figures.  Not modified.
-    period : str, optional
-        Use every period up to ``period`` (all when None).
-    indicator : str
-        The indicator followed (default 重大事故隐患排查数).
-    min_periods : int
-        Needs at least this many periods.
-    min_peers : int
-        A unit type is a group of its own when it has at least this many units;
-        all units together are always a group.
-    alert, warning : float
-        Severity from the Benjamini–Hochberg q-value across the groups.
-
-    Returns
-    -------
-    Findings, one row per group whose rules signal or whose q < ``warning`` (a
-    signal with q ≥ ``warning`` is ``info``); unit blank, unit_type the group
-    (blank for all units), period = the first period after the best step,
-    observed/expected = the mean after/before it, statistic = the longest run.
-
-    Notes
-    -----
-    Null model: no shift, so each monthly total falls above or below the median like
-    a fair coin toss; Anhøj's rules signal a run longer than round(log2 n + 3) or
-    fewer crossings than the 5th percentile of Binomial(n − 1, 0.5) (Anhøj 2015).
-    Run rules are slow to see a step late in a short series, so the best single step
-    is also tested (``step_test``).  p = 2 × the smaller of 2 × the smaller exact
-    run/crossing tail probability and the step test's p (Bonferroni).
-    """
-    pv = _read(panel, indicator, "group_shift")
-    x, u, months = _unit_period_matrix(pv, indicator, period)
-    if len(months) < min_periods:
-        return empty_findings()
-    # groups: the unit's type ('' where it has none: never a group of its own)
-    types = pv.peer_type()[u]
-    labels = sorted(set(types) - {""})
-    size = {g: int((types == g).sum()) for g in labels}
-    keep = [g for g in labels if size[g] >= min_peers]
-    x0 = np.nan_to_num(x)
-
-    def total(m):
-        """Monthly total of the units in ``m`` (NaN in a month none of them reported)."""
-        return np.where(np.isnan(x[m]).all(axis=0), np.nan, x0[m].sum(axis=0))
-
-    values = np.vstack([total(types == g) for g in keep] + [x0.sum(axis=0)])
-    series = pd.DataFrame(values, index=keep + ["all"], columns=months)
-    rows = []
-    for g, vals in series.iterrows():  # one row per group (≤ 5), not per unit
-        a = anhoej(vals.to_numpy())
-        st = step_test(np.nan_to_num(vals.to_numpy()))
-        p_runs = min(1.0, 2 * min(a["p_run"], a["p_cross"])) if a["n"] >= 2 else np.nan
-        # Bonferroni over the run rules and the step test
-        p = np.nanmin([min(1.0, 2 * p_runs), min(1.0, 2 * st["p"])]) \
-            if not (np.isnan(p_runs) and np.isnan(st["p"])) else np.nan
-        rows.append({"group": g, **a, "p": p, "step": months[st["step"]], "before": st["before"],
-                     "after": st["after"]})
-    r = pd.DataFrame(rows)
-    r["q"] = bh_adjust(r["p"])
-    r = r.loc[r["signal"] | (r["q"] < warning)]
-    if r.empty:
-        return empty_findings()
-    name, unit = indicator_name(indicator), indicator_unit(indicator)
-    label = r["group"].map(lambda g: "全部单位" if g == "all" else unit_type_name(g))
-    direction = np.where(r["after"] >= r["before"], "升至", "降至")
-    msg = (label + f"{name}月度合计自" + r["step"] + "起由月均" + fmt(r["before"], ".1f")
-           + unit + direction + fmt(r["after"], ".1f") + unit + "，中位线同侧最长连续"
-           + r["longest_run"].astype(str) + "期（上限" + r["run_limit"].astype(str) + "）、穿越中位线"
-           + r["crossings"].astype(str) + "次（下限" + r["crossings_limit"].astype(str)
-           + "）" + pd.Series(np.where(r["q"] < warning, "，存在整体阶跃", "，提示可能存在整体变化（未达显著）"),
-                              index=r.index, dtype="str")
-           + "（p=" + fmt(r["p"], "p") + "）。")
-    sev = severity_from_q(r["q"], alert=alert, warning=warning)
-    return make_findings(pd.DataFrame({
-        "check": "group_shift", "unit": np.nan,
-        "unit_type": r["group"].where(r["group"] != "all"), "period": r["step"],
-        "indicator": indicator, "observed": r["after"], "expected": r["before"],
-        "lower": np.nan, "upper": np.nan, "statistic": r["longest_run"].astype(float),
-        "p_value": r["p"], "q_value": r["q"], "severity": sev, "message": msg,
-    }))
