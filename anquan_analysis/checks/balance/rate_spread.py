@@ -197,24 +197,39 @@ def _trigamma(x) -> np.ndarray:
     return out.reshape(shape)
 
 
-def _terms(n, r, starts, log_c, x):
-    """Per group (units sorted by group, group g from ``starts[g]``): Σ log P(r | n, r < n)
-    (binomial coefficients left out) at concentration e^log_c and mean expit(x_g), and
-    its derivatives: (value, ∂x, ∂x², ∂ln c, ∂x∂ln c, ∂ln c²), each per group."""
+def _setup(n, starts, log_c, x):
+    """Units per group, c, μ, a = μc and b = (1 − μ)c per group, each unit's group."""
     m = np.diff(np.append(starts, len(n)))
     c = float(np.exp(log_c))
     mu = special.expit(x)
-    a, b = mu * c, (1.0 - mu) * c
-    gi = np.repeat(np.arange(len(x)), m)
+    return m, c, mu, mu * c, (1.0 - mu) * c, np.repeat(np.arange(len(x)), m)
+
+
+def _value(n, r, starts, log_c, x) -> np.ndarray:
+    """Per group (units sorted by group, group g from ``starts[g]``): Σ log P(r | n, r < n)
+    (binomial coefficients left out) at concentration e^log_c and mean expit(x_g)."""
+    m, c, mu, a, b, gi = _setup(n, starts, log_c, x)
+    au, lg_ns = a[gi], special.gammaln(n + c)
+    log_r = special.gammaln(r + au) + special.gammaln(n - r + b[gi]) - lg_ns
+    log_all = special.gammaln(n + au) - lg_ns - (special.gammaln(a) - special.gammaln(c))[gi]
+    return (np.add.reduceat(log_r - np.log(-np.expm1(np.minimum(log_all, -1e-300))), starts)
+            - m * special.betaln(a, b))
+
+
+def _terms(n, r, starts, log_c, x):
+    """The derivatives of ``_value`` per group: (∂x, ∂x², ∂ln c, ∂x∂ln c, ∂ln c²)."""
+    m, c, mu, a, b, gi = _setup(n, starts, log_c, x)
     au, bu = a[gi], b[gi]
     ra, nb, ns = r + au, n - r + bu, n + c
     red = lambda v: np.add.reduceat(v, starts)  # noqa: E731
     d_ns, t_ns = special.digamma(ns), _trigamma(ns)
-    d_a, d_b, d_c = special.digamma(a), special.digamma(b), special.digamma(c)
-    t_a, t_b, t_c = _trigamma(a), _trigamma(b), _trigamma(c)
-    # log B(r + a, n − r + b) − log B(a, b) and its derivatives in a and b
-    val = red(special.gammaln(ra) + special.gammaln(nb) - special.gammaln(ns)) \
-        - m * special.betaln(a, b)
+    # the groups' a and b and c in one call each (a call costs more than a group)
+    abc = np.concatenate([a, b, [c]])
+    d_abc, t_abc = special.digamma(abc), _trigamma(abc)
+    g_n = len(x)
+    d_a, d_b, d_c = d_abc[:g_n], d_abc[g_n:-1], d_abc[-1]
+    t_a, t_b, t_c = t_abc[:g_n], t_abc[g_n:-1], t_abc[-1]
+    # the derivatives of log B(r + a, n − r + b) − log B(a, b) in a and b
     la = red(special.digamma(ra) - d_ns) - m * (d_a - d_c)
     lb = red(special.digamma(nb) - d_ns) - m * (d_b - d_c)
     laa = red(_trigamma(ra) - t_ns) - m * (t_a - t_c)
@@ -223,7 +238,10 @@ def _terms(n, r, starts, log_c, x):
     # − log(1 − P(r = n)), P(r = n) = e^L, L = log B(n + a, b) − log B(a, b), where it
     # can matter (L ≤ −b Σ_k 1/(c + k), k < n)
     k = np.flatnonzero(bu * (d_ns - d_c) < -_QUIET)
-    if len(k):
+    add = lambda v: np.bincount(g, weights=v, minlength=len(x))  # noqa: E731
+    if 2 * len(k) > len(n):              # most units: all of them, without gathering
+        k, add = slice(None), red
+    if len(n[k]):
         g = gi[k]
         na = n[k] + au[k]
         log_all = (special.gammaln(na) - special.gammaln(ns[k])
@@ -235,8 +253,6 @@ def _terms(n, r, starts, log_c, x):
         with np.errstate(over="ignore"):
             w = 1.0 / np.expm1(-np.minimum(log_all, -1e-300))   # e^L / (1 − e^L)
             w2 = w * (1.0 + w)
-        add = lambda v: np.bincount(g, weights=v, minlength=len(x))  # noqa: E731
-        val = val + add(np.log1p(w))
         la, lb = la + add(w * l_a), lb + add(w * l_b)
         laa = laa + add(w * l_aa + w2 * l_a * l_a)
         lab = lab + add(w * l_bb + w2 * l_a * l_b)
@@ -248,7 +264,7 @@ def _terms(n, r, starts, log_c, x):
     g_t = a * la + b * lb
     h_tt = a * a * laa + 2 * a * b * lab + b * b * lbb + g_t
     h_xt = cv * (a * laa + b * lab - a * lab - b * lbb) + g_x
-    return val, g_x, h_xx, g_t, h_xt, h_tt
+    return g_x, h_xx, g_t, h_xt, h_tt
 
 
 def _gain(step, grad, new_grad):
@@ -272,17 +288,17 @@ def _fit_means(n, r, starts, log_c, x, tol=1e-10):
     (x, ``_terms`` at x)."""
     x, last = np.array(x, dtype="float64"), np.inf
     t = _terms(n, r, starts, log_c, x)
-    for _ in range(100):
-        g, h = t[1], t[2]
+    for _ in range(50):
+        g, h = t[0], t[1]
         step = np.where(h < 0, -g / np.where(h < 0, h, -1.0), np.sign(g))
         step = np.clip(x + np.clip(step, -2.0, 2.0), -_X_MAX, _X_MAX) - x
         size = np.max(np.abs(step))
         if _done(size, last, tol):
             return x + step, t
         last = size
-        for _ in range(30):
+        for _ in range(20):
             new = _terms(n, r, starts, log_c, x + step)
-            worse = ~_gain(step, g, new[1])
+            worse = ~_gain(step, g, new[0]) & (np.abs(step) > tol)
             if not worse.any():
                 break
             step = np.where(worse, step / 2, step)
@@ -297,8 +313,8 @@ def _fit_joint(n, r, starts, log_c, x, tol=1e-7):
     derivative points out.  Returns (ln c, x, ``_terms`` at them)."""
     x, last = np.array(x, dtype="float64"), np.inf
     t = _terms(n, r, starts, log_c, x)
-    for _ in range(100):
-        _, g_x, h_xx, g_t, h_xt, h_tt = t
+    for _ in range(50):
+        g_x, h_xx, g_t, h_xt, h_tt = t
         gt = g_t.sum()
         free = ~((np.abs(x) >= _X_MAX) & (np.sign(g_x) == np.sign(x)))
         d = np.where(h_xx < 0, h_xx, -np.maximum(np.abs(h_xx), np.abs(g_x) + 1e-12))
@@ -318,10 +334,10 @@ def _fit_joint(n, r, starts, log_c, x, tol=1e-7):
         if _done(size, last, tol):
             return new_c, new_x, t
         last = size
-        for _ in range(30):
+        for _ in range(20):
             new = _terms(n, r, starts, new_c, new_x)
             if _gain(1.0, (new_x - x) @ g_x + (new_c - log_c) * gt,
-                     (new_x - x) @ np.where(free, new[1], 0.0) + (new_c - log_c) * new[3].sum()):
+                     (new_x - x) @ np.where(free, new[0], 0.0) + (new_c - log_c) * new[2].sum()):
                 break
             new_c, new_x = (log_c + new_c) / 2, (x + new_x) / 2
         log_c, x, t = new_c, new_x, new
@@ -339,10 +355,13 @@ def _start(n, r, starts, stride):
     with np.errstate(divide="ignore"):
         x = np.array([special.logit(np.clip(rs[s:e].sum() / ns[s:e].sum(), 1e-4, 1 - 1e-4))
                       for s, e in zip(sub_starts, np.append(sub_starts[1:], len(pick)))])
-    best, fits = -np.inf, []
+    fits, dx = [], np.zeros(len(x))
     for log_c in _GRID:
+        # from the last point's means moved along their slope in ln c
+        x = np.clip(x + (_GRID[1] - _GRID[0]) * dx * bool(fits), -_X_MAX, _X_MAX)
         x, t = _fit_means(ns, rs, sub_starts, log_c, x, tol=1e-4)
-        fits.append((t[0].sum(), log_c, x))
+        dx = np.where(t[1] < 0, -t[3] / np.where(t[1] < 0, t[1], -1.0), 0.0)
+        fits.append((_value(ns, rs, sub_starts, log_c, x).sum(), log_c, x))
     k = int(np.argmax([f[0] for f in fits]))
     log_c, x, _ = _fit_joint(ns, rs, sub_starts, fits[k][1], fits[k][2])
     return log_c, x
@@ -354,16 +373,16 @@ def _lower_bound(n, r, starts, log_c, x, t, drop):
     that far: Newton on the profile (its derivative is ∂ln c at the refitted means)
     from its quadratic approximation, kept within a bracket that it bisects where
     Newton leaves it.  Returns (ln c, x there)."""
-    target = t[0].sum() - drop
+    target = _value(n, r, starts, log_c, x).sum() - drop
     lo, hi, lo_known = _LOG_C[0], log_c, False     # lo_known: the profile is below target at lo
-    curv = t[5].sum() - np.sum(t[4] ** 2 / t[2])
+    curv = t[4].sum() - np.sum(t[3] ** 2 / t[1])
     at, size = (log_c - np.sqrt(2 * drop / -curv) if curv < 0 else lo), np.inf
     for _ in range(100):
         if not lo < at < hi:
             at = (lo + hi) / 2 if lo_known else _LOG_C[0]
-        dx = np.where(t[2] < 0, -t[4] / np.where(t[2] < 0, t[2], -1.0), 0.0)  # dx*/d ln c
+        dx = np.where(t[1] < 0, -t[3] / np.where(t[1] < 0, t[1], -1.0), 0.0)  # dx*/d ln c
         x, t = _fit_means(n, r, starts, at, np.clip(x + (at - log_c) * dx, -_X_MAX, _X_MAX))
-        log_c, f, slope = at, t[0].sum() - target, t[3].sum()
+        log_c, f, slope = at, _value(n, r, starts, at, x).sum() - target, t[2].sum()
         if f >= 0 and at <= _LOG_C[0]:
             return at, x
         if f < 0:
