@@ -178,15 +178,16 @@ def _write_sheet(workbook, spec: PrintSheet, fmt: _Formats, title_fmt, sub_fmt, 
     frame = spec.frame
     sheet = workbook.add_worksheet(spec.name)
     ncol = max(len(frame.columns), 1)
-    raw = [_raw_cells(frame[c]) for c in frame.columns]
+    series = [s for _, s in frame.items()]   # each column taken out once
+    raw = [_raw_cells(s) for s in series]
     widths = []
-    for col, cells in zip(frame.columns, raw):
+    for col, s, cells in zip(frame.columns, series, raw):
         if col in spec.widths:
             widths.append(spec.widths[col] + 2)
             continue
-        cap = TEXT_WIDTH if not pd.api.types.is_numeric_dtype(frame[col]) else 14
-        width = (_short_column_width(col, cells, pd.api.types.is_float_dtype(frame[col]), cap)
-                 if len(frame) <= _SHORT else column_width(col, frame[col], cap))
+        cap = TEXT_WIDTH if not pd.api.types.is_numeric_dtype(s.dtype) else 14
+        width = (_short_column_width(col, cells, pd.api.types.is_float_dtype(s.dtype), cap)
+                 if len(frame) <= _SHORT else column_width(col, s, cap))
         widths.append(max(width, 4) + 2)
     for j, w in enumerate(widths):
         sheet.set_column(j, j, w)
@@ -204,9 +205,9 @@ def _write_sheet(workbook, spec: PrintSheet, fmt: _Formats, title_fmt, sub_fmt, 
         row += 1
     header_row = row
     n = len(frame)
-    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-               for c in frame.columns]
-    columns = [_cells(frame[c], cells) for c, cells in zip(frame.columns, raw)]
+    numeric = [pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
+               for s in series]
+    columns = [_cells(s, cells) for s, cells in zip(series, raw)]
     share = spec.share_rows if spec.share_rows is not None else np.zeros(n, dtype=bool)
     text_fmt = fmt.get(text_wrap=True)
     text_cols = [j for j in range(len(frame.columns)) if not numeric[j]]
