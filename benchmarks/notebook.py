@@ -7,7 +7,7 @@ seeded) is written the way an office sends it: wide 调度表 CSVs (单位, 单�
 ledger CSV (``synth.make_ledger``).  A table larger than one file may be
 (``limits.MAX_CELLS`` cells, ``limits.MAX_ROWS`` rows: issue 19) is split into
 several files by whole months, as an office sends a province's reports month by month
-or year by year: the default province's 36 months are three files of 12 months.
+or year by year: the default province's 36 months are two files of 18 months.
 
 Input (``--input``, printed on the first line of the results):
 
