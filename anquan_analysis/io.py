@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import os
 import re
 import tempfile
@@ -94,11 +95,17 @@ def make_xlsx_deterministic(path) -> None:
     entries in their order with a fixed date, created/modified document properties
     fixed (openpyxl stamps the clock into both)."""
     path = Path(path)
+    path.write_bytes(deterministic_xlsx(path.read_bytes()))
+
+
+def deterministic_xlsx(data: bytes) -> bytes:
+    """The bytes of an XLSX file (``data``) as ``make_xlsx_deterministic`` leaves it."""
     stamp = fixed_timestamp()
     iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    with zipfile.ZipFile(path) as src:
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
         members = [(info.filename, src.read(info.filename)) for info in src.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for name, body in members:
             if name == "docProps/core.xml":
                 body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + iso, body)
@@ -106,6 +113,7 @@ def make_xlsx_deterministic(path) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             dst.writestr(info, body)
+    return out.getvalue()
 
 
 @contextlib.contextmanager

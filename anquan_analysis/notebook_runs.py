@@ -284,11 +284,21 @@ def _run_per_period(kernel_box, i, n, period, level, *, notebook, **kw) -> None:
     run_period(period, level, notebook=notebook, kernel=current, **kw)
 
 
+def _without_iri_grammar() -> None:
+    """Keep jsonschema from loading its optional IRI checker in this process:
+    ``rfc3987_syntax`` compiles a grammar on import (1-3 s of CPU, a third of this
+    command's own CPU at a province), and nothing here checks a format (nbformat's
+    schemas have no ``format`` keyword and no format checker is used), so jsonschema,
+    which imports it only if present, works the same without it."""
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def run_command(args) -> int:
     # The first kernel starts before anything else is imported or read: its start and
     # imports (about 2.5 s) are the longest path to the first cell, longer than this
     # process's own loading of pandas, the data and papermill.  A request that turns
     # out to be invalid shuts it down unused.
+    _without_iri_grammar()
     kernel = start_kernel(args.notebook)
     try:
         return _run_command(args, kernel)

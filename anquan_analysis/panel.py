@@ -325,6 +325,19 @@ class Panel:
                      indicators=self.indicators, periods=self.periods[t],
                      values=self.values[:, :, t], approx=approx, months=months)
 
+    def take(self, indicators: np.ndarray | None = None,
+             periods: np.ndarray | None = None) -> "Panel":
+        """The panel at some positions of the indicator and period axes (None: all),
+        in the order given; every unit is kept."""
+        i = slice(None) if indicators is None else np.asarray(indicators, dtype=np.intp)
+        t = slice(None) if periods is None else np.asarray(periods, dtype=np.intp)
+
+        def cut(a):
+            return None if a is None else a[:, i][:, :, t]
+        return Panel(units=self.units, unit_type=self.unit_type, parent=self.parent,
+                     indicators=self.indicators[i], periods=self.periods[t],
+                     values=cut(self.values), approx=cut(self.approx), months=cut(self.months))
+
     # ------------------------------------------------------------------ a frame
     def to_frame(self) -> pd.DataFrame:
         """The figures as a long frame: unit, unit_type, parent, period, indicator,

@@ -11,12 +11,13 @@ marked as shares), p- and q-values ``0.000`` with ``<0.001`` below that.
 
 XlsxWriter writes row by row (``constant_memory``): a province's findings run to ten
 thousand rows.  Strings are never read as formulas, numbers or links; characters XML
-cannot carry are dropped; the file is stamped by ``io.make_xlsx_deterministic`` so
+cannot carry are dropped; the file is stamped by ``io.deterministic_xlsx`` so
 that equal content gives equal bytes.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import unicodedata
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .io import XML_ILLEGAL, fixed_timestamp, make_xlsx_deterministic
+from .io import XML_ILLEGAL, deterministic_xlsx, fixed_timestamp
 
 P_FORMAT = '[<0.001]"<0.001";0.000'
 INT_FORMAT = "#,##0"
@@ -88,10 +89,34 @@ def column_width(header, values: pd.Series, cap: int = MAX_WIDTH) -> int:
     return min(best, cap)
 
 
-def _cells(values: pd.Series) -> list:
+# Columns up to this many rows are measured and converted cell by cell in Python: a
+# per-unit problem list has a few rows, and pandas' per-call cost is most of its time.
+_SHORT = 200
+
+
+def _short_column_width(header, cells: list, is_float: bool, cap: int) -> int:
+    """``column_width`` of a short column given as Python values (None for missing):
+    the same result, since the widest distinct text decides it (the scan there only
+    stops early once no text left can be wider)."""
+    best = min(display_width(header), 16)
+    texts = {f"{v:,.4g}" if is_float else str(v) for v in cells if v is not None}
+    if not texts:
+        return best
+    return min(max(best, max(display_width(t) for t in texts)), cap)
+
+
+def _raw_cells(values: pd.Series) -> list:
+    """A column as Python values, missing (None, NaN, NA, NaT) as None."""
+    if len(values) <= _SHORT:
+        return [None if pd.isna(v) else v for v in values.tolist()]
+    return values.astype(object).where(values.notna(), None).tolist()
+
+
+def _cells(values: pd.Series, raw: list | None = None) -> list:
     """A column as Python values: missing as None, text without the characters XML
-    cannot carry (each distinct text cleaned once)."""
-    out = values.astype(object).where(values.notna(), None).tolist()
+    cannot carry (each distinct text cleaned once); ``raw``: ``_raw_cells(values)``
+    when already made."""
+    out = _raw_cells(values) if raw is None else raw
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return out
     clean = {v: XML_ILLEGAL.sub("", v) for v in set(out) if isinstance(v, str)}
@@ -113,16 +138,26 @@ class _Formats:
         return self.cache[key]
 
 
-def write_workbook(sheets: list[PrintSheet], path, *, footer: str = "") -> Path:
+def write_workbook(sheets: list[PrintSheet], path, *, footer: str = "",
+                   in_memory: bool = True) -> Path:
     """Write ``sheets`` as one workbook at ``path`` (not atomically: the caller
     writes to a temporary name).  ``footer``: the text left in every page's footer
-    (the source), with the page number in the middle."""
+    (the source), with the page number in the middle.  ``in_memory=False``: XlsxWriter
+    keeps the parts in temporary files, as it does by default (the same bytes)."""
     import xlsxwriter
 
     path = Path(path)
-    workbook = xlsxwriter.Workbook(str(path), {
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
         "strings_to_urls": False})
+    # The workbook's parts assembled in memory, not in a dozen temporary files each
+    # (creating and deleting them cost 30-40 ms of wall time per workbook on ext4,
+    # most of the per-unit lists' time).  Set after construction, because the option
+    # given to the constructor also turns off constant_memory, whose inline strings
+    # are part of these files' bytes; tests/test_report.py checks the bytes are the
+    # same either way.
+    workbook.in_memory = in_memory
     workbook.set_properties({"author": "anquan-analysis", "created": fixed_timestamp()})
     fmt = _Formats(workbook)
     title_fmt = workbook.add_format({"bold": True, "font_size": 14, "align": "center",
@@ -134,7 +169,7 @@ def write_workbook(sheets: list[PrintSheet], path, *, footer: str = "") -> Path:
     for spec in sheets:
         _write_sheet(workbook, spec, fmt, title_fmt, sub_fmt, head_fmt, footer)
     workbook.close()
-    make_xlsx_deterministic(path)
+    path.write_bytes(deterministic_xlsx(buffer.getvalue()))
     return path
 
 
@@ -143,11 +178,17 @@ def _write_sheet(workbook, spec: PrintSheet, fmt: _Formats, title_fmt, sub_fmt, 
     frame = spec.frame
     sheet = workbook.add_worksheet(spec.name)
     ncol = max(len(frame.columns), 1)
+    series = [s for _, s in frame.items()]   # each column taken out once
+    raw = [_raw_cells(s) for s in series]
     widths = []
-    for col in frame.columns:
-        cap = spec.widths.get(col, TEXT_WIDTH if not pd.api.types.is_numeric_dtype(frame[col])
-                              else 14)
-        widths.append(spec.widths.get(col, max(column_width(col, frame[col], cap), 4)) + 2)
+    for col, s, cells in zip(frame.columns, series, raw):
+        if col in spec.widths:
+            widths.append(spec.widths[col] + 2)
+            continue
+        cap = TEXT_WIDTH if not pd.api.types.is_numeric_dtype(s.dtype) else 14
+        width = (_short_column_width(col, cells, pd.api.types.is_float_dtype(s.dtype), cap)
+                 if len(frame) <= _SHORT else column_width(col, s, cap))
+        widths.append(max(width, 4) + 2)
     for j, w in enumerate(widths):
         sheet.set_column(j, j, w)
     # titles: merged across the table's width; long subtitles get the rows they need
@@ -164,9 +205,9 @@ def _write_sheet(workbook, spec: PrintSheet, fmt: _Formats, title_fmt, sub_fmt, 
         row += 1
     header_row = row
     n = len(frame)
-    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-               for c in frame.columns]
-    columns = [_cells(frame[c]) for c in frame.columns]
+    numeric = [pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
+               for s in series]
+    columns = [_cells(s, cells) for s, cells in zip(series, raw)]
     share = spec.share_rows if spec.share_rows is not None else np.zeros(n, dtype=bool)
     text_fmt = fmt.get(text_wrap=True)
     text_cols = [j for j in range(len(frame.columns)) if not numeric[j]]

@@ -2,9 +2,12 @@
 papermill running an empty notebook (the kernel start floor).
 
 The province (default 1,500 units × 36 months × 40 indicators, ``synth.make_panel``,
-seeded) is written the way an office sends it: a wide 调度表 CSV (单位, 单位类型,
+seeded) is written the way an office sends it: wide 调度表 CSVs (单位, 单位类型,
 上级, 期间, one column per indicator), an exposure CSV (单位, 监管企业数) and a hazard
-ledger CSV (``synth.make_ledger``).
+ledger CSV (``synth.make_ledger``).  A table larger than one file may be
+(``limits.MAX_CELLS`` cells, ``limits.MAX_ROWS`` rows: issue 19) is split into
+several files by whole months, as an office sends a province's reports month by month
+or year by year: the default province's 36 months are two files of 18 months.
 
 Input (``--input``, printed on the first line of the results):
 
@@ -42,12 +45,34 @@ import nbformat
 import numpy as np
 import pandas as pd
 
+from anquan_analysis import limits
 from anquan_analysis.synth import make_ledger, make_panel
 
 TARGET = 3.0  # assessment ≤ 3 × the empty-notebook floor
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 _TYPE_ZH = {"town": "镇街", "department": "部门", "soe": "国有公司"}
+
+
+def write_split(table: pd.DataFrame, data: Path, stem: str, months: pd.Series) -> None:
+    """``table`` as ``stem``.csv, or as ``stem``_1.csv, ``stem``_2.csv … when one file
+    would pass the ingest limits (cells and rows, read now as ingest reads them): each
+    file holds whole months (``months``, one label per row) in time order."""
+    per_file = min(limits.MAX_CELLS // table.shape[1] - 1, limits.MAX_ROWS - 1)
+    if len(table) <= per_file:
+        table.to_csv(data / f"{stem}.csv", index=False)
+        return
+    counts = months.value_counts(sort=False).sort_index()
+    if counts.max() > per_file:
+        raise SystemExit(f"one month of {stem} has {counts.max():,} rows, more than one "
+                         f"file may hold ({per_file:,}): choose fewer units")
+    part, rows, groups = 1, 0, []
+    for month, n in counts.items():
+        if rows + n > per_file:
+            table[months.isin(groups).to_numpy()].to_csv(data / f"{stem}_{part}.csv", index=False)
+            part, rows, groups = part + 1, 0, []
+        rows, groups = rows + n, groups + [month]
+    table[months.isin(groups).to_numpy()].to_csv(data / f"{stem}_{part}.csv", index=False)
 
 
 def write_province(data: Path, n_units: int, n_months: int, n_indicators: int,
@@ -64,7 +89,7 @@ def write_province(data: Path, n_units: int, n_months: int, n_indicators: int,
                           "期间": wide["period"].astype("str")})
     table = pd.concat([table, wide.drop(columns=["unit", "unit_type", "parent", "period"])
                        .astype("int64")], axis=1)
-    table.to_csv(data / "reports.csv", index=False)
+    write_split(table, data, "reports", table["期间"])
     mean = panel.groupby("unit", observed=True)["value"].mean()
     pd.DataFrame({"单位": mean.index.astype("str"),
                   "监管企业数": np.maximum(np.round(100 * mean / mean.mean()), 1).astype(int)}
@@ -72,16 +97,17 @@ def write_province(data: Path, n_units: int, n_months: int, n_indicators: int,
     ledger = make_ledger(ledger_rows, n_units, n_months, seed=seed)
     zh = {"dept": "部门检查", "enterprise": "企业自查", "rectified": "已整改",
           "in_progress": "整改中", "open": "未整改"}
-    pd.DataFrame({
+    found = ledger["found_date"].dt.strftime("%Y-%m-%d")
+    write_split(pd.DataFrame({
         "隐患编号": ledger["hazard_id"], "单位": ledger["unit"].astype("str"),
         "行业领域": ledger["sector"].astype("str"),
-        "发现日期": ledger["found_date"].dt.strftime("%Y-%m-%d"),
+        "发现日期": found,
         "报送日期": ledger["reported_date"].dt.strftime("%Y-%m-%d"),
         "发现方式": ledger["source"].astype("str").map(zh),
         "是否符合判定标准": np.where(ledger["meets_standard"].to_numpy(dtype=bool), "是", "否"),
         "整改状态": ledger["status"].astype("str").map(zh),
         "整改完成日期": ledger["rectified_date"].dt.strftime("%Y-%m-%d"),
-    }).to_csv(data / "ledger.csv", index=False)
+    }), data, "ledger", found.str[:7])
     return str(panel["period"].cat.categories[-1])
 
 
@@ -133,7 +159,7 @@ def _median(times: list[tuple[float, float]], which: int) -> float:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     ap.add_argument("--units", type=int, default=1_500)
     ap.add_argument("--months", type=int, default=36)
     ap.add_argument("--indicators", type=int, default=40)

@@ -59,6 +59,23 @@ def test_axes_cells_and_the_first_known_type(form):
 
 
 @pytest.mark.parametrize("form", FORMS)
+def test_take_cuts_indicators_and_periods_and_its_frame_is_the_filtered_frame(form):
+    pv = _built(form)
+    sub = pv.take([1], [3, 0])                     # fines; 2024-03 then 2024-01
+    assert sub.indicators.tolist() == ["fines"] and sub.periods.tolist() == ["2024-03", "2024-01"]
+    assert sub.units.tolist() == ["丙局", "乙镇", "甲镇"] and sub.values.shape == (3, 1, 2)
+    np.testing.assert_array_equal(sub.values[:, 0, :], [[np.nan, np.nan]] * 2 + [[1.5, np.nan]])
+    drills = pv.take([0], [0, 2]).to_frame()       # January and February, in axis order
+    assert drills[["unit", "period", "value"]].values.tolist() == [
+        ["乙镇", "2024-01", 3.0], ["乙镇", "2024-02", 6.0], ["甲镇", "2024-01", 7.0]]
+    assert drills["approx"].tolist() == [False, True, False]
+    whole = pv.to_frame()
+    kept = whole.loc[whole["indicator"].eq("drills") & whole["period"].isin(["2024-01", "2024-02"])]
+    pd.testing.assert_frame_equal(drills, kept.reset_index(drop=True))
+    assert pv.take().to_frame().equals(whole)
+
+
+@pytest.mark.parametrize("form", FORMS)
 def test_windows_count_a_months_unit_quarter_once(form):
     pv = _built(form)
     # up to March: 甲镇's months count and its quarter does not; 丙局's quarter counts

@@ -182,3 +182,71 @@ def test_estimates_keep_two_decimals_and_totals_are_decided_cell_by_cell():
     html_text = table_style(table).to_html()
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", html_text)
     assert cells == ["清溪镇", "1.00", "1.00", "237", "桂花街道", "1.10", "8.13", "30.10"]
+
+
+# ------------------------------------------------------------- 问题清单 / xlsx_print
+def test_unit_workbooks_number_each_units_rows_from_one(tmp_path):
+    """The lists are cut from one table of all units: each holds its own unit's 预警 and
+    关注 rows only (提示 and district-wide rows left out), 预警 first, numbered from 1."""
+    from anquan_analysis.report import write_unit_workbooks
+
+    f = _findings()
+    more = make_findings(pd.DataFrame([
+        dict(check="surge", unit="区教委", unit_type="department", period="2024Q3",
+             indicator="major_hazards_found", observed=9, expected=2, p_value=0.0001,
+             q_value=0.001, severity="alert", message="区教委突增。")]))
+    files = write_unit_workbooks(pd.concat([f, more], ignore_index=True), tmp_path / "问题清单",
+                                 period="2024Q3")
+    # 区教委 (2 rows), 区发展改革委, the injected name, 木洞镇, 花溪街道; 区林业局 has only 提示
+    assert len(files) == 5
+    wb = openpyxl.load_workbook(tmp_path / "问题清单" / "区教委.xlsx")
+    ws = wb.active
+    assert ws["A1"].value == "区教委 2024年第三季度调度数据核实清单"
+    header = [c.value for c in ws[4]]
+    assert header == ["序号", "检查项目", "指标", "期间", "严重程度", "问题说明", "核实反馈"]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=5)]
+    assert [r[0] for r in rows] == [1, 2]
+    assert [r[4] for r in rows] == ["预警", "关注"]
+    assert [r[5] for r in rows] == ["区教委突增。", "区教委偏低。"]
+    one = openpyxl.load_workbook(tmp_path / "问题清单" / "木洞镇.xlsx").active
+    assert [[c.value for c in r][::4] for r in one.iter_rows(min_row=5)] == [[1, "关注"]]
+    injected = openpyxl.load_workbook(files[[p.name.startswith("=") for p in files].index(True)])
+    assert [c.value for c in injected.active[5]][5] == "'-零报送"
+
+
+def test_workbook_parts_in_memory_give_the_same_bytes(tmp_path):
+    """write_workbook assembles the parts in memory (XlsxWriter's in_memory set after
+    construction, keeping constant_memory's inline strings); the bytes are those of
+    XlsxWriter's own temporary files."""
+    import numpy as np
+
+    from anquan_analysis.xlsx_print import PrintSheet, write_workbook
+
+    frame = pd.DataFrame({"单位": ["甲镇", None, "乙街道" * 9], "数": [1.0, np.nan, 2.5],
+                          "p值": [1e-5, 0.2, None], "说明": ["x\x07y", "区应急局" * 20, ""]})
+    sheets = [PrintSheet("表一", frame, ["标题", "副标题"], share_rows=np.array([0, 1, 0], bool),
+                         p_columns=("p值",)),
+              PrintSheet("表二", frame.iloc[:1], ["标题"], autofilter=False, min_lines=3)]
+    a = write_workbook(sheets, tmp_path / "a.xlsx", footer="来源")
+    b = write_workbook(sheets, tmp_path / "b.xlsx", footer="来源", in_memory=False)
+    assert a.read_bytes() == b.read_bytes()
+    ws = openpyxl.load_workbook(a)["表一"]
+    assert [ws["A3"].value, ws["A4"].value, ws["C4"].value] == ["单位", "甲镇", 1e-5]
+
+
+@pytest.mark.parametrize("values, cap, width", [
+    (["甲镇", "乙街道", None], 24, 6),            # 乙街道: three wide characters
+    (["区应急局" * 20], 24, 24),                  # capped
+    ([1234.5678, 0.5, None], 14, 5),               # 1,235 (4 significant digits): 5
+    ([12, 7], 14, 4),                              # the header 序号 (4) is wider
+    ([None, None], 24, 4),                         # the header alone
+    (["abcdefghij", "短"], 24, 10),
+])
+def test_short_column_width_is_column_width(values, cap, width):
+    """Short columns are measured in Python, long ones by pandas: the same widths."""
+    from anquan_analysis.xlsx_print import _raw_cells, _short_column_width, column_width
+
+    s = pd.Series(values)
+    s = s.astype("float64") if any(isinstance(v, float) for v in values) else s
+    assert column_width("序号", s, cap) == width
+    assert _short_column_width("序号", _raw_cells(s), pd.api.types.is_float_dtype(s), cap) == width
