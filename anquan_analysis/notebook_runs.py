@@ -131,6 +131,20 @@ def run_period(period: str, level: str, *, data_dir, output_dir, notebook=NOTEBO
     default papermill starts a kernel of its own).  While the kernel runs, a background
     thread prepares the HTML exporter (``report.html_exporter``).  ValueError for a
     period that is not canonical (it would become a path)."""
+    finish = _execute_period(period, level, data_dir=data_dir, output_dir=output_dir,
+                             notebook=notebook, thresholds=thresholds, timeout=timeout,
+                             kernel=kernel, keep_kernel=keep_kernel)
+    return finish()
+
+
+def _execute_period(period: str, level: str, *, data_dir, output_dir, notebook, thresholds,
+                    timeout, kernel, keep_kernel):
+    """``run_period``'s first part: execute the notebook into the staging folder.
+    Returns the second part, a callable that exports the HTML, publishes the folder
+    and returns it (``run_period`` calls it at once; ``run_plan`` runs it in a
+    thread while the next period's notebook runs: the export is the command's own
+    work, the notebook the kernel's, so on two cores they overlap).  A failure of
+    either part records it in the staging folder and raises."""
     import papermill as pm
 
     from .report import notebook_to_html
@@ -144,31 +158,43 @@ def run_period(period: str, level: str, *, data_dir, output_dir, notebook=NOTEBO
     threading.Thread(target=_prepare_exporter, name="html-exporter", daemon=True).start()
     shutdown = kernel is not None and not keep_kernel
     shutdown_requested = False
-    try:
-        try:
-            pm.execute_notebook(str(notebook), str(ipynb), parameters=params,
-                                engine_name=papermill_engine(),
-                                progress_bar=False, execution_timeout=timeout,
-                                cwd=str(Path(notebook).parent), kernel_name=KERNEL,
-                                request_save_on_cell_execute=False,
-                                **({} if kernel is None else {"km": kernel}))
-        finally:
-            # the kernel exits while the HTML is written
-            shutdown_requested = shutdown and request_shutdown(kernel)
-        record = _read_summary(stage)
-        notebook_to_html(ipynb, stage / "assessment.html", title=f"{period} 评估",
-                         provenance=record.get("provenance") or _provenance_of(data_dir),
-                         generated=record.get("generated"))
-        rf.write_status(stage, "ok")
-        rf.publish(stage, final)
-    except BaseException as exc:
+
+    def fail(exc):
         rf.record_failure(stage, final, _describe(exc) if isinstance(exc, Exception)
                           else type(exc).__name__)
-        raise
-    finally:
+
+    try:
+        pm.execute_notebook(str(notebook), str(ipynb), parameters=params,
+                            engine_name=papermill_engine(),
+                            progress_bar=False, execution_timeout=timeout,
+                            cwd=str(Path(notebook).parent), kernel_name=KERNEL,
+                            request_save_on_cell_execute=False,
+                            **({} if kernel is None else {"km": kernel}))
+    except BaseException as exc:
+        fail(exc)
         if shutdown:
-            shutdown_kernel(kernel, requested=shutdown_requested)
-    return final
+            shutdown_kernel(kernel, requested=request_shutdown(kernel))
+        raise
+    # the kernel exits while the HTML is written
+    shutdown_requested = shutdown and request_shutdown(kernel)
+
+    def finish() -> Path:
+        try:
+            record = _read_summary(stage)
+            notebook_to_html(ipynb, stage / "assessment.html", title=f"{period} 评估",
+                             provenance=record.get("provenance") or _provenance_of(data_dir),
+                             generated=record.get("generated"))
+            rf.write_status(stage, "ok")
+            rf.publish(stage, final)
+        except BaseException as exc:
+            fail(exc)
+            raise
+        finally:
+            if shutdown:
+                shutdown_kernel(kernel, requested=shutdown_requested)
+        return final
+
+    return finish
 
 
 def _read_summary(folder: Path) -> dict:
@@ -215,8 +241,11 @@ def run_plan(plan, *, data_dir, output_dir, notebook=NOTEBOOK, thresholds=None,
     ``kernel``: one from ``start_kernel`` for the first period (this function shuts
     it down); by default it is started here.  Every period runs in that kernel, reset
     between periods (``kernels.reset_kernel``); a period that fails, or a reset that
-    fails, has the kernel replaced by a new one.  ``kernel_per_period``: a new kernel
-    for each period instead, started while the period before runs."""
+    fails, has the kernel replaced by a new one.  A period's HTML is exported and its
+    folder published while the next period's notebook runs (one export at a time, in
+    the order of the plan).  ``kernel_per_period``: a new kernel for each period
+    instead, started while the period before runs, each period finished before the
+    next."""
     from tqdm import tqdm
 
     from .report import write_index
@@ -233,30 +262,66 @@ def run_plan(plan, *, data_dir, output_dir, notebook=NOTEBOOK, thresholds=None,
     run = _run_per_period if kernel_per_period else _run_reusing
     bar = tqdm(plan, desc="assess", unit="期", disable=not progress, file=sys.stderr)
     kernel_box = [kernel]
+    pending = None  # the period whose HTML is being exported while the next one runs
     try:
         for i, (period, level) in enumerate(bar):
             bar.set_postfix_str(period)
             t0 = time.perf_counter()
             try:
-                run(kernel_box, i, len(plan), period, level, data_dir=data_dir,
-                    output_dir=output_dir, notebook=notebook, thresholds=thresholds,
-                    timeout=timeout)
+                finish = run(kernel_box, i, len(plan), period, level, data_dir=data_dir,
+                             output_dir=output_dir, notebook=notebook, thresholds=thresholds,
+                             timeout=timeout)
                 err = None
             except Exception as exc:  # noqa: BLE001 - one period's failure must not stop the rest
-                err = _describe(exc)
-            results.append(PeriodResult(period, time.perf_counter() - t0, err))
+                finish, err = None, _describe(exc)
+            if pending is not None:
+                results.append(pending.join())
+                pending = None
+            if finish is None:
+                results.append(PeriodResult(period, time.perf_counter() - t0, err))
+            else:
+                pending = _Finishing(period, finish, time.perf_counter() - t0)
     finally:
+        if pending is not None:
+            results.append(pending.join())
         if kernel_box[0] is not None:
             shutdown_kernel(kernel_box[0])
     write_index(output_dir)
     return results
 
 
-def _run_reusing(kernel_box, i, n, period, level, *, notebook, timeout, **kw) -> None:
-    """One period in ``kernel_box[0]``, reset first if it has run one (a new kernel
-    when there is none, or the reset fails); the kernel is kept for the next period
-    unless this one fails: it may be dead, still running a cell that timed out, or
-    hold what the failed period left, so it is shut down (the next starts another)."""
+class _Finishing:
+    """One period's HTML export and publishing (``_execute_period``'s second part),
+    run in a thread; ``join`` waits and gives the period's result (its seconds: the
+    notebook's plus the export's)."""
+
+    def __init__(self, period: str, finish, seconds: float):
+        self.period, self.seconds, self.error = period, seconds, None
+        self._finish = finish
+        self._thread = threading.Thread(target=self._run, name=f"finish-{period}")
+        self._thread.start()
+
+    def _run(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            self._finish()
+        except Exception as exc:  # noqa: BLE001 - reported as the period's error
+            self.error = _describe(exc)
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+    def join(self) -> PeriodResult:
+        self._thread.join()
+        return PeriodResult(self.period, self.seconds, self.error)
+
+
+def _run_reusing(kernel_box, i, n, period, level, *, notebook, timeout, **kw):
+    """One period's notebook in ``kernel_box[0]``, reset first if it has run one (a new
+    kernel when there is none, or the reset fails); the kernel is kept for the next
+    period unless this one fails: it may be dead, still running a cell that timed out,
+    or hold what the failed period left, so it is shut down (the next starts another).
+    Returns the period's second part (``_execute_period``), for ``run_plan`` to run
+    while the next period's notebook runs."""
     km = kernel_box[0]
     if km is not None and i > 0:
         try:
@@ -267,21 +332,22 @@ def _run_reusing(kernel_box, i, n, period, level, *, notebook, timeout, **kw) ->
     if km is None:
         km = kernel_box[0] = start_kernel(notebook)
     try:
-        run_period(period, level, notebook=notebook, timeout=timeout, kernel=km,
-                   keep_kernel=km is not None, **kw)
+        return _execute_period(period, level, notebook=notebook, timeout=timeout, kernel=km,
+                               keep_kernel=True, **kw)
     except BaseException:
-        if km is not None:
-            shutdown_kernel(km)
+        shutdown_kernel(km)
         kernel_box[0] = None
         raise
 
 
 def _run_per_period(kernel_box, i, n, period, level, *, notebook, **kw) -> None:
-    """One period in ``kernel_box[0]``, shut down when done; the next period's kernel
-    is started now, so that it starts while this period runs."""
+    """One period in ``kernel_box[0]``, shut down when done, the HTML exported before
+    it returns (None: nothing left to run); the next period's kernel is started now,
+    so that it starts while this period runs."""
     current = kernel_box[0]
     kernel_box[0] = start_kernel(notebook) if i + 1 < n else None
     run_period(period, level, notebook=notebook, kernel=current, **kw)
+    return None
 
 
 def _without_iri_grammar() -> None:
