@@ -112,7 +112,9 @@ def _log_tail_chunk(m, r, lv, nv, hi) -> np.ndarray:
         dens = -0.5 * ((k - mm) / sd) ** 2
         dens = np.where(np.abs(k - mm) <= 9 * sd + 1, dens, -np.inf)
         nrm = dens - special.logsumexp(dens, axis=1, keepdims=True)
-    logpmf = np.where(rr == 1.0, pois, np.where(rr > 1.0, nb, nrm))
+    # a size beyond 1e8 is a Poisson to 1e-8 of the variance, and its log-gammas
+    # would cancel to nothing: ratios a rounding error above 1 are Poisson
+    logpmf = np.where((rr == 1.0) | (size > 1e8), pois, np.where(rr > 1.0, nb, nrm))
     logpmf = np.where(k <= hi[:, None], logpmf, -np.inf)
     p = np.exp(logpmf)
     free = p[:, 0] + np.maximum(0.0, 1.0 - p.sum(axis=1))
