@@ -133,7 +133,12 @@ def test_rate_means_by_hand_and_not_set_by_the_pinned():
     r = np.array([48, 50, 51, 52, 48, 54, 45, 57], dtype=float)
     mu, c = rate_means(n, r, np.zeros(8, dtype=int), level=None)
     assert mu == pytest.approx(np.full(8, 0.8501945251429579), rel=1e-6)
-    assert c == pytest.approx(72.32774541637758, rel=1e-3)
+    assert c == pytest.approx(72.32774541637758, rel=1e-6)
+    # every unit 300 times: the same maximum (the log-likelihood 300 times over),
+    # found from a sample of every 6th unit of the 2,100 below 100% (issue 15)
+    mu_k, c_k = rate_means(np.repeat(n, 300), np.repeat(r, 300), np.zeros(2400, dtype=int),
+                           level=None)
+    assert mu_k[0] == pytest.approx(mu[0], rel=1e-9) and c_k == pytest.approx(c, rel=1e-7)
     # large units at 100% in the same group change neither (they are not fitted) ...
     mu2, c2 = rate_means(np.append(n, [461, 300]), np.append(r, [461, 300]),
                          np.zeros(10, dtype=int), level=None)
