@@ -244,17 +244,26 @@ def repeated_value(panel, *, exposure=None, period=None,
     -----
     For each unit and count indicator, the longest run of equal positive values
     in consecutive periods (with ``period=P``: the run ending at P), length L in a
-    series of T periods.  Null model: the unit's figures are independent draws with
-    the series mean μ and variance φ·μ: Poisson at φ = 1, a negative binomial
-    above, a normal discretised to the integers below.  φ is the unit's own
-    variance/mean outside the run (at least three figures, n − 1 degrees of
-    freedom) shrunk towards the peers' φ_peer = 1 + μ/k, with 1/k the median over
-    the units of the indicator of (s² − m)/m² (the month-to-month spread beyond a
-    count's; 0 when negative), weighted as ``peer_weight`` figures; at least
-    ``min_ratio``.
+    series of T periods.  Null model: the unit's T figures are independent draws
+    with the series mean μ and variance φ·μ: Poisson at φ = 1, a negative binomial
+    above (size μ/(φ − 1)), a normal discretised to the integers ≥ 0 below.  The
+    variance ratio combines the unit's own spread with its peers':
+
+        φ = max(min_ratio, (d·φ_own + w·φ_peer)/(d + w)),  w = ``peer_weight``,
+
+    φ_own the variance/mean of the n figures outside the run (d = n − 1 degrees of
+    freedom; d = 0 with fewer than three, or a mean not above the count's origin),
+    φ_peer = 1 + μ/k with 1/k the median over the indicator's units (at least
+    ``floor_min_units``, else 0) of each series' (s² − m)/m², its variance beyond a
+    count's over its squared mean m (less its mandated minimum where one is below
+    it; 0 when negative: peers steadier than a count are not extrapolated);
+    ``peer_weight`` = 0 takes the unit's own where it has one.  Six figures outside a run say little of a unit's
+    spread; a unit whose peers vary month to month is expected to vary too, and
+    a flat line is the more surprising.
     p = P(the longest run of equal positive values among T draws ≥ L), exact
     (``runs.log_run_tail``: a recursion over the periods, not a union bound over
-    start positions).  BH across the tests; runs shorter than ``min_run`` are
+    start positions; zeros never make a run; above a standard deviation of 30,
+    where equal figures are rare, the normal approximation's union bound).  BH across the tests; runs shorter than ``min_run`` are
     tested but not reported.
 
     A series is one unit's integer figures on one indicator in the periods of one
@@ -362,7 +371,7 @@ def repeated_value(panel, *, exposure=None, period=None,
         f"{un}{catalogue.indicator_name(ind)}{a}至{b}连续{n}期均为{figure_text(o)}"
         f"{catalogue.indicator_unit(ind)}"
         + ("（该指标的最低要求），按同类同规模单位高于最低要求的频次随机出现的概率约为"
-           if fl else f"，该单位均值{e:.1f}，按其自身波动随机出现的概率约为")
+           if fl else f"，该单位均值{e:.1f}，按其自身及同类单位的波动随机出现的概率约为")
         + p_text(pv)
         for un, ind, a, b, n, o, e, pv, fl in zip(
             out["unit"], indicator, start, out["period"], out["statistic"], out["observed"],
