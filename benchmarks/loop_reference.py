@@ -160,21 +160,84 @@ def low_outlier_loop(panel: pd.DataFrame, exposure: pd.DataFrame, *, period=None
 
 
 # --------------------------------------------------------------- repeated_value
-def _log_run_chance(mean: float, ratio: float, length: int, exact_sd: float = 30.0) -> float:
-    """log Σ_{k≥1} P(X = k)^L, X Poisson(mean) when ``ratio`` ≥ 1, else a normal with
-    variance ratio·mean discretised to the integers ≥ 0; the normal approximation
-    when the standard deviation is above ``exact_sd``."""
-    ratio = min(ratio, 1.0)
+def _count_pmf(mean: float, ratio: float) -> list[float]:
+    """[P(X = 0), …] for X with mean ``mean`` and variance ratio·mean: Poisson at
+    ratio 1 (or a negative binomial so near it that it is one), a negative binomial
+    above, a normal discretised to the integers ≥ 0 below; up to mean + 12 sd + 10,
+    the mass beyond left to values that never repeat."""
+    sd = math.sqrt(ratio * mean)
+    k = np.arange(0, int(math.ceil(mean + 12 * sd)) + 11, dtype="float64")
+    if ratio > 1.0:
+        size = mean / (ratio - 1.0)
+        if size > 1e8:
+            return list(stats.poisson.pmf(k, mean))
+        return list(stats.nbinom.pmf(k, size, size / (size + mean)))
+    if ratio == 1.0:
+        return list(stats.poisson.pmf(k, mean))
+    dens = -0.5 * ((k - mean) / sd) ** 2
+    return list(np.exp(dens - special.logsumexp(dens)))
+
+
+def _run_tail(pmf: list[float], length: int, n: int) -> float:
+    """P(some run of ``length`` ≥ 2 equal positive values among ``n`` independent
+    draws from ``pmf``): a chain over the draws whose state is (last value, its run
+    so far) or none (a 0 or nothing yet); the mass reaching ``length`` is summed."""
+    top = len(pmf) - 1
+    free = 1.0 - sum(pmf[1:])
+    runs = [[0.0] * length for _ in range(top + 1)]  # runs[y][j]: last y, run j
+    none, hit = 1.0, 0.0
+    for _ in range(n):
+        ends = [sum(r) for r in runs]
+        # the mass whose last value is not y, from sums of positive terms only
+        before = [0.0] * (top + 2)
+        for y in range(1, top + 1):
+            before[y + 1] = before[y] + ends[y]
+        after = [0.0] * (top + 2)
+        for y in range(top, 0, -1):
+            after[y - 1] = after[y] + ends[y]
+        new = [[0.0] * length for _ in range(top + 1)]
+        for y in range(1, top + 1):
+            p = pmf[y]
+            hit += runs[y][length - 1] * p
+            new[y][1] = p * (none + before[y] + after[y])
+            for j in range(1, length - 1):
+                new[y][j + 1] = runs[y][j] * p
+        none = free * (none + before[top + 1])
+        runs = new
+    return min(hit, 1.0)
+
+
+def _log_run_p(mean: float, ratio: float, length: int, n: int,
+               exact_sd: float = 30.0) -> float:
+    """log P(the longest run of equal positive values among ``n`` draws ≥ ``length``)
+    (``_count_pmf``'s law); above ``exact_sd`` the normal union bound
+    (n − L + 1)·(2πσ²)^(−(L−1)/2)/√L."""
     sd = math.sqrt(ratio * mean)
     if sd > exact_sd:
-        return -(length - 1) / 2 * math.log(2 * math.pi * sd ** 2) - 0.5 * math.log(length)
-    k = np.arange(0, int(math.ceil(mean + 12 * math.sqrt(mean))) + 11, dtype="float64")
-    if ratio >= 1.0:
-        logpmf = stats.poisson.logpmf(k, mean)
-    else:
-        dens = -0.5 * ((k - mean) / sd) ** 2
-        logpmf = dens - special.logsumexp(dens)
-    return float(special.logsumexp(length * logpmf[1:]))
+        return (math.log(n - length + 1) - (length - 1) / 2 * math.log(2 * math.pi * sd ** 2)
+                - 0.5 * math.log(length))
+    tail = _run_tail(_count_pmf(mean, ratio), length, n)
+    return math.log(tail) if tail > 0 else -math.inf
+
+
+def _peer_spreads(every: dict, floors: dict, min_run: int, min_units: int = 5) -> dict:
+    """(indicator, frequency) -> the median over its units of (s² − m)/m² (s² the
+    series' variance, m its mean less its floor where that is below it), from the
+    series of at least max(4, min_run) figures with m > 0; absent under
+    ``min_units`` of them."""
+    spreads: dict[tuple, list] = {}
+    for (unit, ind, f), points in every.items():
+        values = [v for _, v in points]
+        n = len(values)
+        if n < max(min_run, 1) or n < 4:
+            continue
+        mean = sum(values) / n
+        floor = floors.get((unit, ind, f), (None,))[0]
+        m = mean - (floor if floor is not None and floor < mean else 0.0)
+        if m > 0:
+            var = sum((v - mean) ** 2 for v in values) / (n - 1)
+            spreads.setdefault((ind, f), []).append((var - m) / m ** 2)
+    return {key: float(np.median(v)) for key, v in spreads.items() if len(v) >= min_units}
 
 
 def _position(p: str) -> tuple[str, int]:
@@ -257,7 +320,8 @@ def _longest(points, names, f, period, keep) -> tuple | None:
 
 
 def repeated_value_loop(panel: pd.DataFrame, *, period=None, min_run: int = 3,
-                        min_ratio: float = 0.1, info_p: float = 1e-3, alert: float = 0.01,
+                        min_ratio: float = 0.1, peer_weight: float = 10.0,
+                        info_p: float = 1e-3, alert: float = 0.01,
                         warning: float = 0.05) -> pd.DataFrame:
     """``repeated_value`` (without exposure) computed one unit, indicator and period
     at a time."""
@@ -287,6 +351,7 @@ def repeated_value_loop(panel: pd.DataFrame, *, period=None, min_run: int = 3,
         for (ind, f), series in figures.items():
             every[(unit, ind, f)] = [(pos, v) for pos, v in sorted(series.items()) if v % 1 == 0]
     floors = _floors({k: [v for _, v in pts] for k, pts in every.items()}, unit_type)
+    peers = _peer_spreads(every, floors, min_run)
     candidates = []  # per series: its longest run away from the floor, and at it
     n_tested = 0
     for (unit, ind, f), points in every.items():
@@ -297,14 +362,14 @@ def repeated_value_loop(panel: pd.DataFrame, *, period=None, min_run: int = 3,
         floor, rho, k = floors.get((unit, ind, f), (None, 0.0, 1.0))
         away = _longest(points, names, f, period, lambda v: v != floor)
         if away is not None:
-            candidates.append((unit, ind, values, away, floor, None))
+            candidates.append((unit, ind, values, away, floor, None, peers.get((ind, f))))
         if floor is not None:
             n_tested += 1
             at = _longest(points, names, f, period, lambda v: v == floor)
             if at is not None:
-                candidates.append((unit, ind, values, at, floor, (rho, k)))
+                candidates.append((unit, ind, values, at, floor, (rho, k), None))
     p_values, keep = [], []
-    for unit, ind, values, (length, i, j), floor, spread in candidates:
+    for unit, ind, values, (length, i, j), floor, spread, inv_k in candidates:
         n = len(values)
         if length < 2:
             p = 1.0
@@ -319,17 +384,22 @@ def repeated_value_loop(panel: pd.DataFrame, *, period=None, min_run: int = 3,
             shift = floor if floor is not None and floor < mean else 0.0
             run_value = values[i]
             rest = values[:i] + values[j + 1:]
-            ratio = 1.0  # the unit's variance/mean outside the run, if it is steadier
+            # the peers' ratio at this unit's mean, 1 + (μ − F)/k (1/k below 0: Poisson)
+            peer = 1.0 + (mean - shift) * max(inv_k if inv_k is not None else 0.0, 0.0)
+            own, d = 0.0, 0.0  # the unit's variance/mean outside the run
             if len(rest) >= 3:
-                # From the series' moments less the run's, as the library does: the
-                # model switches from Poisson to normal just below ratio 1.
+                # From the series' moments less the run's, as the library does.
                 s1, s2 = sum(values), sum(v * v for v in values)
                 m = (s1 - length * run_value) / len(rest)
                 var = (s2 - length * run_value ** 2 - len(rest) * m ** 2) / (len(rest) - 1)
                 if m - shift > 0:
-                    ratio = var / (m - shift)
-            ratio = min(max(ratio, min_ratio), 1.0)
-            log_p = math.log(n - length + 1) + _log_run_chance(mean - shift, ratio, length)
+                    own, d = var / (m - shift), len(rest) - 1.0
+            if peer_weight > 0:
+                ratio = (d * own + peer_weight * peer) / (d + peer_weight)
+            else:
+                ratio = own if d > 0 else peer
+            ratio = max(ratio, min_ratio)
+            log_p = _log_run_p(mean - shift, ratio, length, n)
             p = math.exp(min(log_p, 0.0))
         p_values.append(p)
         keep.append((unit, ind, length))

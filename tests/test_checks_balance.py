@@ -388,14 +388,19 @@ def test_repeated_cube_frequencies_are_separate_series():
 def test_repeated_cube_gap_and_fraction_break_runs():
     # 7, 7, 7, (April missing), 7.5, 1, 15, 3: the missing month and the fraction
     # end the run at March; the fraction is not a figure of the series (T = 6).
-    # Outside the run 1, 15, 3 vary more than Poisson, so the null is Poisson with
-    # the series mean 40/6: p = (6 − 3 + 1)·Σ_k P(k)^3.
+    # Outside the run 1, 15, 3 vary more than Poisson: variance/mean 57.33/6.33 =
+    # 9.05 on 2 degrees of freedom, shrunk towards the peers' 1 (one unit: no peers)
+    # worth 10 figures, φ = (2·9.05 + 10)/12 = 2.342: a negative binomial with the
+    # series mean 40/6, and p the exact chance of a run of three equal positive
+    # figures among 6 draws (tests/reference/repeated_floor_by_hand.py, gap()).
+    # Mutants: Poisson (φ = 1) with the union bound 4·Σ_k P(k)^3 gave 0.056.
     vals = {0: 7, 1: 7, 2: 7, 4: 7.5, 5: 1, 6: 15, 7: 3}
     rows = [("甲局", "department", MONTHS[t], "drills", v) for t, v in vals.items()]
     f = balance.repeated_value(panel(rows), info_p=1.0)
     assert f["statistic"].item() == 3 and f["period"].item() == "2024-03"
     assert f["expected"].item() == pytest.approx(40 / 6)
-    assert f["p_value"].item() == pytest.approx(4 * _poisson_run_sum(40 / 6, 3), rel=1e-9)
+    assert f["p_value"].item() == pytest.approx(0.026067026149777874, rel=1e-9)
+    assert 4 * _poisson_run_sum(40 / 6, 3) == pytest.approx(0.056083580729829254, rel=1e-9)
 
 
 def _direct_heap_share(mean, var, cut):

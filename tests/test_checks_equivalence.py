@@ -27,7 +27,14 @@ message); issue 15 fitted
 pinned_rate's spread and means by Newton to the maximum itself, where bounded Brent
 had stopped within 1e-4 of log10 c (same 245 rows, severities and messages; 太平镇's
 and 云雾镇's p and q 1.6e-5 to 1.9e-5 of themselves lower, their expected rate 3e-8,
-for the panel and its last month).  Also: the same
+for the panel and its last month); issue 12's flat-line round judged repeated_value
+by the exact chance of the longest run (not the union bound over start positions)
+with the variance ratio shrunk towards the peers' (245 -> 246 rows): 新桥镇's and
+清溪镇's worker_training_persons at 30 for 24 months p 1.4e-27 -> 3.5e-51 (the peers'
+ratio 113 in place of Poisson; for the panel and its last month), 新桥镇's
+worker_training_sessions run of 22 at 1 p 8.2e-10 -> 6.2e-10 (the exact tail, Poisson),
+all still alerts; 区住房城乡建委's worker_training_sessions at 13 for five months to
+2025-11 a new info row (ratio 2.18, p 4.3e-4, q 0.22; whole panel only).  Also: the same
 findings whether the panel's text columns are str or categorical
 (``dataset.compact_panel``, what large panels are loaded as)."""
 
@@ -61,7 +68,7 @@ def test_findings_equal_the_stored_reference(city):
     ref, _ = city
     expected = pd.read_parquet(REFERENCE)
     got = ref.all_findings()
-    assert len(expected) == 245
+    assert len(expected) == 246
     assert_frame_equal(got.reset_index(drop=True), expected, check_dtype=False)
 
 

@@ -67,7 +67,10 @@ def test_flat_line_at_the_mandated_minimum_is_not_flagged_and_at_seven_it_is():
 
 def test_the_run_at_nine_is_judged_apart_from_the_run_at_the_floor():
     # 甲镇 holds the mandated one for seven months, then 9 for five: the run at 9 is
-    # tested as 1 plus a count (Poisson(10/3), 8 start positions: p = 0.0087); the
+    # tested as 1 plus a count of mean 10/3 (outside the run only 1s, at the floor: no
+    # ratio of its own; the peers' median (s² − m)/m² is −1, below 0: Poisson); p is
+    # the exact chance of a run of 5 in 12 draws, 0.00714 (the union bound over 8
+    # start positions gave 0.0087; tests/reference/repeated_floor_by_hand.py); the
     # longer run at the floor by the floor model (its peers rise above 1 in a fifth
     # of their months, with a wide spread, k = 0.21: p = 1).  Neither is flagged
     # among 16 tests; a run ending in a month at the floor is judged at the floor.
@@ -78,7 +81,7 @@ def test_the_run_at_nine_is_judged_apart_from_the_run_at_the_floor():
     f = balance.repeated_value(df, info_p=1.0)
     jia = f[f["unit"] == "甲镇"].set_index("observed")
     assert jia.loc[9.0, "statistic"] == 5 and jia.loc[9.0, "period"] == "2024-12"
-    assert jia.loc[9.0, "p_value"] == pytest.approx(0.008674931939553066, rel=1e-6)
+    assert jia.loc[9.0, "p_value"] == pytest.approx(0.0071366093027638005, rel=1e-6)
     assert list(jia.index) == [9.0]      # p = 1 at the floor: not even an info row
     assert (f["severity"] == "info").all()
     at_p = balance.repeated_value(df, period="2024-07", info_p=1.0)

@@ -3,7 +3,7 @@ mandated minimum for the unit is judged by how often units of that size rise abo
 not as a Poisson count; a flat line above the minimum is still found.
 
 Every figure here is worked out apart from the package by
-tests/reference/repeated_floor_by_hand.py (standard library and scipy.stats.poisson),
+tests/reference/repeated_floor_by_hand.py (standard library only),
 whose docstring restates the rule.  Each test names the mutant it fails on."""
 
 import sys
@@ -67,9 +67,13 @@ def test_an_honest_unit_at_its_quota_is_not_flagged_and_a_flat_line_above_it_is(
     f = balance.repeated_value(df, exposure=ex, info_p=1.0)
     assert flagged(f) == {"镇H"}
     h = row(f, "镇H", 9)
-    # 9 = the quota 6 + a count: Σ_y Poisson(y; 3)^12, BH over 10 series + 10 floors
-    assert h["p_value"] == pytest.approx(3.261838446704151e-08, rel=1e-6)
-    assert h["q_value"] == pytest.approx(6.523676893408303e-07, rel=1e-6)
+    # 9 = the quota 6 + a count of mean 3.  Nothing outside the run: its variance
+    # ratio is the peers', 1 + 3/k with 1/k = 0.75 the median of the ten towns'
+    # (s² − m)/m² above their quotas, φ = 3.25: a negative binomial (size 4/3);
+    # L = T = 12, so p = Σ_y NB(y)^12 (Poisson(3): 3.26e-08, the mutant "peers
+    # ignored").  BH over 10 series + 10 floors.
+    assert h["p_value"] == pytest.approx(2.6689771198371666e-09, rel=1e-6)
+    assert h["q_value"] == pytest.approx(5.3379542396743336e-08, rel=1e-6)
     assert h["severity"] == "alert"
     # 镇G at its quota all year: (1 + 12·ρ·18/k)^−k, ρ = 0.015926 a month per
     # enterprise, k = 1.687 (w = enterprises explains the excess better than w = 1)
@@ -92,7 +96,7 @@ def test_run_checks_gives_repeated_value_the_exposure():
     df, ex = panel(QUOTA, "units_inspected"), exposure(QUOTA_E)
     got = run_checks(Dataset(panel=df, exposure=ex), checks=["repeated_value"])
     assert set(got["unit"]) == {"镇H"}
-    assert got["p_value"].item() == pytest.approx(3.261838446704151e-08, rel=1e-6)
+    assert got["p_value"].item() == pytest.approx(2.6689771198371666e-09, rel=1e-6)
 
 
 # ------------------------------------------------------------ size at a constant floor

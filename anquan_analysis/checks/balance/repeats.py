@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special
-
 from ... import catalogue
 from ...panel import as_panel
 from ...findings import empty_findings, figure_text
 from ...indicators import exposure_by_unit
 from .common import finish
 from . import floors
+from .runs import log_run_tail
 from .._wording import p_text
 from .._stats import bh_of_smallest
 
@@ -28,86 +27,6 @@ _BLOCK_CELLS = 1 << 18
 
 
 # ------------------------------------------------------------------- repeated_value
-
-def _segment_logsumexp(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """log Σ exp(x) over the segments of ``x`` beginning at ``starts`` (each
-    non-empty, with at least one finite entry)."""
-    top = np.maximum.reduceat(x, starts)
-    sizes = np.diff(np.append(starts, len(x)))
-    return np.log(np.add.reduceat(np.exp(x - np.repeat(top, sizes)), starts)) + top
-
-
-def _log_run_chance(mean, var_ratio, length, exact_sd: float = 30.0) -> np.ndarray:
-    """log Σ_{k≥1} P(X = k)^L: the log chance that L given consecutive draws are
-    equal and positive, for X Poisson(mean) when ``var_ratio`` ≥ 1 and a normal
-    with variance var_ratio·mean discretised to the integers ≥ 0 when it is below 1.
-    Exact on the integers within mean ± 9√mean (+10 above) where the standard
-    deviation is at most ``exact_sd``: the terms left out are below e^-40 of the
-    sum (the normal's sd is at most √mean).  Above, the normal approximation
-    (2πσ²)^(−(L−1)/2)/√L.  Each distinct (mean, ratio, L) is computed once, on its
-    own window of integers: one grid per row sized by the largest mean cost
-    gigabytes at province scale."""
-    mean, ratio, length = np.broadcast_arrays(
-        *(np.asarray(a, dtype="float64") for a in (mean, var_ratio, length)))
-    ratio = np.minimum(ratio, 1.0)
-    sd = np.sqrt(ratio * mean)
-    out = np.full(mean.shape, np.nan)
-    big = sd > exact_sd
-    out[big] = (-(length[big] - 1) / 2 * np.log(2 * np.pi * sd[big] ** 2)
-                - 0.5 * np.log(length[big]))
-    small = ~big & (mean > 0)  # a mean ≤ 0 has no Poisson to draw from: NaN
-    if not small.any():
-        return out
-    # The Poisson does not depend on the ratio: one key for all its rows.
-    cols = [mean[small], np.where(ratio[small] >= 1.0, 1.0, ratio[small]), length[small]]
-    back = np.zeros(len(cols[0]), dtype=np.int64)
-    for c in cols:  # hash each column, then the combination: no sort of float rows
-        codes, uniq = pd.factorize(c)
-        back = pd.factorize(back * len(uniq) + codes)[0]
-    first = np.zeros(back.max() + 1, dtype=np.int64)
-    first[back[::-1]] = np.arange(len(back) - 1, -1, -1)
-    m, r, lv = (c[first] for c in cols)
-    lo = np.maximum(np.floor(m - 9 * np.sqrt(m)), 0.0).astype(np.int64)
-    sizes = np.ceil(m + 9 * np.sqrt(m)).astype(np.int64) + 10 - lo + 1
-    res = np.empty(len(m))
-    for rows in _chunks(sizes):
-        res[rows] = _log_sum_powers(m[rows], r[rows], lv[rows], lo[rows], sizes[rows])
-    out[small] = res[back]
-    return out
-
-
-def _chunks(sizes: np.ndarray, cap: int = 1 << 18) -> list:
-    """Consecutive runs of rows whose ``sizes`` add up to about ``cap`` (temporaries
-    of a few MB whatever the number of rows)."""
-    group = (np.cumsum(sizes) - 1) // cap
-    return np.split(np.arange(len(sizes)), np.flatnonzero(np.diff(group)) + 1)
-
-
-def _log_sum_powers(m, r, lv, lo, sizes) -> np.ndarray:
-    """log Σ_{k≥1} P(X = k)^L for each row, summed over the integers lo … lo +
-    size − 1 (see ``_log_run_chance``)."""
-    starts = np.zeros(len(m), dtype=np.int64)
-    np.cumsum(sizes[:-1], out=starts[1:])
-    row = np.repeat(np.arange(len(m)), sizes)
-    k = (np.arange(int(sizes.sum())) - starts[row] + lo[row]).astype("float64")
-    mk = m[row]
-    pois = (r >= 1.0)[row]
-    logpmf = np.empty(len(k))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # as scipy.stats.poisson.logpmf computes it
-        logpmf[pois] = special.xlogy(k[pois], mk[pois]) - special.gammaln(k[pois] + 1) - mk[pois]
-        nrm = np.flatnonzero(r < 1.0)
-        if len(nrm):
-            # the discretised normal, normalised over its integers ≥ 0
-            sk = np.sqrt(r * m)[row][~pois]
-            dens = -0.5 * ((k[~pois] - mk[~pois]) / sk) ** 2
-            norm_starts = np.zeros(len(nrm), dtype=np.int64)
-            np.cumsum(sizes[nrm][:-1], out=norm_starts[1:])
-            logpmf[~pois] = dens - np.repeat(_segment_logsumexp(dens, norm_starts), sizes[nrm])
-    terms = lv[row] * logpmf
-    terms[k == 0] = -np.inf  # positive figures only
-    return _segment_logsumexp(terms, starts)
-
 
 def _run_lengths(v: np.ndarray, valid: np.ndarray, follows: np.ndarray, end=None,
                  floor=None, at_floor: bool = False):
@@ -145,7 +64,7 @@ def _run_lengths(v: np.ndarray, valid: np.ndarray, follows: np.ndarray, end=None
 
 
 def _series_runs(cube, period, min_run: int, keep_len: int, floor_options: dict | None,
-                 enterprises=None):
+                 enterprises=None, min_units: int = 5):
     """The runs to test in every series of count indicators (unit × indicator ×
     frequency): the longest run of equal positive integer figures in consecutive
     periods (the latest when equal), or with ``period`` the run ending at it.
@@ -183,6 +102,8 @@ def _series_runs(cube, period, min_run: int, keep_len: int, floor_options: dict 
         step = max(1, _BLOCK_CELLS // max(1, n_i * n_t))
         frac = np.empty((min(step, n_u), n_i, n_t))
         valid = np.empty(frac.shape, dtype=bool)
+        spread = np.full((n_u, n_i), np.nan)  # each series' (s² − m)/m², m above F
+        first_run = len(found)
         for u0 in range(0, n_u, step):
             # all indicators (a view); measured ones are dropped once reduced
             v = cube.values[u0:u0 + step, :, cols]
@@ -196,6 +117,7 @@ def _series_runs(cube, period, min_run: int, keep_len: int, floor_options: dict 
             n[:, ~is_count] = 0  # a series is a count indicator's
             tested = n >= max(min_run, 1)
             fl = floor[u0:u0 + nb]
+            spread[u0:u0 + nb] = _excess_spread(v, ok, n, tested, fl)
             n_tests += int(np.count_nonzero(tested)) + int(np.count_nonzero(
                 tested & ~np.isnan(fl)))
             for at in ((False, True) if model is not None else (False,)):
@@ -216,9 +138,41 @@ def _series_runs(cube, period, min_run: int, keep_len: int, floor_options: dict 
                                        else np.full(len(uu), np.nan))
                 run["f_floor"] = fl[uu, ii]
                 found.append(run)
+        # the peers' month-to-month spread per indicator, for this frequency's runs
+        peer = _peer_spread(spread, min_units)
+        for run in found[first_run:]:
+            run["peer"] = peer[run["_i"]]
     if not found:
         return None, n_tests
     return {k: np.concatenate([f[k] for f in found]) for k in found[0]}, n_tests
+
+
+def _excess_spread(v, ok, n, tested, fl) -> np.ndarray:
+    """(s² − m)/m² per series of a block (NaN where not estimable): its figures'
+    variance s² beyond a count's, over the squared mean m of its excess over the
+    mandated minimum where it has one below its mean (1/k for a negative binomial
+    of shape k; 0 for a Poisson; −1/N for a binomial of N)."""
+    rows = np.where(ok, v, 0.0)
+    s1 = rows.sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = s1 / n
+        var = (np.einsum("uit,uit->ui", rows, rows) - n * mean ** 2) / (n - 1)
+        m = mean - np.where(fl < mean, fl, 0.0)
+        out = (var - m) / m ** 2
+    return np.where(tested & (n >= 4) & (m > 0), out, np.nan)
+
+
+def _peer_spread(spread, min_units: int) -> np.ndarray:
+    """Per indicator: the median of the units' spreads (``_excess_spread``), NaN
+    with fewer than ``min_units`` of them.  The median, not the mean: a flat line
+    being looked for, or a unit with a burst, barely moves it; and it sits a little
+    below the mean of these skewed estimates, on the side of fewer alarms."""
+    counts = np.count_nonzero(~np.isnan(spread), axis=0)
+    out = np.full(spread.shape[1], np.nan)
+    enough = counts >= max(min_units, 1)
+    if enough.any():
+        out[enough] = np.nanmedian(spread[:, enough], axis=0)
+    return out
 
 
 def _block_runs(v, ok, sel, fl, follows, end, keep_len, at):
@@ -243,7 +197,8 @@ def _block_runs(v, ok, sel, fl, follows, end, keep_len, at):
 def repeated_value(panel, *, exposure=None, period=None,
                    min_run: int = 3, min_ratio: float = 0.1, mandated_minimum: bool = True,
                    floor_min_units: int = 5, floor_unit_share: float = 0.5,
-                   floor_below: float = 0.1, info_p: float = 1e-3,
+                   floor_below: float = 0.1, peer_weight: float = 10.0,
+                   info_p: float = 1e-3,
                    alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
     """One unit reporting the same positive figure in consecutive periods.
 
@@ -263,6 +218,9 @@ def repeated_value(panel, *, exposure=None, period=None,
         figures are not tested.
     min_ratio : float
         The smallest variance/mean ratio the null may take (see Notes).
+    peer_weight : float
+        How many figures of the unit's own the peers' spread is worth when the
+        two are combined (see Notes); 0 takes the unit's own alone.
     mandated_minimum : bool
         Judge runs at the indicator's mandated minimum by the floor model (see
         Notes); False tests every run by the count model.
@@ -286,14 +244,27 @@ def repeated_value(panel, *, exposure=None, period=None,
     -----
     For each unit and count indicator, the longest run of equal positive values
     in consecutive periods (with ``period=P``: the run ending at P), length L in a
-    series of T periods.  Null model: the unit's figures are independent draws with
-    the series mean μ; Poisson, unless the unit's own figures *outside* the run (at
-    least three of them) vary less than Poisson, variance/mean = φ < 1, when a
-    normal with variance max(φ, ``min_ratio``)·μ is used.  Taking the steadier of
-    the two keeps the test conservative: overdispersion only makes equal values
-    rarer.  p = min(1, (T − L + 1)·Σ_{k≥1} P(X=k)^L), a union bound over start
-    positions.  BH across the tests; runs shorter than ``min_run`` are tested but
-    not reported.
+    series of T periods.  Null model: the unit's T figures are independent draws
+    with the series mean μ and variance φ·μ: Poisson at φ = 1, a negative binomial
+    above (size μ/(φ − 1)), a normal discretised to the integers ≥ 0 below.  The
+    variance ratio combines the unit's own spread with its peers':
+
+        φ = max(min_ratio, (d·φ_own + w·φ_peer)/(d + w)),  w = ``peer_weight``,
+
+    φ_own the variance/mean of the n figures outside the run (d = n − 1 degrees of
+    freedom; d = 0 with fewer than three, or a mean not above the count's origin),
+    φ_peer = 1 + μ/k with 1/k the median over the indicator's units (at least
+    ``floor_min_units``, else 0) of each series' (s² − m)/m², its variance beyond a
+    count's over its squared mean m (less its mandated minimum where one is below
+    it; 0 when negative: peers steadier than a count are not extrapolated);
+    ``peer_weight`` = 0 takes the unit's own where it has one.  Six figures outside a run say little of a unit's
+    spread; a unit whose peers vary month to month is expected to vary too, and
+    a flat line is the more surprising.
+    p = P(the longest run of equal positive values among T draws ≥ L), exact
+    (``runs.log_run_tail``: a recursion over the periods, not a union bound over
+    start positions; zeros never make a run; above a standard deviation of 30,
+    where equal figures are rare, the normal approximation's union bound).  BH across the tests; runs shorter than ``min_run`` are
+    tested but not reported.
 
     A series is one unit's integer figures on one indicator in the periods of one
     frequency (figures that are not whole numbers are left out of it).
@@ -331,7 +302,8 @@ def repeated_value(panel, *, exposure=None, period=None,
     floor_options = (dict(min_units=floor_min_units, unit_share=floor_unit_share,
                           below=floor_below) if mandated_minimum else None)
     runs, n_tests = _series_runs(cube, period, min_run, keep_len=1 if min_run <= 1 else 2,
-                                 floor_options=floor_options, enterprises=enterprises)
+                                 floor_options=floor_options, enterprises=enterprises,
+                                 min_units=floor_min_units)
     if runs is None:
         return empty_findings()
     # the order the runs had as one row per series: by length, then series
@@ -352,15 +324,28 @@ def repeated_value(panel, *, exposure=None, period=None,
         out_ss = s2 - L * obs ** 2
         out_var = (out_ss - out_n * out_mean ** 2) / np.where(out_n > 1, out_n - 1, np.nan)
         ratio = out_var / np.where(out_mean > shift, out_mean - shift, np.nan)
-    ratio = np.where((out_n >= 3) & ~np.isnan(ratio), ratio, 1.0)
-    ratio = np.clip(ratio, min_ratio, 1.0)
+    own = (out_n >= 3) & ~np.isnan(ratio)
+    # The peers' spread at this unit's mean: 1 + (μ − F)/k (Poisson without peers).
+    # Peers steadier than a count (1/k < 0, a binomial's −1/N) are not extrapolated
+    # to a unit's larger mean, where −μ/N can be anything: Poisson, as before.
+    inv_k = np.where(np.isnan(runs["peer"]), 0.0, np.maximum(runs["peer"], 0.0))
+    peer = 1.0 + (expected - shift) * inv_k
+    # The unit's own ratio (out_n − 1 degrees of freedom) shrunk towards its peers'
+    # (worth ``peer_weight`` figures): six figures outside a run say little about
+    # a unit's spread, and taking the lower of the two cost most of the power.
+    d = np.where(own, out_n - 1, 0.0)
+    ratio = np.where(own, ratio, 0.0)
+    if peer_weight > 0:
+        ratio = (d * ratio + peer_weight * peer) / (d + peer_weight)
+    else:
+        ratio = np.where(own, ratio, peer)
+    ratio = np.maximum(ratio, min_ratio)
     p = np.ones(len(L))
     at = runs["_at"]
     tested = (L >= 2) & ~at
     if tested.any():
-        log_p = (np.log(T[tested] - L[tested] + 1)
-                 + _log_run_chance(expected[tested] - shift[tested], ratio[tested],
-                                   L[tested]))
+        log_p = log_run_tail(expected[tested] - shift[tested], ratio[tested], L[tested],
+                             T[tested])
         p[tested] = np.exp(np.minimum(log_p, 0.0))
     floor_tested = (L >= 2) & at
     if floor_tested.any():
@@ -386,7 +371,7 @@ def repeated_value(panel, *, exposure=None, period=None,
         f"{un}{catalogue.indicator_name(ind)}{a}至{b}连续{n}期均为{figure_text(o)}"
         f"{catalogue.indicator_unit(ind)}"
         + ("（该指标的最低要求），按同类同规模单位高于最低要求的频次随机出现的概率约为"
-           if fl else f"，该单位均值{e:.1f}，按其自身波动随机出现的概率约为")
+           if fl else f"，该单位均值{e:.1f}，按其自身及同类单位的波动随机出现的概率约为")
         + p_text(pv)
         for un, ind, a, b, n, o, e, pv, fl in zip(
             out["unit"], indicator, start, out["period"], out["statistic"], out["observed"],
