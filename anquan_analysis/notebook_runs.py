@@ -149,8 +149,12 @@ def _execute_period(period: str, level: str, *, data_dir, output_dir, notebook, 
 
     from .report import notebook_to_html
 
+    # Absolute from here: papermill runs a notebook in its own folder by changing the
+    # process's working folder, which the thread finishing the period before shares
+    # (``make assess`` passes --output reports: the export went to notebooks/reports).
+    data_dir, output_dir = Path(data_dir).resolve(), Path(output_dir).resolve()
     period = rf.canonical_period(period)
-    final = Path(output_dir) / period
+    final = output_dir / period
     stage = rf.staging_folder(output_dir, period)
     params = {"period": period, "level": level, "data_dir": str(Path(data_dir).resolve()),
               "output_dir": str(stage.resolve()), "thresholds": dict(thresholds or {})}
@@ -252,6 +256,7 @@ def run_plan(plan, *, data_dir, output_dir, notebook=NOTEBOOK, thresholds=None,
 
     results = []
     plan = list(plan)
+    output_dir = Path(output_dir).resolve()  # the working folder changes under threads
     for line in rf.clean_stale_outputs(output_dir):
         print(f"anquan assess: {line}", file=sys.stderr)
     if kernel is None and plan:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import time
 from pathlib import Path
 
 import nbformat
@@ -185,3 +186,30 @@ def test_a_reset_that_fails_gets_a_new_kernel(tmp_path, monkeypatch):
     found = [json.loads((out / p / "summary.json").read_text()) for p in ("2024-02", "2024-03")]
     assert found[0]["pid"] != found[1]["pid"]
     assert found[1]["names"] == found[0]["names"] and found[1]["figures"] == []
+
+
+def test_relative_folders_hold_while_an_export_overlaps_the_next_notebook(tmp_path, monkeypatch):
+    # `make assess` passes --output reports: papermill runs each notebook in the
+    # notebook's own folder by changing the process's working folder, and the thread
+    # exporting the period before resolved "reports/…" there (FileNotFoundError for
+    # the periods whose export overlapped the next notebook).  The export waits and
+    # the notebook sleeps, so that every export runs inside the next period's run.
+    import anquan_analysis.report as report
+
+    export = report.notebook_to_html
+
+    def late_export(*args, **kw):
+        time.sleep(0.8)
+        return export(*args, **kw)
+
+    monkeypatch.setattr(report, "notebook_to_html", late_export)
+    data = tmp_path / "data"
+    Dataset(panel=TINY).save(data)
+    (tmp_path / "nb").mkdir()
+    nb = tiny_notebook(tmp_path / "nb" / "nb.ipynb", "import time\ntime.sleep(1.5)")
+    monkeypatch.chdir(tmp_path)
+    assert _assess("--period", "2024-01", "--period", "2024-02", "--period", "2024-03",
+                   "--data", "data", "--output", "reports", "--notebook", str(nb)) == 0
+    for p in ("2024-01", "2024-02", "2024-03"):
+        assert (tmp_path / "reports" / p / "assessment.html").is_file(), p
+    assert not (tmp_path / "nb" / "reports").exists()
