@@ -361,8 +361,7 @@ def bulletin_from_assessment(a, path, *, settings: Settings | None = None,
         code = str(a.panel.indicators[0]) if len(a.panel.indicators) else "major_hazards_found"
     # Only the period's rows are read here and by annex_table: the panel is cut to the
     # period before it becomes a frame (a province's whole frame has millions of rows).
-    frame = a.panel.take(periods=[k for k, p in enumerate(a.panel.periods)
-                                  if p == a.period]).to_frame()
+    frame = a.panel.take(periods=np.flatnonzero(a.panel.periods == a.period)).to_frame()
     annex = annex_table(funnel, frame, a.period, findings=a.findings, roster=a.roster,
                         indicator=code)
     cur = frame.loc[(frame["period"].astype(str) == a.period).to_numpy(dtype=bool)]

@@ -156,12 +156,11 @@ def _execute_period(period: str, level: str, *, data_dir, output_dir, notebook, 
     period = rf.canonical_period(period)
     final = output_dir / period
     stage = rf.staging_folder(output_dir, period)
-    params = {"period": period, "level": level, "data_dir": str(Path(data_dir).resolve()),
+    params = {"period": period, "level": level, "data_dir": str(data_dir),
               "output_dir": str(stage.resolve()), "thresholds": dict(thresholds or {})}
     ipynb = stage / "assessment.ipynb"
     threading.Thread(target=_prepare_exporter, name="html-exporter", daemon=True).start()
     shutdown = kernel is not None and not keep_kernel
-    shutdown_requested = False
 
     def fail(exc):
         rf.record_failure(stage, final, _describe(exc) if isinstance(exc, Exception)

@@ -279,10 +279,10 @@ class Panel:
             raise ValueError(f"level must be one of {sorted(LEVELS)}, not {level!r}")
         freq = np.array([period_freq(p) for p in self.periods], dtype=object)
         if level == "month":
-            return self._take_periods(np.flatnonzero(freq == "M"))
+            return self.take(periods=np.flatnonzero(freq == "M"))
         target = LEVELS[level]
         finer = _FREQ_ORDER[:_FREQ_ORDER.index(target) + 1]
-        sub = self._take_periods(np.flatnonzero(np.isin(freq, list(finer))))
+        sub = self.take(periods=np.flatnonzero(np.isin(freq, list(finer))))
         quarters = sorted({containing(p, target) for p in sub.periods}, key=period_bounds)
         values = np.full(sub.shape[:2] + (len(quarters),), np.nan)
         months = np.zeros(values.shape, dtype=np.uint8 if target == "Q" else np.uint16)
@@ -316,14 +316,7 @@ class Panel:
         first, last = look_back_span(period, months)
         t = np.flatnonzero([(first is None or period_bounds(p)[0] >= first)
                             and period_bounds(p)[1] <= last for p in self.periods])
-        return self._take_periods(t)
-
-    def _take_periods(self, t: np.ndarray) -> "Panel":
-        approx = None if self.approx is None else self.approx[:, :, t]
-        months = None if self.months is None else self.months[:, :, t]
-        return Panel(units=self.units, unit_type=self.unit_type, parent=self.parent,
-                     indicators=self.indicators, periods=self.periods[t],
-                     values=self.values[:, :, t], approx=approx, months=months)
+        return self.take(periods=t)
 
     def take(self, indicators: np.ndarray | None = None,
              periods: np.ndarray | None = None) -> "Panel":

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .._stats import nb_logpmf
+
 # Cells (rows × figures) per chunk of the recursion: temporaries of a few MB.
 _CHUNK_CELLS = 1 << 16
 
@@ -106,8 +108,7 @@ def _log_tail_chunk(m, r, lv, nv, hi) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         pois = special.xlogy(k, mm) - special.gammaln(k + 1) - mm
         size = mm / (rr - 1.0)             # the negative binomial with variance r·m
-        nb = (special.gammaln(k + size) - special.gammaln(size) - special.gammaln(k + 1)
-              + size * np.log(size / (size + mm)) + special.xlogy(k, mm / (size + mm)))
+        nb = nb_logpmf(k, mm, size)
         sd = np.sqrt(rr * mm)
         dens = -0.5 * ((k - mm) / sd) ** 2
         dens = np.where(np.abs(k - mm) <= 9 * sd + 1, dens, -np.inf)
