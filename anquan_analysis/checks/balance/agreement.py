@@ -29,7 +29,7 @@ figure raises its own chance by about (1 − Σf²)/T.
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse, special
+from scipy import special
 
 
 def pairs_within(gid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -108,7 +108,7 @@ def group_tolerance(values: np.ndarray, gid: np.ndarray, n_groups: int,
     of each unit's median figure above 0⌋).  One per group, so that agreement
     within it is one band over the group's figures; a unit's median, so that a
     few large months do not set it."""
-    level = _row_medians(np.where(values > 0, values, np.nan))
+    level = _loops().positive_medians(np.sort(values, axis=1))
     tol = np.ones(n_groups)
     ok = (gid >= 0) & ~np.isnan(level)
     if ok.any():
@@ -125,13 +125,12 @@ class PairAgreement:
     """Agreement between every two units of a group, one indicator: built once
     from the units × periods figures, read for the pairs asked.
 
-    The counts are value-indexed: a unit's figures are a sparse matrix over its
-    group's distinct figures (H: how often the unit reported each figure; G:
-    which figure it reported in each period), so that the pairs of units sharing
-    a figure come out of sparse products (H·Hᵀ, G·Gᵀ, and for agreement within
-    the tolerance the same through a band matrix over the figures), at a cost
-    that grows with the number of agreeing pairs, not with all pairs × periods.
-    Periods reported by both, and periods both 0, are counted on bitsets.
+    Pair by pair in compiled loops (``_pair_loops``): the same-period counts in
+    one pass over the two units' periods; the cross-period counts in one merge
+    of the two units' distinct figures (sorted, with the periods of each, made
+    once per unit), a window of the other unit's figures sliding along for
+    agreement within the tolerance.  Only the pairs that agree within it in some
+    period (``candidates``) are ever merged.
 
     Parameters
     ----------
@@ -141,218 +140,67 @@ class PairAgreement:
         Group per unit; units with gid < 0 are in no pair.
     tol : numpy.ndarray of float
         Tolerance of each group (``group_tolerance``).
+    pairs : (a, b), optional
+        The pairs of units to search for candidates (default ``pairs_within(gid)``).
     """
 
     def __init__(self, values: np.ndarray, gid: np.ndarray, tol: np.ndarray, pairs=None):
-        n_u, n_t = values.shape
-        seen = ~np.isnan(values) & (gid >= 0)[:, None]
-        u, t = np.nonzero(seen)
-        v = values[u, t]
-        g = gid[u]
-        # The groups' distinct figures: one axis of (group, figure) keys.
-        key, key_g, key_v = _figure_keys(g, v, len(tol))
-        n_k = len(key_g)
-        lo, hi = _band(key_g, key_v, tol)   # per key: its band [lo, hi) of keys
-        cell_key = np.full((n_u, n_t), -1, dtype=np.int64)
-        cell_key[u, t] = key
-        hist = _histograms(cell_key, n_k)
-        # H·B: each unit's figures spread over their bands, B[k, j] = 1 for the keys j
-        # in k's band; from the summed H, so a repeated figure is spread once.
-        hist_band = hist @ _rows_matrix(hi - lo, _ranges(lo, hi), n_k)
-        self.n_units = n_u
-        self.cross_equal = _upper(hist @ hist.T, n_u)
-        self.cross_near = _upper(hist @ hist_band.T, n_u)
-        # Same-period agreement only ever concerns the pairs of one group: compared
-        # pair by pair on the figures (a near b: |a − b| ≤ the group's tolerance, the
-        # same test as b's key band).
-        self.same_equal, self.same_near = _same_period(
-            np.where(seen, values, np.nan), tol[np.maximum(gid, 0)],
-            pairs if pairs is not None else pairs_within(gid))
-        zero = seen & (values == 0)
-        self.reported_bits, self.zero_bits = _bits(seen), _bits(zero)
-        self.n_reported = seen.sum(axis=1)
-        self.n_zero = zero.sum(axis=1)
+        loops = _loops()
+        self._values = np.ascontiguousarray(values, dtype=np.float64)
+        self._gid = np.ascontiguousarray(gid, dtype=np.int64)
+        # each unit's tolerance (its group's): one read per pair in the loops
+        self._tol = np.ascontiguousarray(tol, dtype=np.float64)[np.maximum(self._gid, 0)]
+        self.n_units = len(self._values)
+        (self._start, self._figures, self._total, self.n_reported,
+         self.n_zero) = loops.unit_figures(np.sort(self._values, axis=1), self._gid)
+        a, b = _as_pairs(*(pairs if pairs is not None else pairs_within(gid)))
+        some = loops.near_somewhere(self._values, self._gid, self._tol, a, b)
+        a, b = a[some], b[some]
+        order = np.argsort(a * self.n_units + b)  # by key a × units + b, as ever
+        self._candidates = a[order], b[order]
 
     def periods(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Per pair, N: the periods both reported and not both 0."""
-        return _common(self.reported_bits, a, b) - _common(self.zero_bits, a, b)
+        both, both_zero, _, _ = _loops().same_period(self._values, self._gid, self._tol,
+                                                     *_as_pairs(a, b))
+        return both - both_zero
 
     def candidates(self) -> tuple[np.ndarray, np.ndarray]:
-        """The pairs (a < b) whose figures are within the tolerance in at least one
-        period (both 0 included): no other pair has an agreement to test."""
-        a, b = np.divmod(self.same_near[0], self.n_units)
-        return a.astype(np.intp), b.astype(np.intp)
+        """The pairs (a < b, sorted by a then b) whose figures are within the
+        tolerance in at least one period (both 0 included): no other pair has an
+        agreement to test."""
+        return self._candidates[0].copy(), self._candidates[1].copy()
 
     def counts(self, a: np.ndarray, b: np.ndarray):
-        """Per pair (a < b): N; the periods with equal figures and those within the
-        tolerance (both 0 left out); the chance of equal and of near figures in a
-        period, (K − Z)/(M − Z) with K the pairs of periods (s, t), one reported by
-        each unit, whose figures agree, Z those where both are 0 and M all of them
-        (1 where every such pair is (0, 0))."""
-        both_zero = _common(self.zero_bits, a, b)
-        n = _common(self.reported_bits, a, b) - both_zero
-        key = a.astype(np.int64) * self.n_units + b
-        equal = _lookup(self.same_equal, key).astype(np.int64) - both_zero
-        near = _lookup(self.same_near, key).astype(np.int64) - both_zero
+        """Per pair (a < b, of one group): N; the periods with equal figures and
+        those within the tolerance (both 0 left out); the chance of equal and of
+        near figures in a period, (K − Z)/(M − Z) with K the pairs of periods
+        (s, t), one reported by each unit, whose figures agree, Z those where both
+        are 0 and M all of them (1 where every such pair is (0, 0))."""
+        loops = _loops()
+        a, b = _as_pairs(a, b)
+        both, both_zero, equal, near = loops.same_period(self._values, self._gid, self._tol,
+                                                         a, b)
+        cross = loops.cross_period(self._start, self._figures, self._total, self._tol, a, b)
         zero = self.n_zero[a].astype(np.float64) * self.n_zero[b]
         m = self.n_reported[a].astype(np.float64) * self.n_reported[b]
         chances = []
-        for cross in (self.cross_equal, self.cross_near):
-            k = _lookup(cross, key)
+        for k in cross:
             with np.errstate(invalid="ignore", divide="ignore"):
                 chances.append(np.where(m > zero, (k - zero) / (m - zero), 1.0))
-        return n, equal, near, chances[0], chances[1]
+        return (both - both_zero, equal - both_zero, near - both_zero,
+                chances[0], chances[1])
 
 
-def _band(key_g, key_v, tol) -> tuple[np.ndarray, np.ndarray]:
-    """For each (group, figure) key (sorted by group, then figure), the keys of
-    its group whose figures differ from it by at most the group's tolerance:
-    [lo, hi) on the key axis."""
-    if not len(key_g):
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    span = 2.0 * (float(np.abs(key_v).max()) + float(tol.max()) + 1.0)
-    line = key_g * span + key_v  # the keys on one line, groups far apart, in key order
-    return (np.searchsorted(line, line - tol[key_g], side="left"),
-            np.searchsorted(line, line + tol[key_g], side="right"))
+def _loops():
+    """The compiled loops, imported on first use: numba loads in about a second."""
+    from . import _pair_loops
+    return _pair_loops
 
 
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """lo[0] … hi[0] − 1, lo[1] … hi[1] − 1, … as one array."""
-    width = hi - lo
-    return np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width - lo, width)
-
-
-def _figure_keys(g, v, n_groups):
-    """Number the distinct (group, figure) pairs in (group, figure) order: each
-    value's key, and each key's group and figure.  Whole figures of moderate size
-    (counts: nearly always) are numbered by a presence table instead of a sort."""
-    if not len(v):
-        return np.zeros(0, np.int64), np.zeros(0, np.intp), np.zeros(0)
-    top = float(v.max())
-    if v.min() >= 0 and top < 1e6 and n_groups * (top + 1) <= 1 << 26 \
-            and np.array_equal(v, np.floor(v)):
-        width = int(top) + 1
-        code = g.astype(np.int64) * width + v.astype(np.int64)
-        present = np.zeros(n_groups * width, dtype=bool)
-        present[code] = True
-        taken = np.flatnonzero(present)
-        number = np.empty(len(present), dtype=np.int64)  # read only where present
-        number[taken] = np.arange(len(taken))
-        return number[code], taken // width, (taken % width).astype(np.float64)
-    span = 2.0 * (float(np.abs(v).max()) + 1.0)
-    order = np.argsort(g * span + v, kind="stable")  # ties share a key: any order
-    go, vo = g[order], v[order]
-    new = np.r_[True, (go[1:] != go[:-1]) | (vo[1:] != vo[:-1])]
-    key = np.empty(len(v), dtype=np.int64)
-    key[order] = np.cumsum(new) - 1
-    return key, go[new], vo[new]
-
-
-def _histograms(cell_key, n_keys):
-    """H: per unit (row), how many periods it reported each key, as a CSR matrix
-    with sorted, distinct columns (``cell_key``: units × periods, −1 where none)."""
-    s = np.sort(cell_key, axis=1)
-    start = np.ones(s.shape, dtype=bool)
-    start[:, 1:] = s[:, 1:] != s[:, :-1]
-    flat = start.ravel()
-    run = np.cumsum(flat) - 1
-    count = np.bincount(run).astype(np.float32)
-    run_key = s.ravel()[flat]
-    keep = run_key >= 0
-    per_row = np.bincount(np.repeat(np.arange(len(s)), start.sum(axis=1))[keep],
-                          minlength=len(s))
-    indptr = np.r_[0, np.cumsum(per_row)].astype(np.int64)
-    return sparse.csr_matrix((count[keep], run_key[keep], indptr),
-                             shape=(len(s), n_keys))
-
-
-def _same_period(values, tol, pairs, block: int = 1 << 20):
-    """For the pairs (a, b) given (a < b, one group each): the periods in which
-    both reported the same figure, and those in which they are within ± the
-    group's tolerance (``tol`` per unit), as tables (sorted keys a × units + b,
-    counts) of the pairs with a count above 0.  ``values``: units × periods, NaN
-    where a unit reported nothing (or is in no group)."""
-    n_u = len(values)
-    a, b = pairs
-    key = a.astype(np.int64) * n_u + b
-    order = np.argsort(key)
-    a, b, key = a[order], b[order], key[order]
-    # whole figures below 2^24 compare exactly as float32: half the bytes gathered
-    figures = values[~np.isnan(values)]
-    if np.abs(figures).max(initial=0.0) < 1 << 24 and np.array_equal(figures, np.floor(figures)):
-        values = values.astype(np.float32)
-    equal = np.zeros(len(a), dtype=np.int64)
-    near = np.zeros(len(a), dtype=np.int64)
-    step = max(1, block // max(1, values.shape[1]))
-    for s in range(0, len(a), step):  # pairs × periods temporaries of ``block`` cells
-        va, vb = values[a[s:s + step]], values[b[s:s + step]]
-        equal[s:s + step] = np.count_nonzero(va == vb, axis=1)   # NaN equals nothing
-        diff = np.abs(va - vb)
-        near[s:s + step] = np.count_nonzero(diff <= tol[a[s:s + step], None], axis=1)
-    tables = []
-    for count in (equal, near):
-        some = count > 0
-        tables.append((key[some], count[some].astype(np.float64)))
-    return tables
-
-
-def _row_medians(x: np.ndarray) -> np.ndarray:
-    """``np.nanmedian`` of each row (NaN for a row without a number), by one sort."""
-    s = np.sort(x, axis=1)  # NaN sorts last
-    c = np.count_nonzero(~np.isnan(s), axis=1)
-    r = np.arange(len(s))
-    out = np.full(len(s), np.nan)
-    some = c > 0
-    if some.any():
-        r, c = r[some], c[some]
-        out[some] = (s[r, (c - 1) // 2] + s[r, c // 2]) / 2
-    return out
-
-
-def _rows_matrix(per_row: np.ndarray, columns: np.ndarray, n_cols: int):
-    """A CSR matrix of ones with ``per_row[i]`` entries in row i, at ``columns``
-    (given row after row); repeated entries count as their sum."""
-    indptr = np.r_[0, np.cumsum(per_row)].astype(np.int64)
-    return sparse.csr_matrix((np.ones(len(columns), dtype=np.float32),
-                              columns.astype(np.int64), indptr),
-                             shape=(len(per_row), n_cols))
-
-
-def _bits(mask: np.ndarray) -> np.ndarray:
-    """Each row of a boolean units × periods mask as 64-bit words."""
-    packed = np.packbits(mask, axis=1, bitorder="little")
-    pad = (-packed.shape[1]) % 8
-    if pad:
-        packed = np.pad(packed, ((0, 0), (0, pad)))
-    return np.ascontiguousarray(packed).view(np.uint64)
-
-
-def _common(bits: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per pair, the periods set in both units' bits."""
-    return np.bitwise_count(bits[a] & bits[b]).sum(axis=1, dtype=np.int64)
-
-
-def _upper(product, n_u) -> tuple[np.ndarray, np.ndarray]:
-    """The entries above the diagonal of a sparse units × units product: sorted
-    keys (row × units + column) and their values (whole counts)."""
-    coo = product.tocoo()
-    above = coo.row < coo.col
-    key = coo.row[above].astype(np.int64) * n_u + coo.col[above]
-    count = np.rint(coo.data[above]).astype(np.int64)
-    # One sort of key and count packed in an int64 (counts are at most periods²,
-    # keys below units²): about twice as fast as argsort and two gathers.
-    bits = max(int(count.max()).bit_length(), 1) if len(count) else 1
-    packed = np.sort((key << bits) | count)
-    return packed >> bits, (packed & ((1 << bits) - 1)).astype(np.float64)
-
-
-def _lookup(table, key) -> np.ndarray:
-    """The values of ``table`` (sorted keys, values) at ``key``; 0 where absent."""
-    keys, vals = table
-    if not len(keys):
-        return np.zeros(len(key))
-    pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
-    return np.where(keys[pos] == key, vals[pos], 0.0)
+def _as_pairs(a, b) -> tuple[np.ndarray, np.ndarray]:
+    """Unit positions as int64 arrays, one type for the compiled loops."""
+    return (np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(b, dtype=np.int64))
 
 
 def consensus_series(values: np.ndarray, members: np.ndarray) -> np.ndarray:
