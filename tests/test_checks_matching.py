@@ -127,6 +127,37 @@ def test_pair_counts_equal_a_direct_count():
             assert got == pytest.approx((k - zero) / (len(xs) * len(ys) - zero), rel=1e-12)
 
 
+def test_candidates_are_the_pairs_near_in_some_period_and_their_counts_are_kept():
+    # Units 0-2 in group 0 (tolerance 1), unit 3 in group 1, unit 4 in none.
+    # 0 and 1 are within 1 in period 1 only (3 vs 4) and both 0 in period 0;
+    # 0 and 2 never within 1, not even both 0 (2 reported nothing in period 0);
+    # 1 and 2 equal in period 2 (7).  Pairs asked in the build's order and in
+    # another order give the same figures (the build's are kept, others counted).
+    nan = np.nan
+    values = np.array([[0, 3, 10, 20],
+                       [0, 4, 7, 30],
+                       [nan, 6, 7, 40],
+                       [0, 0, 0, 0],
+                       [0, 3, 10, 20]], dtype=float)
+    gid = np.array([0, 0, 0, 1, -1])
+    agreement = PairAgreement(values, gid, np.array([1.0, 1.0]))
+    a, b = agreement.candidates()
+    assert (a.tolist(), b.tolist()) == ([0, 1], [1, 2])
+    kept = agreement.counts(a, b)
+    # N: 0-1 reported together 4 periods, one both 0; 1-2 three periods
+    assert kept[0].tolist() == [3, 3] and kept[1].tolist() == [0, 1]
+    assert kept[2].tolist() == [1, 1]
+    counted = agreement.counts(a[::-1], b[::-1])
+    for x, y in zip(kept, counted):
+        assert x.tolist() == y[::-1].tolist()
+    pa, pb = pairs_within(gid)
+    assert agreement.periods(pa, pb).tolist() == [3, 3, 3]
+    assert agreement.periods(pa[::-1], pb[::-1]).tolist() == [3, 3, 3]
+    # chance of equal figures for 0-1: of 4 × 4 pairs of periods, one (0, 0) is
+    # both 0 and none other equal: 0 / 15; near: (3, 4) only: 1 / 15
+    assert kept[3][0] == 0.0 and kept[4][0] == pytest.approx(1 / 15)
+
+
 # ------------------------------------------------------------- planted and null groups
 
 @pytest.mark.parametrize("seed", range(5))

@@ -116,24 +116,6 @@ def same_period(values, gid, tol, a, b):
 
 
 @njit(cache=True, nogil=True)
-def near_somewhere(values, gid, tol, a, b):
-    """Per pair: whether the two figures are within ± tol in at least one period
-    (both 0 included); stops at the first such period."""
-    n_t = values.shape[1]
-    out = np.zeros(len(a), np.bool_)
-    for j in range(len(a)):
-        u, v = a[j], b[j]
-        if gid[u] < 0 or gid[v] < 0:
-            continue
-        band = tol[u]
-        for t in range(n_t):
-            if abs(values[u, t] - values[v, t]) <= band:  # False where either is NaN
-                out[j] = True
-                break
-    return out
-
-
-@njit(cache=True, nogil=True)
 def cross_period(start, figures, total, tol, a, b):
     """Per pair: the pairs of periods (s, t), s reported by a and t by b, whose
     figures are equal, Σₖ f_a(k)·f_b(k), and those within ± tol,

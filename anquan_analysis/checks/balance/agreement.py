@@ -154,15 +154,20 @@ class PairAgreement:
         (self._start, self._figures, self._total, self.n_reported,
          self.n_zero) = loops.unit_figures(np.sort(self._values, axis=1), self._gid)
         a, b = _as_pairs(*(pairs if pairs is not None else pairs_within(gid)))
-        some = loops.near_somewhere(self._values, self._gid, self._tol, a, b)
-        a, b = a[some], b[some]
-        order = np.argsort(a * self.n_units + b)  # by key a × units + b, as ever
-        self._candidates = a[order], b[order]
+        same = loops.same_period(self._values, self._gid, self._tol, a, b)
+        some = np.flatnonzero(same[3] > 0)
+        some = some[np.argsort(a[some] * self.n_units + b[some])]  # by key a × units + b
+        # Kept for the pairs asked again (matching_series asks N of all of them, then
+        # the counts of the candidates), so that no pair's periods are read twice.
+        self._searched = (a, b, same[0] - same[1])
+        self._candidates = (a[some], b[some], tuple(x[some] for x in same))
 
     def periods(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Per pair, N: the periods both reported and not both 0."""
-        both, both_zero, _, _ = _loops().same_period(self._values, self._gid, self._tol,
-                                                     *_as_pairs(a, b))
+        a, b = _as_pairs(a, b)
+        if _same_pairs((a, b), self._searched):
+            return self._searched[2].copy()
+        both, both_zero, _, _ = _loops().same_period(self._values, self._gid, self._tol, a, b)
         return both - both_zero
 
     def candidates(self) -> tuple[np.ndarray, np.ndarray]:
@@ -179,8 +184,11 @@ class PairAgreement:
         are 0 and M all of them (1 where every such pair is (0, 0))."""
         loops = _loops()
         a, b = _as_pairs(a, b)
-        both, both_zero, equal, near = loops.same_period(self._values, self._gid, self._tol,
-                                                         a, b)
+        if _same_pairs((a, b), self._candidates):
+            both, both_zero, equal, near = self._candidates[2]
+        else:
+            both, both_zero, equal, near = loops.same_period(self._values, self._gid,
+                                                             self._tol, a, b)
         cross = loops.cross_period(self._start, self._figures, self._total, self._tol, a, b)
         zero = self.n_zero[a].astype(np.float64) * self.n_zero[b]
         m = self.n_reported[a].astype(np.float64) * self.n_reported[b]
@@ -196,6 +204,12 @@ def _loops():
     """The compiled loops, imported on first use: numba loads in about a second."""
     from . import _pair_loops
     return _pair_loops
+
+
+def _same_pairs(asked, known) -> bool:
+    """Whether the pairs asked are those of ``known`` (its first two arrays), in order."""
+    return (len(asked[0]) == len(known[0]) and np.array_equal(asked[0], known[0])
+            and np.array_equal(asked[1], known[1]))
 
 
 def _as_pairs(a, b) -> tuple[np.ndarray, np.ndarray]:
