@@ -1,0 +1,129 @@
+"""Compiled loops over each unit's series (numba) behind ``repeated_value``: the
+passes of ``floors`` over the figures (``whole_stats``, ``count_below``,
+``excess_over``), one (unit, indicator) series at a time with no temporaries the
+size of the panel, and the exact run tail of ``runs`` (``tail_rows``).
+
+Conventions of the passes: ``values`` is units × indicators × periods (float64),
+``cols`` the periods read (int64 positions), ``is_count`` per indicator; a figure
+*counts* when its indicator is a count and it is a whole number ≥ 0 (NaN and ±inf
+never do), as ``(x − ⌊x⌋) == 0 and x ≥ 0`` says.
+
+The callers import this module on first use, so that importing the package does
+not load numba; the machine code is cached beside this file (``cache=True``): only
+the first call on a machine compiles."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def tail_rows(p, free, length, n):
+    """P(some run of ``length[r]`` or more equal positive figures among ``n[r]``
+    draws) for each row r of ``p`` (rows × positive figures 1, 2, …, zero padded;
+    ``free[r]`` the chance of a figure that never counts).  The recursion of
+    ``runs._tail_rows``'s docstring, row by row: F_m(k) = p_k·S_{m−1} −
+    p_k^L·A_{m−L}(k), S_m = Σ_k F_m(k) + free·S_{m−1}, A_j(k) = S_j − F_j(k), and
+    the tail Σ_{s=1}^{n−L+1} Σ_k p_k^L·A_{s−1}(k)."""
+    n_rows, n_k = p.shape
+    out = np.empty(n_rows)
+    n_max = 0
+    for r in range(n_rows):
+        n_max = max(n_max, n[r])
+    S = np.empty(n_max + 1)
+    F = np.empty((n_max + 1, n_k))
+    pl = np.empty(n_k)
+    for r in range(n_rows):
+        L, N = length[r], n[r]
+        for k in range(n_k):
+            pl[k] = p[r, k] ** L
+        S[0] = 1.0
+        F[0, :] = 0.0
+        tail = 0.0
+        for m in range(1, N + 1):
+            if m <= N - L + 1:  # the first run of L starting at m uses A_{m−1}
+                acc = 0.0
+                for k in range(n_k):
+                    acc += pl[k] * (S[m - 1] - F[m - 1, k])
+                tail += acc
+            lag = m - L
+            total = 0.0
+            for k in range(n_k):
+                back = S[lag] - F[lag, k] if lag >= 0 else 0.0
+                f = p[r, k] * S[m - 1] - pl[k] * back
+                if f < 0.0:
+                    f = 0.0
+                F[m, k] = f
+                total += f
+            S[m] = total + free[r] * S[m - 1]
+        out[r] = min(tail, 1.0)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def whole_stats(values, cols, is_count):
+    """Per (unit, indicator): the smallest positive counting figure (inf where
+    none), the positive counting figures, and all counting figures (0 included)."""
+    n_u, n_i = values.shape[0], values.shape[1]
+    low = np.full((n_u, n_i), np.inf)
+    n_pos = np.zeros((n_u, n_i), np.int64)
+    n_whole = np.zeros((n_u, n_i), np.int64)
+    for u in range(n_u):
+        for i in range(n_i):
+            if not is_count[i]:
+                continue
+            lo, pos, whole = np.inf, 0, 0
+            for t in cols:
+                x = values[u, i, t]
+                if x - np.floor(x) == 0.0 and x >= 0.0:
+                    whole += 1
+                    if x > 0.0:
+                        pos += 1
+                        if x < lo:
+                            lo = x
+            low[u, i], n_pos[u, i], n_whole[u, i] = lo, pos, whole
+    return low, n_pos, n_whole
+
+
+@njit(cache=True, nogil=True)
+def count_below(values, cols, is_count, bound):
+    """Per (unit, indicator): the counting figures below ``bound[unit, indicator]``
+    (none where the bound is NaN)."""
+    n_u, n_i = values.shape[0], values.shape[1]
+    out = np.zeros((n_u, n_i), np.int64)
+    for u in range(n_u):
+        for i in range(n_i):
+            b = bound[u, i]
+            if not is_count[i] or np.isnan(b):
+                continue
+            c = 0
+            for t in cols:
+                x = values[u, i, t]
+                if x - np.floor(x) == 0.0 and x >= 0.0 and x < b:
+                    c += 1
+            out[u, i] = c
+    return out
+
+
+@njit(cache=True, nogil=True)
+def excess_over(values, cols, is_count, floor):
+    """Per (unit, indicator) with a ``floor`` F (not NaN): Σ max(x − F, 0) over the
+    counting figures x, and how many they are; 0 and 0 where F is NaN."""
+    n_u, n_i = values.shape[0], values.shape[1]
+    excess = np.zeros((n_u, n_i))
+    count = np.zeros((n_u, n_i))
+    for u in range(n_u):
+        for i in range(n_i):
+            f = floor[u, i]
+            if not is_count[i] or np.isnan(f):
+                continue
+            s, c = 0.0, 0
+            for t in cols:
+                x = values[u, i, t]
+                if x - np.floor(x) == 0.0 and x >= 0.0:
+                    c += 1
+                    if x > f:
+                        s += x - f
+            excess[u, i], count[u, i] = s, c
+    return excess, count
