@@ -127,3 +127,41 @@ def excess_over(values, cols, is_count, floor):
                         s += x - f
             excess[u, i], count[u, i] = s, c
     return excess, count
+
+
+@njit(cache=True, nogil=True)
+def past_moments(x, n_past):
+    """Per unit (row of ``x``, units × periods): whether it reported every period
+    (no NaN), and over its first ``n_past`` periods the mean, the sample variance and
+    the second, third and fourth central moments (divided by n_past); zeros for a
+    unit with a gap.  ``underdispersion``'s members and their past."""
+    n_u, n_t = x.shape
+    full = np.zeros(n_u, np.bool_)
+    mu = np.zeros(n_u)
+    var = np.zeros(n_u)
+    m2 = np.zeros(n_u)
+    m3 = np.zeros(n_u)
+    m4 = np.zeros(n_u)
+    for u in range(n_u):
+        ok = True
+        for t in range(n_t):
+            if np.isnan(x[u, t]):
+                ok = False
+                break
+        if not ok:
+            continue
+        full[u] = True
+        s = 0.0
+        for t in range(n_past):
+            s += x[u, t]
+        m = s / n_past
+        s2 = s3 = s4 = 0.0
+        for t in range(n_past):
+            d = x[u, t] - m
+            d2 = d * d
+            s2 += d2
+            s3 += d2 * d
+            s4 += d2 * d2
+        mu[u], var[u] = m, s2 / (n_past - 1)
+        m2[u], m3[u], m4[u] = s2 / n_past, s3 / n_past, s4 / n_past
+    return full, mu, var, m2, m3, m4
