@@ -165,3 +165,82 @@ def past_moments(x, n_past):
         mu[u], var[u] = m, s2 / (n_past - 1)
         m2[u], m3[u], m4[u] = s2 / n_past, s3 / n_past, s4 / n_past
     return full, mu, var, m2, m3, m4
+
+
+@njit(cache=True, nogil=True)
+def multiple_stats(values, is_count, approx, has_approx, min_value, lcm, moduli):
+    """Per series (unit, indicator) with a counting figure ≥ ``min_value`` (not
+    approximate where ``has_approx``): its unit and indicator, those figures' count
+    and, per modulus, how many are multiples of it; the periods reported, their mean
+    and sample variance (two passes); the first and last period reported.
+    ``multiples.series_stats`` computed."""
+    n_u, n_i, n_t = values.shape
+    n_m = len(moduli)
+    # which remainders by the lcm are multiples of each modulus: a table (for an lcm
+    # up to 2^20), so that a figure costs one remainder whatever the moduli
+    span = np.int64(lcm)
+    use_table = span <= (1 << 20)
+    table = np.zeros((span if use_table else 0, n_m), np.int64)
+    for rest in range(table.shape[0]):
+        for j in range(n_m):
+            if rest % moduli[j] == 0:
+                table[rest, j] = 1
+    size = 0
+    for u in range(n_u):
+        for i in range(n_i):
+            if not is_count[i]:
+                continue
+            for t in range(n_t):
+                x = values[u, i, t]
+                if (x >= min_value and x - np.floor(x) == 0.0
+                        and not (has_approx and approx[u, i, t])):
+                    size += 1
+                    break
+    uu = np.empty(size, np.int64)
+    ii = np.empty(size, np.int64)
+    n = np.zeros(size, np.int64)
+    k = np.zeros((size, n_m), np.int64)
+    n_rep = np.zeros(size, np.int64)
+    mean = np.empty(size)
+    var = np.empty(size)
+    first = np.zeros(size, np.int64)
+    last = np.zeros(size, np.int64)
+    r = 0
+    for u in range(n_u):
+        for i in range(n_i):
+            if not is_count[i]:
+                continue
+            c = 0
+            for t in range(n_t):
+                x = values[u, i, t]
+                if (x >= min_value and x - np.floor(x) == 0.0
+                        and not (has_approx and approx[u, i, t])):
+                    c += 1
+                    rest = np.int64(np.fmod(x, lcm))
+                    for j in range(n_m):
+                        if use_table:
+                            k[r, j] += table[rest, j]
+                        elif rest % moduli[j] == 0:
+                            k[r, j] += 1
+            if c == 0:
+                continue
+            uu[r], ii[r], n[r] = u, i, c
+            s, rep, f, l = 0.0, 0, -1, 0
+            for t in range(n_t):
+                x = values[u, i, t]
+                if not np.isnan(x):
+                    s += x
+                    rep += 1
+                    if f < 0:
+                        f = t
+                    l = t
+            m = s / rep
+            ss = 0.0
+            for t in range(n_t):
+                x = values[u, i, t]
+                if not np.isnan(x):
+                    ss += (x - m) * (x - m)
+            n_rep[r], mean[r], first[r], last[r] = rep, m, f, l
+            var[r] = ss / (rep - 1) if rep > 1 else np.nan
+            r += 1
+    return uu, ii, n, k, n_rep, mean, var, first, last
