@@ -244,3 +244,42 @@ def multiple_stats(values, is_count, approx, has_approx, min_value, lcm, moduli)
             var[r] = ss / (rep - 1) if rep > 1 else np.nan
             r += 1
     return uu, ii, n, k, n_rep, mean, var, first, last
+
+
+@njit(cache=True, nogil=True)
+def first_of_equal(values, is_count, approx, has_approx, min_value):
+    """``last_digit``'s pooled figures: in each report (unit, period), the counting
+    figures ≥ ``min_value`` (not approximate where ``has_approx``), a figure equal to
+    one of an earlier indicator of the same report counted once, for that earlier
+    one.  Returns per unit the figures counted and those ending in 0 or 5, and per
+    (unit, indicator) the figures counted for it."""
+    n_u, n_i, n_t = values.shape
+    n_fig = np.zeros(n_u, np.int64)
+    n_heap = np.zeros(n_u, np.int64)
+    counted = np.zeros((n_u, n_i), np.int64)
+    seen = np.empty(n_i)
+    for u in range(n_u):
+        for t in range(n_t):
+            d = 0
+            for i in range(n_i):
+                if not is_count[i]:
+                    continue
+                x = values[u, i, t]
+                if not (x >= min_value and x - np.floor(x) == 0.0):
+                    continue
+                if has_approx and approx[u, i, t]:
+                    continue
+                new = True
+                for j in range(d):
+                    if seen[j] == x:
+                        new = False
+                        break
+                if not new:
+                    continue
+                seen[d] = x
+                d += 1
+                n_fig[u] += 1
+                counted[u, i] += 1
+                if np.fmod(x, 5.0) == 0.0:
+                    n_heap[u] += 1
+    return n_fig, n_heap, counted
