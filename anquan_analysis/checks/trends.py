@@ -152,7 +152,10 @@ def _poisson_surge(x: np.ndarray, peer_tot: np.ndarray, baseline: str, *, both_s
     p[binom] = stats.binom.sf(xs[binom] - 1, n_ok[binom], g[binom] / (g_hist[binom] + g[binom]))
     bb = ok & ~np.isinf(shape)
     a_hist = g_hist * a_per_g
-    p[bb] = stats.betabinom.sf(xs[bb] - 1, n_ok[bb], shape[bb], a_hist[bb])
+    # compiled and exact in the far tail, where scipy's sf (1 − cdf) stops at about
+    # 1e-12 (tests/reference/betabinom_tail.py); P(X > ⌊x − 1⌋) as scipy reads x
+    from ._bb_tail import betabinom_sf  # numba loads on first use
+    p[bb] = betabinom_sf(np.floor(xs[bb] - 1) + 1, n_ok[bb], shape[bb], a_hist[bb])
     return expected, p, shape
 
 

@@ -45,45 +45,6 @@ def _segments(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return row, np.arange(int(sizes.sum())) - starts[row]
 
 
-def _first_of_equal(v: np.ndarray, fig: np.ndarray, tie: np.ndarray,
-                    min_value: float) -> tuple:
-    """The figures kept when a figure equal to another of the same report counts
-    once: the one whose ``tie`` is smallest.  ``v`` and ``fig`` are [unit, indicator,
-    period], ``tie`` (broadcastable to them, integers ≥ 0) orders the figures of
-    one report (the indicator's position); every figure is ≥ ``min_value``.  Returns, for
-    the figures kept, unit by unit:
-    (figures kept per unit, their values, their ``tie``)."""
-    nb = len(v)
-    bits = max(1, int(tie.max()).bit_length()) if tie.size else 1
-    # "no figure" sorts first as −2^(62−bits) (a power of 2: exact as a float)
-    none = 1 << (62 - bits)
-    vf = np.where(fig, v, -float(none))
-    if vf.size and float(vf.max()) < none and min_value > -none:
-        # one integer key per cell, value then tie-break in its low bits: a plain
-        # sort of each report orders equal figures as the panel does
-        key = np.empty((nb, v.shape[2], v.shape[1]), dtype=np.int64)
-        np.copyto(key, vf.transpose(0, 2, 1), casting="unsafe")
-        del vf
-        key <<= bits
-        key |= np.broadcast_to(tie, v.shape).transpose(0, 2, 1)
-        key.sort(axis=-1)
-        value = key >> bits
-        kept = value != -none
-        kept[..., 1:] &= value[..., 1:] != value[..., :-1]
-        per_unit = np.count_nonzero(kept, axis=(1, 2))
-        key = key[kept]
-        return per_unit, key >> bits, key & ((1 << bits) - 1)
-    # figures too large for one integer key: a stable sort on the two
-    vt = np.where(fig, v, np.inf).transpose(0, 2, 1)
-    tt = np.broadcast_to(tie, v.shape).transpose(0, 2, 1)
-    idx = np.lexsort((tt, vt), axis=-1)
-    value = np.take_along_axis(vt, idx, axis=-1)
-    kept = np.isfinite(value)
-    kept[..., 1:] &= value[..., 1:] != value[..., :-1]
-    return (np.count_nonzero(kept, axis=(1, 2)), value[kept],
-            np.take_along_axis(tt, idx, axis=-1)[kept])
-
-
 # ----------------------------------------------------------------------- last_digit
 
 def _grid_sums(first: int, width: int, m: np.ndarray, s: np.ndarray):
@@ -229,38 +190,19 @@ def last_digit(panel, *, period=None,
         return empty_findings()
     ser_key = ser["u"] * n_i + ser["i"]
     ser_e = np.maximum(heap_share(ser["mean"], ser["var"], min_value), share)
-    n_fig = np.zeros(n_u, dtype=np.int64)
-    n_heap = np.zeros(n_u, dtype=np.int64)
-    counted_keys, counted_k = [], []   # per block: series counted pooled, figures counted
-    for a, b in _blocks(cube):
-        v = cube.values[a:b]
-        with np.errstate(invalid="ignore"):
-            fig = v >= min_value
-            fig &= is_count[:, None]
-            frac = np.floor(v)
-            np.subtract(v, frac, out=frac)  # NaN for ±inf
-            fig &= frac == 0
-        del frac
-        if cube.approx is not None:
-            fig &= ~cube.approx[a:b]
-        if not fig.any():
-            continue
-        tie = np.arange(n_i)[:, None]  # of equal figures, the first indicator's counts
-        per_unit, value, which = _first_of_equal(v, fig, tie, min_value)
-        # the unit and series of each figure counted
-        unit = np.repeat(np.arange(b - a), per_unit)
-        n_fig[a:b] = per_unit
-        n_heap[a:b] = np.bincount(unit, weights=value % 5 == 0, minlength=b - a)
-        counted = np.bincount(unit * n_i + which, minlength=(b - a) * n_i)
-        nz = np.flatnonzero(counted)
-        counted_keys.append(nz + a * n_i)
-        counted_k.append(counted[nz])
+    from ._series_loops import first_of_equal  # numba loads on first use
+    approx = cube.approx if cube.approx is not None else np.zeros((1, 1, 1), dtype=bool)
+    n_fig, n_heap, counted = first_of_equal(cube.values, is_count.astype(np.bool_), approx,
+                                            cube.approx is not None, float(min_value))
+    counted = counted.ravel()
+    counted_keys = np.flatnonzero(counted)   # series counted pooled, and their figures
+    counted_k = counted[counted_keys]
     # a unit with one series: its pooled test is that series' test
     one_series = np.bincount(ser["u"], minlength=n_u) == 1
     tested = np.flatnonzero((n_fig >= max(min_n, 1)) & ~one_series)
     p_pool = expected = stat = n = np.zeros(0)
     if len(tested):
-        keys, k = np.concatenate(counted_keys), np.concatenate(counted_k)
+        keys, k = counted_keys, counted_k
         su = keys // n_i
         use = np.isin(su, tested)
         su, keys, k = su[use], keys[use], k[use]

@@ -130,25 +130,24 @@ def _tests(x, cell, n_cells, *, recent, min_units, min_periods, min_mean, where)
     n_past = x.shape[1] - k
     if n_past < max(min_periods, 2):
         return None
-    member = (cell >= 0) & ~np.isnan(x).any(axis=1)
+    from ._series_loops import past_moments  # numba loads on first use
+    full, *moments = past_moments(x, n_past)
+    member = (cell >= 0) & full
     cid = cell[member]
-    past, rec = x[member, :n_past], x[member, n_past:]
+    rec = x[member, n_past:]
     n = np.bincount(cid, minlength=n_cells).astype(np.float64)
 
     def total(w):
         return np.bincount(cid, weights=w, minlength=n_cells)
 
-    mu = past.mean(axis=1)
-    dev = past - mu[:, None]
-    dev2 = dev * dev
-    var = dev2.sum(axis=1) / (n_past - 1)             # sample variance: the mean's term
-    m2, m3, m4 = dev2.mean(axis=1), (dev2 * dev).mean(axis=1), (dev2 * dev2).mean(axis=1)
+    # the past's mean, sample variance (the mean's term) and central moments
+    mu, var, m2, m3, m4 = (m[member] for m in moments)
     with np.errstate(invalid="ignore", divide="ignore"):
         c = 1.0 - 1.0 / n
         mu_bar = total(mu) / n
         # Spread of the members' levels, net of the noise of each past mean.
         level = np.maximum(total(mu ** 2) - total(mu) ** 2 / n - c * total(var) / n_past, 0.0)
-        base = total(past.sum(axis=1)) / n_past        # the group's mean past total
+        base = total(mu * n_past) / n_past             # the group's mean past total
         centred = mu - mu_bar[cid]
         observed = expected = variance = 0.0
         level_scale = var_scale = 0.0

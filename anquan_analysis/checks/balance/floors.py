@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Cells (unit × indicator × period) per block of units.
-_BLOCK_CELLS = 1 << 18
 # the shape used for "no spread between units" (a Poisson excess)
 _NO_SPREAD = 1e12
 
@@ -137,22 +135,15 @@ def floor_model(cube, cols, *, enterprises=None, min_units: int = 5, unit_share:
     drill quota's extra drills grow with the enterprises, a second meeting a month
     does not.
     """
-    floor, peer, all_floor, whole_all = _floors(cube, cols, enterprises, min_units,
-                                                (unit_share, below), keep_mask=True)
+    read = _reader(cube, cols)
+    floor, peer, all_floor = _floors(cube, cols, enterprises, min_units, (unit_share, below),
+                                     read=read)
     n_u, n_i = floor.shape
     # excess over the unit's floor, and over the floor read from all units (the
     # peers of a unit whose type is too small for a floor of its own)
-    excess, periods = np.zeros((n_u, n_i)), np.zeros((n_u, n_i))
-    excess_all, periods_all = np.zeros((n_u, n_i)), np.zeros((n_u, n_i))
-    step = max(1, _BLOCK_CELLS // max(1, n_i * whole_all.shape[2]))
-    for a in range(0, n_u, step):
-        v = cube.values[a:a + step, :, cols]
-        for fl, ex, n in ((floor, excess, periods), (all_floor, excess_all, periods_all)):
-            f = fl[a:a + step, :, None]
-            whole = whole_all[a:a + step] & ~np.isnan(f)
-            with np.errstate(invalid="ignore"):
-                ex[a:a + step] = np.where(whole, np.maximum(v - f, 0.0), 0.0).sum(axis=2)
-            n[a:a + step] = np.count_nonzero(whole, axis=2)
+    loops = _loops()
+    excess, periods = loops.excess_over(*read, floor)
+    excess_all, periods_all = loops.excess_over(*read, all_floor)
     mean = np.full((n_u, n_i), np.nan)
     shape = np.full((n_u, n_i), np.nan)
     e = (np.full(n_u, np.nan) if enterprises is None
@@ -191,34 +182,30 @@ def _moments(s, n, w) -> tuple[float, float]:
     return float(rho), (1.0 / inv_k if inv_k > 1.0 / _NO_SPREAD else _NO_SPREAD)
 
 
-def _floors(cube, cols, enterprises, min_units, rule, keep_mask=False):
+def _loops():
+    from . import _series_loops  # numba loads on first use, not on import
+    return _series_loops
+
+
+def _reader(cube, cols):
+    """(values, period positions, count indicators): what the compiled passes read."""
+    t = np.arange(cube.shape[2])[cols].astype(np.int64)
+    return cube.values, t, cube.count_indicators().astype(np.bool_)
+
+
+def _floors(cube, cols, enterprises, min_units, rule, read=None):
     """(floor [unit, indicator], peer [unit, indicator]: the group whose figures set
     it, the unit's type code or n_types for all units, −1 where there is none, and
-    the floor read from all units [unit, indicator], NaN where there is none; with
-    ``keep_mask`` also the mask of whole figures ≥ 0 of count indicators [unit,
-    indicator, period], which every later pass over the figures reads)."""
-    is_count = cube.count_indicators()
+    the floor read from all units [unit, indicator], NaN where there is none).
+    ``read``: ``_reader(cube, cols)`` if the caller has it."""
+    read = _reader(cube, cols) if read is None else read
     n_u, n_i = cube.shape[:2]
-    n_t = len(cube.periods[cols])
-    low = np.full((n_u, n_i), np.inf)
-    n_pos = np.zeros((n_u, n_i), dtype=np.int64)
-    n_whole = np.zeros((n_u, n_i), dtype=np.int64)  # whole figures, zeros included
-    # the mask is computed once (one byte a figure) and read by every later pass
-    whole_all = np.empty((n_u, n_i, n_t), dtype=bool)
-    step = max(1, _BLOCK_CELLS // max(1, n_i * n_t))
-    for a in range(0, n_u, step):
-        v = cube.values[a:a + step, :, cols]
-        with np.errstate(invalid="ignore"):
-            whole = ((v - np.floor(v)) == 0) & is_count[:, None] & (v >= 0)
-        whole_all[a:a + step] = whole
-        pos = whole & (v > 0)
-        low[a:a + step] = np.where(pos, v, np.inf).min(axis=2)
-        n_pos[a:a + step] = np.count_nonzero(pos, axis=2)
-        n_whole[a:a + step] = np.count_nonzero(whole, axis=2)
+    loops = _loops()
+    low, n_pos, n_whole = loops.whole_stats(*read)
     e = (np.full(n_u, np.nan) if enterprises is None
          else np.asarray(enterprises, dtype="float64"))
     types, type_code = np.unique(np.asarray(cube.unit_type, dtype=str), return_inverse=True)
-    read = (cube, cols, whole_all, step, n_whole)
+    read = (read, n_whole)
     by_type, units_type, _ = _group_minimum(read, low, n_pos, type_code, len(types), rule)
     all_units = np.zeros(n_u, dtype=np.intp)
     every, units_all, at_every = _group_minimum(read, low, n_pos, all_units, 1, rule)
@@ -235,12 +222,7 @@ def _floors(cube, cols, enterprises, min_units, rule, keep_mask=False):
         hit = (n_pos > 0) & (low == prop)
         n_hit = hit.sum(axis=0)
         has = (n_pos > 0).sum(axis=0)
-        n_below = np.zeros((n_u, n_i), dtype=np.int64)
-        for a in range(0, n_u, step):
-            v = cube.values[a:a + step, :, cols]
-            with np.errstate(invalid="ignore"):
-                n_below[a:a + step] = np.count_nonzero(
-                    whole_all[a:a + step] & (v < prop[a:a + step, :, None]), axis=2)
+        n_below = loops.count_below(*read[0], np.ascontiguousarray(prop, dtype=np.float64))
         unit_share, below = rule
         take = ((n_hit > at_every[0]) & (n_hit >= unit_share * has) & (has >= min_units)
                 & (n_below.sum(axis=0) <= below * n_whole.sum(axis=0)))
@@ -249,8 +231,7 @@ def _floors(cube, cols, enterprises, min_units, rule, keep_mask=False):
         peer = np.where(take, len(types), peer)
         every = np.where(take, prop, every)
     peer = np.where(np.isnan(out), -1, peer)
-    found = (out, peer, np.where(shared, every, np.nan))
-    return found + (whole_all,) if keep_mask else found
+    return out, peer, np.where(shared, every, np.nan)
 
 
 def _per_group(group, n_groups, per_unit) -> np.ndarray:
@@ -293,10 +274,9 @@ def _proportional(low: np.ndarray, e: np.ndarray) -> float:
 
 def _group_minimum(read, low, n_pos, group, n_groups, rule):
     """(minimum [unit, indicator] or NaN, units with a positive figure [group,
-    indicator]) for one grouping of the units; ``read`` = (cube, cols, whole mask,
-    units per block, whole figures per unit and indicator), ``rule`` =
-    (unit_share, below)."""
-    cube, cols, whole_all, step, n_whole = read
+    indicator]) for one grouping of the units; ``read`` = (``_reader``'s triple,
+    whole figures per unit and indicator), ``rule`` = (unit_share, below)."""
+    read, n_whole = read
     unit_share, below = rule
     n_u, n_i = low.shape
     has = n_pos > 0
@@ -326,11 +306,6 @@ def _group_minimum(read, low, n_pos, group, n_groups, rule):
     ok = matched >= unit_share * units
     cand = np.where(ok[group], cand, np.nan)
     # the share of the group's figures below it
-    n_below = np.zeros((n_u, n_i), dtype=np.int64)
-    for a in range(0, n_u, step):
-        v = cube.values[a:a + step, :, cols]
-        c = cand[a:a + step, :, None]
-        with np.errstate(invalid="ignore"):
-            n_below[a:a + step] = np.count_nonzero(whole_all[a:a + step] & (v < c), axis=2)
+    n_below = _loops().count_below(*read, np.ascontiguousarray(cand, dtype=np.float64))
     fine = _per_group(group, n_groups, n_below) <= below * _per_group(group, n_groups, n_whole)
     return np.where(fine[group], cand, np.nan), units, matched

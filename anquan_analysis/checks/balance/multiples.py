@@ -12,9 +12,6 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-# Cells (unit × indicator × period) per block of units: temporaries of a few MB,
-# independent of the panel's size.
-_BLOCK_CELLS = 1 << 18
 # Terms per chunk of rows in the direct lattice sums.
 _CHUNK_TERMS = 1 << 18
 # At or above this many lattice steps per standard deviation the sum is taken by
@@ -66,54 +63,20 @@ def series_stats(cube, min_value: float, moduli) -> dict:
 
 
 def _series_stats(cube, min_value: float, moduli: list[int]) -> dict:
-    """``series_stats`` computed: one blocked pass over the cube."""
+    """``series_stats`` computed: one compiled pass over the cube."""
     is_count = cube.count_indicators()
-    n_u, n_i, n_t = cube.shape
     keys = ("u", "i", "n", "k", "n_reported", "mean", "var", "first", "last")
-    found = {key: [] for key in keys}
     if not cube.values.size or not is_count.any():
         return {key: np.zeros((0, len(moduli)) if key == "k" else 0) for key in keys}
-    step = max(1, _BLOCK_CELLS // max(1, n_i * n_t))
+    from ._series_loops import multiple_stats  # numba loads on first use
+    # one remainder by the moduli's least common multiple, then each modulus on
+    # small integers (a counted figure is whole, so the remainder is exact)
     lcm = float(np.lcm.reduce(np.asarray(moduli, dtype=np.int64)))
-    for a in range(0, n_u, step):
-        v = cube.values[a:a + step]
-        with np.errstate(invalid="ignore"):
-            fig = v >= min_value
-            fig &= is_count[:, None]
-            fig &= (v - np.floor(v)) == 0   # NaN, so False, for ±inf
-        if cube.approx is not None:
-            fig &= ~cube.approx[a:a + step]
-        n = np.count_nonzero(fig, axis=2)
-        uu, ii = np.nonzero(n)
-        if not len(uu):
-            continue
-        rows, counted = v[uu, ii], fig[uu, ii]
-        reported = ~np.isnan(rows)
-        n_rep = np.count_nonzero(reported, axis=1)
-        # two passes, as last_digit has always computed a series' moments
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mu = np.where(reported, rows, 0.0).sum(axis=1) / n_rep
-            dev = np.where(reported, rows - mu[:, None], 0.0)
-            var = np.einsum("kt,kt->k", dev, dev) / (n_rep - 1)
-        k = np.empty((len(uu), len(moduli)), dtype=np.int64)
-        # one remainder by the moduli's least common multiple, then each modulus on
-        # small integers (a counted figure is whole, so the remainder is exact)
-        with np.errstate(invalid="ignore"):
-            rest = np.where(counted, np.fmod(rows, lcm), 1.0).astype(np.int64)
-        for j, m in enumerate(moduli):
-            k[:, j] = np.count_nonzero(counted & (rest % m == 0), axis=1)
-        found["u"].append(uu + a)
-        found["i"].append(ii)
-        found["n"].append(n[uu, ii])
-        found["k"].append(k)
-        found["n_reported"].append(n_rep)
-        found["mean"].append(mu)
-        found["var"].append(var)
-        found["first"].append(np.argmax(reported, axis=1))
-        found["last"].append(n_t - 1 - np.argmax(reported[:, ::-1], axis=1))
-    if not found["u"]:
-        return {key: np.zeros((0, len(moduli)) if key == "k" else 0) for key in keys}
-    return {key: np.concatenate(parts) for key, parts in found.items()}
+    approx = cube.approx if cube.approx is not None else np.zeros((1, 1, 1), dtype=bool)
+    out = multiple_stats(cube.values, is_count.astype(np.bool_), approx,
+                         cube.approx is not None, float(min_value), lcm,
+                         np.asarray(moduli, dtype=np.int64))
+    return dict(zip(keys, out))
 
 
 def multiple_chance(mean, var, min_value: float, modulus: int) -> np.ndarray:

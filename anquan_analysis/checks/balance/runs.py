@@ -40,26 +40,11 @@ def _tail_rows(p, free, length, n) -> np.ndarray:
     (A_0 = 1, A_{<0} = 0).  The first run to reach L starts at s with the figure
     before it different: the tail is Σ_{s=1}^{n−L+1} Σ_k p_k^L·A_{s−1}(k), a sum of
     positive terms, exact however small."""
-    rows = np.arange(len(p))
-    length, n = np.asarray(length, dtype=np.int64), np.asarray(n, dtype=np.int64)
-    n_max = int(n.max())
-    pl = p ** length[:, None]
-    S = np.zeros((n_max + 1, len(p)))
-    F = np.zeros((n_max + 1,) + p.shape)
-    S[0] = 1.0
-    tail = np.zeros(len(p))
-    for m in range(1, n_max + 1):
-        # the first run of L starting at s = m uses A_{m−1}
-        start = m <= n - length + 1
-        a = S[m - 1][:, None] - F[m - 1]
-        tail += np.where(start, np.einsum("rk,rk->r", pl, a), 0.0)
-        lag = m - length
-        back = np.zeros(p.shape)
-        ok = lag >= 0
-        back[ok] = S[lag[ok], rows[ok]][:, None] - F[lag[ok], rows[ok]]
-        F[m] = np.maximum(p * S[m - 1][:, None] - pl * back, 0.0)
-        S[m] = F[m].sum(axis=1) + free * S[m - 1]
-    return np.minimum(tail, 1.0)
+    from ._series_loops import tail_rows  # numba loads on first use, not on import
+    return tail_rows(np.ascontiguousarray(p, dtype=np.float64),
+                     np.ascontiguousarray(free, dtype=np.float64),
+                     np.ascontiguousarray(length, dtype=np.int64),
+                     np.ascontiguousarray(n, dtype=np.int64))
 
 
 def log_run_tail(mean, var_ratio, length, n, exact_sd: float = 30.0) -> np.ndarray:
