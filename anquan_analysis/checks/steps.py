@@ -138,8 +138,9 @@ def _parts_phi(parts, w, k, level):
     var_k = (mask * var_t).sum(axis=1) / (n_mr - 1)
     lev_k = (mask * level).sum(axis=1) / (n_mr - 1)
     phi = var_k / np.maximum(lev_k, 1e-12)
-    s2 = np.nanmean(sq, axis=1)
     m = (~np.isnan(sq)).sum(axis=1) * 2 / 3
+    # a unit with no two months in a row has no moving range: no share of the df
+    s2 = np.nansum(sq, axis=1) / np.maximum(m * 3 / 2, 1)
     ok = (m > 0) & (s2 > 0)
     df = (s2[ok].sum() ** 2 / (s2[ok] ** 2 / m[ok]).sum()) if ok.any() else 1.0
     return phi, max(float(df), 1.0)
