@@ -34,7 +34,13 @@ with the variance ratio shrunk towards the peers' (245 -> 246 rows): 新桥镇's
 ratio 113 in place of Poisson; for the panel and its last month), 新桥镇's
 worker_training_sessions run of 22 at 1 p 8.2e-10 -> 6.2e-10 (the exact tail, Poisson),
 all still alerts; 区住房城乡建委's worker_training_sessions at 13 for five months to
-2025-11 a new info row (ratio 2.18, p 4.3e-4, q 0.22; whole panel only).  Also: the same
+2025-11 a new info row (ratio 2.18, p 4.3e-4, q 0.22; whole panel only); issue 12's
+district-step round weighted group_shift's months by the season of general hazards
+and read φ off the units' own moving ranges (same 246 rows, periods 2025-05 and
+severities, all alerts; the 8 group_shift rows' z, p and q: 全部单位 p 7.7e-07 ->
+2.5e-21, 镇街 1.4e-32 -> 5.5e-17, 部门 1.3e-04 -> 3.2e-06, 国有公司 2.0e-04 ->
+4.1e-04; their messages add the step after the season and the run rules read the
+months with the season taken out).  Also: the same
 findings whether the panel's text columns are str or categorical
 (``dataset.compact_panel``, what large panels are loaded as)."""
 
