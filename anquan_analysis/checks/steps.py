@@ -423,9 +423,11 @@ def group_shift(panel, *, period=None,
         r["ratio"].notna(),
         "（按" + (indicator_name(ref_code) if ref_code else "") + "的月度走势扣除季节因素后为此前的"
         + fmt(r["ratio"], ".1f") + "倍）", ""), index=r.index, dtype="str")
-    msg = (label + f"{name}月度合计" + change + adjusted + runs + pd.Series(np.where(r["q"] < warning, "，存在整体阶跃", "，提示可能存在整体变化（未达显著）"),
-                              index=r.index, dtype="str")
-           + "（p=" + fmt(r["p"], "p") + "）。")
+    # the p-value is in the table, not the sentence (the director reads the words)
+    verdict = pd.Series(np.where(r["q"] < warning, "，存在整体阶跃。",
+                                 "，提示可能存在整体变化（未达显著）。"),
+                        index=r.index, dtype="str")
+    msg = label + f"{name}月度合计" + change + adjusted + runs + verdict
     sev = severity_from_q(r["q"], alert=alert, warning=warning)
     return make_findings(pd.DataFrame({
         "check": "group_shift", "unit": np.nan,
