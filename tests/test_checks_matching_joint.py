@@ -190,10 +190,14 @@ def test_group_at_a_floor_of_one_found_with_exactly_its_members():
     # beyond chance.  Matched months: each other town's shuffle puts its two 2s in
     # March and October with chance 1/C(12, 2) = 1/66, p = 2 × 66⁻² (equal or
     # near), adjusted for the groups within the one clique tested at the floor
-    # (scan_factor([3], 3) = 2): q = 4 × 66⁻² = 9.18e-4, the larger of the two.
+    # for every group of the steady towns (the three: scan_factor([3], 3) = 2):
+    # q = 4 × 66⁻² = 9.18e-4, the larger of the two.  The other five towns vary
+    # (index of dispersion 7.4 or more, not steady) and are never near the three.
     series = [1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 1, 1]
     three = {u: series for u in FIVE[:3]}
-    f = balance.matching_series(frame({**three, **honest_ten()}))
+    five = {f"{k}村镇": [100 * k + 50 + 10 * (t % 6) for t in range(12)] for k in range(5)}
+    assert not own_laws(np.array(list(five.values()), dtype=float))[1].any()
+    f = balance.matching_series(frame({**three, **five}))
     assert f["unit"].isna().tolist() == [True, False, False, False]
     assert set(f["unit"].dropna()) == set(FIVE[:3])
     pmf = stats.poisson.pmf(np.arange(40), 14 / 12)
@@ -202,14 +206,19 @@ def test_group_at_a_floor_of_one_found_with_exactly_its_members():
     assert f["q_value"].iloc[0] == pytest.approx(4 * 66.0 ** -2, rel=1e-9)
     assert (f["severity"] == "alert").all() and f["observed"].iloc[0] == 12
     # Sessions held (a quota, never floored): the same figures are no group.
-    assert balance.matching_series(frame({**three, **honest_ten()},
+    assert balance.matching_series(frame({**three, **five},
                                          code="principal_training_sessions")).empty
     # The same figures in shuffled months: as steady, not matched, no group.
     rng = np.random.default_rng(0)
     for _ in range(20):
         shuffled = {u: list(rng.permutation(series)) for u in FIVE[:3]}
-        f = balance.matching_series(frame({**shuffled, **honest_ten()}))
+        f = balance.matching_series(frame({**shuffled, **five}))
         assert not (f["severity"] != "info").any()
+    # Ten more towns held at their own steady figures (honest_ten): thirteen steady
+    # towns, any three of which could have matched their months: 4 × 66⁻² × C(13, 3)
+    # = 0.53, no group.
+    f = balance.matching_series(frame({**three, **five, **honest_ten()}))
+    assert not (f["severity"] != "info").any()
 
 
 def test_own_laws_floor_only_the_steady():
@@ -251,10 +260,12 @@ def test_floored_pair_p_is_law_chances_for_two():
     x[:4, [2, 9]] = 2
     g = np.zeros(12, dtype=np.intp)
     a, b = pairs_within(g)
-    n, equal, near, _, _ = PairAgreement(x, g, np.array([1.0]), pairs=(a, b)).counts(a, b)
-    k, p = _floored_p(x, g, a, b, n, equal, near, np.ones(len(a)), 6, 1.0)
+    counts = PairAgreement(x, g, np.array([1.0]), pairs=(a, b)).counts(a, b)
+    n, equal, near = counts[:3]
     laws, steady = own_laws(x)
-    assert len(k) and steady[:4].all()
+    k, p = _floored_p((laws, steady), (a, b), counts, np.ones(len(a)), 6, 1.0)
+    assert steady[:4].all() and {(a[j], b[j]) for j in k} >= {(0, 1), (0, 2), (2, 3)}
+    assert steady[a[k]].all() and steady[b[k]].all()
     for j, pj in zip(k, p):
         ce, cn = law_chances(laws[[a[j], b[j]]], 1.0)
         want = min(1.0, 2 * min(binomial_tail(equal[j], n[j], ce),

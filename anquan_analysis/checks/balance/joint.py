@@ -27,6 +27,27 @@ warning where the pairs gave 6; with the contrast 7 (the pairs alone are as
 exposed: a district-wide push is not what either null describes).  With a
 step of 2× or σ 0.34 neither gave any.
 
+Groups held at a floor (hazards found): three towns at 1 in ten of twelve months
+and 2 in the same two agree every month, and their own figures say that happens
+with chance 0.58 a month, 0.0015 a year: nothing against the scan factor below.
+Counts of events vary at least as much as Poisson, at whose law (mean 14/12)
+the chance is 0.06 a month (0 left out).  So, for ``floored`` indicators, a member steadier
+than Poisson is drawn from Poisson at its own mean (``own_laws``), in the pair
+screen and in the group test.  Steadiness is not coordination, though: six towns
+at 1 with 2 in three months each, shuffled, are as steady and agree at 1 in
+many months.  The group is kept only if its months are matched too: the
+members' own figures without the floor (the first null above, no contrast), p
+adjusted for every group of the units steady on that indicator (``scan_factor``
+over the steady units of each floored cell: a clique tested at the floor is of
+steady units only, and any of them could have made one); q is the larger of
+that and the floored test's q.  Three towns sharing 2 in two months, the only
+steady ones of their cell, get 2 × 66⁻² × 2; sharing it in one month,
+2 × 12⁻² × 2 = 0.028, and more with other steady units about: such groups,
+and a figure that never changes, are not found.  A national panel of rounded
+log-normal figures (``synth.scale``) has hundreds of units at 1 with 2 in two
+months; that three of them share the months is then no evidence, and the
+factor says so.
+
 Multiple testing: a group is picked after looking at the data, so its p-value
 is adjusted for every group it could have been: p × (k − 1)(k − 2) × Σ_c C(N_c, k),
 the sum over the (window, indicator, peer group) cells c of the groups of k among
@@ -356,7 +377,7 @@ def best_subgroup(x: np.ndarray, tol: float, cells, others=None, floor: bool = F
 
 def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_units: int,
                  n_indicators: int, screen_p: float, min_agree: int,
-                 warning: float, floored=()) -> list[dict]:
+                 warning: float, floored=None) -> list[dict]:
     """Groups of loosely agreeing pairs that hold together as a whole.
 
     Parameters
@@ -380,9 +401,10 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
     min_agree, warning : float
         A group is kept when its members agree all at once in at least
         ``min_agree`` periods and its adjusted q < ``warning``.
-    floored : collection of int
-        Indicator positions whose groups are tested with each member never
-        steadier than Poisson (``own_laws``: counts of hazards found).
+    floored : dict
+        (window, indicator) → steady units per peer group (``own_laws``), for
+        the cells whose groups are also tested with each member never steadier
+        than Poisson (counts of hazards found).
 
     Returns
     -------
@@ -390,6 +412,7 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
     ``inner`` (a one-row frame: the group's test) and ``weakest`` (that row),
     the shape ``matching_series`` gives its groups.
     """
+    floored = floored or {}
     sizes = {key: np.bincount(g[g >= 0]) for key, g in eligible.items()}
     cells = np.concatenate([s[s >= 3] for s in sizes.values()] + [np.zeros(0)])
     if pairs.empty or not len(cells):
@@ -413,7 +436,7 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
         values, g = values_of(ww, ii), eligible[(ww, ii)]
         rest = np.setdiff1d(np.flatnonzero(g == g[units[0]]), units)
         found = [best_subgroup(values[units], tol[(ww, ii)], cells, values[rest])]
-        if ii in floored:
+        if (ww, ii) in floored:
             members, test = best_subgroup(values[units], tol[(ww, ii)], cells, values[rest],
                                           floor=True)
             # The months must be matched too: the members' own figures, unfloored
@@ -421,14 +444,14 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
             own = joint_test(values[units[members]], tol[(ww, ii)], cells)["p"]
             found.append((members, dict(test, p_months=own)))
         tested.append((ww, ii, units, found))
-    # The months' p is adjusted for every group of every size within the cliques
-    # tested at the floor: their members are what the scan could have picked.
-    floored_cliques = [len(units) for _, _, units, f in tested if len(f) > 1]
+    # The months' p is adjusted for every group of every size of the steady units
+    # of each floored cell: every member of a clique tested at the floor is one.
+    steady = np.concatenate([c[c >= 3] for c in floored.values()] + [np.zeros(0)])
     out = []
     for ww, ii, units, found in tested:
         if len(found) > 1:
             test = found[1][1]
-            months = test.pop("p_months") * scan_factor(floored_cliques, len(found[1][0]))
+            months = test.pop("p_months") * scan_factor(steady, len(found[1][0]))
             test["q"] = max(test["q"], min(1.0, months))
         members, test = min(found, key=lambda f: f[1]["q"])
         if test["q"] >= warning or max(test["equal"], test["near"]) < min_agree:

@@ -26,6 +26,8 @@ _PAIR_COLUMNS = ("freq", "ind", "a", "b", "tol", "n", "equal", "near", "chance_e
                  "chance_near", "p_equal", "p_near", "p", "p_screen", "screen_only")
 # Pairs × figures held at once when the floored chances are computed.
 _LAW_BLOCK = 1 << 22
+# A pair is screened at the floor only if its own months are matched at this p.
+_MONTHS_SCREEN = 0.1
 
 
 def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=None,
@@ -142,9 +144,23 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
     cells c (``joint.scan_factor``), so that an honest district shows such a
     group at q < α with chance at most α.  Members are dropped one at a time while that
     lowers q.  The figures of such a group's rows are its joint test's
-    (``statistic`` the periods all agree, ``expected`` N × the chance).  Units
-    whose own figures barely vary (a floor of 1 held in 11 of 12 months) agree
-    by chance under this null however many they are: such a group is not found.
+    (``statistic`` the periods all agree, ``expected`` N × the chance).
+
+    Groups held at a floor (hazards found only, ``catalogue.FINDING_COUNTS``):
+    units whose own figures barely vary (1 in ten of twelve months) agree by
+    chance under their own figures however many they are.  Hazards found are
+    events counted, which vary at least as much as Poisson; a unit steadier than
+    that (index of dispersion in the lower 5 % tail) is, for the screen and the
+    group test, drawn from Poisson at its own mean instead (``joint.own_laws``):
+    the pairs with that p < the screen also make cliques, and their groups are
+    tested with it.  Steadiness alone is no coordination (the same figures in
+    shuffled months are as steady), so such a group is kept only if its months
+    are also matched beyond its members' shuffles (the own-figures test without
+    the floor), that p adjusted for every group within the cliques tested at
+    the floor (``joint.joint_groups``); q is the larger of the two.  A group
+    whose agreed figure never changes (1 every month) or changes in one month
+    only has no such evidence: it is not found.  Sessions, drills and
+    enterprises (quotas and stocks) are never floored.
 
     Agreement that comes from a shared movement of the whole district (a push in
     one month) also raises agreement between similar units; against each pair's
@@ -161,12 +177,15 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
     gid = _peer_groups(cube, tuple(group_by), max_group_units)
     windows = _windows(cube, period)
     keep_p = max(warning, info_p)
-    floored = {int(i) for i in ind_idx if cube.indicators[i] in catalogue.FINDING_COUNTS}
-    found, n_tests, eligible = [], 0, {}
+    floor_ind = {int(i) for i in ind_idx if cube.indicators[i] in catalogue.FINDING_COUNTS}
+    found, n_tests, eligible, floored = [], 0, {}, {}
     for w, t in enumerate(windows):
         for i in ind_idx:
-            rows, m, eligible[(w, i)] = _pair_tests(cube.values[:, i, t], gid, min_periods,
-                                                    rel_tol, keep_p, floor=i in floored)
+            rows, m, g, steady = _pair_tests(cube.values[:, i, t], gid, min_periods, rel_tol,
+                                             keep_p, floor=i in floor_ind)
+            eligible[(w, i)] = g
+            if steady is not None:     # steady units per peer group: the floor's scan
+                floored[(w, i)] = np.bincount(g[steady & (g >= 0)], minlength=g.max() + 1)
             n_tests += m
             if len(rows["p"]):
                 rows.update(freq=np.full(len(rows["p"]), w), ind=np.full(len(rows["p"]), i))
@@ -226,7 +245,8 @@ def _pair_tests(values, gid, min_periods, rel_tol, keep_p, floor=False):
     (N ≥ min_periods) and the columns of those with p ≤ ``keep_p`` (the others
     cannot change a q-value below it).  Units with fewer than ``min_periods``
     figures, or none above 0, are in no pair; a pair that never agrees within
-    the tolerance has p = 1 and is only counted.  With ``floor``, also the pairs
+    the tolerance has p = 1 and is only counted; and per unit whether it is
+    steadier than Poisson (None without ``floor``).  With ``floor``, also the pairs
     whose p with each unit never steadier than Poisson (``_floored_p``) is at
     most ``keep_p``: ``p_screen`` the smaller of the two p-values, ``screen_only``
     for a pair kept only for it (its own p above ``keep_p``, not a test of BH:
@@ -236,7 +256,7 @@ def _pair_tests(values, gid, min_periods, rel_tol, keep_p, floor=False):
     g = np.where((reported.sum(axis=1) >= min_periods) & positive, gid, -1)
     a, b = pairs_within(g)
     if not len(a):
-        return {k: np.zeros(0) for k in _PAIR_COLUMNS}, 0, g
+        return {k: np.zeros(0) for k in _PAIR_COLUMNS}, 0, g, None
     tol = group_tolerance(values, g, int(g.max()) + 1, rel_tol)
     agreement = PairAgreement(values, g, tol, pairs=(a, b))
     m = int((agreement.periods(a, b) >= min_periods).sum())
@@ -252,8 +272,10 @@ def _pair_tests(values, gid, min_periods, rel_tol, keep_p, floor=False):
     p_near[k] = binomial_tail(near[k], n[k], ch_near[k])
     p_all[k] = np.minimum(1.0, 2.0 * np.minimum(p_eq[k], p_near[k]))
     p_screen = p_all.copy()
-    if floor:
-        f, p_f = _floored_p(values, g, a, b, n, equal, near, tol[g[a]], min_periods, keep_p)
+    laws = own_laws(np.where((g >= 0)[:, None], values, np.nan)) if floor else None
+    if laws is not None:
+        f, p_f = _floored_p(laws, (a, b), (n, equal, near, ch_eq, ch_near), tol[g[a]],
+                            min_periods, keep_p)
         p_screen[f] = np.minimum(p_screen[f], p_f)
     s = np.flatnonzero((p_all <= keep_p) | (p_screen <= keep_p))
     only = p_all[s] > keep_p
@@ -261,20 +283,31 @@ def _pair_tests(values, gid, min_periods, rel_tol, keep_p, floor=False):
             "near": near[s], "chance_equal": ch_eq[s], "chance_near": ch_near[s],
             "p_equal": np.where(only, 1.0, p_eq[s]), "p_near": np.where(only, 1.0, p_near[s]),
             "p": np.where(only, 1.0, p_all[s]), "p_screen": p_screen[s], "screen_only": only}
-    return cols, m, g
+    return cols, m, g, (laws[1] if laws is not None else None)
 
 
-def _floored_p(values, g, a, b, n, equal, near, tol, min_periods, keep_p):
-    """For the pairs (a, b) with a unit steadier than Poisson at its mean that
-    agree at least once in N ≥ ``min_periods``: their positions and their p
+def _floored_p(laws, pairs, counts, tol, min_periods, keep_p):
+    """``laws`` = ``joint.own_laws`` of the units.  For the pairs (a, b) of two
+    units steadier than Poisson at their means whose
+    months are matched at least loosely (their own p, ``counts`` = N, equal,
+    near and the own chances of ``PairAgreement.counts``, below
+    ``_MONTHS_SCREEN``) in N ≥ ``min_periods``: their positions and their p
     (2 × the smaller tail, as a pair's) with the chances from ``joint.own_laws``
     (each unit never steadier than Poisson), both 0 left out.  Pairs whose tails
-    surely exceed ``keep_p`` / 2 get p = 1."""
-    laws = own_laws(np.where((g >= 0)[:, None], values, np.nan))
-    if laws is None:
-        return np.zeros(0, dtype=np.intp), np.zeros(0)
+    surely exceed ``keep_p`` / 2 get p = 1.  The months' screen only keeps the
+    cliques tested at the floor few (a national panel's rounded figures make
+    many units steady): a group held at a floor is kept only if its months are
+    matched (``joint.joint_groups``), and each pair of one that agrees in every
+    month shows it."""
+    a, b = pairs
+    n, equal, near, own_eq, own_near = counts
     law, steady = laws
-    k = np.flatnonzero((steady[a] | steady[b]) & (n >= min_periods) & (near >= 1))
+    k = np.flatnonzero(steady[a] & steady[b] & (n >= min_periods) & (near >= 1))
+    k = k[(tail_lower_bound(equal[k], n[k], own_eq[k]) < _MONTHS_SCREEN / 2)
+          | (tail_lower_bound(near[k], n[k], own_near[k]) < _MONTHS_SCREEN / 2)]
+    own = 2.0 * np.minimum(binomial_tail(equal[k], n[k], own_eq[k]),
+                           binomial_tail(near[k], n[k], own_near[k]))
+    k = k[own < _MONTHS_SCREEN]
     if not len(k):
         return k, np.zeros(0)
     width = law.shape[1]
