@@ -214,10 +214,16 @@ def test_group_at_a_floor_of_one_found_with_exactly_its_members():
         shuffled = {u: list(rng.permutation(series)) for u in FIVE[:3]}
         f = balance.matching_series(frame({**shuffled, **five}))
         assert not (f["severity"] != "info").any()
-    # Ten more towns held at their own steady figures (honest_ten): thirteen steady
-    # towns, any three of which could have matched their months: 4 × 66⁻² × C(13, 3)
-    # = 0.53, no group.
+    # Ten towns held at steady figures of their own (honest_ten, modes 10 … 100):
+    # no other steady town at 1, the same group and q.
     f = balance.matching_series(frame({**three, **five, **honest_ten()}))
+    assert set(f["unit"].dropna()) == set(FIVE[:3])
+    assert f["q_value"].iloc[0] == pytest.approx(4 * 66.0 ** -2, rel=1e-9)
+    # Ten more towns at 1 with a 2 in one month each (steady at 1, months of their
+    # own): thirteen steady towns at 1, any three of which could have matched
+    # their months: 4 × 66⁻² × C(13, 3) = 0.53, no group.
+    ones = {f"一{k}镇": [2 if t == k else 1 for t in range(12)] for k in range(10)}
+    f = balance.matching_series(frame({**three, **five, **ones}))
     assert not (f["severity"] != "info").any()
 
 

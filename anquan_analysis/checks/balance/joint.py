@@ -37,13 +37,14 @@ screen and in the group test.  Steadiness is not coordination, though: six towns
 at 1 with 2 in three months each, shuffled, are as steady and agree at 1 in
 many months.  The group is kept only if its months are matched too: the
 members' own figures without the floor (the first null above, no contrast), p
-adjusted for every group of the units steady on that indicator (``scan_factor``
-over the steady units of each floored cell: a clique tested at the floor is of
-steady units only, and any of them could have made one); q is the larger of
-that and the floored test's q.  Three towns sharing 2 in two months, the only
-steady ones of their cell, get 2 × 66⁻² × 2; sharing it in one month,
-2 × 12⁻² × 2 = 0.028, and more with other steady units about: such groups,
-and a figure that never changes, are not found.  A national panel of rounded
+adjusted for every group of steady units of one mode (their most frequent
+figure) in one cell and peer group (``scan_factor`` over those counts: a
+clique tested at the floor is of steady units only, its group must share
+their mode, and any such units could have made one); q is the larger of that
+and the floored test's q.  Three towns sharing 2 in two months, the only
+steady ones at 1 in their cell, get 2 × 66⁻² × 2; sharing it in one month,
+2 × 12⁻² × 2 = 0.028, and more with other steady units at 1 about: such
+groups, and a figure that never changes, are not found.  A national panel of rounded
 log-normal figures (``synth.scale``) has hundreds of units at 1 with 2 in two
 months; that three of them share the months is then no evidence, and the
 factor says so.
@@ -402,9 +403,9 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
         A group is kept when its members agree all at once in at least
         ``min_agree`` periods and its adjusted q < ``warning``.
     floored : dict
-        (window, indicator) → steady units per peer group (``own_laws``), for
-        the cells whose groups are also tested with each member never steadier
-        than Poisson (counts of hazards found).
+        (window, indicator) → per unit its mode if steady (``own_laws``), else
+        NaN, for the cells whose groups are also tested with each member never
+        steadier than Poisson (counts of hazards found).
 
     Returns
     -------
@@ -439,14 +440,23 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
         if (ww, ii) in floored:
             members, test = best_subgroup(values[units], tol[(ww, ii)], cells, values[rest],
                                           floor=True)
+            if len(np.unique(floored[(ww, ii)][units[members]])) > 1:
+                tested.append((ww, ii, units, found))   # not of one mode: no floor
+                continue
             # The months must be matched too: the members' own figures, unfloored
             # and without the scan factor, against their shuffles.
             own = joint_test(values[units[members]], tol[(ww, ii)], cells)["p"]
             found.append((members, dict(test, p_months=own)))
         tested.append((ww, ii, units, found))
-    # The months' p is adjusted for every group of every size of the steady units
-    # of each floored cell: every member of a clique tested at the floor is one.
-    steady = np.concatenate([c[c >= 3] for c in floored.values()] + [np.zeros(0)])
+    # The months' p is adjusted for every group of every size of steady units of
+    # one mode in one floored cell and peer group: the groups tested at the floor.
+    steady = []
+    for key, mode in floored.items():
+        at = ~np.isnan(mode)
+        if at.any():
+            _, c = np.unique(np.c_[eligible[key][at], mode[at]], axis=0, return_counts=True)
+            steady.append(c[c >= 3])
+    steady = np.concatenate(steady + [np.zeros(0)])
     out = []
     for ww, ii, units, found in tested:
         if len(found) > 1:

@@ -27,7 +27,7 @@ _PAIR_COLUMNS = ("freq", "ind", "a", "b", "tol", "n", "equal", "near", "chance_e
 # Pairs × figures held at once when the floored chances are computed.
 _LAW_BLOCK = 1 << 22
 # A pair is screened at the floor only if its own months are matched at this p.
-_MONTHS_SCREEN = 0.1
+_MONTHS_SCREEN = 0.3
 
 
 def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=None,
@@ -156,8 +156,9 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
     tested with it.  Steadiness alone is no coordination (the same figures in
     shuffled months are as steady), so such a group is kept only if its months
     are also matched beyond its members' shuffles (the own-figures test without
-    the floor), that p adjusted for every group within the cliques tested at
-    the floor (``joint.joint_groups``); q is the larger of the two.  A group
+    the floor), that p adjusted for every group of steady units sharing their
+    most frequent figure in one cell (``joint.joint_groups``); q is the larger
+    of the two.  A group
     whose agreed figure never changes (1 every month) or changes in one month
     only has no such evidence: it is not found.  Sessions, drills and
     enterprises (quotas and stocks) are never floored.
@@ -184,8 +185,8 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
             rows, m, g, steady = _pair_tests(cube.values[:, i, t], gid, min_periods, rel_tol,
                                              keep_p, floor=i in floor_ind)
             eligible[(w, i)] = g
-            if steady is not None:     # steady units per peer group: the floor's scan
-                floored[(w, i)] = np.bincount(g[steady & (g >= 0)], minlength=g.max() + 1)
+            if steady is not None:     # the steady units' modes: the floor's scan
+                floored[(w, i)] = _modes(cube.values[:, i, t], steady & (g >= 0))
             n_tests += m
             if len(rows["p"]):
                 rows.update(freq=np.full(len(rows["p"]), w), ind=np.full(len(rows["p"]), i))
@@ -284,6 +285,16 @@ def _pair_tests(values, gid, min_periods, rel_tol, keep_p, floor=False):
             "p_equal": np.where(only, 1.0, p_eq[s]), "p_near": np.where(only, 1.0, p_near[s]),
             "p": np.where(only, 1.0, p_all[s]), "p_screen": p_screen[s], "screen_only": only}
     return cols, m, g, (laws[1] if laws is not None else None)
+
+
+def _modes(values, steady) -> np.ndarray:
+    """Per unit, its most frequent figure over the window (the smallest of a tie)
+    where ``steady``, else NaN."""
+    out = np.full(len(values), np.nan)
+    for u in np.flatnonzero(steady):     # one iteration per steady unit
+        v, c = np.unique(values[u][~np.isnan(values[u])], return_counts=True)
+        out[u] = v[np.argmax(c)]
+    return out
 
 
 def _floored_p(laws, pairs, counts, tol, min_periods, keep_p):
