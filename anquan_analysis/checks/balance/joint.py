@@ -31,9 +31,9 @@ Groups held at a floor (hazards found): three towns at 1 in ten of twelve months
 and 2 in the same two agree every month, and their own figures say that happens
 with chance 0.58 a month, 0.0015 a year: nothing against the scan factor below.
 Counts of events vary at least as much as Poisson, at whose law (mean 14/12)
-the chance is 0.06 a month (0 left out).  So, for ``floored`` indicators, a member steadier
-than Poisson is drawn from Poisson at its own mean (``own_laws``), in the pair
-screen and in the group test.  Steadiness is not coordination, though: six towns
+the chance is 0.06 a month (0 left out).  So, for ``floored`` indicators, a
+member steadier than Poisson is drawn from Poisson at its own mean
+(``own_laws``), in the pair screen and in the group test.  Steadiness is not coordination, though: six towns
 at 1 with 2 in three months each, shuffled, are as steady and agree at 1 in
 many months.  The group is kept only if its months are matched too: the
 members' own figures without the floor (the first null above, no contrast), p
@@ -41,13 +41,16 @@ adjusted for every group of steady units of one mode (their most frequent
 figure) in one cell and peer group (``scan_factor`` over those counts: a
 clique tested at the floor is of steady units only, its group must share
 their mode, and any such units could have made one); q is the larger of that
-and the floored test's q.  Three towns sharing 2 in two months, the only
+and the floored test's q.  Whether a unit is steady and its mode depend only on
+its own figures, not on their order, so under the shuffles that family is
+fixed and the adjustment is Bonferroni over it, whatever the screen and the
+search picked.  Three towns sharing 2 in two months, the only
 steady ones at 1 in their cell, get 2 × 66⁻² × 2; sharing it in one month,
 2 × 12⁻² × 2 = 0.028, and more with other steady units at 1 about: such
-groups, and a figure that never changes, are not found.  A national panel of rounded
-log-normal figures (``synth.scale``) has hundreds of units at 1 with 2 in two
-months; that three of them share the months is then no evidence, and the
-factor says so.
+groups, and a figure that never changes, are not found.  A national panel of
+rounded log-normal figures (``synth.scale``) has hundreds of units at 1 with 2
+in two months; that three of them share the months is then no evidence, and
+the factor says so.
 
 Multiple testing: a group is picked after looking at the data, so its p-value
 is adjusted for every group it could have been: p × (k − 1)(k − 2) × Σ_c C(N_c, k),
