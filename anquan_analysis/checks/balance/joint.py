@@ -440,16 +440,17 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
         values, g = values_of(ww, ii), eligible[(ww, ii)]
         rest = np.setdiff1d(np.flatnonzero(g == g[units[0]]), units)
         found = [best_subgroup(values[units], tol[(ww, ii)], cells, values[rest])]
-        if (ww, ii) in floored:
-            members, test = best_subgroup(values[units], tol[(ww, ii)], cells, values[rest],
-                                          floor=True)
-            if len(np.unique(floored[(ww, ii)][units[members]])) > 1:
-                tested.append((ww, ii, units, found))   # not of one mode: no floor
-                continue
+        mode = floored[(ww, ii)][units] if (ww, ii) in floored else np.full(len(units), np.nan)
+        modes, counts = np.unique(mode[~np.isnan(mode)], return_counts=True)
+        if len(counts) and counts.max() >= 3:
+            # At the floor: the clique's steady units of its commonest mode only.
+            sub = np.flatnonzero(mode == modes[np.argmax(counts)])
+            members, test = best_subgroup(values[units[sub]], tol[(ww, ii)], cells,
+                                          values[rest], floor=True)
             # The months must be matched too: the members' own figures, unfloored
             # and without the scan factor, against their shuffles.
-            own = joint_test(values[units[members]], tol[(ww, ii)], cells)["p"]
-            found.append((members, dict(test, p_months=own)))
+            own = joint_test(values[units[sub[members]]], tol[(ww, ii)], cells)["p"]
+            found.append((sub[members], dict(test, p_months=own)))
         tested.append((ww, ii, units, found))
     # The months' p is adjusted for every group of every size of steady units of
     # one mode in one floored cell and peer group: the groups tested at the floor.
