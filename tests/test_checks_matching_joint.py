@@ -8,12 +8,15 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from anquan_analysis.checks import balance
 from anquan_analysis.checks.balance.agreement import PairAgreement
 from anquan_analysis.checks.balance.groups import maximal_cliques
+from anquan_analysis.checks.balance.agreement import binomial_tail
 from anquan_analysis.checks.balance.joint import (best_subgroup, group_agreement, joint_test,
-                                                  peer_chances, permutation_bound,
+                                                  law_chances, own_laws, peer_chances,
+                                                  permutation_bound,
                                                   poisson_binomial_tail, scan_factor)
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
@@ -37,12 +40,14 @@ def honest_ten():
 # ----------------------------------------------------------------- by hand
 
 def test_group_of_five_found_where_its_pairs_miss():
+    # On drills (a count with quotas: each town's own figures are its law, never
+    # floored at Poisson).
     # tests/reference/matching_group_by_hand.py: each pair agrees 12 of 12 months at
     # chance 5/8, p = 2 × (5/8)¹² = 0.0071, BH q = 0.0746 over the 105 pairs: no
     # pair is significant.  The five together: chance (3/4)⁵ + (1/4)⁵ = 61/256 a
     # month; permutation bound 220⁻⁴ (below the binomial (61/256)¹² = 3.35e-8);
     # p = 2 × 220⁻⁴, q = p × C(15, 5) × 4 × 3.
-    df = frame({**{u: AGREED for u in FIVE}, **honest_ten()})
+    df = frame({**{u: AGREED for u in FIVE}, **honest_ten()}, code="drills")
     assert balance.matching_series(df, screen_p=0).empty       # the pairs alone
     f = balance.matching_series(df)
     assert f["unit"].isna().tolist() == [True] + [False] * 5
@@ -53,7 +58,7 @@ def test_group_of_five_found_where_its_pairs_miss():
     assert row["statistic"] == 12 and row["observed"] == 12
     assert row["expected"] == pytest.approx(12 * 61 / 256, rel=1e-12)
     assert (f["severity"] == "alert").all() and (f["q_value"] == row["q_value"]).all()
-    assert row["message"].endswith("等5个镇街2024年1—12月中有12个月重大事故隐患排查数完全相同，"
+    assert row["message"].endswith("等5个镇街2024年1—12月中有12个月应急逃生演练次数完全相同，"
                                    "疑似相互“保持平衡”")
 
 
@@ -125,24 +130,36 @@ def test_peer_chances_and_poisson_binomial_by_enumeration():
 # ------------------------------------------------------------- honest units
 
 def test_honest_sets_are_not_flagged():
-    # Five towns at a floor of 1 every month agree in 12 of 12 months: their own
-    # figures make it certain (chance 1), not evidence.  Five towns with the very
-    # figures of the group above, each a month later than the one before (the
-    # same distributions, the months not matched), agree all at once in at most
-    # a few months.
+    # Five towns holding one session a month (a quota) agree in 12 of 12 months:
+    # their own figures make it certain (chance 1), not evidence; sessions are
+    # never floored at Poisson.  Five towns with the very figures of the group
+    # above, each a month later than the one before (the same distributions, the
+    # months not matched), agree all at once in at most a few months.
     floor = {f"底{k}镇": [1] * 12 for k in range(5)}
     shifted = {f"移{k}镇": list(np.roll(AGREED, k)) for k in range(5)}
-    f = balance.matching_series(frame({**floor, **shifted, **honest_ten()}))
-    assert not (f["severity"] != "info").any()
+    for code in ("principal_training_sessions", "major_hazards_found"):
+        f = balance.matching_series(frame({**floor, **shifted, **honest_ten()},
+                                          code=code))
+        # On major hazards (events counted, floored at Poisson) the five at 1 every
+        # month agree beyond chance, but their months are not matched beyond
+        # their shuffles (one figure, every shuffle alike): no group either.
+        assert not (f["severity"] != "info").any(), code
 
 
 def test_same_figures_in_shuffled_months_give_no_joint_group():
     # 40 towns of honest gamma-Poisson figures; six report 1 a month, 2 in three
     # months drawn at random.  Each pair: p = 2 × (5/8)¹² = 0.0071, BH over the
-    # 780 pairs: none significant (pairs alone find nothing).  The six as a group:
-    # p = 2 × 220⁻⁵, q = p × C(40, 6) × 5 × 4 ≈ 3e-4: found with exactly its
-    # members.  With each member's months shuffled (the same figures): nothing at
-    # warning level (seeds 0-29 alike).
+    # 780 pairs: none significant (pairs alone find nothing).  The six as a group
+    # on major hazards: each steadier than Poisson at its mean 1.25, whose chance
+    # that six draws agree (not all 0) is c = (Σ_v P(v)⁶ − P(0)⁶)/(1 − P(0)⁶),
+    # p = 2 × c¹² × C(40, 6) × 5 × 4 ≈ 1e-24 after the scan factor; the months
+    # matched beyond their shuffles: 2 × 220⁻⁵ (the permutation bound), times the
+    # one group tested at the floor.  q = the larger, 2 × 220⁻⁵ (without the
+    # floor the group's q would be 2 × 220⁻⁵ × C(40, 6) × 5 × 4 ≈ 3e-4): found
+    # with exactly its members.  With each member's months shuffled (the same
+    # figures, as steady): nothing at warning level (seeds 0-29 alike).
+    pmf = stats.poisson.pmf(np.arange(40), 1.25)
+    c = ((pmf ** 6).sum() - pmf[0] ** 6) / (1 - pmf[0] ** 6)
     names = [f"{k:02d}镇" for k in range(40)]
     for seed in range(5):
         rng = np.random.default_rng(seed)
@@ -154,12 +171,112 @@ def test_same_figures_in_shuffled_months_give_no_joint_group():
         f = balance.matching_series(df)
         warned = f.loc[f["severity"] != "info"]
         assert set(warned["unit"].dropna()) == set(names[:6]), seed
-        assert warned["q_value"].iloc[0] == pytest.approx(
-            2 * 220.0 ** -5 * scan_factor([40], 6), rel=1e-9)
+        assert warned["p_value"].iloc[0] == pytest.approx(2 * c ** 12, rel=1e-9)
+        assert 2 * c ** 12 * scan_factor([40], 6) < 1e-20
+        # the clique scanned: the six and the honest towns that joined it (0 to 2)
+        months = warned["q_value"].iloc[0] / (2 * 220.0 ** -5)
+        assert months in [pytest.approx(scan_factor([m], 6), rel=1e-9) for m in (6, 7, 8)]
         for u in range(6):
             x[u] = rng.permutation(x[u])
         f = balance.matching_series(frame(dict(zip(names, x))))
         assert not (f["severity"] != "info").any(), seed
+
+
+def test_group_at_a_floor_of_one_found_with_exactly_its_members():
+    # Three towns report one major hazard a month, two in March and October, all
+    # the same (the benchmark's groups "held at a floor of 1").  Their own figures
+    # make every pair agree by chance 0.72 a month (p = 0.04: no pair, no clique).
+    # Floored at Poisson(14/12), the three agree by chance c a month: the months
+    # beyond chance.  Matched months: each other town's shuffle puts its two 2s in
+    # March and October with chance 1/C(12, 2) = 1/66, p = 2 × 66⁻² (equal or
+    # near), adjusted for the groups within the one clique tested at the floor
+    # for every group of the steady towns (the three: scan_factor([3], 3) = 2):
+    # q = 4 × 66⁻² = 9.18e-4, the larger of the two.  The other five towns vary
+    # (index of dispersion 7.4 or more, not steady) and are never near the three.
+    series = [1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 1, 1]
+    three = {u: series for u in FIVE[:3]}
+    five = {f"{k}村镇": [100 * k + 50 + 10 * (t % 6) for t in range(12)] for k in range(5)}
+    assert not own_laws(np.array(list(five.values()), dtype=float))[1].any()
+    f = balance.matching_series(frame({**three, **five}))
+    assert f["unit"].isna().tolist() == [True, False, False, False]
+    assert set(f["unit"].dropna()) == set(FIVE[:3])
+    pmf = stats.poisson.pmf(np.arange(40), 14 / 12)
+    c = ((pmf ** 3).sum() - pmf[0] ** 3) / (1 - pmf[0] ** 3)
+    assert f["p_value"].iloc[0] == pytest.approx(2 * c ** 12, rel=1e-9)
+    assert f["q_value"].iloc[0] == pytest.approx(4 * 66.0 ** -2, rel=1e-9)
+    assert (f["severity"] == "alert").all() and f["observed"].iloc[0] == 12
+    # Sessions held (a quota, never floored): the same figures are no group.
+    assert balance.matching_series(frame({**three, **five},
+                                         code="principal_training_sessions")).empty
+    # The same figures in shuffled months: as steady, not matched, no group.
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        shuffled = {u: list(rng.permutation(series)) for u in FIVE[:3]}
+        f = balance.matching_series(frame({**shuffled, **five}))
+        assert not (f["severity"] != "info").any()
+    # Ten towns held at steady figures of their own (honest_ten, modes 10 … 100):
+    # no other steady town at 1, the same group and q.
+    f = balance.matching_series(frame({**three, **five, **honest_ten()}))
+    assert set(f["unit"].dropna()) == set(FIVE[:3])
+    assert f["q_value"].iloc[0] == pytest.approx(4 * 66.0 ** -2, rel=1e-9)
+    # Ten more towns at 1 with a 2 in one month each (steady at 1, months of their
+    # own): thirteen steady towns at 1, any three of which could have matched
+    # their months: 4 × 66⁻² × C(13, 3) = 0.53, no group.
+    ones = {f"一{k}镇": [2 if t == k else 1 for t in range(12)] for k in range(10)}
+    f = balance.matching_series(frame({**three, **five, **ones}))
+    assert not (f["severity"] != "info").any()
+
+
+def test_own_laws_floor_only_the_steady():
+    # 甲: 1 in ten months, 2 and 3 once: mean 1.25, Σ(x − x̄)² = 4.25, index of
+    # dispersion 3.4, P(χ²₁₁ ≤ 3.4) = 0.0157 < 5 %: Poisson(1.25).  乙: 0 1 2 3 4 5
+    # twice each, index 35/2.5 = 14 (upper half): its own shares.  丙: 甲's
+    # figures but 4 for 3: index 8.67/1.33 = 6.5, P = 0.16: its own.
+    x = np.array([[1] * 9 + [2, 3, 1], [0, 1, 2, 3, 4, 5] * 2, [1] * 9 + [2, 4, 1]],
+                 dtype=float)
+    assert stats.chi2.cdf(4.25 / 1.25, 11) == pytest.approx(0.015685, abs=1e-6)
+    laws, steady = own_laws(x)
+    assert steady.tolist() == [True, False, False]
+    assert laws[0] == pytest.approx(stats.poisson.pmf(np.arange(laws.shape[1]), 1.25))
+    assert laws[1, :6] == pytest.approx(np.full(6, 1 / 6)) and laws[1, 6:].sum() == 0
+    assert stats.poisson.sf(laws.shape[1] - 1, 2.5) < 1e-12
+    assert own_laws(np.array([[1.5, 2.0]])) is None
+    # law_chances is group_agreement's chance on the same laws: k = 2 and 3.
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        v = rng.poisson(2, (3, 12)).astype(float)
+        want = group_agreement(v, 1.0)[3:]
+        assert law_chances(_shares(v), 1.0) == pytest.approx(want, rel=1e-12)
+
+
+def _shares(v):
+    """Each row's own shares of 0 … max (no floor)."""
+    top = int(np.nanmax(v))
+    return np.stack([np.bincount(r.astype(int), minlength=top + 1) / len(r) for r in v])
+
+
+def test_floored_pair_p_is_law_chances_for_two():
+    # The pair screen's chances (matching._floored_p, every pair at once) are the
+    # group formula for k = 2 on the same floored laws.
+    from anquan_analysis.checks.balance.agreement import PairAgreement, pairs_within
+    from anquan_analysis.checks.balance.matching import _floored_p
+    rng = np.random.default_rng(3)
+    x = rng.poisson(rng.gamma(2, 1.5, 12)[:, None], (12, 12)).astype(float)
+    x[:4] = 1
+    x[:4, [2, 9]] = 2
+    g = np.zeros(12, dtype=np.intp)
+    a, b = pairs_within(g)
+    counts = PairAgreement(x, g, np.array([1.0]), pairs=(a, b)).counts(a, b)
+    n, equal, near = counts[:3]
+    laws, steady = own_laws(x)
+    k, p = _floored_p((laws, steady), (a, b), counts, np.ones(len(a)), 6, 1.0)
+    assert steady[:4].all() and {(a[j], b[j]) for j in k} >= {(0, 1), (0, 2), (2, 3)}
+    assert steady[a[k]].all() and steady[b[k]].all()
+    for j, pj in zip(k, p):
+        ce, cn = law_chances(laws[[a[j], b[j]]], 1.0)
+        want = min(1.0, 2 * min(binomial_tail(equal[j], n[j], ce),
+                                binomial_tail(near[j], n[j], cn)))
+        assert pj == pytest.approx(want, rel=1e-9)
 
 
 # ---------------------------------------------------------------- the pieces

@@ -27,6 +27,31 @@ warning where the pairs gave 6; with the contrast 7 (the pairs alone are as
 exposed: a district-wide push is not what either null describes).  With a
 step of 2× or σ 0.34 neither gave any.
 
+Groups held at a floor (hazards found): three towns at 1 in ten of twelve months
+and 2 in the same two agree every month, and their own figures say that happens
+with chance 0.58 a month, 0.0015 a year: nothing against the scan factor below.
+Counts of events vary at least as much as Poisson, at whose law (mean 14/12)
+the chance is 0.06 a month (0 left out).  So, for ``floored`` indicators, a
+member steadier than Poisson is drawn from Poisson at its own mean
+(``own_laws``), in the pair screen and in the group test.  Steadiness is not coordination, though: six towns
+at 1 with 2 in three months each, shuffled, are as steady and agree at 1 in
+many months.  The group is kept only if its months are matched too: the
+members' own figures without the floor (the first null above, no contrast), p
+adjusted for every group of steady units of one mode (their most frequent
+figure) in one cell and peer group (``scan_factor`` over those counts: a
+clique tested at the floor is of steady units only, its group must share
+their mode, and any such units could have made one); q is the larger of that
+and the floored test's q.  Whether a unit is steady and its mode depend only on
+its own figures, not on their order, so under the shuffles that family is
+fixed and the adjustment is Bonferroni over it, whatever the screen and the
+search picked.  Three towns sharing 2 in two months, the only
+steady ones at 1 in their cell, get 2 × 66⁻² × 2; sharing it in one month,
+2 × 12⁻² × 2 = 0.028, and more with other steady units at 1 about: such
+groups, and a figure that never changes, are not found.  A national panel of
+rounded log-normal figures (``synth.scale``) has hundreds of units at 1 with 2
+in two months; that three of them share the months is then no evidence, and
+the factor says so.
+
 Multiple testing: a group is picked after looking at the data, so its p-value
 is adjusted for every group it could have been: p × (k − 1)(k − 2) × Σ_c C(N_c, k),
 the sum over the (window, indicator, peer group) cells c of the groups of k among
@@ -45,14 +70,19 @@ from math import comb, exp, lgamma, log, perm
 import numpy as np
 import pandas as pd
 
+from scipy import stats
+
 from .agreement import binomial_tail
 from .groups import maximal_cliques
 
 # Fewer other peers than this: no contrast with them (``joint_test``).
 _MIN_OTHERS = 5
+# A unit is steadier than Poisson when its index of dispersion is this far in the
+# lower tail (``own_laws``).
+_STEADY = 0.05
 
 
-def group_agreement(x: np.ndarray, tol: float):
+def group_agreement(x: np.ndarray, tol: float, floor: bool = False):
     """How often k units agree all at once, and the chance of it from each unit's
     own figures: the k-unit counterpart of a pair's counts and chances.
 
@@ -62,6 +92,9 @@ def group_agreement(x: np.ndarray, tol: float):
         The members' figures, NaN where not reported.  Not modified.
     tol : float
         Near agreement: every two members within ± tol (max − min ≤ tol).
+    floor : bool
+        Each member's law never steadier than Poisson at its own mean
+        (``own_laws``; for counts of hazards found).
 
     Returns
     -------
@@ -82,6 +115,8 @@ def group_agreement(x: np.ndarray, tol: float):
     * the periods in which all report 0 are left out, so each chance is
       (P − Z)/(1 − Z) with Z = Π_i f_i(0) (1 where every draw is all 0).
 
+    With ``floor``, a member whose own figures are steadier than Poisson at their
+    mean draws from that Poisson law instead (``own_laws``, ``law_chances``).
     With k = 2 these are ``agreement.PairAgreement.counts``'s chances.  The number of
     agreeing periods among N is then taken as Binomial(N, chance); under a
     permutation of each unit's months its mean is exactly N × chance and its
@@ -102,6 +137,9 @@ def group_agreement(x: np.ndarray, tol: float):
     total = seen.sum(axis=1).astype(float)[:, None]
     if not support.size or (total == 0).any():
         return n, equal, near, 1.0, 1.0
+    laws = own_laws(x) if floor else None
+    if laws is not None and laws[1].any():
+        return (n, equal, near) + law_chances(laws[0], tol)
     below = np.hstack([np.zeros((len(x), 1)), counts[:, :-1]])   # F_i(< v) · n_i
     f = (counts - below) / total
     upper = np.searchsorted(support, support + tol, side="right") - 1
@@ -112,6 +150,76 @@ def group_agreement(x: np.ndarray, tol: float):
     for p in (f.prod(axis=0).sum(), (band.prod(axis=0) - inner.prod(axis=0)).sum()):
         chances.append(1.0 if zero >= 1.0 else float(np.clip((p - zero) / (1.0 - zero), 0, 1)))
     return n, equal, near, chances[0], chances[1]
+
+
+def own_laws(x: np.ndarray):
+    """Each unit's law of its figure in a period, on the figures 0, 1, …, V: its own
+    figures over the window (their shares), or Poisson at its own mean where its
+    figures are steadier than that: the index of dispersion Σ(x − x̄)²/x̄ in the
+    lower ``_STEADY`` (5 %) tail of χ² with n − 1 degrees of freedom, n its
+    reported periods (a Poisson unit is called steady with chance 5 %, a
+    gamma-Poisson one less).
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (units, periods)
+        Figures, NaN where not reported.  Not modified.
+
+    Returns
+    -------
+    (laws, steady): laws units × (V + 1), V covering every figure and the
+    Poisson laws' tails (mass beyond it below 10⁻¹²); steady, per unit, whether
+    its Poisson law was taken.  None when a figure is not a whole number ≥ 0.
+
+    Notes
+    -----
+    Hazards found are events counted, and counts of events vary at least as
+    much as Poisson: honest units in the detection benchmark are gamma-Poisson,
+    whose chance that two draws agree is below Poisson's at the same mean, so the
+    floor errs on the side of too large a chance.  A unit held at a figure (1 in
+    ten of twelve months) has nearly all its mass there under its own figures,
+    and several such units agree every month "by chance" however many they are;
+    at Poisson's it is 0.37, and the months they all agree become what they are.
+    Quotas and stocks (sessions held, enterprises on the roster) are steady for
+    honest reasons: they are never floored (``matching_series`` passes only
+    ``catalogue.FINDING_COUNTS``).
+    """
+    x = np.asarray(x, dtype=float)
+    seen = ~np.isnan(x)
+    v = x[seen]
+    if not v.size or (v < 0).any() or (v != np.round(v)).any():
+        return None
+    n = seen.sum(axis=1)
+    mean = np.where(seen, x, 0.0).sum(axis=1) / np.maximum(n, 1)
+    top = max(int(v.max()), int(np.ceil(mean.max() + 12 * np.sqrt(mean.max()) + 12)))
+    rows, cols = np.nonzero(seen)
+    laws = np.zeros((len(x), top + 1))
+    np.add.at(laws, (rows, x[rows, cols].astype(np.intp)), 1.0)
+    laws /= np.maximum(n, 1)[:, None]
+    poisson = stats.poisson.pmf(np.arange(top + 1)[None, :], mean[:, None])
+    spread = (np.where(seen, x - mean[:, None], 0.0) ** 2).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        below = stats.chi2.cdf(spread / mean, np.maximum(n - 1, 1))
+    steady = (n >= 2) & (mean > 0) & (below < _STEADY)
+    laws[steady] = poisson[steady]
+    return laws, steady
+
+
+def law_chances(laws: np.ndarray, tol: float) -> tuple[float, float]:
+    """The chance that k units drawing from ``laws`` (k × figures 0, 1, …, V) are all
+    equal, and all within ± tol, in a period in which they are not all 0: the
+    formulas of ``group_agreement`` on the whole figures."""
+    k, width = laws.shape
+    cum = np.cumsum(laws, axis=1)
+    upper = np.minimum(np.arange(width) + int(np.floor(tol)), width - 1)
+    below = np.hstack([np.zeros((k, 1)), cum[:, :-1]])
+    band = cum[:, upper] - below                       # F_i[v, v + tol]
+    inner = cum[:, upper] - cum                        # F_i(v, v + tol]
+    zero = float(np.prod(laws[:, 0]))
+    out = []
+    for p in (laws.prod(axis=0).sum(), (band.prod(axis=0) - inner.prod(axis=0)).sum()):
+        out.append(1.0 if zero >= 1.0 else float(np.clip((p - zero) / (1.0 - zero), 0, 1)))
+    return out[0], out[1]
 
 
 def permutation_bound(x: np.ndarray, equal: int) -> float:
@@ -225,7 +333,7 @@ def poisson_binomial_tail(chances: np.ndarray, agree: int) -> float:
     return float(min(1.0, dist[agree:].sum()))
 
 
-def joint_test(x: np.ndarray, tol: float, cells, others=None) -> dict:
+def joint_test(x: np.ndarray, tol: float, cells, others=None, floor: bool = False) -> dict:
     """The group test of the members' figures ``x`` (members × periods).
 
     Against each member's own figures (``group_agreement``): the tail of equal
@@ -236,8 +344,10 @@ def joint_test(x: np.ndarray, tol: float, cells, others=None) -> dict:
     the same counts.  Each of equal and near takes the larger of its two tails
     (the group must agree more than its members' own figures allow *and* more
     than the rest of its peers do in those months); p = 2 × the smaller of
-    equal and near (Bonferroni), q = min(1, p × ``scan_factor``)."""
-    n, equal, near, ch_eq, ch_near = group_agreement(x, tol)
+    equal and near (Bonferroni), q = min(1, p × ``scan_factor``).  ``floor``: the
+    own figures' chances with each member never steadier than Poisson
+    (``own_laws``)."""
+    n, equal, near, ch_eq, ch_near = group_agreement(x, tol, floor)
     p_eq = min(float(binomial_tail(equal, n, ch_eq)), permutation_bound(x, equal))
     p_near = float(binomial_tail(near, n, ch_near))
     if others is not None and len(others) >= _MIN_OTHERS:
@@ -253,14 +363,14 @@ def joint_test(x: np.ndarray, tol: float, cells, others=None) -> dict:
             "tol": float(tol)}
 
 
-def best_subgroup(x: np.ndarray, tol: float, cells, others=None):
+def best_subgroup(x: np.ndarray, tol: float, cells, others=None, floor: bool = False):
     """The members (row positions of ``x``) and test of the subgroup with the
     smallest q found by dropping one member at a time from all of them, while
     that lowers q and at least three remain."""
     keep = np.arange(len(x))
-    test = joint_test(x, tol, cells, others)
+    test = joint_test(x, tol, cells, others, floor)
     while len(keep) > 3:
-        trials = [(joint_test(x[np.delete(keep, j)], tol, cells, others), j)
+        trials = [(joint_test(x[np.delete(keep, j)], tol, cells, others, floor), j)
                   for j in range(len(keep))]
         best, j = min(trials, key=lambda t: t[0]["q"])
         if best["q"] >= test["q"]:
@@ -271,14 +381,16 @@ def best_subgroup(x: np.ndarray, tol: float, cells, others=None):
 
 def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_units: int,
                  n_indicators: int, screen_p: float, min_agree: int,
-                 warning: float) -> list[dict]:
+                 warning: float, floored=None) -> list[dict]:
     """Groups of loosely agreeing pairs that hold together as a whole.
 
     Parameters
     ----------
     pairs : DataFrame
         The pair tests kept by ``matching_series`` (freq, ind, a, b, tol, n,
-        equal, near, p, …), every pair with p ≤ the screen among them.
+        equal, near, p, …), every pair with p ≤ the screen among them; with a
+        column ``p_screen`` (the pair's p with its units never steadier than
+        Poisson, where smaller), that is what the screen reads.
     values_of : callable
         (window, indicator) → the units × periods figures of that window.
     eligible : dict
@@ -293,6 +405,10 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
     min_agree, warning : float
         A group is kept when its members agree all at once in at least
         ``min_agree`` periods and its adjusted q < ``warning``.
+    floored : dict
+        (window, indicator) → per unit its mode if steady (``own_laws``), else
+        NaN, for the cells whose groups are also tested with each member never
+        steadier than Poisson (counts of hazards found).
 
     Returns
     -------
@@ -300,6 +416,7 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
     ``inner`` (a one-row frame: the group's test) and ``weakest`` (that row),
     the shape ``matching_series`` gives its groups.
     """
+    floored = floored or {}
     sizes = {key: np.bincount(g[g >= 0]) for key, g in eligible.items()}
     cells = np.concatenate([s[s >= 3] for s in sizes.values()] + [np.zeros(0)])
     if pairs.empty or not len(cells):
@@ -311,17 +428,46 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
         peers[rows] = sizes[(ww, ii)][eligible[(ww, ii)][a[rows]]]  # N of each pair's group
     base = (w * n_indicators + i) * n_units
     ka, kb = base + a, base + b
-    keep = ((pairs["p"].to_numpy() < np.minimum(screen_p, 1.0 / np.maximum(peers, 1)))
+    screened = pairs["p_screen" if "p_screen" in pairs else "p"].to_numpy()
+    keep = ((screened < np.minimum(screen_p, 1.0 / np.maximum(peers, 1)))
             & (pairs[["equal", "near"]].max(axis=1).to_numpy() >= min_agree)
             & ~np.isin(ka, taken) & ~np.isin(kb, taken))
     tol = dict(zip(zip(w[keep], i[keep]), pairs["tol"].to_numpy()[keep]))
-    out = []
+    tested = []
     for clique in maximal_cliques(ka[keep], kb[keep], min_size=3):
         ww, ii = divmod(int(clique[0]) // n_units, n_indicators)
         units = np.sort(clique % n_units)
         values, g = values_of(ww, ii), eligible[(ww, ii)]
         rest = np.setdiff1d(np.flatnonzero(g == g[units[0]]), units)
-        members, test = best_subgroup(values[units], tol[(ww, ii)], cells, values[rest])
+        found = [best_subgroup(values[units], tol[(ww, ii)], cells, values[rest])]
+        mode = floored[(ww, ii)][units] if (ww, ii) in floored else np.full(len(units), np.nan)
+        modes, counts = np.unique(mode[~np.isnan(mode)], return_counts=True)
+        if len(counts) and counts.max() >= 3:
+            # At the floor: the clique's steady units of its commonest mode only.
+            sub = np.flatnonzero(mode == modes[np.argmax(counts)])
+            members, test = best_subgroup(values[units[sub]], tol[(ww, ii)], cells,
+                                          values[rest], floor=True)
+            # The months must be matched too: the members' own figures, unfloored
+            # and without the scan factor, against their shuffles.
+            own = joint_test(values[units[sub[members]]], tol[(ww, ii)], cells)["p"]
+            found.append((sub[members], dict(test, p_months=own)))
+        tested.append((ww, ii, units, found))
+    # The months' p is adjusted for every group of every size of steady units of
+    # one mode in one floored cell and peer group: the groups tested at the floor.
+    steady = []
+    for key, mode in floored.items():
+        at = ~np.isnan(mode)
+        if at.any():
+            _, c = np.unique(np.c_[eligible[key][at], mode[at]], axis=0, return_counts=True)
+            steady.append(c[c >= 3])
+    steady = np.concatenate(steady + [np.zeros(0)])
+    out = []
+    for ww, ii, units, found in tested:
+        if len(found) > 1:
+            test = found[1][1]
+            months = test.pop("p_months") * scan_factor(steady, len(found[1][0]))
+            test["q"] = max(test["q"], min(1.0, months))
+        members, test = min(found, key=lambda f: f[1]["q"])
         if test["q"] >= warning or max(test["equal"], test["near"]) < min_agree:
             continue
         row = pd.Series(test)

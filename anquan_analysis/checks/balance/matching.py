@@ -20,10 +20,14 @@ from .._wording import figure
 from .agreement import (PairAgreement, against_series, binomial_tail, consensus_series,
                         group_tolerance, pairs_within, tail_lower_bound)
 from .groups import count_word, join_pairs, names_label, period_list, period_span
-from .joint import joint_groups
+from .joint import joint_groups, own_laws
 
 _PAIR_COLUMNS = ("freq", "ind", "a", "b", "tol", "n", "equal", "near", "chance_equal",
-                 "chance_near", "p_equal", "p_near", "p")
+                 "chance_near", "p_equal", "p_near", "p", "p_screen", "screen_only")
+# Pairs × figures held at once when the floored chances are computed.
+_LAW_BLOCK = 1 << 22
+# A pair is screened at the floor only if its own months are matched at this p.
+_MONTHS_SCREEN = 0.3
 
 
 def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=None,
@@ -140,9 +144,24 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
     cells c (``joint.scan_factor``), so that an honest district shows such a
     group at q < α with chance at most α.  Members are dropped one at a time while that
     lowers q.  The figures of such a group's rows are its joint test's
-    (``statistic`` the periods all agree, ``expected`` N × the chance).  Units
-    whose own figures barely vary (a floor of 1 held in 11 of 12 months) agree
-    by chance under this null however many they are: such a group is not found.
+    (``statistic`` the periods all agree, ``expected`` N × the chance).
+
+    Groups held at a floor (hazards found only, ``catalogue.FINDING_COUNTS``):
+    units whose own figures barely vary (1 in ten of twelve months) agree by
+    chance under their own figures however many they are.  Hazards found are
+    events counted, which vary at least as much as Poisson; a unit steadier than
+    that (index of dispersion in the lower 5 % tail) is, for the screen and the
+    group test, drawn from Poisson at its own mean instead (``joint.own_laws``):
+    the pairs with that p < the screen also make cliques, and their groups are
+    tested with it.  Steadiness alone is no coordination (the same figures in
+    shuffled months are as steady), so such a group is kept only if its months
+    are also matched beyond its members' shuffles (the own-figures test without
+    the floor), that p adjusted for every group of steady units sharing their
+    most frequent figure in one cell (``joint.joint_groups``); q is the larger
+    of the two.  A group
+    whose agreed figure never changes (1 every month) or changes in one month
+    only has no such evidence: it is not found.  Sessions, drills and
+    enterprises (quotas and stocks) are never floored.
 
     Agreement that comes from a shared movement of the whole district (a push in
     one month) also raises agreement between similar units; against each pair's
@@ -159,11 +178,15 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
     gid = _peer_groups(cube, tuple(group_by), max_group_units)
     windows = _windows(cube, period)
     keep_p = max(warning, info_p)
-    found, n_tests, eligible = [], 0, {}
+    floor_ind = {int(i) for i in ind_idx if cube.indicators[i] in catalogue.FINDING_COUNTS}
+    found, n_tests, eligible, floored = [], 0, {}, {}
     for w, t in enumerate(windows):
         for i in ind_idx:
-            rows, m, eligible[(w, i)] = _pair_tests(cube.values[:, i, t], gid, min_periods,
-                                                    rel_tol, keep_p)
+            rows, m, g, steady = _pair_tests(cube.values[:, i, t], gid, min_periods, rel_tol,
+                                             keep_p, floor=i in floor_ind)
+            eligible[(w, i)] = g
+            if steady is not None:     # the steady units' modes: the floor's scan
+                floored[(w, i)] = _modes(cube.values[:, i, t], steady & (g >= 0))
             n_tests += m
             if len(rows["p"]):
                 rows.update(freq=np.full(len(rows["p"]), w), ind=np.full(len(rows["p"]), i))
@@ -171,10 +194,13 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
     if not found:
         return empty_findings()
     pairs = pd.DataFrame({k: np.concatenate([f[k] for f in found]) for k in _PAIR_COLUMNS})
-    pairs["q"] = bh_of_smallest(pairs["p"].to_numpy(), n_tests)
+    tested = ~pairs["screen_only"].to_numpy(dtype=bool)
+    pairs["q"] = 1.0
+    pairs.loc[tested, "q"] = bh_of_smallest(pairs.loc[tested, "p"].to_numpy(), n_tests)
     edges = pairs.loc[((pairs["q"] < warning) | (pairs["p"] < info_p))
                       & (pairs[["equal", "near"]].max(axis=1) >= min_agree)]
-    joint = dict(pairs=pairs, eligible=eligible, screen_p=min(screen_p, keep_p))
+    joint = dict(pairs=pairs, eligible=eligible, screen_p=min(screen_p, keep_p),
+                 floored=floored)
     rows = _group_rows(edges.reset_index(drop=True), cube, windows, gid, period, joint,
                        min_periods=min_periods, min_agree=min_agree, recent=recent,
                        warning=warning)
@@ -215,18 +241,23 @@ def _windows(cube, period) -> list[np.ndarray]:
     return [np.flatnonzero(cube.period_freq == f) for f in pd.unique(cube.period_freq)]
 
 
-def _pair_tests(values, gid, min_periods, rel_tol, keep_p):
+def _pair_tests(values, gid, min_periods, rel_tol, keep_p, floor=False):
     """Every pair of one indicator's units × periods ``values``: the number tested
     (N ≥ min_periods) and the columns of those with p ≤ ``keep_p`` (the others
     cannot change a q-value below it).  Units with fewer than ``min_periods``
     figures, or none above 0, are in no pair; a pair that never agrees within
-    the tolerance has p = 1 and is only counted."""
+    the tolerance has p = 1 and is only counted; and per unit whether it is
+    steadier than Poisson (None without ``floor``).  With ``floor``, also the pairs
+    whose p with each unit never steadier than Poisson (``_floored_p``) is at
+    most ``keep_p``: ``p_screen`` the smaller of the two p-values, ``screen_only``
+    for a pair kept only for it (its own p above ``keep_p``, not a test of BH:
+    it only lets the joint scan look at its units)."""
     reported = ~np.isnan(values)
     positive = (values > 0).any(axis=1)
     g = np.where((reported.sum(axis=1) >= min_periods) & positive, gid, -1)
     a, b = pairs_within(g)
     if not len(a):
-        return {k: np.zeros(0) for k in _PAIR_COLUMNS}, 0, g
+        return {k: np.zeros(0) for k in _PAIR_COLUMNS}, 0, g, None
     tol = group_tolerance(values, g, int(g.max()) + 1, rel_tol)
     agreement = PairAgreement(values, g, tol, pairs=(a, b))
     m = int((agreement.periods(a, b) >= min_periods).sum())
@@ -236,14 +267,87 @@ def _pair_tests(values, gid, min_periods, rel_tol, keep_p):
     k = np.flatnonzero((n >= min_periods) & (near >= 1))
     k = k[(tail_lower_bound(equal[k], n[k], ch_eq[k]) < keep_p / 2)
           | (tail_lower_bound(near[k], n[k], ch_near[k]) < keep_p / 2)]
-    p_eq = binomial_tail(equal[k], n[k], ch_eq[k])
-    p_near = binomial_tail(near[k], n[k], ch_near[k])
-    p = np.minimum(1.0, 2.0 * np.minimum(p_eq, p_near))
-    s = k[p <= keep_p]
+    p_all = np.ones(len(a))
+    p_eq, p_near = np.ones(len(a)), np.ones(len(a))
+    p_eq[k] = binomial_tail(equal[k], n[k], ch_eq[k])
+    p_near[k] = binomial_tail(near[k], n[k], ch_near[k])
+    p_all[k] = np.minimum(1.0, 2.0 * np.minimum(p_eq[k], p_near[k]))
+    p_screen = p_all.copy()
+    laws = own_laws(np.where((g >= 0)[:, None], values, np.nan)) if floor else None
+    if laws is not None:
+        f, p_f = _floored_p(laws, (a, b), (n, equal, near, ch_eq, ch_near), tol[g[a]],
+                            min_periods, keep_p)
+        p_screen[f] = np.minimum(p_screen[f], p_f)
+    s = np.flatnonzero((p_all <= keep_p) | (p_screen <= keep_p))
+    only = p_all[s] > keep_p
     cols = {"a": a[s], "b": b[s], "tol": tol[g[a[s]]], "n": n[s], "equal": equal[s],
             "near": near[s], "chance_equal": ch_eq[s], "chance_near": ch_near[s],
-            "p_equal": p_eq[p <= keep_p], "p_near": p_near[p <= keep_p], "p": p[p <= keep_p]}
-    return cols, m, g
+            "p_equal": np.where(only, 1.0, p_eq[s]), "p_near": np.where(only, 1.0, p_near[s]),
+            "p": np.where(only, 1.0, p_all[s]), "p_screen": p_screen[s], "screen_only": only}
+    return cols, m, g, (laws[1] if laws is not None else None)
+
+
+def _modes(values, steady) -> np.ndarray:
+    """Per unit, its most frequent figure over the window (the smallest of a tie)
+    where ``steady``, else NaN."""
+    out = np.full(len(values), np.nan)
+    for u in np.flatnonzero(steady):     # one iteration per steady unit
+        v, c = np.unique(values[u][~np.isnan(values[u])], return_counts=True)
+        out[u] = v[np.argmax(c)]
+    return out
+
+
+def _floored_p(laws, pairs, counts, tol, min_periods, keep_p):
+    """``laws`` = ``joint.own_laws`` of the units.  For the pairs (a, b) of two
+    units steadier than Poisson at their means whose
+    months are matched at least loosely (their own p, ``counts`` = N, equal,
+    near and the own chances of ``PairAgreement.counts``, below
+    ``_MONTHS_SCREEN``) in N ≥ ``min_periods``: their positions and their p
+    (2 × the smaller tail, as a pair's) with the chances from ``joint.own_laws``
+    (each unit never steadier than Poisson), both 0 left out.  Pairs whose tails
+    surely exceed ``keep_p`` / 2 get p = 1.  The months' screen only keeps the
+    cliques tested at the floor few (a national panel's rounded figures make
+    many units steady): a group held at a floor is kept only if its months are
+    matched (``joint.joint_groups``), and each pair of one that agrees in every
+    month shows it."""
+    a, b = pairs
+    n, equal, near, own_eq, own_near = counts
+    law, steady = laws
+    k = np.flatnonzero(steady[a] & steady[b] & (n >= min_periods) & (near >= 1))
+    k = k[(tail_lower_bound(equal[k], n[k], own_eq[k]) < _MONTHS_SCREEN / 2)
+          | (tail_lower_bound(near[k], n[k], own_near[k]) < _MONTHS_SCREEN / 2)]
+    own = 2.0 * np.minimum(binomial_tail(equal[k], n[k], own_eq[k]),
+                           binomial_tail(near[k], n[k], own_near[k]))
+    k = k[own < _MONTHS_SCREEN]
+    if not len(k):
+        return k, np.zeros(0)
+    width = law.shape[1]
+    cum = np.cumsum(law, axis=1)
+    ch_eq, ch_near = np.empty(len(k)), np.empty(len(k))
+    cols = np.arange(width)
+    for t in np.unique(tol[k]):   # one tolerance per peer group: a handful
+        at = np.flatnonzero(tol[k] == t)
+        hi = cum[:, np.minimum(cols + int(t), width - 1)]
+        lo_col = cols - int(t) - 1
+        band = hi - np.where(lo_col >= 0, cum[:, np.maximum(lo_col, 0)], 0.0)
+        step = max(1, _LAW_BLOCK // width)
+        for start in range(0, len(at), step):   # blocks of pairs × figures
+            j = at[start:start + step]
+            ua, ub = a[k[j]], b[k[j]]
+            zero = law[ua, 0] * law[ub, 0]
+            eq = (law[ua] * law[ub]).sum(axis=1)
+            nr = (law[ua] * band[ub]).sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ch_eq[j] = np.where(zero < 1, (eq - zero) / (1 - zero), 1.0)
+                ch_near[j] = np.where(zero < 1, (nr - zero) / (1 - zero), 1.0)
+    ch_eq, ch_near = np.clip(ch_eq, 0, 1), np.clip(ch_near, 0, 1)
+    p = np.ones(len(k))
+    e, r, m = equal[k], near[k], n[k]
+    go = ((tail_lower_bound(e, m, ch_eq) < keep_p / 2)
+          | (tail_lower_bound(r, m, ch_near) < keep_p / 2))
+    p[go] = np.minimum(1.0, 2.0 * np.minimum(binomial_tail(e[go], m[go], ch_eq[go]),
+                                             binomial_tail(r[go], m[go], ch_near[go])))
+    return k, p
 
 
 # ----------------------------------------------------------------------- groups
@@ -271,7 +375,8 @@ def _group_rows(edges, cube, windows, gid, period, joint, *, min_periods, min_ag
                          dtype=np.int64)
         found += joint_groups(joint["pairs"], lambda w, i: cube.values[:, i, windows[w]],
                               joint["eligible"], taken, n_units=n_u, n_indicators=n_i,
-                              screen_p=joint["screen_p"], min_agree=min_agree, warning=warning)
+                              screen_p=joint["screen_p"], min_agree=min_agree, warning=warning,
+                              floored=joint["floored"])
     found = _distinct(found)
     taken = np.array([(g["w"] * n_i + g["i"]) * n_u + u for g in found for u in g["units"]],
                      dtype=np.int64)
