@@ -17,7 +17,8 @@ from anquan_analysis.checks.balance.agreement import binomial_tail
 from anquan_analysis.checks.balance.joint import (best_subgroup, group_agreement, joint_test,
                                                   law_chances, own_laws, peer_chances,
                                                   permutation_bound,
-                                                  poisson_binomial_tail, scan_factor)
+                                                  poisson_binomial_tail, scan_factor,
+                                                  steadiness)
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
 AGREED = [2, 2, 4, 2, 2, 2, 4, 2, 2, 4, 2, 2]      # 2 in nine months, 4 in three
@@ -269,7 +270,7 @@ def test_floored_pair_p_is_law_chances_for_two():
     counts = PairAgreement(x, g, np.array([1.0]), pairs=(a, b)).counts(a, b)
     n, equal, near = counts[:3]
     laws, steady = own_laws(x)
-    k, p = _floored_p((laws, steady), (a, b), counts, np.ones(len(a)), 6, 1.0)
+    k, p = _floored_p(steadiness(x), (a, b), counts, np.ones(len(a)), 6, 1.0)
     assert steady[:4].all() and {(a[j], b[j]) for j in k} >= {(0, 1), (0, 2), (2, 3)}
     assert steady[a[k]].all() and steady[b[k]].all()
     for j, pj in zip(k, p):

@@ -184,6 +184,25 @@ def own_laws(x: np.ndarray):
     honest reasons: they are never floored (``matching_series`` passes only
     ``catalogue.FINDING_COUNTS``).
     """
+    found = steadiness(x)
+    if found is None:
+        return None
+    mean, steady, top = found
+    x = np.asarray(x, dtype=float)
+    seen = ~np.isnan(x)
+    n = seen.sum(axis=1)
+    rows, cols = np.nonzero(seen)
+    laws = np.zeros((len(x), top + 1))
+    np.add.at(laws, (rows, x[rows, cols].astype(np.intp)), 1.0)
+    laws /= np.maximum(n, 1)[:, None]
+    laws[steady] = poisson_laws(mean[steady], top)   # a few units in a hundred
+    return laws, steady
+
+
+def steadiness(x: np.ndarray):
+    """``own_laws``'s test without the laws: (mean, steady, V) per unit of ``x``
+    (units × periods, NaN where not reported; not modified), V the last figure of
+    ``own_laws``'s grid; None when a figure is not a whole number ≥ 0."""
     x = np.asarray(x, dtype=float)
     seen = ~np.isnan(x)
     v = x[seen]
@@ -192,17 +211,16 @@ def own_laws(x: np.ndarray):
     n = seen.sum(axis=1)
     mean = np.where(seen, x, 0.0).sum(axis=1) / np.maximum(n, 1)
     top = max(int(v.max()), int(np.ceil(mean.max() + 12 * np.sqrt(mean.max()) + 12)))
-    rows, cols = np.nonzero(seen)
-    laws = np.zeros((len(x), top + 1))
-    np.add.at(laws, (rows, x[rows, cols].astype(np.intp)), 1.0)
-    laws /= np.maximum(n, 1)[:, None]
-    poisson = stats.poisson.pmf(np.arange(top + 1)[None, :], mean[:, None])
     spread = (np.where(seen, x - mean[:, None], 0.0) ** 2).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         below = stats.chi2.cdf(spread / mean, np.maximum(n - 1, 1))
     steady = (n >= 2) & (mean > 0) & (below < _STEADY)
-    laws[steady] = poisson[steady]
-    return laws, steady
+    return mean, steady, top
+
+
+def poisson_laws(mean, top: int) -> np.ndarray:
+    """Poisson laws at ``mean`` (one row each) on the figures 0, 1, …, ``top``."""
+    return stats.poisson.pmf(np.arange(top + 1)[None, :], np.asarray(mean, float)[:, None])
 
 
 def law_chances(laws: np.ndarray, tol: float) -> tuple[float, float]:
@@ -291,9 +309,12 @@ def scan_factor(cells, k: int) -> float:
     n = n[n >= k]
     if not len(n):
         return float((k - 1) * (k - 2))
-    log_comb = np.array([lgamma(c + 1) - lgamma(k + 1) - lgamma(c - k + 1) for c in n])
+    # a national panel has hundreds of thousands of cells but few distinct sizes
+    sizes, times = np.unique(n, return_counts=True)
+    log_comb = np.array([lgamma(c + 1) - lgamma(k + 1) - lgamma(c - k + 1) for c in sizes])
     top = log_comb.max()
-    return float(np.exp(top + log(np.exp(log_comb - top).sum()) + log((k - 1) * (k - 2))))
+    return float(np.exp(top + log((times * np.exp(log_comb - top)).sum())
+                        + log((k - 1) * (k - 2))))
 
 
 def peer_chances(x: np.ndarray, others: np.ndarray, tol: float):
@@ -434,10 +455,13 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
             & ~np.isin(ka, taken) & ~np.isin(kb, taken))
     tol = dict(zip(zip(w[keep], i[keep]), pairs["tol"].to_numpy()[keep]))
     tested = []
+    last = None   # the cell read last: cliques of one cell come together
     for clique in maximal_cliques(ka[keep], kb[keep], min_size=3):
         ww, ii = divmod(int(clique[0]) // n_units, n_indicators)
         units = np.sort(clique % n_units)
-        values, g = values_of(ww, ii), eligible[(ww, ii)]
+        if last is None or last[0] != (ww, ii):
+            last = ((ww, ii), values_of(ww, ii))
+        values, g = last[1], eligible[(ww, ii)]
         rest = np.setdiff1d(np.flatnonzero(g == g[units[0]]), units)
         found = [best_subgroup(values[units], tol[(ww, ii)], cells, values[rest])]
         mode = floored[(ww, ii)][units] if (ww, ii) in floored else np.full(len(units), np.nan)

@@ -20,7 +20,7 @@ from .._wording import figure
 from .agreement import (PairAgreement, against_series, binomial_tail, consensus_series,
                         group_tolerance, pairs_within, tail_lower_bound)
 from .groups import count_word, join_pairs, names_label, period_list, period_span
-from .joint import joint_groups, own_laws
+from .joint import joint_groups, poisson_laws, steadiness
 
 _PAIR_COLUMNS = ("freq", "ind", "a", "b", "tol", "n", "equal", "near", "chance_equal",
                  "chance_near", "p_equal", "p_near", "p", "p_screen", "screen_only")
@@ -273,9 +273,9 @@ def _pair_tests(values, gid, min_periods, rel_tol, keep_p, floor=False):
     p_near[k] = binomial_tail(near[k], n[k], ch_near[k])
     p_all[k] = np.minimum(1.0, 2.0 * np.minimum(p_eq[k], p_near[k]))
     p_screen = p_all.copy()
-    laws = own_laws(np.where((g >= 0)[:, None], values, np.nan)) if floor else None
-    if laws is not None:
-        f, p_f = _floored_p(laws, (a, b), (n, equal, near, ch_eq, ch_near), tol[g[a]],
+    steady = steadiness(np.where((g >= 0)[:, None], values, np.nan)) if floor else None
+    if steady is not None:
+        f, p_f = _floored_p(steady, (a, b), (n, equal, near, ch_eq, ch_near), tol[g[a]],
                             min_periods, keep_p)
         p_screen[f] = np.minimum(p_screen[f], p_f)
     s = np.flatnonzero((p_all <= keep_p) | (p_screen <= keep_p))
@@ -284,21 +284,28 @@ def _pair_tests(values, gid, min_periods, rel_tol, keep_p, floor=False):
             "near": near[s], "chance_equal": ch_eq[s], "chance_near": ch_near[s],
             "p_equal": np.where(only, 1.0, p_eq[s]), "p_near": np.where(only, 1.0, p_near[s]),
             "p": np.where(only, 1.0, p_all[s]), "p_screen": p_screen[s], "screen_only": only}
-    return cols, m, g, (laws[1] if laws is not None else None)
+    return cols, m, g, (steady[1] if steady is not None else None)
 
 
 def _modes(values, steady) -> np.ndarray:
     """Per unit, its most frequent figure over the window (the smallest of a tie)
     where ``steady``, else NaN."""
     out = np.full(len(values), np.nan)
-    for u in np.flatnonzero(steady):     # one iteration per steady unit
-        v, c = np.unique(values[u][~np.isnan(values[u])], return_counts=True)
-        out[u] = v[np.argmax(c)]
+    rows = np.flatnonzero(steady)
+    if not len(rows):
+        return out
+    x = values[rows]
+    # each figure's count in its row (NaN counts nothing), then the commonest, the
+    # smallest on a tie: the most counted, the smallest figure first
+    count = (x[:, :, None] == x[:, None, :]).sum(axis=2)
+    key = np.where(np.isnan(x), -1, count)
+    best = np.lexsort((x, -key), axis=1)[:, 0]
+    out[rows] = x[np.arange(len(rows)), best]
     return out
 
 
-def _floored_p(laws, pairs, counts, tol, min_periods, keep_p):
-    """``laws`` = ``joint.own_laws`` of the units.  For the pairs (a, b) of two
+def _floored_p(steady, pairs, counts, tol, min_periods, keep_p):
+    """``steady`` = ``joint.steadiness`` of the units.  For the pairs (a, b) of two
     units steadier than Poisson at their means whose
     months are matched at least loosely (their own p, ``counts`` = N, equal,
     near and the own chances of ``PairAgreement.counts``, below
@@ -312,7 +319,7 @@ def _floored_p(laws, pairs, counts, tol, min_periods, keep_p):
     month shows it."""
     a, b = pairs
     n, equal, near, own_eq, own_near = counts
-    law, steady = laws
+    mean, steady, top = steady
     k = np.flatnonzero(steady[a] & steady[b] & (n >= min_periods) & (near >= 1))
     k = k[(tail_lower_bound(equal[k], n[k], own_eq[k]) < _MONTHS_SCREEN / 2)
           | (tail_lower_bound(near[k], n[k], own_near[k]) < _MONTHS_SCREEN / 2)]
@@ -321,6 +328,12 @@ def _floored_p(laws, pairs, counts, tol, min_periods, keep_p):
     k = k[own < _MONTHS_SCREEN]
     if not len(k):
         return k, np.zeros(0)
+    # the Poisson laws (``joint.own_laws``'s, on its grid) of these pairs' units only
+    rows = np.unique(np.concatenate([a[k], b[k]]))
+    at_row = np.full(len(steady), -1)
+    at_row[rows] = np.arange(len(rows))
+    law = poisson_laws(mean[rows], top)
+    a, b = at_row[a], at_row[b]
     width = law.shape[1]
     cum = np.cumsum(law, axis=1)
     ch_eq, ch_near = np.empty(len(k)), np.empty(len(k))
