@@ -13,8 +13,9 @@ from scipy import stats
 from anquan_analysis.checks import balance
 from anquan_analysis.checks.balance.agreement import PairAgreement
 from anquan_analysis.checks.balance.groups import maximal_cliques
+from anquan_analysis.checks.balance.peer_shares import PeerFigures
 from anquan_analysis.checks.balance.agreement import binomial_tail
-from anquan_analysis.checks.balance.joint import (best_subgroup, group_agreement, joint_test,
+from anquan_analysis.checks.balance.joint import (CellSizes, best_subgroup, group_agreement, joint_test,
                                                   law_chances, own_laws, peer_chances,
                                                   permutation_bound,
                                                   poisson_binomial_tail, scan_factor,
@@ -332,3 +333,57 @@ def test_maximal_cliques():
     assert [c.tolist() for c in maximal_cliques(a, b)] == [[1, 2, 3], [3, 4, 5]]
     assert [c.tolist() for c in maximal_cliques(a, b, min_size=2)][-1] == [20, 21]
     assert maximal_cliques(np.array([]), np.array([])) == []
+
+
+def test_peer_group_read_once_equals_the_others_read_alone():
+    # A peer group of 40 towns (NaN where not reported, zeros, one negative
+    # correction) and a clique of 5 of them: the group sorted once less the clique
+    # (PeerFigures.without) gives, for every subgroup of the clique, the shares of
+    # the other 35 worked period by period from their own figures.
+    rng = np.random.default_rng(7)
+    group = rng.poisson(rng.gamma(2.0, 1.5, size=(40, 1)), size=(40, 12)).astype(float)
+    group[rng.random((40, 12)) < 0.05] = np.nan
+    group[3, 4] = -1.0
+    group[:, 11] = np.nan                                  # a month nobody reported
+    clique = np.array([0, 5, 9, 17, 33])
+    rest = np.delete(group, clique, axis=0)
+    others = PeerFigures(group, 1.0).without(group[clique])
+    assert len(others) == 35
+
+    def by_hand(x):
+        k, eq, near = len(x), np.ones(12), np.ones(12)
+        for t in range(12):
+            v = rest[:, t][~np.isnan(rest[:, t])]
+            if not len(v) or np.isnan(x[:, t]).any() or (x[:, t] == 0).all():
+                continue
+            share = {u: np.mean(v == u) for u in np.unique(v)}
+            z = share[0.0] ** k if v.min() == 0 else 0.0
+            e = sum(s ** k for s in share.values())
+            n = sum(np.mean((v >= u) & (v <= u + 1)) ** k - np.mean((v > u) & (v <= u + 1)) ** k
+                    for u in share)
+            eq[t], near[t] = (e - z) / (1 - z), (n - z) / (1 - z)
+        return eq, near
+
+    for members in ([0, 1, 2, 3, 4], [0, 2, 4], [1, 3, 4]):
+        x = group[clique[members]]
+        c_eq, c_near, counted = others.chances(x)
+        want_eq, want_near = by_hand(x)
+        assert c_eq == pytest.approx(want_eq, rel=1e-12)
+        assert c_near == pytest.approx(want_near, rel=1e-12)
+        assert not counted[11] and counted.sum() >= 5 and (c_eq[counted] < 0.2).all()
+        # the array path reads the same
+        a_eq, a_near, _ = peer_chances(x, rest, 1.0)
+        assert a_eq == pytest.approx(c_eq, rel=1e-12) and a_near == pytest.approx(c_near, rel=1e-12)
+    # and the group not less the clique would differ: the subtraction matters
+    whole = PeerFigures(group, 1.0).without(np.zeros((0, 12)))
+    assert not np.allclose(whole.chances(group[clique])[0], others.chances(group[clique])[0])
+
+
+def test_cell_sizes_counted_once_adjust_as_the_sizes():
+    cells = [3, 15, 15, 40, 2]
+    sizes = CellSizes(cells)
+    for k in (3, 4, 6, 16, 50):
+        assert sizes.factor(k) == pytest.approx(scan_factor(np.array(cells), k), rel=1e-12)
+    # k = 4: 3 × 2 × (2 C(15, 4) + C(40, 4)), by hand
+    assert sizes.factor(4) == pytest.approx(6 * (2 * 1365 + 91390), rel=1e-12)
+    assert sizes.factor(50) == 48 * 49

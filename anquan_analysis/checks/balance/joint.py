@@ -74,6 +74,7 @@ from scipy import stats
 
 from .agreement import binomial_tail
 from .groups import maximal_cliques
+from .peer_shares import OtherPeers, PeerFigures
 
 # Fewer other peers than this: no contrast with them (``joint_test``).
 _MIN_OTHERS = 5
@@ -304,43 +305,46 @@ def permutation_bound(x: np.ndarray, equal: int) -> float:
 def scan_factor(cells, k: int) -> float:
     """The factor a group of ``k`` units is adjusted by: (k − 1)(k − 2) ×
     Σ_c C(N_c, k), ``cells`` the N_c, the units tested in each (window,
-    indicator, peer group) cell (module docstring)."""
-    n = np.asarray(cells, dtype=float)
-    n = n[n >= k]
-    if not len(n):
-        return float((k - 1) * (k - 2))
-    # a national panel has hundreds of thousands of cells but few distinct sizes
-    sizes, times = np.unique(n, return_counts=True)
-    log_comb = np.array([lgamma(c + 1) - lgamma(k + 1) - lgamma(c - k + 1) for c in sizes])
-    top = log_comb.max()
-    return float(np.exp(top + log((times * np.exp(log_comb - top)).sum())
-                        + log((k - 1) * (k - 2))))
+    indicator, peer group) cell (module docstring), or ``CellSizes`` of them."""
+    if not isinstance(cells, CellSizes):
+        cells = CellSizes(cells)
+    return cells.factor(k)
 
 
-def peer_chances(x: np.ndarray, others: np.ndarray, tol: float):
+class CellSizes:
+    """The cells' sizes for ``scan_factor``, counted once: a national panel has
+    hundreds of thousands of cells but few distinct sizes, and thousands of
+    groups are adjusted over the same cells."""
+
+    def __init__(self, cells):
+        self.sizes, self.times = np.unique(np.asarray(cells, dtype=float), return_counts=True)
+        self._factors = {}
+
+    def factor(self, k: int) -> float:
+        if k not in self._factors:
+            big = self.sizes >= k
+            sizes, times = self.sizes[big], self.times[big]
+            if not len(sizes):
+                self._factors[k] = float((k - 1) * (k - 2))
+            else:
+                log_comb = np.array([lgamma(c + 1) - lgamma(k + 1) - lgamma(c - k + 1)
+                                     for c in sizes])
+                top = log_comb.max()
+                self._factors[k] = float(np.exp(top + log((times * np.exp(log_comb - top)).sum())
+                                                + log((k - 1) * (k - 2))))
+        return self._factors[k]
+
+
+def peer_chances(x: np.ndarray, others, tol: float):
     """Per period, the chance that k units drawn from the other peers' figures of
     that period (their share reporting each figure) are all equal, and all
     within ± tol, all-0 draws left out; and the periods counted (every member
     reported, not all 0).  ``x``: the k members × periods; ``others``: the other
-    peers × periods (NaN where not reported)."""
-    k = len(x)
-    seen = ~np.isnan(x)
-    counted = seen.all(axis=0) & ~(np.where(seen, x, 0.0) == 0).all(axis=0)
-    chances = np.ones((2, x.shape[1]))
-    for t in np.flatnonzero(counted):               # one iteration per period
-        v = np.sort(others[:, t][~np.isnan(others[:, t])])
-        if not len(v):
-            continue
-        support, first = np.unique(v, return_index=True)
-        below = first / len(v)                                   # share < each figure
-        at = np.searchsorted(v, support, side="right") / len(v)  # share ≤ each figure
-        upto = np.searchsorted(v, support + tol, side="right") / len(v)
-        z = (at[0] ** k) if support[0] == 0 else 0.0
-        eq = ((at - below) ** k).sum()
-        near = ((upto - below) ** k - (upto - at) ** k).sum()
-        if z < 1.0:
-            chances[:, t] = np.clip([(eq - z) / (1 - z), (near - z) / (1 - z)], 0.0, 1.0)
-    return chances[0], chances[1], counted
+    peers × periods (NaN where not reported), or ``peer_shares.OtherPeers``
+    (the same read once for many subgroups)."""
+    if not isinstance(others, OtherPeers):
+        others = PeerFigures(others, tol).without(np.zeros((0, x.shape[1])))
+    return others.chances(x)
 
 
 def poisson_binomial_tail(chances: np.ndarray, agree: int) -> float:
@@ -348,9 +352,11 @@ def poisson_binomial_tail(chances: np.ndarray, agree: int) -> float:
     convolution."""
     if agree <= 0:
         return 1.0
-    dist = np.array([1.0])
-    for c in chances:
-        dist = np.convolve(dist, [1.0 - c, c])
+    dist = np.zeros(len(chances) + 1)
+    dist[0] = 1.0
+    for j, c in enumerate(chances):     # the convolution with [1 − c, c], in place
+        dist[1:j + 2] = dist[1:j + 2] * (1.0 - c) + dist[:j + 1] * c
+        dist[0] *= 1.0 - c
     return float(min(1.0, dist[agree:].sum()))
 
 
@@ -389,6 +395,8 @@ def best_subgroup(x: np.ndarray, tol: float, cells, others=None, floor: bool = F
     smallest q found by dropping one member at a time from all of them, while
     that lowers q and at least three remain."""
     keep = np.arange(len(x))
+    if others is not None and not isinstance(others, OtherPeers):
+        others = PeerFigures(others, tol).without(np.zeros((0, x.shape[1])))
     test = joint_test(x, tol, cells, others, floor)
     while len(keep) > 3:
         trials = [(joint_test(x[np.delete(keep, j)], tol, cells, others, floor), j)
@@ -442,6 +450,7 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
     cells = np.concatenate([s[s >= 3] for s in sizes.values()] + [np.zeros(0)])
     if pairs.empty or not len(cells):
         return []
+    cells = CellSizes(cells)
     w, i = pairs["freq"].to_numpy(), pairs["ind"].to_numpy()
     a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
     peers = np.zeros(len(a))
@@ -456,21 +465,24 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
     tol = dict(zip(zip(w[keep], i[keep]), pairs["tol"].to_numpy()[keep]))
     tested = []
     last = None   # the cell read last: cliques of one cell come together
+    groups = {}   # its peer groups' figures, sorted once (``peer_shares``)
     for clique in maximal_cliques(ka[keep], kb[keep], min_size=3):
         ww, ii = divmod(int(clique[0]) // n_units, n_indicators)
         units = np.sort(clique % n_units)
         if last is None or last[0] != (ww, ii):
-            last = ((ww, ii), values_of(ww, ii))
+            last, groups = ((ww, ii), values_of(ww, ii)), {}
         values, g = last[1], eligible[(ww, ii)]
-        rest = np.setdiff1d(np.flatnonzero(g == g[units[0]]), units)
-        found = [best_subgroup(values[units], tol[(ww, ii)], cells, values[rest])]
+        if g[units[0]] not in groups:
+            groups[g[units[0]]] = PeerFigures(values[g == g[units[0]]], tol[(ww, ii)])
+        rest = groups[g[units[0]]].without(values[units])
+        found = [best_subgroup(values[units], tol[(ww, ii)], cells, rest)]
         mode = floored[(ww, ii)][units] if (ww, ii) in floored else np.full(len(units), np.nan)
         modes, counts = np.unique(mode[~np.isnan(mode)], return_counts=True)
         if len(counts) and counts.max() >= 3:
             # At the floor: the clique's steady units of its commonest mode only.
             sub = np.flatnonzero(mode == modes[np.argmax(counts)])
             members, test = best_subgroup(values[units[sub]], tol[(ww, ii)], cells,
-                                          values[rest], floor=True)
+                                          rest, floor=True)
             # The months must be matched too: the members' own figures, unfloored
             # and without the scan factor, against their shuffles.
             own = joint_test(values[units[sub[members]]], tol[(ww, ii)], cells)["p"]
