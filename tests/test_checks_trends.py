@@ -217,3 +217,34 @@ def test_count_step_by_hand():
     assert st["p"] == pytest.approx(5 * stats.binom.sf(79, 200, 2 / 8))
     # a step down is not a step up
     assert S.count_step([40] * 6 + [20] * 2)["p"] == 1.0
+
+
+def _thirty_towns(seed, step):
+    """Thirty towns of gamma(4)-distributed size, general hazards Poisson(10·μ) and
+    major ones Poisson(μ), × 1.5 from October when ``step``."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(30):
+        mu = rng.gamma(4, 1.0)
+        for t in range(12):
+            p = f"2024-{t + 1:02d}"
+            lift = 1.5 if step and t >= 9 else 1.0
+            rows.append((f"镇{i:02d}", "town", p, "general_hazards_found",
+                         float(rng.poisson(10 * mu))))
+            rows.append((f"镇{i:02d}", "town", p, "major_hazards_found",
+                         float(rng.poisson(mu * lift))))
+    return pd.DataFrame(rows, columns=["unit", "unit_type", "period", "indicator", "value"])
+
+
+def test_a_step_after_a_month_high_by_chance_is_dated_its_month():
+    # a district where September's total (137) is high by chance before the step
+    # from October (161, 173, 156): the single most likely split is September's,
+    # the month by which the step has most probably begun is October
+    d = _thirty_towns(41, step=True)
+    major = d.loc[d["indicator"] == "major_hazards_found"].groupby("period")["value"].sum()
+    assert major.tolist()[7:] == [113, 137, 161, 173, 156]
+    f = S.group_shift(d)
+    assert f.loc[f["unit_type"].isna(), "period"].tolist() == ["2024-10"]
+    assert S.count_step(major.to_numpy(), date_level=None)["step"] == 8
+    # the same towns without the step: nothing
+    assert S.group_shift(_thirty_towns(41, step=False)).empty

@@ -37,7 +37,8 @@ def test_a_season_alone_is_not_a_step():
     # the detection grid showed: 27 of 240 alarms)
     raw = S.group_shift(d, reference=None)
     every = raw.loc[raw["unit_type"].isna()].iloc[0]
-    assert every["period"] == "2024-04" and every["severity"] == "warning"
+    # the rise spreads over March to July: by May it has most probably begun
+    assert every["period"] == "2024-05" and every["severity"] == "warning"
 
 
 @pytest.mark.parametrize("t", [7, 8, 9, 10])
@@ -48,10 +49,59 @@ def test_a_step_into_the_autumn_is_dated_its_month(t):
     assert every["period"] == MONTHS[t] and every["severity"] == "alert"
 
 
-def test_without_the_season_a_november_step_is_dated_in_the_summer():
-    # the season falls as the step comes: the raw totals' best split is June's
-    raw = S.group_shift(_district(step_from=10), reference=None)
-    assert raw.loc[raw["unit_type"].isna(), "period"].tolist() == ["2024-06"]
+def test_without_the_season_a_november_step_is_most_likely_in_the_summer():
+    # the season falls as the step comes: the raw totals' single most likely split is
+    # June's, but the posterior over the splits has not reached 70 % before November
+    d = _district(step_from=10)
+    major = d.loc[d["indicator"] == "major_hazards_found"].groupby("period")["value"].sum()
+    assert S.count_step(major.to_numpy(), date_level=None)["step"] == 5
+    raw = S.group_shift(d, reference=None)
+    every = raw.loc[raw["unit_type"].isna()].iloc[0]
+    assert every["period"] == "2024-11"
+    # observed/expected: the months from November on against the ten before
+    assert every["observed"] == pytest.approx(major.iloc[10:].mean())
+    assert every["expected"] == pytest.approx(major.iloc[:10].mean())
+
+
+def _dated_by_hand(v, level=0.7):
+    """The split (index of the first period after it) where the posterior over the
+    splits up, exp(LR / φ) with a flat prior, first reaches ``level`` summed in time
+    order: LR from Poisson log-probabilities of the segments at their means, φ per
+    split from the median moving range within the segments (count_step's Notes)."""
+    v = np.asarray(v, float)
+    n = len(v)
+    mr, lev = np.abs(np.diff(v)), (v[1:] + v[:-1]) / 2
+    lq = []
+    for k in range(3, n):
+        b, a = v[:k], v[k:]
+        lr = (stats.poisson.logpmf(b, b.mean()).sum() + stats.poisson.logpmf(a, a.mean()).sum()
+              - stats.poisson.logpmf(v, v.mean()).sum())
+        keep = np.arange(n - 1) != k - 1
+        phi = max((np.median(mr[keep]) / 0.954) ** 2 / lev[keep].mean(), 1.0)
+        lq.append(lr / phi if a.mean() > b.mean() else -np.inf)
+    post = np.exp(np.array(lq) - max(lq))
+    return 3 + int(np.argmax(np.cumsum(post / post.sum()) >= level))
+
+
+@pytest.mark.parametrize("v, likeliest, dated", [
+    # no moving range within the segments (φ = 1): posteriors 0.645, 0.301, 0.042,
+    # 0.012 over the splits at 3 … 6; April is likeliest, May reaches 70 %
+    ([10, 10, 10, 16, 20, 20, 20], 3, 4),
+    # 0.067, 0.515, 0.376, …: May likeliest, June reaches 70 %
+    ([10, 10, 10, 10, 15, 20, 20, 20], 4, 5),
+    # noisy (φ 1.3 to 2.3 by split): April likeliest; the posterior ÷ φ reaches 70 %
+    # in June, the plain likelihood ratio's in May
+    ([14, 5, 8, 14, 15, 25, 28, 14, 19, 15], 3, 5),
+])
+def test_the_step_is_dated_where_its_posterior_reaches_70_percent(v, likeliest, dated):
+    assert _dated_by_hand(v) == dated
+    st = S.count_step(v)
+    assert st["step"] == dated
+    assert S.count_step(v, date_level=None)["step"] == likeliest
+    # the test does not depend on the date: p is the smallest split's, Bonferroni
+    assert st["p"] == S.count_step(v, date_level=None)["p"]
+    assert (st["before"], st["after"]) == (pytest.approx(np.mean(v[:dated])),
+                                           pytest.approx(np.mean(v[dated:])))
 
 
 def test_a_step_into_the_autumn_is_found_and_dated():

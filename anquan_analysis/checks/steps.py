@@ -120,6 +120,10 @@ def step_test(values, *, min_segment: int = 2) -> dict:
             "statistic": float(stat), "p": p}
 
 
+# a step is dated at the first split by which it has begun with this posterior
+DATE_LEVEL = 0.7
+
+
 def _parts_phi(parts, w, k, level):
     """φ of a total from its parts' own month-to-month variation, per split ``k``,
     and its degrees of freedom.
@@ -146,7 +150,20 @@ def _parts_phi(parts, w, k, level):
     return phi, max(float(df), 1.0)
 
 
-def count_step(values, *, min_before: int = 3, weights=None, parts=None) -> dict:
+def _dated_split(ll, phi, level):
+    """Index of the first split by which the step has begun with posterior ``level``.
+
+    Each split's posterior, flat prior over the splits up, is proportional to its
+    quasi-likelihood ratio exp(ll / φ); the splits are summed in time order and the
+    first whose running sum reaches ``level`` is taken."""
+    lq = ll / phi
+    post = np.exp(lq - lq.max())
+    cum = np.cumsum(post / post.sum())
+    return int(min(np.searchsorted(cum, level - 1e-12), len(cum) - 1))
+
+
+def count_step(values, *, min_before: int = 3, weights=None, parts=None,
+               date_level: float | None = DATE_LEVEL) -> dict:
     """The best step up in a series of counts whose segment after the step runs to the
     end (one period at least, so a step in the last period is found and dated there),
     and its significance.
@@ -163,12 +180,15 @@ def count_step(values, *, min_before: int = 3, weights=None, parts=None) -> dict
     parts : array-like, optional
         The units' counts (units × periods, NaN where one did not report) whose sums
         are ``values``: φ is then read off their own variation as well (see Notes).
+    date_level : float or None
+        The step is dated at the first split by which it has begun with this
+        posterior (see Notes); None dates it at the most likely split.
 
     Returns
     -------
     dict with step (index of the first period after it), before and after (the
     segments' means of the counts ÷ the weights), statistic (the quasi-Poisson z of
-    the chosen split), phi (the dispersion used), df (its degrees of freedom) and p.
+    the dated split), phi (the dispersion used), df (its degrees of freedom) and p.
 
     Notes
     -----
@@ -185,9 +205,19 @@ def count_step(values, *, min_before: int = 3, weights=None, parts=None) -> dict
     at 5 %: months moving together beyond the weights, which only the total shows).
     When φ > 1 the split is also tested by z = (A − N·π)/√(φ·N·π(1 − π)) against
     Student's t with φ's degrees of freedom, and the larger p is kept, so the test is
-    never less strict than Poisson's.  One-sided: only a step up is tested.  The split
-    is the one with the largest Poisson likelihood ratio among the steps up; p = the
-    smallest split p × the number of splits (Bonferroni).
+    never less strict than Poisson's.  One-sided: only a step up is tested; p = the
+    smallest split p × the number of splits (Bonferroni), whatever the date.
+
+    The date: each split up has the posterior exp(LR / φ) normalised over the splits
+    up (flat prior, LR the Poisson log likelihood ratio against no step, φ as above),
+    and the step is dated at the first split at which these posteriors, summed in
+    time order, reach ``date_level`` (0.7).  The single most likely split dates a
+    step a month early whenever the month before it is high by chance, which in a
+    district of 30 towns is common; the date from the posterior's 70 % point keeps
+    the most likely split when it is clear and otherwise names the month by which
+    the step has most probably begun.  It is the Bayes date when naming a month of
+    the step too early (honest months called part of it) costs 0.7 / 0.3 ≈ 2.3
+    times as much as naming it a month late.
     """
     v = np.asarray(values, dtype=float)
     n = len(v)
@@ -235,8 +265,10 @@ def count_step(values, *, min_before: int = 3, weights=None, parts=None) -> dict
     ll = np.where(up, ll, -np.inf)
     if not up.any():
         i = 0
-    else:
+    elif date_level is None:
         i = int(np.argmax(ll))
+    else:
+        i = _dated_split(ll, np.maximum(phi, 1.0), date_level)
     return {"step": int(k[i]), "before": float(m_b[i]), "after": float(m_a[i]),
             "statistic": float(z[i]), "phi": float(max(phi[i], 1.0)), "df": float(df[i]),
             "p": float(min(1.0, len(k) * p.min()))}
