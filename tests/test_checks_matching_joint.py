@@ -18,7 +18,7 @@ from anquan_analysis.checks.balance.agreement import binomial_tail
 from anquan_analysis.checks.balance.joint import (CellSizes, best_subgroup, group_agreement, joint_test,
                                                   law_chances, own_laws, peer_chances,
                                                   permutation_bound,
-                                                  poisson_binomial_tail, scan_factor,
+                                                  poisson_binomial_tail, poisson_laws, scan_factor,
                                                   steadiness)
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
@@ -387,3 +387,16 @@ def test_cell_sizes_counted_once_adjust_as_the_sizes():
     # k = 4: 3 × 2 × (2 C(15, 4) + C(40, 4)), by hand
     assert sizes.factor(4) == pytest.approx(6 * (2 * 1365 + 91390), rel=1e-12)
     assert sizes.factor(50) == 48 * 49
+
+
+def test_poisson_laws_by_hand():
+    laws = poisson_laws([2.0, 0.0, 0.5, 800.0], 4)
+    e2 = np.exp(-2.0)
+    np.testing.assert_allclose(laws[0], [e2, 2 * e2, 2 * e2, 8 / 6 * e2, 16 / 24 * e2],
+                               rtol=1e-14)
+    # a mean of 0 is all at 0; far above the grid nothing, not NaN
+    assert laws[1].tolist() == [1.0, 0.0, 0.0, 0.0, 0.0]
+    np.testing.assert_allclose(laws[2], np.exp(-0.5) * np.array([1, 0.5, 0.125, 0.125 / 6,
+                                                                 0.125 / 6 * 0.5 / 4]),
+                               rtol=1e-14)
+    assert laws[3].tolist() == [0.0] * 5

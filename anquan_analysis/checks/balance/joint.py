@@ -70,7 +70,7 @@ from math import comb, exp, lgamma, log, perm
 import numpy as np
 import pandas as pd
 
-from scipy import stats
+from scipy import special, stats
 
 from .agreement import binomial_tail
 from .groups import maximal_cliques
@@ -220,8 +220,13 @@ def steadiness(x: np.ndarray):
 
 
 def poisson_laws(mean, top: int) -> np.ndarray:
-    """Poisson laws at ``mean`` (one row each) on the figures 0, 1, …, ``top``."""
-    return stats.poisson.pmf(np.arange(top + 1)[None, :], np.asarray(mean, float)[:, None])
+    """Poisson laws at ``mean`` (one row each) on the figures 0, 1, …, ``top``.
+
+    exp(k·log μ − μ − log k!) with log k! once per figure, not per cell: scipy's pmf
+    (which agrees to 1e-13) took a fifth of national matching_series."""
+    m = np.asarray(mean, float)[:, None]
+    k = np.arange(top + 1, dtype=float)
+    return np.exp(special.xlogy(k[None, :], m) - m - special.gammaln(k + 1)[None, :])
 
 
 def law_chances(laws: np.ndarray, tol: float) -> tuple[float, float]:
