@@ -13,6 +13,7 @@ from .common import finish
 from .._wording import p_text
 from .._stats import tarone_bh
 from .rate_spread import all_rectified_chance, all_rectified_jointly, rate_means
+from .pinned_tail import run_messages, run_p, trailing_runs
 
 
 # ---------------------------------------------------------------------- pinned_rate
@@ -52,7 +53,7 @@ def _pair_totals(cube, j_found: int, j_rect: int, t_p):
 
 def pinned_rate(panel, *, period=None,
                 pairs=RECTIFICATION_PAIRS, min_found: int = 1, min_peer_found: int = 50,
-                min_group_units: int = 3,
+                min_group_units: int = 3, min_run_periods: int | None = 3,
                 model: str = "beta_binomial", spread_level: float | None = None,
                 min_spread_units: int = 5, info_p: float = 1e-3,
                 alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
@@ -91,6 +92,10 @@ def pinned_rate(panel, *, period=None,
         When every unit of a pair is at 100% (no peer below it to compare with), a
         row for the whole group if at least this many units found together at least
         ``min_peer_found`` hazards.
+    min_run_periods : int or None
+        A unit below 100% over the window whose latest periods are at 100% is
+        tested on that run if it has at least this many periods with hazards
+        (see Notes); None: no run is tested.
     info_p : float
         Rows that are neither warning nor alert are returned only below this raw p.
     alert, warning : float
@@ -106,7 +111,11 @@ def pinned_rate(panel, *, period=None,
     ``indicator`` the rectified indicator of its pair with the most hazards,
     ``expected`` that pair's ρ, ``statistic`` the hazards of all pairs,
     ``p_value`` the joint bound, ``q_value`` Tarone–BH over the units tested on
-    two pairs or more; the message names every pair and rate.  A pair at 100% in every
+    two pairs or more; the message names every pair and rate.  A unit at 100% in
+    its latest periods only (a run): ``observed`` 1.0, ``expected`` ρ,
+    ``statistic`` the run's hazards, ``p_value`` the run test's, ``q_value``
+    Tarone–BH over the runs of the pair, the message the run's first and last period.
+    A pair at 100% in every
     unit gives one row with unit blank: observed 1.0, statistic the units, expected,
     p and q blank, severity ``warning``.
 
@@ -164,6 +173,22 @@ def pinned_rate(panel, *, period=None,
     family (``tarone_bh``): units whose smallest achievable p, P(all n), could
     never be significant (few hazards) are not counted.  Each pair is its own family
     (see the comment where q is computed: one family drowned the major hazards).
+
+    A run (``pinned_tail``): a unit rectifying 80% for six months and 100% for the
+    next six pools to 90%, below 100%, and the whole-window test lets it pass.  So
+    a unit below 100% over the window whose latest periods (up to the last it
+    reported, or up to P) are all at 100%, at least ``min_run_periods`` of them
+    with hazards, is tested on that run against its own earlier periods: its rate
+    Beta(ρc, (1 − ρ)c) among its peers as above, the same in every period, the
+    chance that the run's n hazards are all rectified given n₀ found and r₀
+    rectified before is B(ρc + r₀ + n, (1 − ρ)c + n₀ − r₀) / B(ρc + r₀, (1 − ρ)c
+    + n₀ − r₀).  A unit that honestly rectifies 98% shows it in its earlier
+    periods and is not evidence.  The run starts where the data say, so p is that
+    chance times the trailing windows a scan could have tested (Bonferroni: the
+    unit's periods with hazards less ``min_run_periods``).  Each pair's runs are a
+    Tarone–BH family of their own (the smallest achievable p with r₀ = 0), so
+    the whole-window tests keep their q.  On the detection grid (six months at 100%
+    after six honest ones, benchmarks/detection.py) see benchmarks/README.md.
     """
     if model not in ("beta_binomial", "binomial"):
         raise ValueError(f"model must be 'beta_binomial' or 'binomial', not {model!r}")
@@ -180,6 +205,10 @@ def pinned_rate(panel, *, period=None,
         with np.errstate(invalid="ignore"):
             n_sum, r_sum, start, end, any_, at_p = _pair_totals(
                 cube, counted[found], counted[rect], t_p)
+            runs = (trailing_runs(cube.values[:, counted[found], :],
+                                  cube.values[:, counted[rect], :], t_p,
+                                  min_periods=min_run_periods)
+                    if min_run_periods is not None else None)
         # The units of a unit × rectified pair reported at 100% in P (shared by pairs
         # with the same rectified indicator, as rows keyed by unit and indicator are).
         at_ps[rect] = at_ps.get(rect, np.zeros(len(at_p), dtype=bool)) | at_p
@@ -205,8 +234,9 @@ def pinned_rate(panel, *, period=None,
             groups.append(_all_pinned(cube, found, rect, u, period))
         u = u.assign(indicator=rect, expected=rho, observed=u["r"] / u["n"], statistic=u["n"],
                      p_value=np.where(pinned, p_all, 1.0))
-        frames.append(u.assign(_pinned=pinned, _p_min=p_all, _found=found, _conc=conc,
-                               _at_p=at_p[keep] if period is not None else True))
+        frames.append(_with_runs(u, runs, keep, conc).assign(
+            _pinned=pinned, _p_min=p_all, _found=found, _conc=conc,
+            _at_p=at_p[keep] if period is not None else True))
     # (an empty findings table costs some 20 ms to build: only where it is returned)
     group_rows = make_findings(pd.DataFrame(groups)) if groups else None
     if not frames:
@@ -221,6 +251,7 @@ def pinned_rate(panel, *, period=None,
         out.loc[rows, "q_value"] = tarone_bh(out.loc[rows, "p_value"], out.loc[rows, "_p_min"],
                                              alpha=warning)
     joint, joint_pairs = _joint_tests(out, alpha=warning)
+    runs = _run_rows(cube, out, period, model, alert=alert, warning=warning, info_p=info_p)
     out = out[out["_pinned"]]
     if period is not None:
         at_p = np.zeros(len(out), dtype=bool)
@@ -237,8 +268,9 @@ def pinned_rate(panel, *, period=None,
     out = out[(severity_from_q(out["q_value"], alert=alert, warning=warning) != "info")
               | (out["p_value"] < info_p).to_numpy()]
     if out.empty:
-        return _stack(group_rows, finish(joint_rows, "pinned_rate", info_p=info_p,
-                                         alert=alert, warning=warning))
+        return _stack(group_rows, finish(pd.concat([joint_rows, runs], ignore_index=True),
+                                         "pinned_rate", info_p=info_p, alert=alert,
+                                         warning=warning))
     idx = out["_u"].to_numpy()
     text = {"unit": cube.units[idx], "unit_type": cube.unit_type[idx],
             "start": cube.periods[out["start"].to_numpy()],
@@ -257,10 +289,62 @@ def pinned_rate(panel, *, period=None,
                       + "，全部整改的概率为" + out["p_value"].map(p_text))
     out["period"] = period if period is not None else np.nan
     out = pd.concat([out.drop(columns=["_u", "n", "r", "start", "end", "_pinned", "_p_min",
-                                        "_found", "_conc", "_at_p"]), joint_rows],
-                    ignore_index=True)
+                                        "_found", "_conc", "_at_p", *_RUN_COLUMNS]),
+                     joint_rows, runs], ignore_index=True)
     rows = finish(out, "pinned_rate", info_p=info_p, alert=alert, warning=warning)
     return _stack(group_rows, rows)
+
+
+_RUN_COLUMNS = ("_run", "_run_p", "_run_p_min", "_first", "_last", "_periods", "_n_run", "_n0",
+                "_r0")
+
+
+def _with_runs(u: pd.DataFrame, runs, keep, conc) -> pd.DataFrame:
+    """``u`` with its units' run tests (``pinned_tail``) at the peers' rate
+    ``u.expected``: whether the unit has a run below 100% over the window, p (1
+    where none), its smallest achievable value and the run's periods and counts."""
+    if runs is None:
+        return u.assign(_run=False, **{c: 1.0 for c in _RUN_COLUMNS[1:]})
+    rho = u["expected"].to_numpy(dtype="float64")
+    p, p_min = run_p(runs, keep, rho, conc)
+    run = runs["tested"][keep] & (u["r"] < u["n"]).to_numpy()
+    return u.assign(_run=run, _run_p=np.where(run, p, 1.0), _run_p_min=p_min,
+                    _first=runs["first"][keep], _last=runs["end"][keep],
+                    _periods=runs["periods"][keep], _n_run=runs["n"][keep],
+                    _n0=runs["n0"][keep], _r0=runs["r0"][keep])
+
+
+def _run_rows(cube, tests: pd.DataFrame, period, model: str, *, alert: float, warning: float,
+              info_p: float) -> pd.DataFrame:
+    """The findings rows (before ``finish``) of the runs of ``tests`` (one row per unit
+    and pair, not modified): q by Tarone–BH over each pair's units that could have
+    shown a run (a unit without one: p = 1), rows kept as ``finish`` would keep
+    them."""
+    cols = ["unit", "unit_type", "indicator", "observed", "expected", "statistic",
+            "p_value", "q_value", "period", "message"]
+    if not tests["_run"].any():
+        return pd.DataFrame(columns=cols)
+    q = pd.Series(np.nan, index=tests.index)
+    for _, rows in tests.groupby("_found", sort=False).groups.items():
+        q[rows] = tarone_bh(tests.loc[rows, "_run_p"], tests.loc[rows, "_run_p_min"],
+                            alpha=warning)
+    t = tests.assign(q_value=q, p_value=tests["_run_p"])[tests["_run"].to_numpy()]
+    t = t[(severity_from_q(t["q_value"], alert=alert, warning=warning) != "info")
+          | (t["p_value"] < info_p).to_numpy()]
+    if t.empty:
+        return pd.DataFrame(columns=cols)
+    idx = t["_u"].to_numpy()
+    msg = run_messages(cube, t.assign(n=t["_n_run"], _end=t["_last"]), model)
+    return pd.DataFrame({
+        "unit": pd.array(cube.units[idx], dtype="str"),
+        "unit_type": pd.array(cube.unit_type[idx], dtype="str"),
+        "indicator": t["indicator"].to_numpy(), "observed": 1.0,
+        "expected": t["expected"].to_numpy(dtype="float64"),
+        "statistic": t["_n_run"].to_numpy(dtype="float64"),
+        "p_value": t["p_value"].to_numpy(dtype="float64"),
+        "q_value": t["q_value"].to_numpy(dtype="float64"),
+        "period": period if period is not None else np.nan,
+        "message": msg.to_numpy()}, columns=cols)
 
 
 def _pooled_rate(u: pd.DataFrame, min_peer_found: int) -> pd.Series:
