@@ -44,11 +44,11 @@ months with the season taken out), and their messages no longer end in "（p=…
 p is in the table); issue 15 compiled surge's beta-binomial tail (exact where scipy's
 1 − cdf is not: two surge rows' p and q 4.5e-7 of themselves lower) and sums the digit
 checks' moments in another order (expected, p and q of 13 rows within 5e-16); issue 12's
-pinned-run round tested a unit's latest run of periods at 100% against its own earlier
-periods (246 -> 248 rows, the others unchanged): 区交通局 (planted with last-digit
-heaping, its rectified figures rounded to 5) a new warning on general hazards, 62 of 62
-rectified 2025-09 to 2025-12 after 305 of 374 (81.6%), p 4.4e-04, q 0.017, for the
-panel and its last month.  Also: the same
+pinned-run round tested a unit's latest run of periods at 100% on all its hazards
+against its own earlier periods (246 -> 248 rows, the others unchanged): 区交通局
+(planted with last-digit heaping, its rectified figures rounded to 5) a new alert, 62
+general and 8 major hazards all rectified 2025-09 to 2025-12 after 305 of 374 and 16
+of 19, p 1.4e-04, q 0.0063, for the panel and its last month.  Also: the same
 findings whether the panel's text columns are str or categorical
 (``dataset.compact_panel``, what large panels are loaded as)."""
 

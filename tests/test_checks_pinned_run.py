@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from anquan_analysis.checks import balance
-from anquan_analysis.checks.balance.pinned_tail import run_chance, trailing_runs
+from anquan_analysis.checks.balance.pinned_tail import (joint_run_chance, run_chance,
+                                                        trailing_runs)
 from anquan_analysis.checks.balance.rate_spread import rate_means
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
@@ -104,8 +105,8 @@ def test_a_unit_at_100_percent_in_its_last_six_months_is_found_and_dated():
     assert f["p_value"].item() == pytest.approx(p, rel=1e-8)
     assert f["q_value"].item() == pytest.approx(11 * p, rel=1e-8)
     assert f["message"].item().startswith(
-        "甲镇自2024年7月起至2024年12月连续6个月整改率均为100%（一般隐患排查数60项、整改60项），"
-        "此前一般隐患排查数60项、整改48项（80.0%）")
+        "甲镇自2024年7月起至2024年12月连续6个月整改率均为100%（一般隐患排查数60项，全部整改），"
+        "此前一般隐患排查数60项、整改48项（80.0%）；按本单位此前整改率及同类单位整改率85.0%")
     # without the run test, nothing
     assert balance.pinned_rate(df, min_run_periods=None).empty
 
@@ -133,3 +134,42 @@ def test_a_run_ends_at_the_assessed_period():
     assert row["statistic"].item() == 40 and row["period"].item() == "2024-10"
     assert "自2024年7月起至2024年10月连续4个月" in row["message"].item()
     assert "甲镇" not in set(balance.pinned_rate(df, period="2024-06", info_p=1.0)["unit"])
+
+
+def test_joint_run_chance_by_construction():
+    # one pair with hazards in the run: exactly run_chance
+    one = joint_run_chance([[41, 0]], [[35, 5]], [[28, 4]], [[0.8, 0.7]], [50.0, 30.0])[0]
+    assert one == pytest.approx(_all_of(41, 68, 17), rel=1e-12)
+    # two pairs with the same posterior Beta(68, 17): the bound is one rate for both,
+    # P(all 41 + 9) = Π (68 + i) / (85 + i), i < 50 (the grid's error below 1e-3)
+    same = joint_run_chance([[41, 9]], [[35, 35]], [[28, 28]], [[0.8, 0.8]], [50.0, 50.0])[0]
+    assert same == pytest.approx(_all_of(50, 68, 17), rel=1e-3)
+    # never below the product of the pairs' own chances (independent rates)
+    assert same >= _all_of(41, 68, 17) * _all_of(9, 68, 17)
+
+
+def test_a_run_on_major_and_general_hazards_is_one_test():
+    # 甲镇 also finds 2 major hazards a month, like its peers, rectifying 1 of 2 in its first six
+    # months and both in its last six: one row for the unit, naming both, p the
+    # comonotone bound times the 9 windows, the indicator that of general hazards
+    # (more hazards in the run)
+    df = _town_panel(甲镇=[8] * 6 + [10] * 6)
+    # the peers find 2 a month too and rectify 17–22 of their 24
+    rect = {f"镇{k}": [2] * (tot - 12) + [1] * (24 - tot)
+            for k, tot in enumerate([19, 20, 18, 21, 19, 20, 17, 22, 19, 20])}
+    rect["甲镇"] = [1] * 6 + [2] * 6
+    major = pd.DataFrame([(u, "town", m, code, v) for u, r in rect.items()
+                          for m, x in zip(MONTHS, r)
+                          for code, v in (("major_hazards_found", 2),
+                                          ("major_hazards_rectified", x))],
+                         columns=["unit", "unit_type", "period", "indicator", "value"])
+    df = pd.concat([df, major.assign(parent="示范区", approx=False,
+                                     value=major["value"].astype(float))], ignore_index=True)
+    f = balance.pinned_rate(df, info_p=1.0)
+    row = f[f["message"].str.contains("连续")]
+    assert list(row["unit"]) == ["甲镇"] and row["statistic"].item() == 72
+    assert row["indicator"].item() == "general_hazards_rectified"
+    assert ("（一般隐患排查数60项、重大事故隐患排查数12项，全部整改），此前一般隐患排查数60项、"
+            "整改48项（80.0%），重大事故隐患排查数12项、整改6项（50.0%）") in row["message"].item()
+    alone = balance.pinned_rate(_town_panel(甲镇=[8] * 6 + [10] * 6))
+    assert row["p_value"].item() < alone["p_value"].item() / 10

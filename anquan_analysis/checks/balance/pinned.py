@@ -13,7 +13,7 @@ from .common import finish
 from .._wording import p_text
 from .._stats import tarone_bh
 from .rate_spread import all_rectified_chance, all_rectified_jointly, rate_means
-from .pinned_tail import run_messages, run_p, trailing_runs
+from .pinned_tail import pair_counts, run_messages, run_tests, summed, trailing_runs
 
 
 # ---------------------------------------------------------------------- pinned_rate
@@ -93,9 +93,9 @@ def pinned_rate(panel, *, period=None,
         row for the whole group if at least this many units found together at least
         ``min_peer_found`` hazards.
     min_run_periods : int or None
-        A unit below 100% over the window whose latest periods are at 100% is
-        tested on that run if it has at least this many periods with hazards
-        (see Notes); None: no run is tested.
+        A unit below 100% over the window whose latest periods are at 100% on
+        every pair is tested on that run if it has at least this many periods with
+        hazards (see Notes); None: no run is tested.
     info_p : float
         Rows that are neither warning nor alert are returned only below this raw p.
     alert, warning : float
@@ -112,9 +112,11 @@ def pinned_rate(panel, *, period=None,
     ``expected`` that pair's ρ, ``statistic`` the hazards of all pairs,
     ``p_value`` the joint bound, ``q_value`` Tarone–BH over the units tested on
     two pairs or more; the message names every pair and rate.  A unit at 100% in
-    its latest periods only (a run): ``observed`` 1.0, ``expected`` ρ,
-    ``statistic`` the run's hazards, ``p_value`` the run test's, ``q_value``
-    Tarone–BH over the runs of the pair, the message the run's first and last period.
+    its latest periods only (a run): one row, ``indicator`` the rectified
+    indicator of its pair with the most hazards in the run, ``observed`` 1.0,
+    ``expected`` that pair's ρ, ``statistic`` the run's hazards of all pairs,
+    ``p_value`` the run test's, ``q_value`` Tarone–BH over the units that could
+    have shown a run; the message dates the run and names every pair.
     A pair at 100% in every
     unit gives one row with unit blank: observed 1.0, statistic the units, expected,
     p and q blank, severity ``warning``.
@@ -177,18 +179,23 @@ def pinned_rate(panel, *, period=None,
     A run (``pinned_tail``): a unit rectifying 80% for six months and 100% for the
     next six pools to 90%, below 100%, and the whole-window test lets it pass.  So
     a unit below 100% over the window whose latest periods (up to the last it
-    reported, or up to P) are all at 100%, at least ``min_run_periods`` of them
-    with hazards, is tested on that run against its own earlier periods: its rate
-    Beta(ρc, (1 − ρ)c) among its peers as above, the same in every period, the
-    chance that the run's n hazards are all rectified given n₀ found and r₀
-    rectified before is B(ρc + r₀ + n, (1 − ρ)c + n₀ − r₀) / B(ρc + r₀, (1 − ρ)c
-    + n₀ − r₀).  A unit that honestly rectifies 98% shows it in its earlier
+    reported, or up to P) are at 100% on every pair, at least ``min_run_periods``
+    of them with hazards, is tested on that run against its own earlier periods:
+    its rate on a pair Beta(ρc, (1 − ρ)c) among its peers as above, the same in
+    every period, the chance that the run's n hazards are all rectified given n₀
+    found and r₀ rectified before is B(ρc + r₀ + n, (1 − ρ)c + n₀ − r₀) /
+    B(ρc + r₀, (1 − ρ)c + n₀ − r₀); over several pairs, the comonotone bound of
+    these posteriors.  A unit that honestly rectifies 98% shows it in its earlier
     periods and is not evidence.  The run starts where the data say, so p is that
     chance times the trailing windows a scan could have tested (Bonferroni: the
-    unit's periods with hazards less ``min_run_periods``).  Each pair's runs are a
-    Tarone–BH family of their own (the smallest achievable p with r₀ = 0), so
-    the whole-window tests keep their q.  On the detection grid (six months at 100%
-    after six honest ones, benchmarks/detection.py) see benchmarks/README.md.
+    unit's periods with hazards less ``min_run_periods``).  One test per unit on
+    its pairs together (as the whole-window joint test; per pair, the few units
+    with major hazards made a small family, and honest runs on major hazards alone
+    were flagged on the grid); the runs are one Tarone–BH family of their own
+    (the smallest achievable p: every period after the first at 100%, none
+    rectified in the first), so the whole-window tests keep their q.  On the
+    detection grid (benchmarks/README.md): six months at 100% after six honest
+    ones found in 0.02 of plantings before, see there for now.
     """
     if model not in ("beta_binomial", "binomial"):
         raise ValueError(f"model must be 'beta_binomial' or 'binomial', not {model!r}")
@@ -198,17 +205,20 @@ def pinned_rate(panel, *, period=None,
                if ok}
     t_p = cube.period_index(period) if period is not None else None
     type_code = pd.factorize(cube.unit_type)[0]
-    frames, at_ps, groups = [], {}, []
+    frames, at_ps, groups, run_pairs = [], {}, [], []
+    present = [(counted[f], counted[r]) for f, r in pairs if f in counted and r in counted]
+    runs = (trailing_runs(*summed([(cube.values[:, jf, :], cube.values[:, jr, :])
+                                   for jf, jr in present]), t_p, min_periods=min_run_periods)
+            if min_run_periods is not None and present else None)
     for found, rect in pairs:  # a loop over the catalogue's indicator pairs
         if found not in counted or rect not in counted:
             continue
         with np.errstate(invalid="ignore"):
             n_sum, r_sum, start, end, any_, at_p = _pair_totals(
                 cube, counted[found], counted[rect], t_p)
-            runs = (trailing_runs(cube.values[:, counted[found], :],
-                                  cube.values[:, counted[rect], :], t_p,
-                                  min_periods=min_run_periods)
-                    if min_run_periods is not None else None)
+            counts = (pair_counts(cube.values[:, counted[found], :],
+                                  cube.values[:, counted[rect], :], runs)
+                      if runs is not None else None)
         # The units of a unit × rectified pair reported at 100% in P (shared by pairs
         # with the same rectified indicator, as rows keyed by unit and indicator are).
         at_ps[rect] = at_ps.get(rect, np.zeros(len(at_p), dtype=bool)) | at_p
@@ -234,9 +244,10 @@ def pinned_rate(panel, *, period=None,
             groups.append(_all_pinned(cube, found, rect, u, period))
         u = u.assign(indicator=rect, expected=rho, observed=u["r"] / u["n"], statistic=u["n"],
                      p_value=np.where(pinned, p_all, 1.0))
-        frames.append(_with_runs(u, runs, keep, conc).assign(
-            _pinned=pinned, _p_min=p_all, _found=found, _conc=conc,
-            _at_p=at_p[keep] if period is not None else True))
+        frames.append(u.assign(_pinned=pinned, _p_min=p_all, _found=found, _conc=conc,
+                               _at_p=at_p[keep] if period is not None else True))
+        if counts is not None:
+            run_pairs.append((found, rect, keep, rho.to_numpy(dtype="float64"), conc, counts))
     # (an empty findings table costs some 20 ms to build: only where it is returned)
     group_rows = make_findings(pd.DataFrame(groups)) if groups else None
     if not frames:
@@ -251,7 +262,8 @@ def pinned_rate(panel, *, period=None,
         out.loc[rows, "q_value"] = tarone_bh(out.loc[rows, "p_value"], out.loc[rows, "_p_min"],
                                              alpha=warning)
     joint, joint_pairs = _joint_tests(out, alpha=warning)
-    runs = _run_rows(cube, out, period, model, alert=alert, warning=warning, info_p=info_p)
+    runs = _run_rows(cube, runs, run_pairs, period, model, alert=alert, warning=warning,
+                     info_p=info_p)
     out = out[out["_pinned"]]
     if period is not None:
         at_p = np.zeros(len(out), dtype=bool)
@@ -289,62 +301,52 @@ def pinned_rate(panel, *, period=None,
                       + "，全部整改的概率为" + out["p_value"].map(p_text))
     out["period"] = period if period is not None else np.nan
     out = pd.concat([out.drop(columns=["_u", "n", "r", "start", "end", "_pinned", "_p_min",
-                                        "_found", "_conc", "_at_p", *_RUN_COLUMNS]),
+                                        "_found", "_conc", "_at_p"]),
                      joint_rows, runs], ignore_index=True)
     rows = finish(out, "pinned_rate", info_p=info_p, alert=alert, warning=warning)
     return _stack(group_rows, rows)
 
 
-_RUN_COLUMNS = ("_run", "_run_p", "_run_p_min", "_first", "_last", "_periods", "_n_run", "_n0",
-                "_r0")
-
-
-def _with_runs(u: pd.DataFrame, runs, keep, conc) -> pd.DataFrame:
-    """``u`` with its units' run tests (``pinned_tail``) at the peers' rate
-    ``u.expected``: whether the unit has a run below 100% over the window, p (1
-    where none), its smallest achievable value and the run's periods and counts."""
-    if runs is None:
-        return u.assign(_run=False, **{c: 1.0 for c in _RUN_COLUMNS[1:]})
-    rho = u["expected"].to_numpy(dtype="float64")
-    p, p_min = run_p(runs, keep, rho, conc)
-    run = runs["tested"][keep] & (u["r"] < u["n"]).to_numpy()
-    return u.assign(_run=run, _run_p=np.where(run, p, 1.0), _run_p_min=p_min,
-                    _first=runs["first"][keep], _last=runs["end"][keep],
-                    _periods=runs["periods"][keep], _n_run=runs["n"][keep],
-                    _n0=runs["n0"][keep], _r0=runs["r0"][keep])
-
-
-def _run_rows(cube, tests: pd.DataFrame, period, model: str, *, alert: float, warning: float,
-              info_p: float) -> pd.DataFrame:
-    """The findings rows (before ``finish``) of the runs of ``tests`` (one row per unit
-    and pair, not modified): q by Tarone–BH over each pair's units that could have
-    shown a run (a unit without one: p = 1), rows kept as ``finish`` would keep
-    them."""
+def _run_rows(cube, runs, run_pairs: list, period, model: str, *, alert: float,
+              warning: float, info_p: float) -> pd.DataFrame:
+    """The findings rows (before ``finish``) of the units' runs (``runs``: the
+    pairs summed, ``pinned_tail.trailing_runs``; ``run_pairs``: per pair found,
+    rectified, the units tested on it, their ρ, c and ``pair_counts``): one test per
+    unit, q by Tarone–BH over the units that could have shown a run (a unit without
+    one: p = 1), rows kept as ``finish`` would keep them.  The indicator is the
+    rectified indicator of the pair with the most hazards in the run, expected its ρ."""
     cols = ["unit", "unit_type", "indicator", "observed", "expected", "statistic",
             "p_value", "q_value", "period", "message"]
-    if not tests["_run"].any():
+    if runs is None or not run_pairs or not runs["tested"].any():
         return pd.DataFrame(columns=cols)
-    q = pd.Series(np.nan, index=tests.index)
-    for _, rows in tests.groupby("_found", sort=False).groups.items():
-        q[rows] = tarone_bh(tests.loc[rows, "_run_p"], tests.loc[rows, "_run_p_min"],
-                            alpha=warning)
-    t = tests.assign(q_value=q, p_value=tests["_run_p"])[tests["_run"].to_numpy()]
-    t = t[(severity_from_q(t["q_value"], alert=alert, warning=warning) != "info")
-          | (t["p_value"] < info_p).to_numpy()]
-    if t.empty:
+    rho = np.full((len(runs["tested"]), len(run_pairs)), 0.5)
+    for k, (_, _, keep, rho_k, _, _) in enumerate(run_pairs):
+        rho[keep, k] = rho_k
+    counts = [c for *_, c in run_pairs]
+    conc = np.array([c for *_, c, _ in run_pairs], dtype="float64")
+    p, p_min = run_tests(runs, counts, rho, conc)
+    q = tarone_bh(p, p_min, alpha=warning)
+    t = runs["tested"] & ((severity_from_q(q, alert=alert, warning=warning) != "info")
+                          | (p < info_p))
+    idx = np.flatnonzero(t)
+    if not len(idx):
         return pd.DataFrame(columns=cols)
-    idx = t["_u"].to_numpy()
-    msg = run_messages(cube, t.assign(n=t["_n_run"], _end=t["_last"]), model)
+    n = np.stack([c["n"][idx] for c in counts], axis=1)
+    top = np.argmax(n, axis=1)
+    rows = pd.DataFrame({"_u": idx, "first": runs["first"][idx], "end": runs["end"][idx],
+                         "periods": runs["periods"][idx], "p_value": p[idx],
+                         **{f"{key}_{k}": c[key][idx] for k, c in enumerate(counts)
+                            for key in ("n", "n0", "r0")},
+                         **{f"rho_{k}": rho[idx, k] for k in range(len(counts))}})
+    names = [found for found, *_ in run_pairs]
     return pd.DataFrame({
         "unit": pd.array(cube.units[idx], dtype="str"),
         "unit_type": pd.array(cube.unit_type[idx], dtype="str"),
-        "indicator": t["indicator"].to_numpy(), "observed": 1.0,
-        "expected": t["expected"].to_numpy(dtype="float64"),
-        "statistic": t["_n_run"].to_numpy(dtype="float64"),
-        "p_value": t["p_value"].to_numpy(dtype="float64"),
-        "q_value": t["q_value"].to_numpy(dtype="float64"),
+        "indicator": np.array([rect for _, rect, *_ in run_pairs], dtype=object)[top],
+        "observed": 1.0, "expected": rho[idx, top], "statistic": n.sum(axis=1),
+        "p_value": p[idx], "q_value": q[idx],
         "period": period if period is not None else np.nan,
-        "message": msg.to_numpy()}, columns=cols)
+        "message": run_messages(cube, rows, names, model).to_numpy()}, columns=cols)
 
 
 def _pooled_rate(u: pd.DataFrame, min_peer_found: int) -> pd.Series:

@@ -3,13 +3,16 @@ periods below it (issue 12: "自2024年7月起连续6个月整改率均为100%")
 
 The whole-window test of ``pinned.py`` sees such a unit as below 100% and lets it
 pass: six months at 80% and six at 100% pool to 90%, an ordinary rate.  Here the
-latest run of periods at 100% is tested against the unit's own earlier periods."""
+latest run of periods at 100% on all the unit's hazards together (every pair at 100%)
+is tested against the unit's own earlier periods, one test per unit."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import special, stats
+
+from .rate_spread import _T_MID, _T_STEP
 
 from ... import catalogue
 from ...findings import figure_text
@@ -81,6 +84,7 @@ def trailing_runs(f: np.ndarray, r: np.ndarray, t_end=None, *, min_periods: int 
     first_h = np.argmax(with_h, axis=1)
     n_first = f0[np.arange(units), first_h] * with_h.any(axis=1)
     return {"tested": tested, "first": first, "end": end, "periods": span,
+            "last_short": last_short, "first_h": first_h,
             "n": (f0 * run).sum(axis=1), "n0": (f0 * before).sum(axis=1),
             "r0": (r0 * before).sum(axis=1), "windows": windows,
             "possible": with_h.sum(axis=1) > min_periods, "n_first": n_first,
@@ -102,34 +106,110 @@ def run_chance(n, n0, r0, rho, conc) -> np.ndarray:
     return np.where(rho >= 1, 1.0, p)
 
 
-def run_p(runs: dict, keep, rho, conc) -> tuple[np.ndarray, np.ndarray]:
-    """The run test of the units ``keep`` (positions into ``runs``' arrays): p, the
-    chance of the run (``run_chance``) times the windows scanned (Bonferroni), at
-    most 1, and 1 where a unit has no run; and its smallest achievable value (every
-    period after the first with hazards at 100%, none rectified in that one), 1
-    where no run could be tested."""
-    w = np.maximum(runs["windows"][keep], 1)
-    p = run_chance(runs["n"][keep], runs["n0"][keep], runs["r0"][keep], rho, conc)
-    n_first = runs["n_first"][keep]
-    p_min = run_chance(runs["n_all"][keep] - n_first, n_first, 0.0, rho, conc)
-    return (np.where(runs["tested"][keep], np.minimum(p * w, 1.0), 1.0),
-            np.where(runs["possible"][keep], np.minimum(p_min * w, 1.0), 1.0))
+def pair_counts(f: np.ndarray, r: np.ndarray, runs: dict) -> dict:
+    """One (found, rectified) pair's hazards over the windows of ``runs`` (of the
+    pairs summed, ``trailing_runs``): per unit ``n`` in the run (all rectified),
+    ``n0`` and ``r0`` before it, ``n_first`` in the first period with hazards (of
+    the sum) and ``n_all`` up to the run's end.  Inputs not modified."""
+    both = ~np.isnan(f) & ~np.isnan(r)
+    f0 = np.where(both, f, 0.0)
+    r0 = np.where(both, np.minimum(r, f), 0.0)
+    pos = np.arange(f0.shape[1])[None, :]
+    upto = pos <= runs["end"][:, None]
+    after = pos > runs["last_short"][:, None]
+    first = pos == runs["first_h"][:, None]
+    return {"n": (f0 * (upto & after)).sum(axis=1), "n0": (f0 * ~after).sum(axis=1),
+            "r0": (r0 * ~after).sum(axis=1), "n_first": (f0 * first).sum(axis=1),
+            "n_all": (f0 * upto).sum(axis=1)}
 
 
-def run_messages(cube, rows: pd.DataFrame, model: str) -> pd.Series:
-    """The message of each run row (columns _u, _found, n, _first, _end, _periods,
-    _n0, _r0, expected, p_value)."""
+def summed(pairs) -> tuple[np.ndarray, np.ndarray]:
+    """The found and rectified (at most found) of several pairs summed per unit and
+    period, NaN where no pair was reported: a period of the sum is at 100% exactly
+    when every pair is."""
+    f_sum = r_sum = seen = 0
+    for f, r in pairs:
+        both = ~np.isnan(f) & ~np.isnan(r)
+        f_sum = f_sum + np.where(both, f, 0.0)
+        r_sum = r_sum + np.where(both, np.minimum(r, f), 0.0)
+        seen = seen | both
+    return np.where(seen, f_sum, np.nan), np.where(seen, r_sum, np.nan)
+
+
+def joint_run_chance(n, n0, r0, rho, conc) -> np.ndarray:
+    """P(every hazard of the run rectified | the earlier periods) for units with
+    several pairs (arrays (units, pairs); ``conc`` (pairs,)): each pair's rate the
+    Beta posterior of ``run_chance``, however the pairs' rates depend on one another
+    (the comonotone bound ∫ Π_k Q_k(u)^{n_k} du of ``rate_spread.all_rectified_jointly``,
+    on the same grid).  A unit with hazards in the run on one pair only gets that
+    pair's exact ``run_chance``."""
+    n, n0, r0, rho = (np.atleast_2d(np.asarray(x, dtype="float64")) for x in (n, n0, r0, rho))
+    conc = np.broadcast_to(np.asarray(conc, dtype="float64"), n.shape[1:])
+    tail = np.exp(-_T_MID)
+    log_g = np.zeros((n.shape[0], len(_T_MID)))
+    single = np.ones(n.shape[0])
+    for k in range(n.shape[1]):
+        has = n[:, k] > 0
+        if not has.any():
+            continue
+        single[has] *= run_chance(n[has, k], n0[has, k], r0[has, k], rho[has, k], conc[k])
+        m = np.clip(rho[has, k], 0.0, 1.0)
+        if np.isfinite(conc[k]):
+            a = m * conc[k] + r0[has, k]
+            b = (1 - m) * conc[k] + n0[has, k] - r0[has, k]
+            q = stats.beta.isf(tail[None, :], a[:, None], b[:, None])
+            q = np.where(m[:, None] >= 1, 1.0, q)
+        else:
+            q = np.broadcast_to(m[:, None], (len(m), len(_T_MID)))
+        with np.errstate(divide="ignore"):
+            log_g[has] += n[has, k][:, None] * np.log(q)
+    weight = tail * _T_STEP
+    p = np.minimum((np.exp(log_g) * weight[None, :]).sum(axis=1) / weight.sum(), 1.0)
+    one = (n > 0).sum(axis=1) <= 1
+    return np.where(one, single, p)
+
+
+def run_tests(runs: dict, counts: list, rho: np.ndarray, conc) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit: the run test's p (``joint_run_chance`` times the windows scanned,
+    Bonferroni; at most 1; 1 where the unit has no run) and its smallest achievable
+    value (every period after the first with hazards at 100%, none rectified in that
+    one; the product of the pairs', a lower bound; 1 where no run could be tested).
+    ``counts``: ``pair_counts`` per pair; ``rho`` (units, pairs) and ``conc``
+    (pairs,) the pairs' peer rates and spreads."""
+    w = np.maximum(runs["windows"], 1)
+    n, n0, r0 = (np.stack([c[k] for c in counts], axis=1) for k in ("n", "n0", "r0"))
+    p = np.ones(len(w))
+    t = runs["tested"]
+    if t.any():
+        p[t] = np.minimum(joint_run_chance(n[t], n0[t], r0[t], rho[t], conc) * w[t], 1.0)
+    p_min = np.ones(len(w))
+    for k, c in enumerate(counts):
+        p_min *= run_chance(c["n_all"] - c["n_first"], c["n_first"], 0.0, rho[:, k], conc[k])
+    return p, np.where(runs["possible"], np.minimum(p_min * w, 1.0), 1.0)
+
+
+def run_messages(cube, rows: pd.DataFrame, names: list, model: str) -> pd.Series:
+    """The message of each run row (columns _u, first, end, periods, p_value, and per
+    pair k of ``names`` (found indicators) n_k, n0_k, r0_k, rho_k)."""
     out = []
-    for u, found, n, first, end, k, n0, r0, rho, p in zip(
-            rows["_u"], rows["_found"], rows["n"], rows["_first"], rows["_end"],
-            rows["_periods"], rows["_n0"], rows["_r0"], rows["expected"], rows["p_value"]):
-        start, last = str(cube.periods[int(first)]), str(cube.periods[int(end)])
+    spread = "及单位间差异" if model == "beta_binomial" else ""
+    for row in rows.to_dict("records"):
+        start, last = str(cube.periods[int(row["first"])]), str(cube.periods[int(row["end"])])
         unit = "个月" if period_freq(start) == "M" else "期"
-        spread = "及单位间差异" if model == "beta_binomial" else ""
+        ks = sorted((k for k in range(len(names)) if row[f"n_{k}"] > 0),
+                    key=lambda k: -row[f"n_{k}"])
+        found = "、".join(f"{catalogue.indicator_name(names[k])}{figure_text(row[f'n_{k}'])}项"
+                         for k in ks)
+        before = "，".join(
+            f"{catalogue.indicator_name(names[k])}{figure_text(row[f'n0_{k}'])}项、整改"
+            f"{figure_text(row[f'r0_{k}'])}项（{row[f'r0_{k}'] / row[f'n0_{k}'] * 100:.1f}%）"
+            for k in sorted(range(len(names)), key=lambda k: -row[f"n0_{k}"])
+            if row[f"n0_{k}"] > 0)
+        rates = "、".join(f"{row[f'rho_{k}'] * 100:.1f}%" for k in ks)
+        chance = "为" if len(ks) == 1 else "不超过"
         out.append(
-            f"{cube.units[int(u)]}自{period_name_zh(start)}起至{period_name_zh(last)}连续"
-            f"{int(k)}{unit}整改率均为100%（{catalogue.indicator_name(found)}{figure_text(n)}项、"
-            f"整改{figure_text(n)}项），此前{catalogue.indicator_name(found)}{figure_text(n0)}项、"
-            f"整改{figure_text(r0)}项（{r0 / n0 * 100:.1f}%）；按本单位此前整改率及同类单位"
-            f"整改率{rho * 100:.1f}%{spread}计，连续全部整改的概率为{p_text(p)}")
+            f"{cube.units[int(row['_u'])]}自{period_name_zh(start)}起至{period_name_zh(last)}"
+            f"连续{int(row['periods'])}{unit}整改率均为100%（{found}，全部整改），此前{before}；"
+            f"按本单位此前整改率及同类单位整改率{rates}{spread}计，连续全部整改的概率{chance}"
+            f"{p_text(row['p_value'])}")
     return pd.Series(out, index=rows.index, dtype="str")
