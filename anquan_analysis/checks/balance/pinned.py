@@ -324,7 +324,7 @@ def _run_rows(cube, runs, run_pairs: list, period, model: str, *, alert: float,
         rho[keep, k] = rho_k
     counts = [c for *_, c in run_pairs]
     conc = np.array([c for *_, c, _ in run_pairs], dtype="float64")
-    p, p_min = run_tests(runs, counts, rho, conc)
+    p, p_min = run_tests(runs, counts, rho, conc, above=max(warning, info_p))
     q = tarone_bh(p, p_min, alpha=warning)
     t = runs["tested"] & ((severity_from_q(q, alert=alert, warning=warning) != "info")
                           | (p < info_p))

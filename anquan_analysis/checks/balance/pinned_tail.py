@@ -169,19 +169,30 @@ def joint_run_chance(n, n0, r0, rho, conc) -> np.ndarray:
     return np.where(one, single, p)
 
 
-def run_tests(runs: dict, counts: list, rho: np.ndarray, conc) -> tuple[np.ndarray, np.ndarray]:
+def run_tests(runs: dict, counts: list, rho: np.ndarray, conc,
+              above: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Per unit: the run test's p (``joint_run_chance`` times the windows scanned,
     Bonferroni; at most 1; 1 where the unit has no run) and its smallest achievable
     value (every period after the first with hazards at 100%, none rectified in that
     one; the product of the pairs', a lower bound; 1 where no run could be tested).
     ``counts``: ``pair_counts`` per pair; ``rho`` (units, pairs) and ``conc``
-    (pairs,) the pairs' peer rates and spreads."""
+    (pairs,) the pairs' peer rates and spreads.  A unit whose p is at least
+    ``above`` however its pairs' rates depend (the product of the pairs' own
+    chances, times the windows) gets the smallest of its pairs' chances times the
+    windows, an upper bound of its p, in place of the integral (some 1,500 Beta
+    quantiles a pair): above the warning level its q is above it too, and no q of
+    another unit below it moves."""
     w = np.maximum(runs["windows"], 1)
     n, n0, r0 = (np.stack([c[k] for c in counts], axis=1) for k in ("n", "n0", "r0"))
     p = np.ones(len(w))
-    t = runs["tested"]
-    if t.any():
-        p[t] = np.minimum(joint_run_chance(n[t], n0[t], r0[t], rho[t], conc) * w[t], 1.0)
+    t = np.flatnonzero(runs["tested"])
+    if len(t):
+        single = np.stack([run_chance(n[t, k], n0[t, k], r0[t, k], rho[t, k], conc[k])
+                           for k in range(n.shape[1])], axis=1)
+        low = np.prod(single, axis=1) * w[t] < above
+        p[t] = np.minimum(single.min(axis=1) * w[t], 1.0)
+        s = t[low]
+        p[s] = np.minimum(joint_run_chance(n[s], n0[s], r0[s], rho[s], conc) * w[s], 1.0)
     p_min = np.ones(len(w))
     for k, c in enumerate(counts):
         p_min *= run_chance(c["n_all"] - c["n_first"], c["n_first"], 0.0, rho[:, k], conc[k])
