@@ -194,8 +194,10 @@ def pinned_rate(panel, *, period=None,
     were flagged on the grid); the runs are one Tarone–BH family of their own
     (the smallest achievable p: every period after the first at 100%, none
     rectified in the first), so the whole-window tests keep their q.  On the
-    detection grid (benchmarks/README.md): six months at 100% after six honest
-    ones found in 0.02 of plantings before, see there for now.
+    detection grid (benchmarks/README.md), six months at 100% after six honest
+    ones: found in 74 of 100 plantings (the oracle, which knows the window, 76;
+    the whole-window test alone 2), with as many clean and null-twin units
+    flagged as before (15 of 21,960 and 12 of 25,280).
     """
     if model not in ("beta_binomial", "binomial"):
         raise ValueError(f"model must be 'beta_binomial' or 'binomial', not {model!r}")
