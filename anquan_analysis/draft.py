@@ -239,10 +239,15 @@ def _basis(messages) -> str:
 
 
 def _every(group: pd.DataFrame, n_units: int) -> str:
-    """pinned_rate: 各期均 when a unit's run covers several periods, else 均 for
-    several units, '' for one."""
-    if group["message"].astype(str).str.contains("各期").any():
+    """pinned_rate: 各期均 when a unit's run covers several periods; for one unit
+    whose latest periods only were at 100% (its run), 自2024年7月起连续6个月均 as its
+    message dates it; else 均 for several units, '' for one."""
+    messages = group["message"].astype(str)
+    if messages.str.contains("各期").any():
         return "各期均"
+    run = messages.str.extract(r"(自\S+?起)至\S+?(连续\d+(?:个月|期))整改率均为100%").dropna()
+    if n_units == 1 and len(run):
+        return f"{run.iloc[0, 0]}{run.iloc[0, 1]}均"
     return "均" if n_units > 1 else ""
 
 

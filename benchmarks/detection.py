@@ -12,6 +12,7 @@ parameters, BH at the checks' level; both are scored by ``evaluation.score``.
     .venv/bin/python benchmarks/detection.py             # the grid (~15 min on 2 cores)
     .venv/bin/python benchmarks/detection.py --quick     # 2 cells, 1 planting a kind
     .venv/bin/python benchmarks/detection.py --units 50 --strength strong
+    .venv/bin/python benchmarks/detection.py --checks pinned_rate   # one check's recall and flags
 
 Printed: which kinds the package's checks can detect at all; one line per cell with
 recall per kind as ``checks/oracle`` and the shares of clean units and of null-twin
@@ -150,6 +151,17 @@ def write_output(results, path: Path, note: str = "") -> None:
     checks.assign(source=note).to_csv(path.with_name(path.stem + "_by_check.csv"), index=False)
 
 
+def _only(checks):
+    """``run_checks`` restricted to ``checks`` (None: every check)."""
+    if not checks:
+        return None
+    from anquan_analysis.checks import run_checks
+
+    def run(dataset, period=None):
+        return run_checks(dataset, period=period, checks=list(checks))
+    return run
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 cells, 1 planting a kind")
@@ -160,6 +172,8 @@ def main(argv=None) -> int:
     parser.add_argument("--contamination", type=float, nargs="+", choices=AXES["contamination"])
     parser.add_argument("--strength", nargs="+", choices=AXES["strength"])
     parser.add_argument("--seed0", type=int, default=0)
+    parser.add_argument("--checks", nargs="+", help="run only these check ids (recall and "
+                        "false alarms of those checks alone; the same districts)")
     parser.add_argument("--csv", help="write the per-cell table and every target line here")
     parser.add_argument("--output", help="write the tidy per-cell, per-kind table here (e.g. "
                         "benchmarks/results/detection_grid.csv) and the flags per check beside it")
@@ -184,7 +198,7 @@ def main(argv=None) -> int:
     results = []
     for i, cell in enumerate(cells, 1):
         res = run_cell(cell, per_kind=per_kind, min_cities=2 if args.quick else 3,
-                       seed0=args.seed0)
+                       seed0=args.seed0, run_checks=_only(args.checks))
         results.append(res)
         print(f"[{i}/{len(cells)}] {cell.label}: {res.cities} districts, {res.seconds:.1f} s"
               + (f"  ({'; '.join(res.notes)})" if res.notes else ""), flush=True)

@@ -43,7 +43,12 @@ severities, all alerts; the 8 group_shift rows' z, p and q: 全部单位 p 7.7e-
 months with the season taken out), and their messages no longer end in "（p=…）" (the
 p is in the table); issue 15 compiled surge's beta-binomial tail (exact where scipy's
 1 − cdf is not: two surge rows' p and q 4.5e-7 of themselves lower) and sums the digit
-checks' moments in another order (expected, p and q of 13 rows within 5e-16).  Also: the same
+checks' moments in another order (expected, p and q of 13 rows within 5e-16); issue 12's
+pinned-run round tested a unit's latest run of periods at 100% on all its hazards
+against its own earlier periods (246 -> 248 rows, the others unchanged): 区交通局
+(planted with last-digit heaping, its rectified figures rounded to 5) a new alert, 62
+general and 8 major hazards all rectified 2025-09 to 2025-12 after 305 of 374 and 16
+of 19, p 1.4e-04, q 0.0063, for the panel and its last month.  Also: the same
 findings whether the panel's text columns are str or categorical
 (``dataset.compact_panel``, what large panels are loaded as)."""
 
@@ -77,7 +82,7 @@ def test_findings_equal_the_stored_reference(city):
     ref, _ = city
     expected = pd.read_parquet(REFERENCE)
     got = ref.all_findings()
-    assert len(expected) == 246
+    assert len(expected) == 248
     assert_frame_equal(got.reset_index(drop=True), expected, check_dtype=False)
 
 

@@ -179,3 +179,17 @@ def test_bundled_quarter_names_its_zero_reporters(bundled):
     # unit, low by chance under the old additive model, not under the gamma funnel)
     assert ("一是从排查数量上看，区市场监管局、区消防救援支队、白鹤镇、高峰镇重大事故隐患排查数"
             "连续3个季度报送为“0”，按监管企业数测算分别应约19项、19项、11项、11项。") in text
+
+
+def test_a_run_of_months_at_100_percent_is_dated_in_the_draft():
+    # pinned_rate's run row (a unit at 100% in its latest months only) keeps its
+    # dates in the bulletin's words, not a bare "整改率为100%"
+    f = make_findings(pd.DataFrame([dict(
+        check="pinned_rate", unit="甲镇", unit_type="town", period="2024-12",
+        indicator="general_hazards_rectified", observed=1.0, expected=0.85, statistic=60,
+        p_value=9.3e-4, q_value=0.01, severity="warning",
+        message="甲镇自2024年7月起至2024年12月连续6个月整改率均为100%（一般隐患排查数60项，全部整改），"
+                "此前一般隐患排查数60项、整改48项（80.0%）；按本单位此前整改率及同类单位整改率85.0%"
+                "及单位间差异计，连续全部整改的概率为9.3e-04")]))
+    assert ("甲镇一般隐患整改率自2024年7月起连续6个月均为100%，同类单位平均约为85%，需核实整改是否"
+            "真实到位") in draft_problems(f)

@@ -13,6 +13,7 @@ from .common import finish
 from .._wording import p_text
 from .._stats import tarone_bh
 from .rate_spread import all_rectified_chance, all_rectified_jointly, rate_means
+from .pinned_tail import pair_counts, run_messages, run_tests, summed, trailing_runs
 
 
 # ---------------------------------------------------------------------- pinned_rate
@@ -52,7 +53,7 @@ def _pair_totals(cube, j_found: int, j_rect: int, t_p):
 
 def pinned_rate(panel, *, period=None,
                 pairs=RECTIFICATION_PAIRS, min_found: int = 1, min_peer_found: int = 50,
-                min_group_units: int = 3,
+                min_group_units: int = 3, min_run_periods: int | None = 3,
                 model: str = "beta_binomial", spread_level: float | None = None,
                 min_spread_units: int = 5, info_p: float = 1e-3,
                 alert: float = 0.01, warning: float = 0.05) -> pd.DataFrame:
@@ -91,6 +92,10 @@ def pinned_rate(panel, *, period=None,
         When every unit of a pair is at 100% (no peer below it to compare with), a
         row for the whole group if at least this many units found together at least
         ``min_peer_found`` hazards.
+    min_run_periods : int or None
+        A unit below 100% over the window whose latest periods are at 100% on
+        every pair is tested on that run if it has at least this many periods with
+        hazards (see Notes); None: no run is tested.
     info_p : float
         Rows that are neither warning nor alert are returned only below this raw p.
     alert, warning : float
@@ -106,7 +111,13 @@ def pinned_rate(panel, *, period=None,
     ``indicator`` the rectified indicator of its pair with the most hazards,
     ``expected`` that pair's ρ, ``statistic`` the hazards of all pairs,
     ``p_value`` the joint bound, ``q_value`` Tarone–BH over the units tested on
-    two pairs or more; the message names every pair and rate.  A pair at 100% in every
+    two pairs or more; the message names every pair and rate.  A unit at 100% in
+    its latest periods only (a run): one row, ``indicator`` the rectified
+    indicator of its pair with the most hazards in the run, ``observed`` 1.0,
+    ``expected`` that pair's ρ, ``statistic`` the run's hazards of all pairs,
+    ``p_value`` the run test's, ``q_value`` Tarone–BH over the units that could
+    have shown a run; the message dates the run and names every pair.
+    A pair at 100% in every
     unit gives one row with unit blank: observed 1.0, statistic the units, expected,
     p and q blank, severity ``warning``.
 
@@ -164,6 +175,29 @@ def pinned_rate(panel, *, period=None,
     family (``tarone_bh``): units whose smallest achievable p, P(all n), could
     never be significant (few hazards) are not counted.  Each pair is its own family
     (see the comment where q is computed: one family drowned the major hazards).
+
+    A run (``pinned_tail``): a unit rectifying 80% for six months and 100% for the
+    next six pools to 90%, below 100%, and the whole-window test lets it pass.  So
+    a unit below 100% over the window whose latest periods (up to the last it
+    reported, or up to P) are at 100% on every pair, at least ``min_run_periods``
+    of them with hazards, is tested on that run against its own earlier periods:
+    its rate on a pair Beta(ρc, (1 − ρ)c) among its peers as above, the same in
+    every period, the chance that the run's n hazards are all rectified given n₀
+    found and r₀ rectified before is B(ρc + r₀ + n, (1 − ρ)c + n₀ − r₀) /
+    B(ρc + r₀, (1 − ρ)c + n₀ − r₀); over several pairs, the comonotone bound of
+    these posteriors.  A unit that honestly rectifies 98% shows it in its earlier
+    periods and is not evidence.  The run starts where the data say, so p is that
+    chance times the trailing windows a scan could have tested (Bonferroni: the
+    unit's periods with hazards less ``min_run_periods``).  One test per unit on
+    its pairs together (as the whole-window joint test; per pair, the few units
+    with major hazards made a small family, and honest runs on major hazards alone
+    were flagged on the grid); the runs are one Tarone–BH family of their own
+    (the smallest achievable p: every period after the first at 100%, none
+    rectified in the first), so the whole-window tests keep their q.  On the
+    detection grid (benchmarks/README.md), six months at 100% after six honest
+    ones: found in 74 of 100 plantings (the oracle, which knows the window, 76;
+    the whole-window test alone 2), with as many clean and null-twin units
+    flagged as before (15 of 21,960 and 12 of 25,280).
     """
     if model not in ("beta_binomial", "binomial"):
         raise ValueError(f"model must be 'beta_binomial' or 'binomial', not {model!r}")
@@ -173,13 +207,20 @@ def pinned_rate(panel, *, period=None,
                if ok}
     t_p = cube.period_index(period) if period is not None else None
     type_code = pd.factorize(cube.unit_type)[0]
-    frames, at_ps, groups = [], {}, []
+    frames, at_ps, groups, run_pairs = [], {}, [], []
+    present = [(counted[f], counted[r]) for f, r in pairs if f in counted and r in counted]
+    runs = (trailing_runs(*summed([(cube.values[:, jf, :], cube.values[:, jr, :])
+                                   for jf, jr in present]), t_p, min_periods=min_run_periods)
+            if min_run_periods is not None and present else None)
     for found, rect in pairs:  # a loop over the catalogue's indicator pairs
         if found not in counted or rect not in counted:
             continue
         with np.errstate(invalid="ignore"):
             n_sum, r_sum, start, end, any_, at_p = _pair_totals(
                 cube, counted[found], counted[rect], t_p)
+            counts = (pair_counts(cube.values[:, counted[found], :],
+                                  cube.values[:, counted[rect], :], runs)
+                      if runs is not None else None)
         # The units of a unit × rectified pair reported at 100% in P (shared by pairs
         # with the same rectified indicator, as rows keyed by unit and indicator are).
         at_ps[rect] = at_ps.get(rect, np.zeros(len(at_p), dtype=bool)) | at_p
@@ -207,6 +248,8 @@ def pinned_rate(panel, *, period=None,
                      p_value=np.where(pinned, p_all, 1.0))
         frames.append(u.assign(_pinned=pinned, _p_min=p_all, _found=found, _conc=conc,
                                _at_p=at_p[keep] if period is not None else True))
+        if counts is not None:
+            run_pairs.append((found, rect, keep, rho.to_numpy(dtype="float64"), conc, counts))
     # (an empty findings table costs some 20 ms to build: only where it is returned)
     group_rows = make_findings(pd.DataFrame(groups)) if groups else None
     if not frames:
@@ -221,6 +264,8 @@ def pinned_rate(panel, *, period=None,
         out.loc[rows, "q_value"] = tarone_bh(out.loc[rows, "p_value"], out.loc[rows, "_p_min"],
                                              alpha=warning)
     joint, joint_pairs = _joint_tests(out, alpha=warning)
+    runs = _run_rows(cube, runs, run_pairs, period, model, alert=alert, warning=warning,
+                     info_p=info_p)
     out = out[out["_pinned"]]
     if period is not None:
         at_p = np.zeros(len(out), dtype=bool)
@@ -237,8 +282,9 @@ def pinned_rate(panel, *, period=None,
     out = out[(severity_from_q(out["q_value"], alert=alert, warning=warning) != "info")
               | (out["p_value"] < info_p).to_numpy()]
     if out.empty:
-        return _stack(group_rows, finish(joint_rows, "pinned_rate", info_p=info_p,
-                                         alert=alert, warning=warning))
+        return _stack(group_rows, finish(pd.concat([joint_rows, runs], ignore_index=True),
+                                         "pinned_rate", info_p=info_p, alert=alert,
+                                         warning=warning))
     idx = out["_u"].to_numpy()
     text = {"unit": cube.units[idx], "unit_type": cube.unit_type[idx],
             "start": cube.periods[out["start"].to_numpy()],
@@ -257,10 +303,52 @@ def pinned_rate(panel, *, period=None,
                       + "，全部整改的概率为" + out["p_value"].map(p_text))
     out["period"] = period if period is not None else np.nan
     out = pd.concat([out.drop(columns=["_u", "n", "r", "start", "end", "_pinned", "_p_min",
-                                        "_found", "_conc", "_at_p"]), joint_rows],
-                    ignore_index=True)
+                                        "_found", "_conc", "_at_p"]),
+                     joint_rows, runs], ignore_index=True)
     rows = finish(out, "pinned_rate", info_p=info_p, alert=alert, warning=warning)
     return _stack(group_rows, rows)
+
+
+def _run_rows(cube, runs, run_pairs: list, period, model: str, *, alert: float,
+              warning: float, info_p: float) -> pd.DataFrame:
+    """The findings rows (before ``finish``) of the units' runs (``runs``: the
+    pairs summed, ``pinned_tail.trailing_runs``; ``run_pairs``: per pair found,
+    rectified, the units tested on it, their ρ, c and ``pair_counts``): one test per
+    unit, q by Tarone–BH over the units that could have shown a run (a unit without
+    one: p = 1), rows kept as ``finish`` would keep them.  The indicator is the
+    rectified indicator of the pair with the most hazards in the run, expected its ρ."""
+    cols = ["unit", "unit_type", "indicator", "observed", "expected", "statistic",
+            "p_value", "q_value", "period", "message"]
+    if runs is None or not run_pairs or not runs["tested"].any():
+        return pd.DataFrame(columns=cols)
+    rho = np.full((len(runs["tested"]), len(run_pairs)), 0.5)
+    for k, (_, _, keep, rho_k, _, _) in enumerate(run_pairs):
+        rho[keep, k] = rho_k
+    counts = [c for *_, c in run_pairs]
+    conc = np.array([c for *_, c, _ in run_pairs], dtype="float64")
+    p, p_min = run_tests(runs, counts, rho, conc, above=max(warning, info_p))
+    q = tarone_bh(p, p_min, alpha=warning)
+    t = runs["tested"] & ((severity_from_q(q, alert=alert, warning=warning) != "info")
+                          | (p < info_p))
+    idx = np.flatnonzero(t)
+    if not len(idx):
+        return pd.DataFrame(columns=cols)
+    n = np.stack([c["n"][idx] for c in counts], axis=1)
+    top = np.argmax(n, axis=1)
+    rows = pd.DataFrame({"_u": idx, "first": runs["first"][idx], "end": runs["end"][idx],
+                         "periods": runs["periods"][idx], "p_value": p[idx],
+                         **{f"{key}_{k}": c[key][idx] for k, c in enumerate(counts)
+                            for key in ("n", "n0", "r0")},
+                         **{f"rho_{k}": rho[idx, k] for k in range(len(counts))}})
+    names = [found for found, *_ in run_pairs]
+    return pd.DataFrame({
+        "unit": pd.array(cube.units[idx], dtype="str"),
+        "unit_type": pd.array(cube.unit_type[idx], dtype="str"),
+        "indicator": np.array([rect for _, rect, *_ in run_pairs], dtype=object)[top],
+        "observed": 1.0, "expected": rho[idx, top], "statistic": n.sum(axis=1),
+        "p_value": p[idx], "q_value": q[idx],
+        "period": period if period is not None else np.nan,
+        "message": run_messages(cube, rows, names, model).to_numpy()}, columns=cols)
 
 
 def _pooled_rate(u: pd.DataFrame, min_peer_found: int) -> pd.Series:
