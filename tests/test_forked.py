@@ -58,3 +58,51 @@ def test_a_job_that_fails_everywhere_is_raised_here(tmp_path):
     with pytest.raises(RuntimeError, match="job 57"):
         jobs.finish()
     assert jobs.pid is None                  # the child was waited for
+
+
+@needs_fork
+def test_a_value_computed_aside_comes_back_whole():
+    import numpy as np
+    import pandas as pd
+
+    parent = os.getpid()
+    frame = pd.DataFrame({"x": [0.1, np.nan, 1 / 3], "c": pd.Categorical(["a", "b", "a"])})
+    aside = forked.run_aside(lambda: (os.getpid(), frame.assign(y=frame["x"] * 3)))
+    assert aside.pid is not None
+    pid, got = aside.result()
+    assert pid != parent                     # computed in the child
+    pd.testing.assert_frame_equal(got, frame.assign(y=frame["x"] * 3), check_exact=True)
+
+
+@needs_fork
+def test_what_fails_or_warns_aside_is_computed_here():
+    import warnings
+
+    parent = os.getpid()
+
+    def fails():
+        if os.getpid() != parent:
+            raise RuntimeError("child")
+        return "here"
+
+    assert forked.run_aside(fails).result() == "here"
+
+    def warns():
+        warnings.warn("同比 有缺", UserWarning, stacklevel=1)
+        return os.getpid()
+
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        assert forked.run_aside(warns).result() == parent   # the child's value dropped
+    assert [str(w.message) for w in shown] == ["同比 有缺"]   # shown here, once
+
+    def broken():
+        raise ValueError("everywhere")
+
+    with pytest.raises(ValueError, match="everywhere"):
+        forked.run_aside(broken).result()
+
+
+def test_nothing_forked_when_not_parallel():
+    aside = forked.run_aside(os.getpid, parallel=False)
+    assert aside.pid is None and aside.result() == os.getpid()
