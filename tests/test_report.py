@@ -271,3 +271,16 @@ def test_unit_workbooks_shared_with_a_forked_process_are_the_same_files(tmp_path
     assert [p.name for p in one][-2:] == ["a_b.xlsx", "a_b_2.xlsx"]
     assert [p.read_bytes() for p in one] == [p.read_bytes() for p in two]
     assert len(one) == 92 >= forked.MIN_JOBS   # enough to fork
+
+
+@pytest.mark.parametrize("text, width", [
+    ("", 0), (None, 0), (float("nan"), 0), ("abc", 3), (12.5, 4),
+    ("区应急局", 8), ("ＡＢ", 4),          # full-width letters count two
+    ("ｱｲ", 2),                           # half-width katakana count one
+    ("甲a\x07", 4), ("é", 1),             # a control character and an accent: one each
+])
+def test_display_width_counts_wide_and_full_width_characters_twice(text, width):
+    from anquan_analysis.xlsx_print import display_width
+
+    assert display_width(text) == width
+    assert display_width(text) == width     # the second time from the cache
