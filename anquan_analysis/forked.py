@@ -1,7 +1,7 @@
-"""Work shared with one process forked from this one: the per-unit problem lists of
-a province (hundreds of small workbooks, each its own file) are written by two
-processes at once, while the process that started them does other work of its own
-first; a province's slowest check runs beside the others (``run_aside``).
+"""Independent jobs shared with one process forked from this one: the per-unit
+problem lists of a province (hundreds of small workbooks, each its own file) are
+written by two processes at once, while the process that started them does other
+work of its own first.
 
 ``share_jobs(n, run)`` forks a child (Linux only: ``os.fork``; elsewhere, and for
 fewer than ``min_jobs`` jobs, nothing is forked) that runs jobs ``run(0)``,
@@ -11,12 +11,6 @@ child and then runs, itself, every job that is not done (all of the child's, sho
 it fail), so that a failure is raised here, with its traceback, and nothing is left
 half done.  Each job must write its own output whole (``io.atomic_path``) and depend
 on nothing another job does: which process runs a job does not change its output.
-
-``run_aside(fn)`` computes ``fn()`` in a forked child while this process goes on;
-``Aside.result()`` is its value, sent back pickled (the same value: a pickle keeps
-every bit of a frame), or ``fn()`` computed here when the child failed or would have
-shown a warning (a warning belongs to this process's output, shown once, in order).
-``fn`` must have no effect but its value.
 
 The child prints nothing and ends with ``os._exit``: in a notebook kernel it shares
 the kernel's sockets and streams, which only the kernel may use, and it skips the
@@ -28,9 +22,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import pickle
 import sys
-import warnings
 from collections.abc import Callable
 
 MIN_JOBS = 64   # fewer jobs than this are run here: a fork costs a few milliseconds
@@ -106,49 +98,3 @@ def share_jobs(n: int, run: Callable[[int], object], *, parallel: bool = True,
     then calls ``finish()`` on the result, which shares the jobs left and returns once
     every job is done."""
     return Shared(n, run, fork=parallel and n >= min_jobs and can_fork())
-
-
-class Aside:
-    """``fn()`` computed in a forked child (``run_aside``)."""
-
-    def __init__(self, fn: Callable[[], object], *, fork: bool):
-        self.fn, self.pid = fn, None
-        if not fork:
-            return
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: the value down the pipe, nothing else
-            code = 1
-            try:
-                os.close(read)
-                gc.disable()
-                # shown warnings are recorded instead (the filters stay as they are)
-                with warnings.catch_warnings(record=True) as shown:
-                    value = fn()
-                if not shown:
-                    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-                    with os.fdopen(write, "wb") as pipe:
-                        pipe.write(data)
-                    code = 0
-            finally:
-                os._exit(code)
-        os.close(write)
-        self.pid, self._read = pid, read
-
-    def result(self):
-        """``fn()``'s value: the child's, or computed here if the child gave none."""
-        if self.pid is None:
-            return self.fn()
-        with os.fdopen(self._read, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(self.pid, 0)
-        self.pid = None
-        if os.waitstatus_to_exitcode(status) == 0 and data:
-            return pickle.loads(data)
-        return self.fn()
-
-
-def run_aside(fn: Callable[[], object], *, parallel: bool = True) -> Aside:
-    """Start computing ``fn()`` in a forked process (when ``parallel`` and
-    ``can_fork()``); ``result()`` on the returned object gives its value."""
-    return Aside(fn, fork=parallel and can_fork())

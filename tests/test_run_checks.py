@@ -121,32 +121,3 @@ def test_run_checks_names_the_type_it_needs():
                           "value": [1.0]})
     with pytest.raises(TypeError, match="run_checks takes a Dataset.*not DataFrame"):
         run_checks(frame)
-
-
-def test_matching_series_run_aside_at_a_province_finds_the_same(monkeypatch):
-    """From ASIDE_UNITS units matching_series runs in a forked process beside the other
-    checks: the findings are those of one process, to the bit."""
-    from anquan_analysis import checks, forked
-    from anquan_analysis.synth import make_panel
-
-    panel = make_panel(320, 12, 6, seed=3, value_dtype="float64")
-    # two units copy U000000's figures: matching_series has findings to compare
-    copied = panel.loc[panel["unit"] == "U000000", "value"].to_numpy()
-    for unit in ("U000001", "U000002"):
-        panel.loc[panel["unit"] == unit, "value"] = copied
-    ds = Dataset(panel=panel)
-    forks = []
-    real = forked.Aside.__init__
-
-    def counted(self, fn, *, fork):
-        forks.append(fork)
-        real(self, fn, fork=fork)
-
-    monkeypatch.setattr(forked.Aside, "__init__", counted)
-    two = run_checks(ds, period="2024-12")
-    assert forks == [forked.can_fork()]           # one check aside: matching_series
-    monkeypatch.setattr(checks, "ASIDE_UNITS", 10**9)
-    one = run_checks(ds, period="2024-12")
-    assert forks == [forked.can_fork()]           # none below the threshold
-    assert (one["check"] == "matching_series").sum() >= 9   # the three units, alerts
-    pd.testing.assert_frame_equal(two, one, check_exact=True)

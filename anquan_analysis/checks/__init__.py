@@ -11,7 +11,6 @@ parameters, the columns of the findings it fills, and its null model (docs/CONTR
 
 from __future__ import annotations
 
-import functools
 import inspect
 from dataclasses import dataclass
 
@@ -20,7 +19,6 @@ import pandas as pd
 
 from ..catalogue import FINDING_COUNTS, RECTIFIED_OF, indicator_name
 from ..findings import CHECK_ZH, concat_findings
-from ..forked import run_aside
 from ..panel import Panel, as_panel
 from . import balance, consistency, outliers, sectors, steps, trends
 
@@ -178,12 +176,6 @@ def unmet_text(unmet: pd.DataFrame, checks=None) -> str:
     return "；".join(parts)
 
 
-# The checks run in a forked process beside the others (Linux), from this many units:
-# below it the fork and the pickled findings cost more than they save.
-ASIDE = ("matching_series",)
-ASIDE_UNITS = 300
-
-
 def run_checks(dataset, period=None, checks=None, *, panel: Panel | None = None,
                **options) -> pd.DataFrame:
     """Run every check (or the ids in ``checks``) on a ``Dataset`` and return one
@@ -223,19 +215,13 @@ def run_checks(dataset, period=None, checks=None, *, panel: Panel | None = None,
     inputs = {"panel": as_panel(dataset.panel) if panel is None else panel,
               "exposure": getattr(dataset, "exposure", None),
               "ledger_counts": _ledger_counts(dataset), "period": period}
-
-    def run(check_id):
+    frames = []
+    for check_id in ids:
         fn = CHECKS[check_id]
         takes = inspect.signature(fn).parameters
-        return fn(**{k: v for k, v in inputs.items() if k in takes},
-                  **options.get(check_id, {}))
-
-    # At a province matching_series takes as long as the other checks together: it
-    # runs in a forked process beside them (the same findings, see forked.run_aside).
-    aside = {c: run_aside(functools.partial(run, c)) for c in ids
-             if c in ASIDE and len(inputs["panel"].units) >= ASIDE_UNITS}
-    frames = [aside[c] if c in aside else run(c) for c in ids]
-    return concat_findings([f.result() if c in aside else f for c, f in zip(ids, frames)])
+        frames.append(fn(**{k: v for k, v in inputs.items() if k in takes},
+                         **options.get(check_id, {})))
+    return concat_findings(frames)
 
 
 def _ledger_counts(dataset):
