@@ -42,13 +42,16 @@ class Shared:
                  chunk: int = CHUNK):
         self.n, self.run, self.chunk = n, run, chunk
         self.pid = None
-        ctx = multiprocessing.get_context("fork") if fork else None
-        if ctx is None:
+        if not fork:
             return
-        self._next = ctx.RawValue("l", 0)
-        self._done = ctx.RawArray("b", n)
-        self._lock = ctx.Lock()
-        pid = os.fork()
+        try:
+            ctx = multiprocessing.get_context("fork")
+            self._next = ctx.RawValue("l", 0)
+            self._done = ctx.RawArray("b", n)
+            self._lock = ctx.Lock()
+            pid = os.fork()
+        except OSError:  # no shared memory or no process to spare: all of it here
+            return
         if pid == 0:  # the child: work, then end without running anything of the parent's
             code = 1
             try:

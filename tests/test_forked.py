@@ -58,3 +58,16 @@ def test_a_job_that_fails_everywhere_is_raised_here(tmp_path):
     with pytest.raises(RuntimeError, match="job 57"):
         jobs.finish()
     assert jobs.pid is None                  # the child was waited for
+
+
+@needs_fork
+def test_no_fork_to_be_had_runs_everything_here(tmp_path, monkeypatch):
+    def no_fork():
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    jobs = share_jobs(100, _writer(tmp_path))
+    assert jobs.pid is None
+    jobs.finish()
+    texts = [(tmp_path / f"{i:03d}.txt").read_text().split() for i in range(100)]
+    assert {t[1] for t in texts} == {str(os.getpid())}
