@@ -100,20 +100,27 @@ def make_xlsx_deterministic(path) -> None:
 
 def deterministic_xlsx(data: bytes) -> bytes:
     """The bytes of an XLSX file (``data``) as ``make_xlsx_deterministic`` leaves it."""
-    stamp = fixed_timestamp()
-    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     with zipfile.ZipFile(io.BytesIO(data)) as src:
         members = [(info.filename, src.read(info.filename)) for info in src.infolist()]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for name, body in members:
-            if name == "docProps/core.xml":
-                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + iso, body)
-            info = zipfile.ZipInfo(name, date_time=max(stamp, dt.datetime(1980, 1, 1)).timetuple()[:6])
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            dst.writestr(info, body)
+            dst.writestr(*stamped_member(name, body))
     return out.getvalue()
+
+
+def stamped_member(name: str, body: bytes) -> tuple[zipfile.ZipInfo, bytes]:
+    """One part of an OOXML package as ``deterministic_xlsx`` writes it: its zip entry
+    (the fixed date, deflated, mode 644) and its bytes (in docProps/core.xml the
+    created and modified times fixed)."""
+    stamp = fixed_timestamp()
+    if name == "docProps/core.xml":
+        iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+        body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + iso, body)
+    info = zipfile.ZipInfo(name, date_time=max(stamp, dt.datetime(1980, 1, 1)).timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info, body
 
 
 @contextlib.contextmanager

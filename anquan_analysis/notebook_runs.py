@@ -267,6 +267,7 @@ def run_plan(plan, *, data_dir, output_dir, notebook=NOTEBOOK, thresholds=None,
     bar = tqdm(plan, desc="assess", unit="期", disable=not progress, file=sys.stderr)
     kernel_box = [kernel]
     pending = None  # the period whose HTML is being exported while the next one runs
+    requested = False  # whether the kernel was asked to shut down already
     try:
         for i, (period, level) in enumerate(bar):
             bar.set_postfix_str(period)
@@ -278,6 +279,10 @@ def run_plan(plan, *, data_dir, output_dir, notebook=NOTEBOOK, thresholds=None,
                 err = None
             except Exception as exc:  # noqa: BLE001 - one period's failure must not stop the rest
                 finish, err = None, _describe(exc)
+            if i + 1 == len(plan) and kernel_box[0] is not None:
+                # The last notebook is done: the kernel exits (1-1.5 s for one that
+                # has held a province) while the last HTML is exported, not after it.
+                requested = request_shutdown(kernel_box[0])
             if pending is not None:
                 results.append(pending.join())
                 pending = None
@@ -289,7 +294,7 @@ def run_plan(plan, *, data_dir, output_dir, notebook=NOTEBOOK, thresholds=None,
         if pending is not None:
             results.append(pending.join())
         if kernel_box[0] is not None:
-            shutdown_kernel(kernel_box[0])
+            shutdown_kernel(kernel_box[0], requested=requested)
     write_index(output_dir)
     return results
 

@@ -189,7 +189,7 @@ def unit_file_name(unit: str) -> str:
 
 def write_unit_workbooks(findings: pd.DataFrame, folder, *, period: str,
                          issuer: str = "", provenance: dict | None = None,
-                         min_severity: str = "warning") -> list[Path]:
+                         min_severity: str = "warning", parallel: bool = True) -> list[Path]:
     """One workbook per unit with a finding of ``min_severity`` or above in
     ``period`` (预警 and 关注 by default; 提示 rows are left out), written into
     ``folder`` (created): the unit's problems, one row each (序号, 检查项目, 指标,
@@ -197,7 +197,22 @@ def write_unit_workbooks(findings: pd.DataFrame, folder, *, period: str,
     under a title with the unit, the period and the source: the list the office
     sends back to the unit.  Returns the files, in unit order.  ``findings`` is not
     modified; unit names become file names through ``unit_file_name`` (two units
-    whose names clean to one file name get a number)."""
+    whose names clean to one file name get a number).  ``parallel``: a province's
+    hundreds of workbooks are shared with a forked process (``forked.share_jobs``;
+    the same files)."""
+    return start_unit_workbooks(findings, folder, period=period, issuer=issuer,
+                                provenance=provenance, min_severity=min_severity,
+                                parallel=parallel)()
+
+
+def start_unit_workbooks(findings: pd.DataFrame, folder, *, period: str,
+                         issuer: str = "", provenance: dict | None = None,
+                         min_severity: str = "warning", parallel: bool = True):
+    """``write_unit_workbooks`` started: the workbooks are being written by a forked
+    process (when ``parallel`` and there are many: ``forked.share_jobs``) while the
+    caller does other work; call the result to write the rest and get the files
+    (``write_unit_workbooks``' result) once all are written."""
+    from .forked import share_jobs
     from .periods import period_name_zh
 
     order = {"alert": 0, "warning": 1, "info": 2}
@@ -223,21 +238,32 @@ def write_unit_workbooks(findings: pd.DataFrame, folder, *, period: str,
         "指标": zh_rows["指标"].to_numpy(), "期间": zh_rows["期间"].to_numpy(),
         "严重程度": zh_rows["严重程度"].to_numpy(), "问题说明": zh_rows["说明"].to_numpy(),
         "核实反馈": ""}))
-    for start, stop in zip(starts, np.r_[starts[1:], len(f)]):
-        unit = units[start]
-        titles = [f"{unit} {zh}调度数据核实清单", ask, *source]
-        name = unit_file_name(unit)
+    spans = list(zip(starts, np.r_[starts[1:], len(f)]))
+    for start, _ in spans:  # the names first, in unit order: a later name depends on them
+        name = unit_file_name(units[start])
         stem, k = name[:-5], 2
         while name.lower() in used:
             name, k = f"{stem}_{k}.xlsx", k + 1
         used.add(name.lower())
+        written.append(folder / name)
+
+    def write(i: int) -> None:
+        start, stop = spans[i]
+        unit = units[start]
+        titles = [f"{unit} {zh}调度数据核实清单", ask, *source]
         sheet = PrintSheet("核实清单", table.iloc[start:stop], titles,
                            widths={"问题说明": 50, "核实反馈": 36, "指标": 16, "检查项目": 14},
                            autofilter=False, min_lines=3)
-        with atomic_path(folder / name) as tmp:
+        with atomic_path(written[i]) as tmp:
             write_workbook([sheet], tmp, footer=f"{unit} {zh}")
-        written.append(folder / name)
-    return written
+
+    jobs = share_jobs(len(spans), write, parallel=parallel)
+
+    def finish() -> list[Path]:
+        jobs.finish()
+        return written
+
+    return finish
 
 
 # -------------------------------------------------------------------- HTML export

@@ -110,6 +110,32 @@ print("ok", period)
 '''
 
 
+def test_the_command_line_ends_with_the_status_and_every_line_written(tmp_path):
+    """``anquan assess`` from the command line ends its process without the
+    interpreter's teardown (cli._exit): the exit status, the lines on stdout and stderr
+    (pipes: buffered) and the reports are all there."""
+    import os
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    Dataset(panel=TINY).save(data)
+    nb = tiny_notebook(tmp_path / "nb.ipynb", FAILING_NOTEBOOK)
+    out = tmp_path / "reports"
+    root = str(config.ROOT)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered pipes
+    env["PYTHONPATH"] = root + os.pathsep + os.environ.get("PYTHONPATH", "")
+    done = subprocess.run(
+        [sys.executable, "-m", "anquan_analysis.cli", "assess", "--period", "2024-02",
+         "--period", "2024-01", "--data", str(data), "--output", str(out), "--notebook",
+         str(nb)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert done.returncode == 1
+    assert "assessed 1/2 periods" in done.stdout
+    assert "FAILED 2024-02: ValueError: boom" in done.stderr
+    assert (out / "2024-01" / "assessment.html").is_file()
+    assert (out / "index.html").is_file()
+
+
 def test_assess_carries_on_past_a_failing_period(tmp_path, capsys):
     data = tmp_path / "data"
     Dataset(panel=TINY).save(data)

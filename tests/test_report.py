@@ -250,3 +250,37 @@ def test_short_column_width_is_column_width(values, cap, width):
     s = s.astype("float64") if any(isinstance(v, float) for v in values) else s
     assert column_width("序号", s, cap) == width
     assert _short_column_width("序号", _raw_cells(s), pd.api.types.is_float_dtype(s), cap) == width
+
+
+def test_unit_workbooks_shared_with_a_forked_process_are_the_same_files(tmp_path):
+    """A province's lists are written by two processes (forked.share_jobs): the same
+    names, in the same order, and the same bytes as one process writes; two units whose
+    names clean to one file name still get _2 in unit order."""
+    from anquan_analysis import forked
+    from anquan_analysis.report import write_unit_workbooks
+
+    units = [f"U{i:03d}镇" for i in range(90)] + ["a/b", "a:b"]
+    f = make_findings(pd.DataFrame([
+        dict(check="low_outlier", unit=u, unit_type="town", period="2024Q3",
+             indicator="major_hazards_found", observed=i, expected=9.5, p_value=0.001,
+             q_value=0.01, severity="alert" if i % 3 else "warning", message=f"{u}偏低。")
+        for i, u in enumerate(units)]))
+    one = write_unit_workbooks(f, tmp_path / "one", period="2024Q3", parallel=False)
+    two = write_unit_workbooks(f, tmp_path / "two", period="2024Q3")
+    assert [p.name for p in one] == [p.name for p in two]
+    assert [p.name for p in one][-2:] == ["a_b.xlsx", "a_b_2.xlsx"]
+    assert [p.read_bytes() for p in one] == [p.read_bytes() for p in two]
+    assert len(one) == 92 >= forked.MIN_JOBS   # enough to fork
+
+
+@pytest.mark.parametrize("text, width", [
+    ("", 0), (None, 0), (float("nan"), 0), ("abc", 3), (12.5, 4),
+    ("区应急局", 8), ("ＡＢ", 4),          # full-width letters count two
+    ("ｱｲ", 2),                           # half-width katakana count one
+    ("甲a\x07", 4), ("é", 1),             # a control character and an accent: one each
+])
+def test_display_width_counts_wide_and_full_width_characters_twice(text, width):
+    from anquan_analysis.xlsx_print import display_width
+
+    assert display_width(text) == width
+    assert display_width(text) == width     # the second time from the cache

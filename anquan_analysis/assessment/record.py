@@ -61,17 +61,24 @@ def save_outputs(a: Assessment, output_dir, *, draft: str | None = None) -> dict
     drafted paragraph) into ``output_dir``; returns the summary."""
     from ..bulletin_docx import bulletin_from_assessment
     from ..io import write_text_atomic
-    from ..report import PROBLEM_FOLDER, write_findings_xlsx, write_unit_workbooks
+    from ..report import PROBLEM_FOLDER, start_unit_workbooks, write_findings_xlsx
 
     out = Path(output_dir)
-    write_findings_xlsx(a.findings, out / "findings.xlsx", rejects=a.dataset.rejects,
-                        period=a.period, provenance=a.provenance)
-    write_unit_workbooks(a.findings, out / PROBLEM_FOLDER, period=a.period,
-                         issuer=getattr(a.settings, "issuer", "") or "",
-                         provenance=a.provenance)
-    bulletin_from_assessment(a, out / "bulletin.docx")
-    record = summary(a)
-    if draft is not None:
-        record["draft"] = draft
-    write_text_atomic(json.dumps(record, ensure_ascii=False, indent=2), out / "summary.json")
+    # A province's hundreds of per-unit workbooks are started first, in a forked
+    # process (report.start_unit_workbooks), and shared with this one once the other
+    # files are written: on two cores the lists no longer follow everything else.
+    unit_books = start_unit_workbooks(a.findings, out / PROBLEM_FOLDER, period=a.period,
+                                      issuer=getattr(a.settings, "issuer", "") or "",
+                                      provenance=a.provenance)
+    try:
+        write_findings_xlsx(a.findings, out / "findings.xlsx", rejects=a.dataset.rejects,
+                            period=a.period, provenance=a.provenance)
+        bulletin_from_assessment(a, out / "bulletin.docx")
+        record = summary(a)
+        if draft is not None:
+            record["draft"] = draft
+        write_text_atomic(json.dumps(record, ensure_ascii=False, indent=2),
+                          out / "summary.json")
+    finally:
+        unit_books()
     return record

@@ -1,0 +1,73 @@
+"""forked.share_jobs: jobs shared with a forked process, each done once, failures
+redone and raised in the caller's process."""
+
+import os
+
+import pytest
+
+from anquan_analysis import forked
+from anquan_analysis.forked import share_jobs
+
+needs_fork = pytest.mark.skipif(not forked.can_fork(), reason="no fork here")
+
+
+def _writer(folder, fail=lambda i: False):
+    def run(i):
+        if fail(i):
+            raise RuntimeError(f"job {i}")
+        # the job's process is recorded: which process ran it must not matter
+        (folder / f"{i:03d}.txt").write_text(f"{i * i} {os.getpid()}")
+    return run
+
+
+@needs_fork
+def test_both_processes_share_the_jobs_and_each_is_done(tmp_path):
+    jobs = share_jobs(200, _writer(tmp_path))
+    child = jobs.pid
+    assert child is not None                 # forked: 200 jobs ≥ MIN_JOBS
+    jobs.finish()
+    texts = [(tmp_path / f"{i:03d}.txt").read_text().split() for i in range(200)]
+    assert [int(t[0]) for t in texts] == [i * i for i in range(200)]
+    # each job written by one of the two processes (how many each: as they ran)
+    assert {t[1] for t in texts} <= {str(os.getpid()), str(child)}
+
+
+def test_few_jobs_are_run_here_in_order(tmp_path):
+    done = []
+    jobs = share_jobs(10, done.append)
+    assert jobs.pid is None
+    assert done == []                        # nothing runs before finish
+    jobs.finish()
+    assert done == list(range(10))
+
+
+@needs_fork
+def test_what_the_child_fails_is_redone_here(tmp_path):
+    parent = os.getpid()
+    # every job fails in the child: the child stops at its first, the parent does all
+    jobs = share_jobs(100, _writer(tmp_path, fail=lambda i: os.getpid() != parent))
+    jobs.finish()
+    texts = [(tmp_path / f"{i:03d}.txt").read_text().split() for i in range(100)]
+    assert [int(t[0]) for t in texts] == [i * i for i in range(100)]
+    assert {t[1] for t in texts} == {str(parent)}
+
+
+@needs_fork
+def test_a_job_that_fails_everywhere_is_raised_here(tmp_path):
+    jobs = share_jobs(100, _writer(tmp_path, fail=lambda i: i == 57))
+    with pytest.raises(RuntimeError, match="job 57"):
+        jobs.finish()
+    assert jobs.pid is None                  # the child was waited for
+
+
+@needs_fork
+def test_no_fork_to_be_had_runs_everything_here(tmp_path, monkeypatch):
+    def no_fork():
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    jobs = share_jobs(100, _writer(tmp_path))
+    assert jobs.pid is None
+    jobs.finish()
+    texts = [(tmp_path / f"{i:03d}.txt").read_text().split() for i in range(100)]
+    assert {t[1] for t in texts} == {str(os.getpid())}
