@@ -67,17 +67,9 @@ def _exit(code: int) -> None:
     ``anquan assess`` (pandas, papermill, nbconvert, jupyter_client loaded) that
     teardown took 0.4-0.7 s, a fifth of an empty notebook's whole run, with every
     report already written and the kernel gone."""
-    import atexit
+    from .kernels import end_process   # the standard library only at import
 
-    try:
-        atexit._run_exitfuncs()
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001, S110 - a closed stream has nothing to flush
-                pass
-        os._exit(code)
+    end_process(code, (sys.stdout, sys.stderr))
 
 
 def _main(argv: list[str]) -> int:

@@ -205,15 +205,22 @@ def _exit_now() -> None:
     has held a province (pandas, matplotlib, numba, scipy): the command waits for
     the kernel to exit.  Nothing of a report is written at that point."""
     atexit.unregister(_exit_now)
+    end_process(0, (sys.__stdout__, sys.__stderr__))
+
+
+def end_process(code: int, streams) -> None:
+    """Run the exit handlers, flush ``streams`` and end the process with ``code``,
+    without the interpreter's teardown of every module (``_exit_now``, and ``anquan
+    assess`` from the command line: ``cli._exit``)."""
     try:
         atexit._run_exitfuncs()
     finally:
-        for stream in (sys.__stdout__, sys.__stderr__):
+        for stream in streams:
             try:
                 stream.flush()
             except Exception:  # noqa: BLE001, S110 - a closed stream has nothing to flush
                 pass
-        os._exit(0)
+        os._exit(code)
 
 
 def clear_state() -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
-from .rate_spread import _T_MID, _T_STEP
+from .rate_spread import comonotone_integral
 
 from ... import catalogue
 from ...findings import figure_text
@@ -145,26 +145,12 @@ def joint_run_chance(n, n0, r0, rho, conc) -> np.ndarray:
     pair's exact ``run_chance``."""
     n, n0, r0, rho = (np.atleast_2d(np.asarray(x, dtype="float64")) for x in (n, n0, r0, rho))
     conc = np.broadcast_to(np.asarray(conc, dtype="float64"), n.shape[1:])
-    tail = np.exp(-_T_MID)
-    log_g = np.zeros((n.shape[0], len(_T_MID)))
     single = np.ones(n.shape[0])
     for k in range(n.shape[1]):
         has = n[:, k] > 0
-        if not has.any():
-            continue
-        single[has] *= run_chance(n[has, k], n0[has, k], r0[has, k], rho[has, k], conc[k])
-        m = np.clip(rho[has, k], 0.0, 1.0)
-        if np.isfinite(conc[k]):
-            a = m * conc[k] + r0[has, k]
-            b = (1 - m) * conc[k] + n0[has, k] - r0[has, k]
-            q = stats.beta.isf(tail[None, :], a[:, None], b[:, None])
-            q = np.where(m[:, None] >= 1, 1.0, q)
-        else:
-            q = np.broadcast_to(m[:, None], (len(m), len(_T_MID)))
-        with np.errstate(divide="ignore"):
-            log_g[has] += n[has, k][:, None] * np.log(q)
-    weight = tail * _T_STEP
-    p = np.minimum((np.exp(log_g) * weight[None, :]).sum(axis=1) / weight.sum(), 1.0)
+        if has.any():
+            single[has] *= run_chance(n[has, k], n0[has, k], r0[has, k], rho[has, k], conc[k])
+    p = np.minimum(comonotone_integral(n, rho, conc, r0=r0, n0=n0), 1.0)
     one = (n > 0).sum(axis=1) <= 1
     return np.where(one, single, p)
 

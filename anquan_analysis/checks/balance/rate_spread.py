@@ -146,6 +146,17 @@ def all_rectified_jointly(n, rho, conc) -> np.ndarray:
     n = np.atleast_2d(np.asarray(n, dtype="float64"))
     rho = np.broadcast_to(np.asarray(rho, dtype="float64"), n.shape)
     conc = np.broadcast_to(np.asarray(conc, dtype="float64"), n.shape[1:])
+    p = comonotone_integral(n, rho, conc)
+    return np.where((n > 0).any(axis=1), np.minimum(p, 1.0), 1.0)
+
+
+def comonotone_integral(n, rho, conc, r0=None, n0=None) -> np.ndarray:
+    """∫₀¹ Π_k Q_k(u)^{n_k} du over the pairs with n_k > 0 (arrays (units, pairs),
+    ``conc`` (pairs,)), Q_k the quantile of Beta(ρ·c + r0, (1 − ρ)·c + n0 − r0): the
+    peers' Beta, updated by r0 of n0 earlier hazards rectified when given (pinned_rate's
+    run, ``pinned_tail``); Q_k = ρ where c is infinite.  Not clipped to 1."""
+    r0 = np.zeros(n.shape) if r0 is None else r0
+    n0 = np.zeros(n.shape) if n0 is None else n0
     tail = np.exp(-_T_MID)                               # 1 − u
     log_g = np.zeros((n.shape[0], len(_T_MID)))
     for k in range(n.shape[1]):
@@ -154,8 +165,9 @@ def all_rectified_jointly(n, rho, conc) -> np.ndarray:
             continue
         m = np.clip(rho[has, k], 0.0, 1.0)
         if np.isfinite(conc[k]):
-            q = stats.beta.isf(tail[None, :], (m * conc[k])[:, None],
-                               ((1 - m) * conc[k])[:, None])
+            a = m * conc[k] + r0[has, k]
+            b = (1 - m) * conc[k] + n0[has, k] - r0[has, k]
+            q = stats.beta.isf(tail[None, :], a[:, None], b[:, None])
             q = np.where(m[:, None] >= 1, 1.0, q)
         else:
             q = np.broadcast_to(m[:, None], (len(m), len(_T_MID)))
@@ -164,8 +176,7 @@ def all_rectified_jointly(n, rho, conc) -> np.ndarray:
     # ∫ g(u) du = ∫ g(1 − e^(−t)) e^(−t) dt, the rest beyond t = 80 at most e^(−80)
     # divided by the rule's own ∫ e^(−t) dt, so that a constant (binomial) is exact
     weight = tail * _T_STEP
-    p = (np.exp(log_g) * weight[None, :]).sum(axis=1) / weight.sum()
-    return np.where((n > 0).any(axis=1), np.minimum(p, 1.0), 1.0)
+    return (np.exp(log_g) * weight[None, :]).sum(axis=1) / weight.sum()
 
 
 _LN10 = np.log(10.0)
