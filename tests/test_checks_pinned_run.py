@@ -173,3 +173,25 @@ def test_a_run_on_major_and_general_hazards_is_one_test():
             "整改48项（80.0%），重大事故隐患排查数12项、整改6项（50.0%）") in row["message"].item()
     alone = balance.pinned_rate(_town_panel(甲镇=[8] * 6 + [10] * 6))
     assert row["p_value"].item() < alone["p_value"].item() / 10
+
+
+def test_a_pair_the_unit_is_not_tested_on_does_not_enter_its_run():
+    # 甲镇 finds 2 major hazards all year (August, November, both rectified): below
+    # min_found = 5, it is not tested on that pair over the window, so its run is
+    # judged on general hazards alone, exactly as without the major hazards
+    df = _town_panel(甲镇=[8] * 6 + [10] * 6)
+    found = {f"镇{k}": [2] * 12 for k in range(10)}
+    rect = {f"镇{k}": [2] * 9 + [1] * 3 for k in range(10)}
+    found["甲镇"] = rect["甲镇"] = [0] * 7 + [1, 0, 0, 1, 0]
+    major = pd.DataFrame([(u, "town", m, code, float(v)) for u in found
+                          for m, f, r in zip(MONTHS, found[u], rect[u])
+                          for code, v in (("major_hazards_found", f),
+                                          ("major_hazards_rectified", r))],
+                         columns=["unit", "unit_type", "period", "indicator", "value"])
+    df = pd.concat([df, major.assign(parent="示范区", approx=False)], ignore_index=True)
+    f = balance.pinned_rate(df, min_found=5, info_p=1.0)
+    row = f[f["message"].str.contains("连续")]
+    alone = balance.pinned_rate(_town_panel(甲镇=[8] * 6 + [10] * 6), min_found=5)
+    assert list(row["unit"]) == ["甲镇"] and row["statistic"].item() == 60
+    assert row["p_value"].item() == pytest.approx(alone["p_value"].item(), rel=1e-12)
+    assert "重大事故隐患" not in row["message"].item()

@@ -322,9 +322,14 @@ def _run_rows(cube, runs, run_pairs: list, period, model: str, *, alert: float,
     if runs is None or not run_pairs or not runs["tested"].any():
         return pd.DataFrame(columns=cols)
     rho = np.full((len(runs["tested"]), len(run_pairs)), 0.5)
-    for k, (_, _, keep, rho_k, _, _) in enumerate(run_pairs):
+    counts = []
+    for k, (_, _, keep, rho_k, _, c) in enumerate(run_pairs):
         rho[keep, k] = rho_k
-    counts = [c for *_, c in run_pairs]
+        # a pair the unit is not tested on over the window (too few hazards) has no
+        # peer rate for it: its hazards leave the run's test, as they leave the window's
+        tested_on = np.zeros(len(rho), dtype=bool)
+        tested_on[keep] = True
+        counts.append({key: np.where(tested_on, v, 0.0) for key, v in c.items()})
     conc = np.array([c for *_, c, _ in run_pairs], dtype="float64")
     p, p_min = run_tests(runs, counts, rho, conc, above=max(warning, info_p))
     q = tarone_bh(p, p_min, alpha=warning)
