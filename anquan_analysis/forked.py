@@ -23,6 +23,7 @@ import gc
 import multiprocessing
 import os
 import sys
+import warnings
 from collections.abc import Callable
 
 MIN_JOBS = 64   # fewer jobs than this are run here: a fork costs a few milliseconds
@@ -33,6 +34,17 @@ def can_fork() -> bool:
     """Whether jobs can be shared with a forked process here (Linux: macOS's system
     libraries are not safe to use after a fork, Windows has none)."""
     return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+def _fork() -> int:
+    """``os.fork()`` without Python 3.12's DeprecationWarning about forking a process
+    with threads (a notebook kernel always has some): the child runs only the jobs,
+    which take no lock those threads hold, and ends with ``os._exit``.  Shown, the
+    warning would land in the executed notebook and its HTML, which a director reads."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning,
+                                message=r".*fork\(\).*")
+        return os.fork()
 
 
 class Shared:
@@ -49,7 +61,7 @@ class Shared:
             self._next = ctx.RawValue("l", 0)
             self._done = ctx.RawArray("b", n)
             self._lock = ctx.Lock()
-            pid = os.fork()
+            pid = _fork()
         except OSError:  # no shared memory or no process to spare: all of it here
             return
         if pid == 0:  # the child: work, then end without running anything of the parent's

@@ -71,3 +71,25 @@ def test_no_fork_to_be_had_runs_everything_here(tmp_path, monkeypatch):
     jobs.finish()
     texts = [(tmp_path / f"{i:03d}.txt").read_text().split() for i in range(100)]
     assert {t[1] for t in texts} == {str(os.getpid())}
+
+
+@needs_fork
+def test_python_3_12s_warning_on_forking_with_threads_is_not_shown(tmp_path, monkeypatch):
+    import warnings
+
+    real = os.fork
+
+    def fork_as_3_12():  # what Python 3.12+ does when the process has threads
+        warnings.warn("This process (pid=1) is multi-threaded, use of fork() may lead "
+                      "to deadlocks in the child.", DeprecationWarning, stacklevel=2)
+        return real()
+
+    monkeypatch.setattr(forked.os, "fork", fork_as_3_12)
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        jobs = share_jobs(100, _writer(tmp_path))
+        assert jobs.pid is not None
+        jobs.finish()
+        warnings.warn("another warning", DeprecationWarning)   # others still shown
+    assert [str(w.message) for w in shown] == ["another warning"]
+    assert len(list(tmp_path.iterdir())) == 100
