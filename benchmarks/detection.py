@@ -17,7 +17,8 @@ parameters, BH at the checks' level; both are scored by ``evaluation.score``.
 Printed: which kinds the package's checks can detect at all; one line per cell with
 recall per kind as ``checks/oracle`` and the shares of clean units and of null-twin
 units flagged (warning or alert) as ``checks/oracle``; the targets of issue 12 for the
-strong cells as met/MISSED lines; the clean units flagged per check; recall pooled by
+strong cells as met/MISSED lines, and for each missed one whether it is beyond chance
+(``evaluation.shortfall``); the clean units flagged per check; recall pooled by
 strength.  Targets are printed, never asserted.
 """
 
@@ -38,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from anquan_analysis.evaluation.districts import KINDS, KIND_ZH  # noqa: E402
 from anquan_analysis.evaluation.grid import (AXES, SHORT, cell_row, detector_status,  # noqa: E402
                                              grid_cells, recall_table, run_cell, targets)
+from anquan_analysis.evaluation.shortfall import shortfalls, summary_lines  # noqa: E402
 
 
 def _machine() -> str:
@@ -142,12 +144,15 @@ def by_check_rows(result) -> pd.DataFrame:
 def write_output(results, path: Path, note: str = "") -> None:
     """The tidy per-cell, per-kind table (``tidy_rows``) to ``path`` and the clean and
     null units flagged per check and cell (``by_check_rows``) beside it
-    (``<stem>_by_check.csv``); ``note`` (e.g. the commit that produced them) is a
-    column of both."""
+    (``<stem>_by_check.csv``) and every strong cell's targets with their exact tests
+    (``<stem>_shortfalls.csv``, ``evaluation.shortfall``); ``note`` (e.g. the commit
+    that produced them) is a column of all three."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tidy = pd.concat([tidy_rows(r) for r in results], ignore_index=True)
     checks = pd.concat([by_check_rows(r) for r in results], ignore_index=True)
     tidy.assign(source=note).to_csv(path, index=False)
+    shortfalls(results).assign(source=note).to_csv(
+        path.with_name(path.stem + "_shortfalls.csv"), index=False)
     checks.assign(source=note).to_csv(path.with_name(path.stem + "_by_check.csv"), index=False)
 
 
@@ -211,6 +216,10 @@ def main(argv=None) -> int:
 
     print()
     print("\n".join(_target_summary(results)))
+    print("\nthe missed targets against chance (evaluation.shortfall: McNemar's exact test "
+          "against the oracle on the same planted units, binomial tails against 0.9 and "
+          "the false-alarm limits; BH over every target):")
+    print("\n".join(summary_lines(shortfalls(results))))
 
     clean = pd.concat([r.clean_by_check for r in results]).groupby(level=0).sum()
     null = pd.concat([r.null_by_check for r in results]).groupby(level=0).sum()
