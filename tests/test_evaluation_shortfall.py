@@ -81,3 +81,23 @@ def test_a_miss_by_one_unit_is_within_chance_and_mild_cells_have_no_targets():
     assert not step["beyond_chance"]
     assert "within chance" in summary_lines(t)[1]
     assert shortfalls([_result("mild", rows=rows)]).empty
+
+
+def test_pooled_by_size_sums_the_discordant_units_of_the_strong_cells():
+    from anquan_analysis.evaluation.shortfall import pooled
+    # two 150-unit cells with a step each missed once where the oracle found it, and one
+    # mild cell (left out): alone each is 1 of 1 discordant (p = ½), pooled 2 of 2 (¼)
+    rows = [("district_step", True, True)] * 3 + [("district_step", False, True)]
+    cells = [_result(rows=rows, counts=dict(null=300, null_checks=6)),
+             _result(rows=rows, counts=dict(null=300, null_checks=0)),
+             _result("mild", rows=rows, counts=dict(null=300, null_checks=300))]
+    t = pooled(cells)
+    step = t.loc[t["kind"] == "district_step"].iloc[0]
+    assert (step["units"], step["n"], step["found"], step["oracle_found"],
+            step["oracle_only"], step["checks_only"]) == (150, 8, 6, 8, 2, 0)
+    assert step["ratio"] == pytest.approx(0.75)
+    assert step["p_value"] == pytest.approx(0.25)
+    null = t.loc[t["kind"] == "null-city units flagged"].iloc[0]
+    assert (null["n"], null["found"]) == (600, 6)
+    by_hand = 1 - sum(comb(600, k) * 0.01 ** k * 0.99 ** (600 - k) for k in range(6))
+    assert null["p_value"] == pytest.approx(by_hand, rel=1e-9)

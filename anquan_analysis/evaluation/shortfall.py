@@ -105,6 +105,38 @@ def shortfalls(results: list[CellResult], *, level: float = LEVEL) -> pd.DataFra
     return out
 
 
+def pooled(results: list[CellResult]) -> pd.DataFrame:
+    """The strong cells pooled by district size: per units and kind, the planted units,
+    found by the checks and by the oracle, the discordant units and McNemar's exact p
+    (module docstring); and per units, the null-twin units flagged against 1 % (kind
+    ``null-city units flagged``).  A gap that each small cell leaves within chance can
+    be beyond it once the cells of one size are pooled.  Columns: units, kind, n,
+    found, oracle_found, oracle_only, checks_only, ratio (found / oracle_found),
+    p_value."""
+    rows = []
+    strong = [r for r in results if r.cell.strength == "strong"]
+    for units in sorted({r.cell.n_units for r in strong}):
+        these = [r for r in strong if r.cell.n_units == units]
+        d = pd.concat([r.detections for r in these], ignore_index=True)
+        for kind in KINDS:
+            k = d.loc[d["kind"] == kind]
+            if not len(k):
+                continue
+            checks, oracle = k["checks"].astype(bool), k["oracle"].astype(bool)
+            b, c = int((oracle & ~checks).sum()), int((checks & ~oracle).sum())
+            rows.append(dict(units=units, kind=kind, n=len(k), found=int(checks.sum()),
+                             oracle_found=int(oracle.sum()), oracle_only=b, checks_only=c,
+                             p_value=float(stats.binom.sf(b - 1, b + c, 0.5)) if b else 1.0))
+        n_null = sum(r.counts["null"] for r in these)
+        flagged = sum(r.counts["null_checks"] for r in these)
+        rows.append(dict(units=units, kind="null-city units flagged", n=n_null, found=flagged,
+                         p_value=float(stats.binom.sf(flagged - 1, n_null, 0.01))))
+    out = pd.DataFrame(rows, columns=["units", "kind", "n", "found", "oracle_found",
+                                      "oracle_only", "checks_only", "ratio", "p_value"])
+    out["ratio"] = out["found"] / out["oracle_found"].where(out["oracle_found"] > 0)
+    return out
+
+
 def summary_lines(table: pd.DataFrame, *, level: float = LEVEL) -> list[str]:
     """The missed targets of ``shortfalls``, each with its p and q, and how many are
     beyond chance."""
@@ -123,4 +155,4 @@ def summary_lines(table: pd.DataFrame, *, level: float = LEVEL) -> list[str]:
     return out
 
 
-__all__ = ["shortfalls", "summary_lines", "COLUMNS", "LEVEL"]
+__all__ = ["shortfalls", "pooled", "summary_lines", "COLUMNS", "LEVEL"]
