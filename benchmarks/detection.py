@@ -39,7 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from anquan_analysis.evaluation.districts import KINDS, KIND_ZH  # noqa: E402
 from anquan_analysis.evaluation.grid import (AXES, SHORT, cell_row, detector_status,  # noqa: E402
                                              grid_cells, recall_table, run_cell, targets)
-from anquan_analysis.evaluation.shortfall import pooled, shortfalls, summary_lines  # noqa: E402
+from anquan_analysis.evaluation.shortfall import pooled as pooled_by_size  # noqa: E402
+from anquan_analysis.evaluation.shortfall import shortfalls, summary_lines  # noqa: E402
 
 
 def _machine() -> str:
@@ -220,7 +221,7 @@ def main(argv=None) -> int:
           "against the oracle on the same planted units, binomial tails against 0.9 and "
           "the false-alarm limits; BH over every target):")
     print("\n".join(summary_lines(shortfalls(results))))
-    pool = pooled(results)
+    pool = pooled_by_size(results)
     if len(pool):
         print("\nstrong cells pooled by district size (McNemar's exact p against the oracle; "
               "for the null twins, the binomial tail against 1 %):")

@@ -212,6 +212,7 @@ def test_detection_grid_quick_prints_every_cell_kind_and_target():
     names = {t[0] for t in targets}
     assert {"clean units flagged ≤ 3 %", "null-city units flagged ≤ 1 %",
             "coordinated_group recall ≥ 0.9", "pinned_rate recall ≥ 0.95 × oracle"} <= names
+    assert "strong cells pooled by district size" in out
     missed = len(re.findall(r"^    MISSED ", out, re.M))
     assert re.search(rf"^targets missed: {missed} of \d+; beyond chance \(BH q < 0.05\): \d+$",
                      out, re.M)
