@@ -508,9 +508,15 @@ def joint_groups(pairs: pd.DataFrame, values_of, eligible: dict, taken, *, n_uni
             test = found[1][1]
             months = test.pop("p_months") * scan_factor(steady, len(found[1][0]))
             test["q"] = max(test["q"], min(1.0, months))
-        members, test = min(found, key=lambda f: f[1]["q"])
-        if test["q"] >= warning or max(test["equal"], test["near"]) < min_agree:
+        # Of the clique's groups that hold (q < warning), the one naming the most
+        # units: a floored subgroup of steady members can hold at a smaller q than
+        # the whole clique, which holds on its own test (seven towns within ±1 of
+        # one another every month, four of them steady: the seven, not the four).
+        held = [f for f in found
+                if f[1]["q"] < warning and max(f[1]["equal"], f[1]["near"]) >= min_agree]
+        if not held:
             continue
+        members, test = max(held, key=lambda f: (len(f[0]), -f[1]["q"]))
         row = pd.Series(test)
         out.append({"w": ww, "i": ii, "units": units[members],
                     "inner": pd.DataFrame([row]), "weakest": row})

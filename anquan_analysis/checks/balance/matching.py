@@ -158,8 +158,10 @@ def matching_series(panel, *, period=None, group_by=("unit_type",), indicators=N
     are also matched beyond its members' shuffles (the own-figures test without
     the floor), that p adjusted for every group of steady units sharing their
     most frequent figure in one cell (``joint.joint_groups``); q is the larger
-    of the two.  A group
-    whose agreed figure never changes (1 every month) or changes in one month
+    of the two.  Where both the clique as a whole and its floored subgroup hold
+    (q < ``warning``), the group that names more units is reported: seven towns
+    within ±1 of one another every month, four of them steady, are the seven.  A
+    group whose agreed figure never changes (1 every month) or changes in one month
     only has no such evidence: it is not found.  Sessions, drills and
     enterprises (quotas and stocks) are never floored.
 
