@@ -60,3 +60,26 @@ def test_missing_column_is_named():
     import pytest
     with pytest.raises(ValueError, match="oracle_found"):
         E.grid_summary(_grid().drop(columns="oracle_found"))
+
+
+def test_heldout_comparison_pools_each_part_and_the_null_twins_by_size():
+    grid = _grid().assign(units=30)
+    held = _grid().assign(units=30)
+    # held out: the group found 12 of 20 (oracle 18), the null twins 6 of 240 flagged
+    held.loc[(held["kind"] == "coordinated_group") & (held["strength"] == "strong"),
+             "found"] = [6, 6]
+    held.loc[held["cell"] == "A", "null_flagged"] = 5
+    before = held.copy()
+    t = E.heldout_comparison(grid, held).set_index("项目")
+    pd.testing.assert_frame_equal(held, before)
+    group = t.loc["相互“保持平衡”"]
+    assert (group["调参区县检查"], group["调参区县神谕"]) == (0.85, 0.9)
+    assert (group["留出区县检查"], group["留出区县神谕"]) == (0.6, 0.9)
+    assert group["留出/神谕"] == round(0.6 / 0.9, 2)
+    step = t.loc["全区整体阶跃"]
+    assert (step["留出区县检查"], step["留出区县神谕"]) == (0.5, 0.5)
+    null = t.loc["空白对照误报(30个单位)"]
+    # each cell once: 1 + 0 of 240 in-sample, 5 + 0 of 240 held out; the oracle 0
+    assert null["调参区县检查"] == round(100 / 240, 2) and null["留出区县检查"] == round(500 / 240, 2)
+    assert null["留出区县神谕"] == 0.0
+    assert list(t.index) == ["相互“保持平衡”", "全区整体阶跃", "空白对照误报(30个单位)"]

@@ -10,8 +10,8 @@
 """
 
 from .figures import check_figure, city_dataset, rates_figure, scores_zh
-from .grid_view import grid_false_alarms, grid_figure, grid_summary
+from .grid_view import grid_false_alarms, grid_figure, grid_summary, heldout_comparison
 from .score import score_checks
 
 __all__ = ["city_dataset", "score_checks", "scores_zh", "rates_figure", "check_figure",
-           "grid_summary", "grid_false_alarms", "grid_figure"]
+           "grid_summary", "grid_false_alarms", "grid_figure", "heldout_comparison"]

@@ -1,6 +1,7 @@
 """The stored detection grid (``benchmarks/detection.py --output``) for the methods
 notebook: recall of the checks beside the oracle's per kind and strength, the cells
-that miss issue 12's targets, the false alarms, and one picture."""
+that miss issue 12's targets, the false alarms, one picture, and the grid's districts
+against held-out ones (``heldout_comparison``)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,56 @@ def grid_false_alarms(grid: pd.DataFrame) -> pd.DataFrame:
             "神谕误报（对照）": s["null_flagged_oracle"],
             "对照误报率(%)": round(100 * s["null_flagged"] / max(s["null_units"], 1), 2)})
     return pd.DataFrame(rows)
+
+
+def heldout_comparison(grid: pd.DataFrame, heldout: pd.DataFrame) -> pd.DataFrame:
+    """The strong cells of the grid the checks were tuned on beside a held-out run
+    (other district seeds, never read while writing rules), pooled per kind, and the
+    null twins' units flagged per district size.
+
+    Parameters
+    ----------
+    grid, heldout : DataFrame
+        Tidy per-cell, per-kind tables (``detection_grid.csv`` and
+        ``detection_heldout_strong.csv``).  Not modified.
+
+    Returns
+    -------
+    DataFrame, one row per kind with a planting, then one per district size:
+    项目, 调参区县检查, 调参区县神谕, 留出区县检查, 留出区县神谕 — recall (kinds) or the
+    share of null-twin units flagged in percent (sizes, 项目 "空白对照误报(N个单位)"),
+    rounded to 2 decimals; and 留出/神谕, the held-out checks over the held-out oracle
+    (kinds only).
+    """
+    cols = _COLUMNS + ["units"]
+    require_columns(grid, cols, "heldout_comparison: grid")
+    require_columns(heldout, cols, "heldout_comparison: heldout")
+    rows = []
+    parts = {"调参区县": grid[grid["strength"] == "strong"],
+             "留出区县": heldout[heldout["strength"] == "strong"]}
+    kinds = parts["留出区县"].groupby("kind", sort=False).agg(
+        kind_zh=("kind_zh", "first"), planted=("planted", "sum"))
+    for kind, k in kinds[kinds["planted"] > 0].iterrows():
+        row = {"项目": k["kind_zh"]}
+        for name, t in parts.items():
+            t = t[t["kind"] == kind]
+            n = max(int(t["planted"].sum()), 1)
+            row[f"{name}检查"] = round(t["found"].sum() / n, 2)
+            row[f"{name}神谕"] = round(t["oracle_found"].sum() / n, 2)
+        row["留出/神谕"] = (round(row["留出区县检查"] / row["留出区县神谕"], 2)
+                         if row["留出区县神谕"] > 0 else float("nan"))
+        rows.append(row)
+    for units in sorted(set(parts["留出区县"]["units"])):
+        row = {"项目": f"空白对照误报({units}个单位)"}
+        for name, t in parts.items():
+            c = t[t["units"] == units].drop_duplicates("cell")
+            n = max(int(c["null_units"].sum()), 1)
+            row[f"{name}检查"] = round(100 * c["null_flagged"].sum() / n, 2)
+            row[f"{name}神谕"] = round(100 * c["null_flagged_oracle"].sum() / n, 2)
+        row["留出/神谕"] = float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["项目", "调参区县检查", "调参区县神谕", "留出区县检查",
+                                       "留出区县神谕", "留出/神谕"])
 
 
 def grid_figure(summary: pd.DataFrame):
