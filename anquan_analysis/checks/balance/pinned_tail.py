@@ -20,6 +20,13 @@ from ...periods import period_freq, period_name_zh
 from .._wording import p_text
 
 
+def _reported(f: np.ndarray, r: np.ndarray):
+    """Where a pair was reported (both figures), and its found and rectified there
+    (rectified at most found), 0 elsewhere."""
+    both = ~np.isnan(f) & ~np.isnan(r)
+    return both, np.where(both, f, 0.0), np.where(both, np.minimum(r, f), 0.0)
+
+
 def trailing_runs(f: np.ndarray, r: np.ndarray, t_end=None, *, min_periods: int = 3) -> dict:
     """Per unit, the latest run of periods at 100% and what came before it.
 
@@ -54,9 +61,7 @@ def trailing_runs(f: np.ndarray, r: np.ndarray, t_end=None, *, min_periods: int 
     A unit at 100% in every period has no earlier period below it: the
     whole-window test is its test, and ``tested`` is False.
     """
-    both = ~np.isnan(f) & ~np.isnan(r)
-    f0 = np.where(both, f, 0.0)
-    r0 = np.where(both, np.minimum(r, f), 0.0)
+    both, f0, r0 = _reported(f, r)
     units, T = f0.shape
     pos = np.arange(T)
     if t_end is None:
@@ -111,9 +116,7 @@ def pair_counts(f: np.ndarray, r: np.ndarray, runs: dict) -> dict:
     pairs summed, ``trailing_runs``): per unit ``n`` in the run (all rectified),
     ``n0`` and ``r0`` before it, ``n_first`` in the first period with hazards (of
     the sum) and ``n_all`` up to the run's end.  Inputs not modified."""
-    both = ~np.isnan(f) & ~np.isnan(r)
-    f0 = np.where(both, f, 0.0)
-    r0 = np.where(both, np.minimum(r, f), 0.0)
+    _, f0, r0 = _reported(f, r)
     pos = np.arange(f0.shape[1])[None, :]
     upto = pos <= runs["end"][:, None]
     after = pos > runs["last_short"][:, None]
@@ -129,10 +132,8 @@ def summed(pairs) -> tuple[np.ndarray, np.ndarray]:
     when every pair is."""
     f_sum = r_sum = seen = 0
     for f, r in pairs:
-        both = ~np.isnan(f) & ~np.isnan(r)
-        f_sum = f_sum + np.where(both, f, 0.0)
-        r_sum = r_sum + np.where(both, np.minimum(r, f), 0.0)
-        seen = seen | both
+        both, f0, r0 = _reported(f, r)
+        f_sum, r_sum, seen = f_sum + f0, r_sum + r0, seen | both
     return np.where(seen, f_sum, np.nan), np.where(seen, r_sum, np.nan)
 
 
