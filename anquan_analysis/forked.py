@@ -1,16 +1,20 @@
-"""Independent jobs shared with one process forked from this one: the per-unit
-problem lists of a province (hundreds of small workbooks, each its own file) are
-written by two processes at once, while the process that started them does other
-work of its own first.
+"""Work shared with one process forked from this one (Linux only: ``os.fork``;
+elsewhere everything runs in this process).
 
-``share_jobs(n, run)`` forks a child (Linux only: ``os.fork``; elsewhere, and for
-fewer than ``min_jobs`` jobs, nothing is forked) that runs jobs ``run(0)``,
-``run(1)`` … in the order of their numbers, claiming a few at a time under a lock;
-``Shared.finish()`` has this process claim the ones left the same way, waits for the
-child and then runs, itself, every job that is not done (all of the child's, should
-it fail), so that a failure is raised here, with its traceback, and nothing is left
-half done.  Each job must write its own output whole (``io.atomic_path``) and depend
-on nothing another job does: which process runs a job does not change its output.
+``share_jobs(n, run)``: the per-unit problem lists of a province (hundreds of small
+workbooks, each its own file) are written by two processes at once, while the
+process that started them does other work of its own first.  It forks a child (not
+for fewer than ``min_jobs`` jobs) that runs jobs ``run(0)``, ``run(1)`` … in the
+order of their numbers, claiming a few at a time under a lock; ``Shared.finish()``
+has this process claim the ones left the same way, waits for the child and then
+runs, itself, every job that is not done (all of the child's, should it fail), so
+that a failure is raised here, with its traceback, and nothing is left half done.
+Each job must write its own output whole (``io.atomic_path``) and depend on nothing
+another job does: which process runs a job does not change its output.
+
+``run_beside(job)``: one job whose value is wanted (``run_checks``' slowest check)
+runs in a forked child while this process does the rest; ``Beside.result()``
+returns the value the child sent back, or runs the job here when the child failed.
 
 The child prints nothing and ends with ``os._exit``: in a notebook kernel it shares
 the kernel's sockets and streams, which only the kernel may use, and it skips the
@@ -22,6 +26,8 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
+import signal
 import sys
 import warnings
 from collections.abc import Callable
@@ -113,3 +119,77 @@ def share_jobs(n: int, run: Callable[[int], object], *, parallel: bool = True,
     then calls ``finish()`` on the result, which shares the jobs left and returns once
     every job is done."""
     return Shared(n, run, fork=parallel and n >= min_jobs and can_fork())
+
+
+class Beside:
+    """One job run by a forked child while this process does other work
+    (``run_beside``); ``result()`` returns its value."""
+
+    def __init__(self, job: Callable[[], object], *, fork: bool):
+        self.job = job
+        self.pid = None
+        self._read = None
+        if not fork:
+            return
+        try:
+            read, write = os.pipe()
+            pid = _fork()
+        except OSError:  # no process or pipe to spare: the job runs here, in result()
+            return
+        if pid == 0:  # the child: run the job, send its value, end
+            code = 1
+            try:
+                gc.disable()
+                os.close(read)
+                data = pickle.dumps(job(), protocol=pickle.HIGHEST_PROTOCOL)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(write, view):]
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        self.pid, self._read = pid, read
+
+    def _collect(self) -> bytes | None:
+        """The child's bytes when it ended well, else None; the child is waited for."""
+        chunks = []
+        try:
+            while chunk := os.read(self._read, 1 << 20):
+                chunks.append(chunk)
+        finally:
+            os.close(self._read)
+            _, status = os.waitpid(self.pid, 0)
+            self.pid = self._read = None
+        ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        return b"".join(chunks) if ok else None
+
+    def result(self):
+        """The job's value: the child's, or the job run here when nothing was forked
+        or the child failed (so that an error is raised here, with its traceback)."""
+        if self.pid is not None:
+            data = self._collect()
+            if data is not None:
+                return pickle.loads(data)
+        return self.job()
+
+    def cancel(self) -> None:
+        """Stop the child, if any, and wait for it (this process gave up)."""
+        if self.pid is None:
+            return
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.close(self._read)
+        os.waitpid(self.pid, 0)
+        self.pid = self._read = None
+
+
+def run_beside(job: Callable[[], object], *, parallel: bool = True) -> Beside:
+    """Start ``job()`` (no arguments; its value must pickle) in a forked process when
+    ``parallel`` and ``can_fork()``; the caller does its own work meanwhile and then
+    calls ``result()``, or ``cancel()`` if it gives up.  The child gets a copy of this
+    process as it is now (copy-on-write: nothing is copied until written), so the
+    job reads what this process holds without it being sent over."""
+    return Beside(job, fork=parallel and can_fork())

@@ -45,14 +45,16 @@ def _figure(out: str, label: str) -> float:
 def test_every_stage_printed_with_a_time_and_memory(smoke_output):
     labels = ["ingest from parquet (Dataset.load)", "true floor (bincount type × period × ind.)",
               "peer: pandas group-by (categorical, in memory)",
-              "indicators (total)", "run_checks (whole suite)"]
+              "indicators (total)", "run_checks (whole suite, one process)",
+              "run_checks (whole suite, as run by default)"]
     labels += [f"check {family}.{check}" for check, family in CHECK_FAMILIES.items()]
     labels += [f"family {family}" for family in set(CHECK_FAMILIES.values())]
     for scale in ("province", "national"):
         for label in labels:
             assert _figure(smoke_output, f"[{scale}] {label}") >= 0
-    assert re.search(r"\[national\] run_checks \(whole suite\)\s+" + NUMBER + r" s\s+peak \+"
-                     + NUMBER + " MB", smoke_output)
+    for how in ("one process", "as run by default"):
+        assert re.search(r"\[national\] run_checks \(whole suite, " + how + r"\)\s+" + NUMBER
+                         + r" s\s+peak \+" + NUMBER + " MB", smoke_output)
     for label in ("[ledger] effective_counts", "[slice] library low_outlier",
                   "[slice] per-unit loop low_outlier", "[slice] library repeated_value",
                   "[slice] per-unit loop repeated_value"):
@@ -64,6 +66,7 @@ def test_every_stage_printed_with_a_time_and_memory(smoke_output):
 
 def test_every_ratio_and_target_printed(smoke_output):
     ratios = ["province: run_checks / true floor", "national: run_checks / true floor",
+              "national: run_checks in one process / floor",
               "national: peak memory / panel size", "slice: loop / library, low_outlier",
               "slice: loop / library, repeated_value"]
     for label in ratios:

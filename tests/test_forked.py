@@ -93,3 +93,56 @@ def test_python_3_12s_warning_on_forking_with_threads_is_not_shown(tmp_path, mon
         warnings.warn("another warning", DeprecationWarning)   # others still shown
     assert [str(w.message) for w in shown] == ["another warning"]
     assert len(list(tmp_path.iterdir())) == 100
+
+
+# run_beside: one job whose value comes back from a forked child
+
+@needs_fork
+def test_the_child_runs_the_job_and_its_value_comes_back():
+    parent = os.getpid()
+    big = list(range(300_000))             # more than a pipe holds: read while it writes
+    job = forked.run_beside(lambda: (os.getpid(), big + [1]))
+    assert job.pid is not None
+    pid, value = job.result()
+    assert pid != parent and value == big + [1]
+    assert job.pid is None                 # waited for
+
+
+def test_nothing_forked_runs_the_job_here_when_asked():
+    calls = []
+    job = forked.run_beside(lambda: calls.append(os.getpid()) or 7, parallel=False)
+    assert job.pid is None and calls == []  # nothing runs before result
+    assert job.result() == 7 and calls == [os.getpid()]
+
+
+@needs_fork
+def test_a_job_that_fails_in_the_child_is_run_again_here():
+    parent = os.getpid()
+
+    def job():
+        if os.getpid() != parent:
+            raise RuntimeError("child")
+        return "here"
+
+    assert forked.run_beside(job).result() == "here"
+
+
+@needs_fork
+def test_a_job_that_fails_everywhere_raises_here():
+    job = forked.run_beside(lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        job.result()
+    assert job.pid is None
+
+
+@needs_fork
+def test_cancel_stops_the_child_and_waits_for_it():
+    import time
+
+    job = forked.run_beside(lambda: time.sleep(60))
+    pid = job.pid
+    job.cancel()
+    assert job.pid is None
+    with pytest.raises(ChildProcessError):  # reaped: no such child any more
+        os.waitpid(pid, os.WNOHANG)
+    job.cancel()                            # twice is harmless

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from anquan_analysis import cli
+import anquan_analysis.checks as checks_module
+from anquan_analysis import cli, forked
 from anquan_analysis.checks import CHECKS, run_checks, summarise
 from anquan_analysis.dataset import Dataset
 from anquan_analysis.findings import CHECK_FAMILIES, FINDINGS_COLUMNS
@@ -121,3 +122,55 @@ def test_run_checks_names_the_type_it_needs():
                           "value": [1.0]})
     with pytest.raises(TypeError, match="run_checks takes a Dataset.*not DataFrame"):
         run_checks(frame)
+
+
+@pytest.mark.skipif(not forked.can_fork(), reason="no fork here")
+def test_matching_series_beside_in_a_forked_process_gives_the_same_findings(city, monkeypatch):
+    _, ds = city
+    serial = run_checks(ds, parallel=False)
+    pids = []
+    real = forked._fork
+
+    def counted():
+        pid = real()
+        pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(forked, "_fork", counted)
+    pd.testing.assert_frame_equal(run_checks(ds, parallel=True), serial)
+    assert len(pids) == 1                   # matching_series went to a child
+    assert (serial["check"] == "matching_series").any()
+    # the city is small: by default nothing is forked
+    run_checks(ds)
+    assert len(pids) == 1
+
+
+@pytest.mark.skipif(not forked.can_fork(), reason="no fork here")
+def test_an_error_of_the_check_run_beside_is_raised_here(city, monkeypatch):
+    _, ds = city
+
+    def broken(panel, **kw):
+        raise RuntimeError("matching_series broke")
+
+    monkeypatch.setitem(CHECKS, "matching_series", broken)
+    with pytest.raises(RuntimeError, match="matching_series broke"):
+        run_checks(ds, checks=["surge", "matching_series"], parallel=True)
+
+
+def test_an_error_here_stops_the_check_run_beside(city, monkeypatch):
+    _, ds = city
+    beside = []
+    real = checks_module.run_beside
+
+    def kept(job, **kw):
+        beside.append(real(job, **kw))
+        return beside[-1]
+
+    def broken(panel, **kw):
+        raise RuntimeError("surge broke")
+
+    monkeypatch.setattr(checks_module, "run_beside", kept)
+    monkeypatch.setitem(CHECKS, "surge", broken)
+    with pytest.raises(RuntimeError, match="surge broke"):
+        run_checks(ds, checks=["matching_series", "surge"], parallel=True)
+    assert len(beside) == 1 and beside[0].pid is None   # stopped and waited for
