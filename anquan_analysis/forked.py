@@ -12,9 +12,10 @@ that a failure is raised here, with its traceback, and nothing is left half done
 Each job must write its own output whole (``io.atomic_path``) and depend on nothing
 another job does: which process runs a job does not change its output.
 
-``run_beside(job)``: one job whose value is wanted (``run_checks``' slowest check)
-runs in a forked child while this process does the rest; ``Beside.result()``
-returns the value the child sent back, or runs the job here when the child failed.
+``share_values(jobs)``: jobs whose values are wanted (``run_checks``' checks): the
+child starts with the first (the slowest check) and both processes then claim the
+others one at a time; ``Values.values()`` returns them in job order, running here
+whatever the child did not send back (a failure is then raised here).
 
 The child prints nothing and ends with ``os._exit``: in a notebook kernel it shares
 the kernel's sockets and streams, which only the kernel may use, and it skips the
@@ -121,27 +122,33 @@ def share_jobs(n: int, run: Callable[[int], object], *, parallel: bool = True,
     return Shared(n, run, fork=parallel and n >= min_jobs and can_fork())
 
 
-class Beside:
-    """One job run by a forked child while this process does other work
-    (``run_beside``); ``result()`` returns its value."""
+class Values:
+    """Jobs whose values are wanted, shared with a forked child (``share_values``);
+    ``values()`` returns them in job order."""
 
-    def __init__(self, job: Callable[[], object], *, fork: bool):
-        self.job = job
+    def __init__(self, jobs, *, fork: bool):
+        self.jobs = list(jobs)
         self.pid = None
         self._read = None
-        if not fork:
+        if not fork or len(self.jobs) == 0:
             return
         try:
+            ctx = multiprocessing.get_context("fork")
+            self._next = ctx.RawValue("l", 1)      # job 0 is the child's
+            self._lock = ctx.Lock()
             read, write = os.pipe()
             pid = _fork()
-        except OSError:  # no process or pipe to spare: the job runs here, in result()
+        except OSError:  # no process, lock or pipe to spare: every job runs here
             return
-        if pid == 0:  # the child: run the job, send its value, end
+        if pid == 0:  # the child: job 0, then its share of the rest; send the values
             code = 1
             try:
                 gc.disable()
                 os.close(read)
-                data = pickle.dumps(job(), protocol=pickle.HIGHEST_PROTOCOL)
+                done = {0: self.jobs[0]()}
+                while (i := self._claim()) is not None:
+                    done[i] = self.jobs[i]()
+                data = pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
                 view = memoryview(data)
                 while view:
                     view = view[os.write(write, view):]
@@ -151,8 +158,16 @@ class Beside:
         os.close(write)
         self.pid, self._read = pid, read
 
-    def _collect(self) -> bytes | None:
-        """The child's bytes when it ended well, else None; the child is waited for."""
+    def _claim(self) -> int | None:
+        with self._lock:
+            i = self._next.value
+            if i >= len(self.jobs):
+                return None
+            self._next.value = i + 1
+        return i
+
+    def _collect(self) -> dict:
+        """The child's values when it ended well, else {}; the child is waited for."""
         chunks = []
         try:
             while chunk := os.read(self._read, 1 << 20):
@@ -161,17 +176,26 @@ class Beside:
             os.close(self._read)
             _, status = os.waitpid(self.pid, 0)
             self.pid = self._read = None
-        ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-        return b"".join(chunks) if ok else None
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+            return pickle.loads(b"".join(chunks))
+        return {}
 
-    def result(self):
-        """The job's value: the child's, or the job run here when nothing was forked
-        or the child failed (so that an error is raised here, with its traceback)."""
-        if self.pid is not None:
-            data = self._collect()
-            if data is not None:
-                return pickle.loads(data)
-        return self.job()
+    def values(self) -> list:
+        """Every job's value, in job order: this process claims and runs jobs until
+        none is left, then takes the child's values and runs, itself, any job the
+        child did not send (all of them when nothing was forked, or the child failed:
+        an error is raised here, with its traceback)."""
+        if self.pid is None:
+            return [job() for job in self.jobs]
+        done = {}
+        try:
+            while (i := self._claim()) is not None:
+                done[i] = self.jobs[i]()
+        except BaseException:
+            self.cancel()
+            raise
+        done.update(self._collect())
+        return [done[i] if i in done else job() for i, job in enumerate(self.jobs)]
 
     def cancel(self) -> None:
         """Stop the child, if any, and wait for it (this process gave up)."""
@@ -186,10 +210,12 @@ class Beside:
         self.pid = self._read = None
 
 
-def run_beside(job: Callable[[], object], *, parallel: bool = True) -> Beside:
-    """Start ``job()`` (no arguments; its value must pickle) in a forked process when
-    ``parallel`` and ``can_fork()``; the caller does its own work meanwhile and then
-    calls ``result()``, or ``cancel()`` if it gives up.  The child gets a copy of this
-    process as it is now (copy-on-write: nothing is copied until written), so the
-    job reads what this process holds without it being sent over."""
-    return Beside(job, fork=parallel and can_fork())
+def share_values(jobs, *, parallel: bool = True) -> Values:
+    """Start ``jobs[0]()`` in a forked process (when ``parallel`` and ``can_fork()``),
+    which then claims the other jobs in order, one at a time, as this process does
+    once it calls ``values()``; each job runs once, in one of the two.  Jobs take no
+    arguments and their values must pickle; put the longest first, then the rest
+    longest first, so that the two processes finish together.  The child gets a
+    copy of this process as it is now (copy-on-write: nothing is copied until
+    written), so a job reads what this process holds without it being sent over."""
+    return Values(jobs, fork=parallel and can_fork())

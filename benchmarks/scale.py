@@ -29,8 +29,8 @@ by writing 5 to /proc/self/clear_refs), reported as the stage's peak above the
 resident memory just before the stage, and for the suite as the peak above the
 process's memory before the panel was loaded (so it counts the panel itself).
 The whole suite runs twice: in one process (``parallel=False``), and as it runs by
-default, with matching_series in a forked child (``checks.BESIDE``): its CPU
-seconds are added, and its own peak memory (its VmHWM above its VmRSS as the check
+default, the checks shared with a forked child (``checks.BESIDE``): its CPU
+seconds are added, and its own peak memory (its VmHWM above its VmRSS as its first check
 starts, clear_refs reset there: the pages it allocates or copies on write, not those it
 shares with this process) is added to this process's peak.
 Where clear_refs is not writable, ru_maxrss (never reset) is used and said so.
@@ -60,7 +60,7 @@ import loop_reference  # noqa: E402  (a sibling script, not part of the package)
 
 from anquan_analysis.panel import Panel  # noqa: E402
 from anquan_analysis import indicators as ind  # noqa: E402
-from anquan_analysis.checks import BESIDE, CHECKS, run_checks  # noqa: E402
+from anquan_analysis.checks import CHECKS, run_checks  # noqa: E402
 from anquan_analysis.dataset import ANALYSIS_COLUMNS, Dataset  # noqa: E402
 from anquan_analysis.findings import CHECK_FAMILIES  # noqa: E402
 from anquan_analysis.ledger import effective_counts  # noqa: E402
@@ -142,25 +142,29 @@ class Stage:
 
 
 @contextlib.contextmanager
-def measured_in_child(check_ids, path: Path):
-    """While inside, a check of ``check_ids`` run by a forked child (``checks.BESIDE``)
-    writes to ``path`` its own peak memory: VmHWM above VmRSS once /proc/self/clear_refs
-    is reset as it starts, i.e. the pages it allocates or copies on write, not those it
-    shares with this process.  Nothing is written where the check runs here."""
+def measured_in_child(path: Path):
+    """While inside, the checks a forked child runs (``run_checks``' share, see
+    ``checks.BESIDE``) write to ``path`` the child's own peak memory: its VmHWM above
+    its VmRSS as its first check starts, /proc/self/clear_refs reset there, i.e. the
+    pages it allocates or copies on write, not those it shares with this process.
+    Nothing is written when no check runs in a child."""
     main = os.getpid()
-    real = {c: CHECKS[c] for c in check_ids}
+    real = dict(CHECKS)
+    start = {}                          # the child's pid → its VmRSS at its first check
 
     def wrap(fn):
         @functools.wraps(fn)
         def run(*args, **kwargs):
-            if os.getpid() == main or not MEM.resettable:
+            pid = os.getpid()
+            if pid == main or not MEM.resettable:
                 return fn(*args, **kwargs)
-            MEM.reset()
-            rss0 = MEM.rss()
+            if pid not in start:
+                MEM.reset()
+                start[pid] = MEM.rss()
             try:
                 return fn(*args, **kwargs)
             finally:
-                path.write_text(str(max(MEM.peak() - rss0, 0)))
+                path.write_text(str(max(MEM.peak() - start[pid], 0)))
         return run
 
     CHECKS.update({c: wrap(fn) for c, fn in real.items()})
@@ -348,12 +352,12 @@ def run_scale(name: str, n_units: int, args, workdir: Path) -> dict:
     out["serial"], out["serial_cpu"] = s.seconds, s.cpu
     del serial
     gc.collect()
-    # as run by default: matching_series in a forked child (checks.BESIDE) from
+    # as run by default: the checks shared with a forked child (checks.BESIDE) from
     # BESIDE_MIN_CELLS cells; its CPU seconds and its own memory are counted as well
     kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     own = Path(tempfile.mkdtemp()) / "child_own_bytes"
     with Stage(f"[{name}] run_checks (whole suite, as run by default)") as s, \
-            measured_in_child(BESIDE, own):
+            measured_in_child(own):
         findings = run_checks(ds, period=period)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     child_cpu = (kids.ru_utime + kids.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
@@ -361,7 +365,7 @@ def run_scale(name: str, n_units: int, args, workdir: Path) -> dict:
     out["suite_peak"] = s.peak - base  # includes the panel itself
     out["child_own"] = int(own.read_text()) if own.exists() else 0
     print(f"  [{name}] run_checks: {len(findings):,} findings; "
-          f"{'a forked child ran matching_series, ' if own.exists() else ''}"
+          f"{'shared with a forked child, ' if own.exists() else ''}"
           f"CPU {out['suite_cpu']:.2f} s (this process {s.cpu:.2f} s); peak memory above the "
           f"pre-load process {mb(out['suite_peak'])} = {out['suite_peak'] / size:.2f} × panel "
           f"({mb(size)})" + (f"; the child's own peak {mb(out['child_own'])}"

@@ -95,54 +95,73 @@ def test_python_3_12s_warning_on_forking_with_threads_is_not_shown(tmp_path, mon
     assert len(list(tmp_path.iterdir())) == 100
 
 
-# run_beside: one job whose value comes back from a forked child
+# share_values: jobs whose values come back, shared with a forked child
+
+def _pid_job(i, fail=lambda i: False):
+    def job():
+        if fail(i):
+            raise RuntimeError(f"job {i}")
+        return i * i, os.getpid()
+    return job
+
 
 @needs_fork
-def test_the_child_runs_the_job_and_its_value_comes_back():
+def test_the_child_takes_the_first_job_and_both_share_the_rest():
+    import time
+
     parent = os.getpid()
     big = list(range(300_000))             # more than a pipe holds: read while it writes
-    job = forked.run_beside(lambda: (os.getpid(), big + [1]))
-    assert job.pid is not None
-    pid, value = job.result()
-    assert pid != parent and value == big + [1]
-    assert job.pid is None                 # waited for
+
+    def first():
+        time.sleep(0.3)                    # long enough that this process takes the rest
+        return big, os.getpid()
+
+    shared = forked.share_values([first] + [_pid_job(i) for i in range(1, 20)])
+    assert shared.pid is not None
+    values = shared.values()
+    assert values[0][0] == big and values[0][1] != parent
+    assert [v[0] for v in values[1:]] == [i * i for i in range(1, 20)]
+    assert {v[1] for v in values[1:]} <= {parent, values[0][1]}
+    assert parent in {v[1] for v in values[1:]}
+    assert shared.pid is None              # waited for
 
 
-def test_nothing_forked_runs_the_job_here_when_asked():
+def test_nothing_forked_runs_every_job_here_in_order():
     calls = []
-    job = forked.run_beside(lambda: calls.append(os.getpid()) or 7, parallel=False)
-    assert job.pid is None and calls == []  # nothing runs before result
-    assert job.result() == 7 and calls == [os.getpid()]
+    jobs = [lambda i=i: calls.append(i) or i for i in range(5)]
+    shared = forked.share_values(jobs, parallel=False)
+    assert shared.pid is None and calls == []  # nothing runs before values()
+    assert shared.values() == list(range(5)) and calls == list(range(5))
 
 
 @needs_fork
-def test_a_job_that_fails_in_the_child_is_run_again_here():
+def test_what_fails_in_the_child_is_run_again_here():
     parent = os.getpid()
-
-    def job():
-        if os.getpid() != parent:
-            raise RuntimeError("child")
-        return "here"
-
-    assert forked.run_beside(job).result() == "here"
+    values = forked.share_values(
+        [_pid_job(i, fail=lambda i: os.getpid() != parent) for i in range(10)]).values()
+    assert values == [(i * i, parent) for i in range(10)]
 
 
 @needs_fork
 def test_a_job_that_fails_everywhere_raises_here():
-    job = forked.run_beside(lambda: 1 / 0)
-    with pytest.raises(ZeroDivisionError):
-        job.result()
-    assert job.pid is None
+    shared = forked.share_values([_pid_job(i, fail=lambda i: i == 0) for i in range(3)])
+    with pytest.raises(RuntimeError, match="job 0"):
+        shared.values()
+    assert shared.pid is None
 
 
 @needs_fork
-def test_cancel_stops_the_child_and_waits_for_it():
+def test_an_error_here_stops_the_child_and_waits_for_it():
     import time
 
-    job = forked.run_beside(lambda: time.sleep(60))
-    pid = job.pid
-    job.cancel()
-    assert job.pid is None
+    parent = os.getpid()
+    child_sleeps = [lambda: time.sleep(60)]
+    fails_here = [_pid_job(1, fail=lambda i: os.getpid() == parent)]
+    shared = forked.share_values(child_sleeps + fails_here)
+    pid = shared.pid
+    with pytest.raises(RuntimeError, match="job 1"):
+        shared.values()
+    assert shared.pid is None
     with pytest.raises(ChildProcessError):  # reaped: no such child any more
         os.waitpid(pid, os.WNOHANG)
-    job.cancel()                            # twice is harmless
+    shared.cancel()                          # twice is harmless

@@ -125,7 +125,7 @@ def test_run_checks_names_the_type_it_needs():
 
 
 @pytest.mark.skipif(not forked.can_fork(), reason="no fork here")
-def test_matching_series_beside_in_a_forked_process_gives_the_same_findings(city, monkeypatch):
+def test_checks_shared_with_a_forked_process_give_the_same_findings(city, monkeypatch):
     _, ds = city
     serial = run_checks(ds, parallel=False)
     pids = []
@@ -138,15 +138,19 @@ def test_matching_series_beside_in_a_forked_process_gives_the_same_findings(city
 
     monkeypatch.setattr(forked, "_fork", counted)
     pd.testing.assert_frame_equal(run_checks(ds, parallel=True), serial)
-    assert len(pids) == 1                   # matching_series went to a child
+    assert len(pids) == 1                   # one child took matching_series and a share
     assert (serial["check"] == "matching_series").any()
-    # the city is small: by default nothing is forked
-    run_checks(ds)
-    assert len(pids) == 1
+    some = ["surge", "low_outlier", "matching_series"]
+    pd.testing.assert_frame_equal(run_checks(ds, checks=some, parallel=True),
+                                  run_checks(ds, checks=some, parallel=False))
+    assert len(pids) == 2
+    run_checks(ds)                          # the city is small: by default nothing forked
+    run_checks(ds, checks=["surge", "low_outlier"], parallel=True)  # no matching_series
+    assert len(pids) == 2
 
 
 @pytest.mark.skipif(not forked.can_fork(), reason="no fork here")
-def test_an_error_of_the_check_run_beside_is_raised_here(city, monkeypatch):
+def test_an_error_of_a_check_run_in_the_child_is_raised_here(city, monkeypatch):
     _, ds = city
 
     def broken(panel, **kw):
@@ -157,20 +161,21 @@ def test_an_error_of_the_check_run_beside_is_raised_here(city, monkeypatch):
         run_checks(ds, checks=["surge", "matching_series"], parallel=True)
 
 
-def test_an_error_here_stops_the_check_run_beside(city, monkeypatch):
+@pytest.mark.skipif(not forked.can_fork(), reason="no fork here")
+def test_an_error_here_stops_the_child(city, monkeypatch):
     _, ds = city
-    beside = []
-    real = checks_module.run_beside
+    shared = []
+    real = checks_module.share_values
 
-    def kept(job, **kw):
-        beside.append(real(job, **kw))
-        return beside[-1]
+    def kept(jobs, **kw):
+        shared.append(real(jobs, **kw))
+        return shared[-1]
 
     def broken(panel, **kw):
         raise RuntimeError("surge broke")
 
-    monkeypatch.setattr(checks_module, "run_beside", kept)
+    monkeypatch.setattr(checks_module, "share_values", kept)
     monkeypatch.setitem(CHECKS, "surge", broken)
     with pytest.raises(RuntimeError, match="surge broke"):
         run_checks(ds, checks=["matching_series", "surge"], parallel=True)
-    assert len(beside) == 1 and beside[0].pid is None   # stopped and waited for
+    assert len(shared) == 1 and shared[0].pid is None   # stopped and waited for
