@@ -43,6 +43,15 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
+def cpus_available() -> int:
+    """CPUs this process may run on (its affinity where the system says, else the
+    machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _fork() -> int:
     """``os.fork()`` without Python 3.12's DeprecationWarning about forking a process
     with threads (a notebook kernel always has some): the child runs only the jobs,

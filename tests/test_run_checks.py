@@ -179,3 +179,19 @@ def test_an_error_here_stops_the_child(city, monkeypatch):
     with pytest.raises(RuntimeError, match="surge broke"):
         run_checks(ds, checks=["matching_series", "surge"], parallel=True)
     assert len(shared) == 1 and shared[0].pid is None   # stopped and waited for
+
+
+def test_one_cpu_shares_nothing_by_default(monkeypatch):
+    import anquan_analysis.checks as C
+
+    monkeypatch.setattr(C, "BESIDE_MIN_CELLS", 0)        # any panel is large enough
+    calls = []
+    monkeypatch.setattr(C, "share_values", lambda jobs, **kw: calls.append(jobs) or
+                        forked.share_values(jobs, parallel=False))
+    ds = Dataset(panel=make_city(seed=2, n_units=40, n_months=8, inject=False).panel)
+    monkeypatch.setattr(C, "cpus_available", lambda: 1)
+    one = run_checks(ds, checks=["matching_series", "surge"])
+    assert calls == []
+    monkeypatch.setattr(C, "cpus_available", lambda: 2)
+    pd.testing.assert_frame_equal(run_checks(ds, checks=["matching_series", "surge"]), one)
+    assert len(calls) == 1

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..catalogue import FINDING_COUNTS, RECTIFIED_OF, indicator_name
 from ..findings import CHECK_ZH, concat_findings
-from ..forked import share_values
+from ..forked import cpus_available, share_values
 from ..panel import Panel, as_panel
 from . import balance, consistency, outliers, sectors, steps, trends
 
@@ -215,7 +215,8 @@ def run_checks(dataset, period=None, checks=None, *, panel: Panel | None = None,
         only): it starts with ``matching_series`` (``BESIDE``), about half of the
         work, and the two take the others in turn, longest first (``BY_COST``), so
         that a two-core machine finishes in about half the time.  None: when the
-        panel has at least ``BESIDE_MIN_CELLS`` unit × period × indicator cells.
+        panel has at least ``BESIDE_MIN_CELLS`` unit × period × indicator cells and
+        this process may use two CPUs or more.
         The findings are the same either way.
     **options
         Thresholds for one check, as ``check_id={kwarg: value}``.  A key that is not
@@ -245,7 +246,8 @@ def run_checks(dataset, period=None, checks=None, *, panel: Panel | None = None,
                   **options.get(check_id, {}))
 
     if parallel is None:
-        parallel = int(np.prod(inputs["panel"].shape)) >= BESIDE_MIN_CELLS
+        parallel = (int(np.prod(inputs["panel"].shape)) >= BESIDE_MIN_CELLS
+                    and cpus_available() >= 2)
     rank = {c: i for i, c in enumerate(BESIDE + BY_COST)}
     order = sorted(ids, key=lambda c: rank.get(c, len(rank)))  # unknown ones last
     if not parallel or len(ids) < 2 or order[0] not in BESIDE:
