@@ -113,7 +113,7 @@ def test_the_child_takes_the_first_job_and_both_share_the_rest():
     big = list(range(300_000))             # more than a pipe holds: read while it writes
 
     def first():
-        time.sleep(0.3)                    # long enough that this process takes the rest
+        time.sleep(1.0)                    # long enough that this process takes the rest
         return big, os.getpid()
 
     shared = forked.share_values([first] + [_pid_job(i) for i in range(1, 20)])
