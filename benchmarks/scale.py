@@ -156,7 +156,7 @@ def measured_in_child(path: Path):
         @functools.wraps(fn)
         def run(*args, **kwargs):
             pid = os.getpid()
-            if pid == main or not MEM.resettable:
+            if pid == main:
                 return fn(*args, **kwargs)
             if pid not in start:
                 MEM.reset()
@@ -164,7 +164,8 @@ def measured_in_child(path: Path):
             try:
                 return fn(*args, **kwargs)
             finally:
-                path.write_text(str(max(MEM.peak() - start[pid], 0)))
+                # -1: shared, but its own memory cannot be told from ru_maxrss
+                path.write_text(str(max(MEM.peak() - start[pid], 0) if MEM.resettable else -1))
         return run
 
     CHECKS.update({c: wrap(fn) for c, fn in real.items()})
@@ -363,13 +364,16 @@ def run_scale(name: str, n_units: int, args, workdir: Path) -> dict:
     child_cpu = (kids.ru_utime + kids.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
     out["suite"], out["suite_cpu"] = s.seconds, s.cpu + child_cpu
     out["suite_peak"] = s.peak - base  # includes the panel itself
-    out["child_own"] = int(own.read_text()) if own.exists() else 0
+    shared = own.exists()
+    out["child_own"] = int(own.read_text()) if shared else 0
     print(f"  [{name}] run_checks: {len(findings):,} findings; "
-          f"{'shared with a forked child, ' if own.exists() else ''}"
+          f"{'shared with a forked child, ' if shared else ''}"
           f"CPU {out['suite_cpu']:.2f} s (this process {s.cpu:.2f} s); peak memory above the "
           f"pre-load process {mb(out['suite_peak'])} = {out['suite_peak'] / size:.2f} × panel "
-          f"({mb(size)})" + (f"; the child's own peak {mb(out['child_own'])}"
-                             if own.exists() else ""), flush=True)
+          f"({mb(size)})" + ("" if not shared else
+                             f"; the child's own peak {mb(out['child_own'])}"
+                             if out["child_own"] >= 0 else "; the child's own peak not measured"),
+          flush=True)
     out["dataset"] = ds
     return out
 
@@ -454,7 +458,13 @@ def main(argv=None) -> int:
     ap.add_argument("--strings", action="store_true",
                     help="convert the categorical panel columns to str after loading")
     ap.add_argument("--workdir", help="folder for the parquet files (default: a temp folder)")
+    ap.add_argument("--share-from", type=int, default=None, metavar="CELLS",
+                    help="run_checks shares its checks with a forked process from this many "
+                         "panel cells (default: the package's checks.BESIDE_MIN_CELLS)")
     args = ap.parse_args(argv)
+    if args.share_from is not None:
+        import anquan_analysis.checks as checks_module
+        checks_module.BESIDE_MIN_CELLS = args.share_from
 
     print(f"machine: {machine()}")
     print(f"memory: {MEM.method}")
@@ -493,7 +503,7 @@ def main(argv=None) -> int:
           f"{nat['checks']['matching_series']:.1f} s)")
     ratio("national: peak memory / panel size", nat["suite_peak"] / nat["size"],
           f"≤ {TARGETS['memory_over_panel']:g} ×")
-    if nat["child_own"]:
+    if nat["child_own"] > 0:
         ratio("national: the same with the child's own added",
               (nat["suite_peak"] + nat["child_own"]) / nat["size"],
               f"≤ {TARGETS['memory_over_panel']:g} ×")

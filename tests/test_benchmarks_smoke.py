@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from anquan_analysis import forked
 from anquan_analysis.checks.balance import repeated_value
 from anquan_analysis.checks.outliers import low_outlier
 from anquan_analysis.findings import CHECK_FAMILIES
@@ -30,7 +31,7 @@ NUMBER = r"[\d,]+(?:\.\d+)?"
 def smoke_output(tmp_path_factory) -> str:
     cmd = [sys.executable, str(BENCH / "scale.py"), "--units", "200", "--province-units", "100",
            "--months", "6", "--ledger-rows", "20000", "--slice", "120",
-           "--workdir", str(tmp_path_factory.mktemp("scale"))]
+           "--workdir", str(tmp_path_factory.mktemp("scale")), "--share-from", "1"]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout
@@ -52,6 +53,13 @@ def test_every_stage_printed_with_a_time_and_memory(smoke_output):
     for scale in ("province", "national"):
         for label in labels:
             assert _figure(smoke_output, f"[{scale}] {label}") >= 0
+    # --share-from 1: the default run shares the checks with a forked child, measured
+    if forked.can_fork() and forked.cpus_available() >= 2:
+        for scale in ("province", "national"):
+            assert re.search(rf"\[{scale}\] run_checks: [\d,]+ findings; shared with a forked "
+                             r"child, CPU " + NUMBER + r" s \(this process " + NUMBER + r" s\);"
+                             r".*; the child's own peak (" + NUMBER + " MB|not measured)",
+                             smoke_output)
     for how in ("one process", "as run by default"):
         assert re.search(r"\[national\] run_checks \(whole suite, " + how + r"\)\s+" + NUMBER
                          + r" s\s+peak \+" + NUMBER + " MB", smoke_output)
