@@ -195,3 +195,10 @@ def test_one_cpu_shares_nothing_by_default(monkeypatch):
     monkeypatch.setattr(C, "cpus_available", lambda: 2)
     pd.testing.assert_frame_equal(run_checks(ds, checks=["matching_series", "surge"]), one)
     assert len(calls) == 1
+
+
+def test_every_check_has_a_place_in_the_shared_order():
+    import anquan_analysis.checks as C
+
+    order = C.BESIDE + C.BY_COST
+    assert sorted(order) == sorted(CHECKS) and len(set(order)) == len(order)
