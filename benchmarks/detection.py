@@ -163,8 +163,8 @@ def _only(checks):
         return None
     from anquan_analysis.checks import run_checks
 
-    def run(dataset, period=None):
-        return run_checks(dataset, period=period, checks=list(checks))
+    def run(dataset, period=None, **kw):
+        return run_checks(dataset, period=period, checks=list(checks), **kw)
     return run
 
 
@@ -185,6 +185,9 @@ def main(argv=None) -> int:
                         "benchmarks/results/detection_grid.csv) and the flags per check beside it")
     parser.add_argument("--note", default="", help="a note stored with --output (e.g. the "
                         "commit that produced it)")
+    parser.add_argument("--suite-level", action="store_true",
+                        help="run_checks(suite_level=True): the single-unit checks held to one "
+                        "error rate, and the oracle's single-unit kinds alike")
     args = parser.parse_args(argv)
     per_kind = args.per_kind or (1 if args.quick else 4)
     cells = grid_cells(quick=args.quick)
@@ -199,12 +202,17 @@ def main(argv=None) -> int:
     print(f"cells: {len(cells)}; each until every kind is planted {per_kind} time(s) "
           f"(at least {2 if args.quick else 3} districts), each district with its null twin")
     print("\n".join(_status_lines()))
+    if args.suite_level:
+        print("suite level: the single-unit checks held to one error rate "
+              "(run_checks(suite_level=True)), the oracle's single-unit kinds alike")
+        args.note = (args.note + " " if args.note else "") + "[suite_level]"
     print()
     t0 = time.perf_counter()
     results = []
     for i, cell in enumerate(cells, 1):
         res = run_cell(cell, per_kind=per_kind, min_cities=2 if args.quick else 3,
-                       seed0=args.seed0, run_checks=_only(args.checks))
+                       seed0=args.seed0, run_checks=_only(args.checks),
+                       suite_level=args.suite_level)
         results.append(res)
         print(f"[{i}/{len(cells)}] {cell.label}: {res.cities} districts, {res.seconds:.1f} s"
               + (f"  ({'; '.join(res.notes)})" if res.notes else ""), flush=True)

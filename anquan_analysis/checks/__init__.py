@@ -21,7 +21,8 @@ from ..catalogue import FINDING_COUNTS, RECTIFIED_OF, indicator_name
 from ..findings import CHECK_ZH, concat_findings
 from ..forked import cpus_available, share_values
 from ..panel import Panel, as_panel
-from . import balance, consistency, outliers, sectors, steps, trends
+from . import balance, consistency, outliers, sectors, steps, suite, trends
+from .suite import SINGLE_UNIT
 
 CHECKS = {
     "low_outlier": outliers.low_outlier,
@@ -192,7 +193,8 @@ BESIDE_MIN_CELLS = 200_000
 
 
 def run_checks(dataset, period=None, checks=None, *, panel: Panel | None = None,
-               parallel: bool | None = None, **options) -> pd.DataFrame:
+               parallel: bool | None = None, suite_level: bool = False,
+               **options) -> pd.DataFrame:
     """Run every check (or the ids in ``checks``) on a ``Dataset`` and return one
     findings table, sorted by severity then check (``findings.concat_findings``).
 
@@ -218,6 +220,12 @@ def run_checks(dataset, period=None, checks=None, *, panel: Panel | None = None,
         panel has at least ``BESIDE_MIN_CELLS`` unit × period × indicator cells and
         this process may use two CPUs or more.
         The findings are the same either way.
+    suite_level : bool
+        Hold the checks that judge each unit on its own figures
+        (``suite.SINGLE_UNIT``) to one false-discovery rate together, not 5 % each
+        (``suite.suite_level``: Benjamini & Bogomolov's two stages; their q-values
+        and severities are then the suite's).  Fewer honest units are named in a
+        quiet district, and fewer weak anomalies are found: the office's choice.
     **options
         Thresholds for one check, as ``check_id={kwarg: value}``.  A key that is not
         a check id raises ValueError: no option is broadcast to every check, so each
@@ -251,10 +259,17 @@ def run_checks(dataset, period=None, checks=None, *, panel: Panel | None = None,
     rank = {c: i for i, c in enumerate(BESIDE + BY_COST)}
     order = sorted(ids, key=lambda c: rank.get(c, len(rank)))  # unknown ones last
     if not parallel or len(ids) < 2 or order[0] not in BESIDE:
-        return concat_findings([run(c) for c in ids])
-    values = share_values([lambda c=c: run(c) for c in order]).values()
-    frames = dict(zip(order, values))
-    return concat_findings([frames[c] for c in ids])
+        found = concat_findings([run(c) for c in ids])
+    else:
+        values = share_values([lambda c=c: run(c) for c in order]).values()
+        frames = dict(zip(order, values))
+        found = concat_findings([frames[c] for c in ids])
+    if not suite_level:
+        return found
+    together = [c for c in ids if c in SINGLE_UNIT]
+    unmet = set(unmet_needs(inputs["panel"], period, ledger_counts=inputs["ledger_counts"],
+                            checks=together, **options)["check"])
+    return concat_findings([suite.suite_level(found, [c for c in together if c not in unmet])])
 
 
 def _ledger_counts(dataset):

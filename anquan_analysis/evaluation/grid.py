@@ -82,16 +82,34 @@ class CellResult:
     notes: list = field(default_factory=list)
 
 
-def _checks(district, run_checks):
-    return run_checks(Dataset(panel=district.panel, exposure=district.exposure), period=None)
+# the oracle's kinds judged by the checks that run_checks(suite_level=True) holds together
+SINGLE_UNIT_KINDS = ("low_reporter", "zero_reporter", "surge", "low_self_report", "flat_line",
+                     "last_digit_heaping", "round_number_heaping", "pinned_rate")
+
+
+def _checks(district, run_checks, **kw):
+    return run_checks(Dataset(panel=district.panel, exposure=district.exposure), period=None,
+                      **kw)
+
+
+def _oracle(district, suite_level: bool):
+    o = oracle_findings(district)
+    if not suite_level:
+        return o
+    from ..checks.suite import suite_level as hold
+    return hold(o, [oracle_check(k) for k in SINGLE_UNIT_KINDS])
 
 
 def run_cell(cell: Cell, *, per_kind: int = 4, min_cities: int = 3, max_cities: int = 60,
-             seed0: int = 0, run_checks=None, month_shape: float | None = 10.0) -> CellResult:
+             seed0: int = 0, run_checks=None, month_shape: float | None = 10.0,
+             suite_level: bool = False) -> CellResult:
     """Run one cell (see the module docstring).  ``run_checks`` defaults to
-    ``anquan_analysis.checks.run_checks``."""
+    ``anquan_analysis.checks.run_checks``.  ``suite_level``: the checks run with
+    ``run_checks(suite_level=True)`` and the oracle's single-unit kinds
+    (``SINGLE_UNIT_KINDS``) are held to one error rate by the same procedure."""
     if run_checks is None:
         from ..checks import run_checks
+    kw = {"suite_level": True} if suite_level else {}
     t0 = time.perf_counter()
     planted = dict.fromkeys(UNIT_KINDS, 0)
     start, city = 0, 0
@@ -117,8 +135,8 @@ def run_cell(cell: Cell, *, per_kind: int = 4, min_cities: int = 3, max_cities: 
         for kind, _ in plan:
             planted[kind] += 1
         units = d.units["unit"]
-        f, f0 = _checks(d, run_checks), _checks(d.null, run_checks)
-        o, o0 = oracle_findings(d), oracle_findings(d.null)
+        f, f0 = _checks(d, run_checks, **kw), _checks(d.null, run_checks, **kw)
+        o, o0 = _oracle(d, suite_level), _oracle(d.null, suite_level)
         hit = detections(f, d.truth, detectors=DETECTORS, min_severity=FLAGGED)
         ohit = detections(o, d.truth, detectors=ORACLE_DETECTORS, min_severity=FLAGGED)
         det.append(hit.assign(city=city, oracle=ohit["detected"].to_numpy())
