@@ -61,6 +61,7 @@ class Settings:
     report_deadline_day: int = 24                   # reports due on this day …
     report_deadline_months_after: int = 0           # … of the month this many after the period's last
     lookback_months: int = 12                       # months each period is judged on; 0 = campaign to date
+    suite_level: bool = False                       # the single-unit checks held to one error rate
     thresholds: dict = field(default_factory=dict)  # {check id: {keyword: value}}
     unit_aliases: str = ""                          # the dataset's alias table (alias,unit), relative to its folder
 

@@ -230,3 +230,44 @@ def test_the_look_back_is_an_option_of_the_settings_and_the_command_line(tmp_pat
     (tmp_path / "anquan.toml").write_text("lookback_months = -1\n", encoding="utf-8")
     with pytest.raises(InputError, match="lookback_months"):
         read_settings(tmp_path / "anquan.toml")
+
+
+def test_the_office_may_hold_the_single_unit_checks_to_one_error_rate(tmp_path):
+    import shutil
+
+    from anquan_analysis.assessment import run_assessment
+    from anquan_analysis.checks.suite import SINGLE_UNIT
+    from anquan_analysis.errors import InputError
+    from anquan_analysis.settings import read_settings
+
+    for name in ("reports_clean.csv", "exposure.csv", "ledger.csv"):
+        shutil.copy(f"{CITY}/{name}", tmp_path / name)
+    alone = run_assessment(tmp_path, "2024Q4", "quarter")
+    (tmp_path / "anquan.toml").write_text("suite_level = true\n", encoding="utf-8")
+    held = run_assessment(tmp_path, "2024Q4", "quarter")
+    assert held.judged["text"].endswith("；针对单个单位的九项检查合并控制误报")
+    assert not alone.judged["text"].endswith("合并控制误报")
+    rank = {"info": 0, "warning": 1, "alert": 2}
+
+    def flagged(a, own):
+        f = a.findings
+        f = f.loc[f["check"].isin(SINGLE_UNIT) == own]
+        return f.loc[f["severity"].map(rank) > 0, ["check", "unit", "indicator"]]
+
+    # the quarter and the months inside it judged alike: the suite names no unit the
+    # checks alone did not, and fewer or as many; the other checks are untouched
+    a1, h1 = flagged(alone, True), flagged(held, True)
+    assert len(h1.merge(a1).drop_duplicates()) == len(h1.drop_duplicates()) <= len(a1)
+    pd.testing.assert_frame_equal(flagged(held, False).reset_index(drop=True),
+                                  flagged(alone, False).reset_index(drop=True))
+
+    def alerts(a):
+        f = a.findings
+        return int((f["check"].isin(SINGLE_UNIT) & (f["severity"] == "alert")).sum())
+
+    # the bundled city's anomalies are strong: every one still stands, two 预警 of
+    # pinned_rate and round_number become 关注
+    assert len(h1) == len(a1) and alerts(held) == alerts(alone) - 2
+    (tmp_path / "anquan.toml").write_text('suite_level = "yes"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="suite_level"):
+        read_settings(tmp_path / "anquan.toml")

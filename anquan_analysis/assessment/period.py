@@ -233,10 +233,13 @@ def assess_dataset(ds: Dataset, period: str, level: str, thresholds: dict | None
             options[check] = {**options.get(check, {}), "indicator": key}
     # the ledger's counts follow the panel's window (low_self_report, sector_concentration)
     judged_ds = replace(lv, ledger_counts=_counts_within(lv.ledger_counts, judged.periods))
-    findings = run_checks(judged_ds, period=period, panel=judged, **options)
+    # the office may hold the single-unit checks to one error rate (anquan.toml)
+    suite = bool(getattr(settings, "suite_level", False))
+    findings = run_checks(judged_ds, period=period, panel=judged, suite_level=suite, **options)
     if level != "month":  # what the months (and quarters) inside found, the union
         findings = concat_findings([findings, inner_findings(
-            ds, full, period, level, findings, options=options, lookback=lookback)])
+            ds, full, period, level, findings, options=options, lookback=lookback,
+            suite_level=suite)])
     # ingest (ingest_findings.py): its side tables, outside the check registry
     findings = concat_findings([findings, ingest_findings(lv, period)])
     # reporting (roster.py): outside the check registry, see findings.REPORTING_CHECKS
@@ -272,17 +275,18 @@ def assess_dataset(ds: Dataset, period: str, level: str, thresholds: dict | None
                       funnel=funnel, thresholds=thresholds, roster=roster, settings=settings,
                       key_indicator=key, unmet=unmet, label=period_label(lv, period),
                       provenance=provenance, lookback=lookback,
-                      judged=judged_span(judged, period, lookback))
+                      judged=judged_span(judged, period, lookback, suite_level=suite))
 
 
 def inner_findings(ds: Dataset, full: Panel, period: str, level: str, own: pd.DataFrame, *,
-                   options: dict, lookback: int | None) -> pd.DataFrame:
+                   options: dict, lookback: int | None,
+                   suite_level: bool = False) -> pd.DataFrame:
     """The 预警 and 关注 findings of the shorter periods inside ``period`` (its months;
     for a half-year or a year its quarters too) that ``own``, the period's own
     findings, lacks: so a quarter's report holds everything its months found.
 
-    Each shorter period is judged as its own report judges it (the same options and
-    look-back).  A finding counts as held when ``own`` has one of the same check, unit
+    Each shorter period is judged as its own report judges it (the same options,
+    look-back and ``suite_level``).  A finding counts as held when ``own`` has one of the same check, unit
     (or group) and indicator; of the same finding in several shorter periods the most
     severe is kept, then the earliest.  Each kept finding keeps its own period (the
     month it was found in) and its message is headed by where it was found:
@@ -306,7 +310,7 @@ def inner_findings(ds: Dataset, full: Panel, period: str, level: str, own: pd.Da
         for p in inside:
             judged = pv.look_back(p, lookback)
             sub = replace(ds, ledger_counts=_counts_within(counts, judged.periods))
-            f = run_checks(sub, period=p, panel=judged, **options)
+            f = run_checks(sub, period=p, panel=judged, suite_level=suite_level, **options)
             f = f.loc[f["severity"].isin(["alert", "warning"])]
             if len(f):
                 found = f"（{period_name_zh(p)}{'月度' if inner == 'month' else '季度'}评估发现）"
@@ -336,12 +340,14 @@ def _counts_within(counts, periods) -> pd.DataFrame:
     return counts.loc[counts["period"].astype(str).isin([str(p) for p in periods])]
 
 
-def judged_span(panel: Panel, period: str, lookback: int | None) -> dict:
+def judged_span(panel: Panel, period: str, lookback: int | None, *,
+                suite_level: bool = False) -> dict:
     """What a period was judged on: ``first`` and ``last`` month with a figure in the
     look-back, ``months`` (how many months that spans), ``lookback`` (the option; None
     for the campaign to date) and ``full`` (whether the data fill the look-back, so
     the alert count compares with other full periods), and ``text``, the sentence the
-    report and the index show: 判断依据：2024年1月—9月数据（9个月；回看期12个月，数据未满）."""
+    report and the index show: 判断依据：2024年1月—9月数据（9个月；回看期12个月，数据未满）;
+    with ``suite_level`` it adds that the single-unit checks were judged together."""
     from ..periods import months_in
 
     spans = [months_in(str(p)) for p in panel.periods]
@@ -359,8 +365,9 @@ def judged_span(panel: Panel, period: str, lookback: int | None) -> dict:
         tail = f"，回看期{lookback}个月"
     else:
         tail = f"；回看期{lookback}个月，数据未满，预警数不宜与数据已满的期间直接比较"
+    together = "；针对单个单位的九项检查合并控制误报" if suite_level else ""
     return {"first": first, "last": last, "months": int(n), "lookback": lookback,
-            "full": bool(full), "text": f"判断依据：{span}数据（{n}个月{tail}）"}
+            "full": bool(full), "text": f"判断依据：{span}数据（{n}个月{tail}）{together}"}
 
 
 def _month_zh(month: str, after: str | None = None) -> str:
