@@ -83,3 +83,16 @@ def test_heldout_comparison_pools_each_part_and_the_null_twins_by_size():
     assert null["调参区县检查"] == round(100 / 240, 2) and null["留出区县检查"] == round(500 / 240, 2)
     assert null["留出区县神谕"] == 0.0
     assert list(t.index) == ["相互“保持平衡”", "全区整体阶跃", "空白对照误报(30个单位)"]
+
+
+def test_two_runs_on_the_same_districts_under_their_own_labels():
+    alone = _grid().assign(units=30)
+    held = _grid().assign(units=30)
+    held.loc[held["cell"] == "A", "null_flagged"] = 0
+    t = E.heldout_comparison(alone, held, labels=("各项单独", "合并控制")).set_index("项目")
+    assert list(t.columns) == ["各项单独检查", "各项单独神谕", "合并控制检查", "合并控制神谕",
+                               "合并/神谕"]
+    null = t.loc["空白对照误报(30个单位)"]
+    assert (null["各项单独检查"], null["合并控制检查"]) == (round(100 / 240, 2), 0.0)
+    group = t.loc["相互“保持平衡”"]
+    assert group["合并/神谕"] == round(group["合并控制检查"] / group["合并控制神谕"], 2)

@@ -78,32 +78,38 @@ def grid_false_alarms(grid: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def heldout_comparison(grid: pd.DataFrame, heldout: pd.DataFrame) -> pd.DataFrame:
-    """The strong cells of the grid the checks were tuned on beside a held-out run
-    (other district seeds, never read while writing rules), pooled per kind, and the
-    null twins' units flagged per district size.
+def heldout_comparison(grid: pd.DataFrame, heldout: pd.DataFrame, *,
+                       labels: tuple[str, str] = ("调参区县", "留出区县")) -> pd.DataFrame:
+    """The strong cells of two runs side by side, pooled per kind, and the null twins'
+    units flagged per district size: by default the grid the checks were tuned on
+    beside a held-out run (other district seeds, never read while writing rules).
 
     Parameters
     ----------
     grid, heldout : DataFrame
         Tidy per-cell, per-kind tables (``detection_grid.csv`` and
-        ``detection_heldout_strong.csv``).  Not modified.
+        ``detection_heldout_strong.csv``, or any two such runs).  Not modified.
+    labels : (str, str)
+        What the two runs are called in the columns (e.g. 各项单独, 合并控制 for a run
+        without and with ``run_checks(suite_level=True)`` on the same districts).
 
     Returns
     -------
-    DataFrame, one row per kind with a planting, then one per district size:
-    项目, 调参区县检查, 调参区县神谕, 留出区县检查, 留出区县神谕 — recall (kinds) or the
-    share of null-twin units flagged in percent (sizes, 项目 "空白对照误报(N个单位)"),
-    rounded to 2 decimals; and 留出/神谕, the held-out checks over the held-out oracle
-    (kinds only).
+    DataFrame, one row per kind planted in the second run, then one per district
+    size: 项目, {first}检查, {first}神谕, {second}检查, {second}神谕 — recall (kinds)
+    or the share of null-twin units flagged in percent (sizes, 项目
+    "空白对照误报(N个单位)"), rounded to 2 decimals; and {second:2}/神谕, the second
+    run's checks over its oracle (kinds only): 留出/神谕 by default.
     """
     cols = _COLUMNS + ["units"]
     require_columns(grid, cols, "heldout_comparison: grid")
     require_columns(heldout, cols, "heldout_comparison: heldout")
+    first, second = labels
+    ratio = f"{second[:2]}/神谕"
     rows = []
-    parts = {"调参区县": grid[grid["strength"] == "strong"],
-             "留出区县": heldout[heldout["strength"] == "strong"]}
-    kinds = parts["留出区县"].groupby("kind", sort=False).agg(
+    parts = {first: grid[grid["strength"] == "strong"],
+             second: heldout[heldout["strength"] == "strong"]}
+    kinds = parts[second].groupby("kind", sort=False).agg(
         kind_zh=("kind_zh", "first"), planted=("planted", "sum"))
     for kind, k in kinds[kinds["planted"] > 0].iterrows():
         row = {"项目": k["kind_zh"]}
@@ -112,20 +118,20 @@ def heldout_comparison(grid: pd.DataFrame, heldout: pd.DataFrame) -> pd.DataFram
             n = max(int(t["planted"].sum()), 1)
             row[f"{name}检查"] = round(t["found"].sum() / n, 2)
             row[f"{name}神谕"] = round(t["oracle_found"].sum() / n, 2)
-        row["留出/神谕"] = (round(row["留出区县检查"] / row["留出区县神谕"], 2)
-                         if row["留出区县神谕"] > 0 else float("nan"))
+        row[ratio] = (round(row[f"{second}检查"] / row[f"{second}神谕"], 2)
+                      if row[f"{second}神谕"] > 0 else float("nan"))
         rows.append(row)
-    for units in sorted(set(parts["留出区县"]["units"])):
+    for units in sorted(set(parts[second]["units"])):
         row = {"项目": f"空白对照误报({units}个单位)"}
         for name, t in parts.items():
             c = t[t["units"] == units].drop_duplicates("cell")
             n = max(int(c["null_units"].sum()), 1)
             row[f"{name}检查"] = round(100 * c["null_flagged"].sum() / n, 2)
             row[f"{name}神谕"] = round(100 * c["null_flagged_oracle"].sum() / n, 2)
-        row["留出/神谕"] = float("nan")
+        row[ratio] = float("nan")
         rows.append(row)
-    return pd.DataFrame(rows, columns=["项目", "调参区县检查", "调参区县神谕", "留出区县检查",
-                                       "留出区县神谕", "留出/神谕"])
+    return pd.DataFrame(rows, columns=["项目", f"{first}检查", f"{first}神谕", f"{second}检查",
+                                       f"{second}神谕", ratio])
 
 
 def grid_figure(summary: pd.DataFrame):
