@@ -21,8 +21,7 @@ from ..catalogue import FINDING_COUNTS, RECTIFIED_OF, indicator_name
 from ..findings import CHECK_ZH, concat_findings
 from ..forked import cpus_available, share_values
 from ..panel import Panel, as_panel
-from . import balance, consistency, outliers, sectors, steps, suite, trends
-from .suite import SINGLE_UNIT
+from . import balance, consistency, outliers, sectors, steps, trends
 
 CHECKS = {
     "low_outlier": outliers.low_outlier,
@@ -266,7 +265,9 @@ def run_checks(dataset, period=None, checks=None, *, panel: Panel | None = None,
         found = concat_findings([frames[c] for c in ids])
     if not suite_level:
         return found
-    together = [c for c in ids if c in SINGLE_UNIT]
+    from . import suite  # only where asked: a kernel preloads the checks' own modules
+
+    together = [c for c in ids if c in suite.SINGLE_UNIT]
     unmet = set(unmet_needs(inputs["panel"], period, ledger_counts=inputs["ledger_counts"],
                             checks=together, **options)["check"])
     return concat_findings([suite.suite_level(found, [c for c in together if c not in unmet])])
