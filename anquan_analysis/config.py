@@ -35,6 +35,8 @@ SYNTH_DIR = DATA_RAW / "synthetic_city"
 DETECTION_GRID = ROOT / "benchmarks" / "results" / "detection_grid.csv"
 # its strong cells on district seeds nobody read while writing the checks
 DETECTION_HELDOUT = ROOT / "benchmarks" / "results" / "detection_heldout_strong.csv"
+# the same districts with the single-unit checks held to one error rate (suite_level)
+DETECTION_HELDOUT_SUITE = ROOT / "benchmarks" / "results" / "detection_heldout_strong_suite.csv"
 
 # 巴南's bulletin: hazards must reach the direct-report system before the 24th.
 DEFAULT_REPORT_DEADLINE_DAY = 24

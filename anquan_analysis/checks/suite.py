@@ -1,15 +1,16 @@
 """One error rate for the whole suite of single-unit checks (``run_checks(suite_level=True)``).
 
-Each check controls its own false discoveries at 5 %: about nine checks judge every
-unit on its own figures, so a district with nothing wrong has a false 关注 about one
-period in two (30 units: 1–2 % of its units; ``benchmarks/README.md``).  The two-stage
+Each check controls its own false discoveries at 5 %: nine checks judge every unit on
+its own figures, so a district with nothing wrong still has honest units named (30
+units: 0.1–0.5 a period in the benchmark, 0.5–1.8 % of its units by seed range;
+``benchmarks/README.md``).  The two-stage
 procedure of Benjamini & Bogomolov (2014, "Selective inference on multiple families
 of hypotheses", JRSS B 76:297–318) holds the whole suite to the same 5 %: a check's
 findings stand only when the check itself stands among the checks, and then at a level
-shared out among the checks that stand.  It is the office's choice: in the benchmark
-it brings honest units flagged in a district with nothing wrong from about 0.9 % to
-0.2 % at 30 units, and loses a tenth of the surges and pinned rates and a fifth to a
-half of the low and zero reporters the checks find alone.
+shared out among the checks that stand.  It is the office's choice: on the benchmark's
+held-out districts it brings honest units flagged where nothing is wrong from 1.77 % to
+0.40 % at 30 units, and finds 5–10 % fewer surges and pinned rates and a third to a half
+fewer of the weak low and zero reporters than the checks alone.
 """
 
 from __future__ import annotations
