@@ -286,10 +286,11 @@ def inner_findings(ds: Dataset, full: Panel, period: str, level: str, own: pd.Da
     findings, lacks: so a quarter's report holds everything its months found.
 
     Each shorter period is judged as its own report judges it (the same options,
-    look-back and ``suite_level``).  A finding counts as held when ``own`` has one of the same check, unit
-    (or group) and indicator; of the same finding in several shorter periods the most
-    severe is kept, then the earliest.  Each kept finding keeps its own period (the
-    month it was found in) and its message is headed by where it was found:
+    look-back and ``suite_level``).  A finding counts as held when ``own`` has one of
+    the same check, unit (or group) and indicator; of the same finding in several
+    shorter periods the most severe is kept, then the earliest.  Each kept finding
+    keeps its own period (the month it was found in) and its message is headed by
+    where it was found:
     ``（2024年7月月度评估发现）``.  Checks only: the ingest and reporting findings
     already cover the whole period.  ``ds``, ``full`` and ``own`` are not modified.
 

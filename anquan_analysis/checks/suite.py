@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..findings import severity_from_q
+from ..findings import SEVERITIES, severity_from_q
 from ._stats import bh_adjust
 
 # the checks whose findings each name one unit on its own figures; the checks of
@@ -70,19 +70,17 @@ def suite_q(q: np.ndarray, family: np.ndarray, families) -> np.ndarray:
     out = np.full(q.shape, np.nan)
     if m == 0:
         return out
+    rows = np.flatnonzero(~np.isnan(q) & np.isin(family, families))
+    which = pd.Index(families).get_indexer(family[rows])     # each row's family
     simes = np.ones(m)
-    for i, f in enumerate(families):
-        mine = (family == f) & ~np.isnan(q)
-        if mine.any():
-            simes[i] = q[mine].min()
+    np.minimum.at(simes, which, q[rows])
     fam_q = bh_adjust(simes)
     ordered = np.sort(fam_q)
     k = np.arange(1, m + 1)
-    index = {f: i for i, f in enumerate(families)}
-    for r in np.flatnonzero(~np.isnan(q) & np.isin(family, families)):
-        own = fam_q[index[family[r]]]
-        from_k = ordered >= own
-        out[r] = min(1.0, float(np.min(np.maximum(ordered, q[r] * m / k)[from_k])))
+    # rows × k: max(Q₍ₖ₎, q·m/k), over the k at or after the row's own family
+    level = np.maximum(ordered[None, :], q[rows, None] * m / k[None, :])
+    level[ordered[None, :] < fam_q[which, None]] = np.inf
+    out[rows] = np.minimum(level.min(axis=1), 1.0)
     return out
 
 
@@ -115,10 +113,10 @@ def suite_level(findings: pd.DataFrame, families, *, alert: float = 0.01,
                     families)
     # never more severe than the check said: some hold a row back for a reason of
     # their own (benford: close to Benford's law however small its q)
-    rank = {"info": 0, "warning": 1, "alert": 2}
-    names = np.array(["info", "warning", "alert"], dtype=object)
+    rank = {name: i for i, name in enumerate(SEVERITIES)}      # info < warning < alert
     from_q = pd.Series(severity_from_q(new_q, alert=alert, warning=warning), index=out.index)
-    sev = names[np.minimum(from_q.map(rank).to_numpy(), out["severity"].map(rank).to_numpy())]
+    sev = np.array(SEVERITIES, dtype=object)[
+        np.minimum(from_q.map(rank).to_numpy(), out["severity"].map(rank).to_numpy())]
     fell = rows & (sev == "info") & (out["severity"] != "info")
     out.loc[rows, "q_value"] = new_q[rows.to_numpy()]
     out.loc[rows, "severity"] = sev[rows.to_numpy()]
